@@ -1,0 +1,3 @@
+module github.com/flowrt/flowrt
+
+go 1.26.8
