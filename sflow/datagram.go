@@ -16,6 +16,9 @@ type Datagram struct {
 	Uptime     uint32 // milliseconds since the agent started
 	NumSamples uint32 // as declared in the header
 	Samples    []Sample
+	// Size is the number of bytes the header and the declared samples take.
+	// Bytes after them (some agents pad) are ignored, as sflowtool does.
+	Size int
 }
 
 // Sample is one sample_data: a flow sample, counter sample, discarded-packet
@@ -96,6 +99,7 @@ const MaxDatagramSize = 65535
 func Decode(b []byte, d *Datagram) error {
 	d.Samples = d.Samples[:0]
 	d.Agent = netip.Addr{}
+	d.Size = 0
 	r := reader{b: b}
 	d.Version = r.u32()
 	if r.err == nil && d.Version != 5 {
@@ -139,9 +143,7 @@ func Decode(b []byte, d *Datagram) error {
 			}
 		}
 	}
-	if first == nil && r.remaining() > 0 {
-		first = &Error{Offset: r.off, Err: ErrLength, need: r.off, have: len(b)}
-	}
+	d.Size = r.off
 	return first
 }
 
