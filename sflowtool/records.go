@@ -1,0 +1,450 @@
+package sflowtool
+
+import (
+	"encoding/hex"
+	"net/netip"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// labels are the fixed fields sflowtool prints first for some records.
+var labels = map[sflow.DataFormat][2]string{
+	1001: {"extendedType", "SWITCH"},
+	1002: {"extendedType", "ROUTER"},
+	1005: {"extendedType", "URL"},
+	1007: {"extendedType", "NAT"},
+	1020: {"extendedType", "NAT PORT"},
+	1036: {"extendedType", "egress_queue"},
+	1037: {"extendedType", "acl"},
+	1038: {"extendedType", "function"},
+	1039: {"extendedType", "transit_delay"},
+	1040: {"extendedType", "queue_depth"},
+	1041: {"extendedType", "hw_trap"},
+	1042: {"extendedType", "linux_reason"},
+	2100: {"extendedType", "socket4"},
+	2101: {"extendedType", "socket6"},
+	2102: {"extendedType", "proxy_socket4"},
+	2103: {"extendedType", "proxy_socket6"},
+	2210: {"extendedType", "entities"},
+	2200: {"flowSampleType", "memcache"},
+	2201: {"flowSampleType", "http"},
+	2206: {"flowSampleType", "http"},
+	2202: {"flowSampleType", "applicationOperation"},
+}
+
+func (w *Writer) printRecord(f sflow.DataFormat, counter bool, v any) {
+	s := &w.smp
+	switch r := v.(type) {
+	case *sflow.SampledHeader:
+		w.header(r)
+		return
+	case *sflow.SampledEthernet:
+		w.ethernet("", r)
+		return
+	case *sflow.ExtendedL2TunnelOut:
+		w.ethernet("tunnel_l2_out_", &r.SampledEthernet)
+		return
+	case *sflow.ExtendedL2TunnelIn:
+		w.ethernet("tunnel_l2_in_", &r.SampledEthernet)
+		return
+	case *sflow.SampledIPv4:
+		w.ipv4("", r)
+		return
+	case *sflow.ExtendedIPv4TunnelOut:
+		w.ipv4("tunnel_ipv4_out_", &r.SampledIPv4)
+		return
+	case *sflow.ExtendedIPv4TunnelIn:
+		w.ipv4("tunnel_ipv4_in_", &r.SampledIPv4)
+		return
+	case *sflow.SampledIPv6:
+		w.ipv6("", r)
+		return
+	case *sflow.ExtendedIPv6TunnelOut:
+		w.ipv6("tunnel_ipv6_out_", &r.SampledIPv6)
+		return
+	case *sflow.ExtendedIPv6TunnelIn:
+		w.ipv6("tunnel_ipv6_in_", &r.SampledIPv6)
+		return
+	case *sflow.ExtendedDecapOut:
+		w.prefixed("out_", "decap", "decap_inner_header_offset", r.InnerHeaderOffset)
+		return
+	case *sflow.ExtendedDecapIn:
+		w.prefixed("in_", "decap", "decap_inner_header_offset", r.InnerHeaderOffset)
+		return
+	case *sflow.ExtendedVNIOut:
+		w.prefixed("out_", "VNI", "VNI", r.VNI)
+		return
+	case *sflow.ExtendedVNIIn:
+		w.prefixed("in_", "VNI", "VNI", r.VNI)
+		return
+	case *sflow.ExtendedGateway:
+		w.gateway(r)
+		return
+	case *sflow.ExtendedUser:
+		w.fieldString("extendedType", "USER")
+		w.fieldU32("src_user_charset", r.SrcCharset)
+		w.fieldU32("dst_user_charset", r.DstCharset)
+		w.field("src_user", r.SrcUser)
+		w.field("dst_user", r.DstUser)
+		return
+	case *sflow.ExtendedMPLS:
+		w.fieldString("extendedType", "MPLS")
+		w.field("mpls_nexthop", appendAddr(w.scratch[:0], r.NextHop))
+		w.labelStack("mpls_input_stack", r.InStack)
+		w.labelStack("mpls_output_stack", r.OutStack)
+		return
+	case *sflow.ExtendedVLANTunnel:
+		if len(r.Stack) > 0 {
+			var b []byte
+			for i, l := range r.Stack {
+				if i > 0 {
+					b = append(b, '-')
+				}
+				b = append(b, "0x"...)
+				b = hex.AppendEncode(b, []byte{byte(l >> 24), byte(l >> 16)})
+				b = strconv.AppendUint(b, uint64(l>>13&7), 10)
+				b = append(b, '.')
+				b = strconv.AppendUint(b, uint64(l>>12&1), 10)
+				b = append(b, '.')
+				b = strconv.AppendUint(b, uint64(l&4095), 10)
+			}
+			w.field("vlan_tunnel", b)
+		}
+		return
+	case *sflow.Extended80211Payload:
+		w.fieldU32("cipher_suite", r.CipherSuite)
+		w.header(&r.Header)
+		return
+	case *sflow.HostAdapters:
+		w.adapters(r)
+		return
+	case *sflow.SFP:
+		w.sfp(r)
+		return
+	case *sflow.ExtendedSwitch:
+		s.inVLAN, s.outVLAN = r.SrcVLAN, r.DstVLAN
+	case *sflow.GenericInterface:
+		s.ifc = *r
+	case *sflow.VLAN:
+		s.inVLAN = r.ID
+	}
+	if l, ok := labels[f]; ok && !counter {
+		w.fieldString(l[0], l[1])
+	}
+	w.tagged(reflect.ValueOf(v).Elem())
+}
+
+// tagged prints the fields of a record structure that carry a sflowtool tag.
+func (w *Writer) tagged(v reflect.Value) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		fv := v.Field(i)
+		if sf.Tag.Get("xdr") == "more" {
+			if !fv.Bool() {
+				return
+			}
+			continue
+		}
+		tag := sf.Tag.Get("sflowtool")
+		if tag == "" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		has := func(o string) bool { return strings.Contains(","+opts+",", ","+o+",") }
+		b := w.scratch[:0]
+		switch {
+		case has("pct"):
+			if x := uint32(fv.Uint()); x == 0xFFFFFFFF {
+				b = append(b, "unknown"...)
+			} else {
+				b = strconv.AppendFloat(b, float64(float32(x)/100), 'f', 2, 32)
+			}
+		case has("float"):
+			b = strconv.AppendFloat(b, fv.Float(), 'f', 3, 64)
+		case has("hex16"):
+			b = appendHexPad(b, fv.Uint(), 16)
+		case has("uuid"):
+			u := fv.Interface().([16]byte)
+			b = hex.AppendEncode(b, u[:4])
+			b = append(b, '-')
+			b = hex.AppendEncode(b, u[4:6])
+			b = append(b, '-')
+			b = hex.AppendEncode(b, u[6:8])
+			b = append(b, '-')
+			b = hex.AppendEncode(b, u[8:10])
+			b = append(b, '-')
+			b = hex.AppendEncode(b, u[10:])
+		case has("appstatus"):
+			b = append(b, appStatus(uint32(fv.Uint()))...)
+		case has("direction"):
+			switch fv.Uint() {
+			case 0:
+				b = append(b, "unknown"...)
+			case 1:
+				b = append(b, "received"...)
+			case 2:
+				b = append(b, "sent"...)
+			default:
+				b = append(b, "<bad value>"...)
+			}
+		case has("lacpstate"):
+			st := fv.Interface().([4]byte)
+			w.fieldU32("actorAdminPortState", uint32(st[0]))
+			w.fieldU32("actorOperPortState", uint32(st[1]))
+			w.fieldU32("partnerAdminPortState", uint32(st[2]))
+			w.fieldU32("partnerOperPortState", uint32(st[3]))
+			continue
+		default:
+			switch x := fv.Interface().(type) {
+			case uint32, uint64:
+				b = strconv.AppendUint(b, fv.Uint(), 10)
+			case int32:
+				b = strconv.AppendInt(b, fv.Int(), 10)
+			case []byte:
+				if has("nonempty") && len(x) == 0 {
+					continue
+				}
+				if has("urlencode") {
+					b = urlEncode(b, x)
+				} else {
+					b = appendCString(b, x)
+				}
+			case sflow.MAC:
+				b = x.AppendHex(b)
+			case netip.Addr:
+				b = appendAddr(b, x)
+			}
+		}
+		w.scratch = b
+		w.field(name, b)
+	}
+}
+
+// appendCString appends a string as sflowtool's getString leaves it: cut at
+// the first NUL.
+func appendCString(b, s []byte) []byte {
+	for _, c := range s {
+		if c == 0 {
+			break
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func urlEncode(b, s []byte) []byte {
+	const hexU = "0123456789ABCDEF"
+	for _, c := range s {
+		switch {
+		case c == 0:
+			return b
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			b = append(b, c)
+		case c == ' ' || ('\t' <= c && c <= '\r'):
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hexU[c>>4], hexU[c&15])
+		}
+	}
+	return b
+}
+
+var appStatuses = [...]string{"OK", "OTHER", "TIMEOUT", "INTERNAL_ERROR", "BAD_REQUEST", "FORBIDDEN",
+	"TOO_LARGE", "NOT_IMPLEMENTED", "NOT_FOUND", "UNAVAILABLE", "UNAUTHORIZED"}
+
+func appStatus(v uint32) string {
+	if v < uint32(len(appStatuses)) {
+		return appStatuses[v]
+	}
+	return "<out-of-range=" + strconv.FormatUint(uint64(v), 10) + ">"
+}
+
+func (w *Writer) prefixed(prefix, kind, name string, v uint32) {
+	w.fieldString("extendedType", prefix+kind)
+	w.push(prefix)
+	w.fieldU32(name, v)
+	w.pop()
+}
+
+func (w *Writer) ethernet(prefix string, r *sflow.SampledEthernet) {
+	w.fieldString("flowSampleType", prefix+"ETHERNET")
+	s := &w.smp
+	s.ethSrc, s.ethDst, s.ethType = r.Src, r.Dst, r.Type
+	w.push(prefix)
+	w.fieldU32("ethernet_type", r.Type)
+	w.fieldU32("ethernet_len", r.Length)
+	w.field("ethernet_src", r.Src.AppendHex(w.scratch[:0]))
+	w.field("ethernet_dst", r.Dst.AppendHex(w.scratch[:0]))
+	w.pop()
+}
+
+func (w *Writer) ipv4(prefix string, r *sflow.SampledIPv4) {
+	w.fieldString("flowSampleType", prefix+"IPV4")
+	s := &w.smp
+	s.sampledPacketSize, s.ipSrc, s.ipDst, s.proto, s.tos = r.Length, r.Src, r.Dst, r.Protocol, r.TOS
+	s.sport, s.dport = r.SrcPort, r.DstPort
+	w.push(prefix)
+	w.fieldU32("sampledPacketSize", r.Length)
+	w.fieldU32("IPSize", r.Length)
+	w.field("srcIP", appendAddr(w.scratch[:0], r.Src))
+	w.field("dstIP", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldU32("IPProtocol", r.Protocol)
+	w.fieldU32("IPTOS", r.TOS)
+	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
+	w.pop()
+}
+
+func (w *Writer) ipv6(prefix string, r *sflow.SampledIPv6) {
+	w.fieldString("flowSampleType", prefix+"IPV6")
+	s := &w.smp
+	s.sampledPacketSize, s.ipSrc, s.ipDst, s.proto = r.Length, r.Src, r.Dst, r.Protocol
+	s.sport, s.dport = r.SrcPort, r.DstPort
+	w.push(prefix)
+	w.fieldU32("sampledPacketSize", r.Length)
+	w.fieldU32("IPSize", r.Length)
+	w.field("srcIP6", appendAddr(w.scratch[:0], r.Src))
+	w.field("dstIP6", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldU32("IPProtocol", r.Protocol)
+	w.fieldU32("priority", r.Priority)
+	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
+	w.pop()
+}
+
+func (w *Writer) ports(proto, sport, dport, flags uint32) {
+	switch proto {
+	case 1:
+		w.fieldU32("ICMPType", dport)
+	case 6:
+		w.fieldU32("TCPSrcPort", sport)
+		w.fieldU32("TCPDstPort", dport)
+		w.smp.tcpFlags = flags
+		w.fieldU32("TCPFlags", flags)
+	case 17:
+		w.fieldU32("UDPSrcPort", sport)
+		w.fieldU32("UDPDstPort", dport)
+	}
+}
+
+func (w *Writer) gateway(g *sflow.ExtendedGateway) {
+	w.fieldString("extendedType", "GATEWAY")
+	w.field("bgp_nexthop", appendAddr(w.scratch[:0], g.NextHop))
+	w.fieldU32("my_as", g.AS)
+	w.fieldU32("src_as", g.SrcAS)
+	w.fieldU32("src_peer_as", g.SrcPeerAS)
+	if len(g.DstASPath) > 0 {
+		var b []byte
+		for _, seg := range g.DstASPath {
+			if seg.Type == sflow.ASSet {
+				b = append(b, '(')
+			}
+			for i, as := range seg.ASNs {
+				if i > 0 {
+					b = append(b, '-')
+				}
+				b = strconv.AppendUint(b, uint64(as), 10)
+			}
+			if seg.Type == sflow.ASSet {
+				b = append(b, ')')
+			}
+		}
+		w.field("dst_as_path", b)
+	}
+	w.fieldU32("dst_as", g.DstAS())
+	w.fieldU32("dst_peer_as", g.DstPeerAS())
+	if len(g.Communities) > 0 {
+		var b []byte
+		for i, c := range g.Communities {
+			if i > 0 {
+				b = append(b, '-')
+			}
+			b = strconv.AppendUint(b, uint64(c), 10)
+		}
+		w.field("BGP_communities", b)
+	}
+	w.fieldU32("BGP_localpref", g.LocalPref)
+}
+
+func (w *Writer) labelStack(name string, stack []uint32) {
+	if len(stack) == 0 {
+		return
+	}
+	var b []byte
+	for i, l := range stack {
+		if i > 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(l>>12), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(l>>9&7), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(l>>8&1), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(l&255), 10)
+	}
+	w.field(name, b)
+}
+
+func (w *Writer) adapters(a *sflow.HostAdapters) {
+	if w.mode == JSON || w.mode == JSONLines {
+		w.jsonOpen("adaptor_list", '[')
+		for _, ad := range a.Adapters {
+			w.jsonOpen("", '{')
+			w.fieldU32("ifIndex", ad.IfIndex)
+			w.fieldU32("MACs", uint32(len(ad.MACs)))
+			w.jsonOpen("mac_list", '[')
+			for j, m := range ad.MACs {
+				if j > 0 {
+					w.out.WriteByte(',')
+				}
+				w.indent()
+				w.out.WriteByte('"')
+				w.out.Write(m.AppendHex(w.scratch[:0]))
+				w.out.WriteString(`" `)
+			}
+			w.jsonClose(']')
+			w.jsonClose('}')
+		}
+		w.jsonClose(']')
+		return
+	}
+	for i, ad := range a.Adapters {
+		p := "adaptor_" + strconv.Itoa(i) + "_"
+		w.push(p)
+		w.fieldU32("ifIndex", ad.IfIndex)
+		w.fieldU32("MACs", uint32(len(ad.MACs)))
+		for j, m := range ad.MACs {
+			w.field("MAC_"+strconv.Itoa(j), m.AppendHex(w.scratch[:0]))
+		}
+		w.pop()
+	}
+}
+
+func (w *Writer) sfp(s *sflow.SFP) {
+	w.fieldU32("sfp_module_id", s.ModuleID)
+	w.fieldU32("sfp_module_total_lanes", s.TotalLanes)
+	w.fieldU32("sfp_module_supply_voltage", s.SupplyVoltage)
+	w.fieldU32("sfp_module_temperature", uint32(s.Temperature))
+	w.fieldU32("sfp_module_active_lanes", uint32(len(s.Lanes)))
+	w.jsonOpen("sfp_lanes", '[')
+	for i, l := range s.Lanes {
+		w.jsonOpen("", '{')
+		lane := "." + strconv.Itoa(i)
+		w.push("sfp_lane_")
+		for _, f := range [...]struct {
+			name string
+			v    uint32
+		}{{"index", l.Index}, {"tx_bias_current_uA", l.TxBiasCurrent}, {"tx_power_uW", l.TxPower},
+			{"tx_power_min_uW", l.TxPowerMin}, {"tx_power_max_uW", l.TxPowerMax}, {"tx_wavelength_nM", l.TxWavelength},
+			{"rx_power_uW", l.RxPower}, {"rx_power_min_uW", l.RxPowerMin}, {"rx_power_max_uW", l.RxPowerMax},
+			{"rx_wavelength_nM", l.RxWavelength}} {
+			w.fieldU32(f.name+lane, f.v)
+		}
+		w.pop()
+		w.jsonClose('}')
+	}
+	w.jsonClose(']')
+}

@@ -1,0 +1,383 @@
+package sflowtool
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// sampleState is what the line formats (-l, -t) need from a sample, filled
+// in as its records are printed.
+type sampleState struct {
+	samplingRate      uint32
+	inPort, outPort   uint32
+	sampledPacketSize uint32
+	stripped          uint32
+	headerProtocol    uint32
+	header            []byte
+	offsetToIP        int
+	ethSrc, ethDst    sflow.MAC
+	ethType           uint32
+	inVLAN, outVLAN   uint32
+	ipSrc, ipDst      netip.Addr
+	proto, tos, ttl   uint32
+	sport, dport      uint32
+	tcpFlags          uint32
+	ifc               sflow.GenericInterface
+}
+
+// Datagram writes one datagram. src is the sender (the zero Addr when
+// reading a capture, printed "-" as sflowtool does); received is when it
+// arrived (zero for a capture) and captured its capture timestamp (zero when
+// live). A datagram that is not valid sFlow v5 is written as far as it goes,
+// reported on Options.Stderr, and returned as an error; the Writer stays
+// usable.
+func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured time.Time) error {
+	w.ctx = context{}
+	// A capture with zero timestamps gets no pcapTimestamp, as in sflowtool.
+	if received.IsZero() && captured.IsZero() {
+		captured = time.Unix(0, 0)
+	}
+	hasPcapTime := captured.Unix() != 0 || captured.Nanosecond() != 0
+	w.ctxTime = captured
+	if received.IsZero() == false && captured.Unix() == 0 {
+		w.ctxTime = received
+	}
+	w.prefix = w.prefix[:0]
+	w.sampleScope = false
+	err := sflow.Decode(payload, &w.d)
+
+	w.jsonStart = true
+	w.jsonOpen("", '{')
+	w.line("startDatagram =================================")
+	w.fieldString("datagramSourceIP", string(appendAddr(nil, src)))
+	w.fieldU32("datagramSize", uint32(len(payload)))
+	var secs, usecs uint32
+	localtime := time.Unix(0, 0)
+	if !received.IsZero() {
+		secs, usecs, localtime = uint32(received.Unix()), uint32(received.Nanosecond()/1000), received
+	}
+	w.fieldU32("unixSecondsUTC", secs)
+	w.fieldU32("unixSecondsUTC_uS", usecs)
+	w.fieldString("localtime", string(appendTime(nil, localtime, w.loc)))
+	if hasPcapTime {
+		w.fieldString("pcapTimestamp", string(appendTime(nil, captured, w.loc)))
+		w.fieldU32("pcapTimestamp_uS", uint32(captured.Nanosecond()/1000))
+	}
+	version := w.d.Version
+	if len(payload) >= 4 {
+		version = uint32(payload[0])<<24 | uint32(payload[1])<<16 | uint32(payload[2])<<8 | uint32(payload[3])
+	}
+	w.fieldU32("datagramVersion", version)
+	if err == nil || !headerFailed(err) {
+		d := &w.d
+		w.ctx.agent, w.ctx.subAgent = d.Agent, d.SubAgentID
+		w.fieldU32("agentSubId", d.SubAgentID)
+		w.ctx.sequence = d.Sequence
+		w.fieldString("agent", string(appendAddr(nil, d.Agent)))
+		w.fieldU32("packetSequenceNo", d.Sequence)
+		w.fieldU32("sysUpTime", d.Uptime)
+		w.fieldU32("samplesInPacket", d.NumSamples)
+		w.sampleScope = true
+		w.jsonOpen("samples", '[')
+		for i := range d.Samples {
+			w.sample(&d.Samples[i])
+		}
+		w.jsonClose(']')
+	}
+	w.jsonClose('}')
+	switch w.mode {
+	case JSON:
+		w.out.WriteString("\n\n")
+		w.depth = 0
+	case JSONLines:
+		w.out.WriteByte('\n')
+		w.depth = 0
+	case CustomLine:
+		for i, s := range w.scopes {
+			if !s {
+				w.values[i] = w.values[i][:0]
+			}
+		}
+	}
+	w.line("endDatagram   =================================")
+	if err != nil {
+		fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, src), err)
+	}
+	if w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines {
+		// Streams read by another program: do not hold datagrams back.
+		if ferr := w.out.Flush(); ferr != nil {
+			return ferr
+		}
+	}
+	return err
+}
+
+func headerFailed(err error) bool {
+	var e *sflow.Error
+	return errors.As(err, &e) && e.Sample == 0
+}
+
+func (w *Writer) sample(s *sflow.Sample) {
+	w.smp = sampleState{}
+	w.ctx.dsClass, w.ctx.dsIndex, w.ctx.element = 0, 0, 0
+	w.ctx.sampleType = s.Format
+	w.jsonOpen("", '{')
+	w.line("startSample ----------------------")
+	w.field("sampleType_tag", s.Format.AppendText(w.scratch[:0]))
+	counter := false
+	switch s.Format {
+	case sflow.FlowSample, sflow.ExpandedFlowSample:
+		w.fieldString("sampleType", "FLOWSAMPLE")
+		w.ctx.dsClass, w.ctx.dsIndex = s.SourceClass, s.SourceIndex
+		w.fieldU32("sampleSequenceNo", s.Sequence)
+		w.sourceID(s)
+		w.fieldU32("meanSkipCount", s.SamplingRate)
+		w.fieldU32("samplePool", s.SamplePool)
+		w.fieldU32("dropEvents", s.Drops)
+		w.smp.samplingRate = s.SamplingRate
+		w.smp.inPort, w.smp.outPort = s.Input.Value, s.Output.Value
+		w.field("inputPort", appendPort(w.scratch[:0], s.Input))
+		w.field("outputPort", appendPort(w.scratch[:0], s.Output))
+	case sflow.DiscardedPacketSample:
+		w.fieldString("sampleType", "DISCARD")
+		w.ctx.dsClass, w.ctx.dsIndex = s.SourceClass, s.SourceIndex
+		w.fieldU32("sampleSequenceNo", s.Sequence)
+		w.sourceID(s)
+		w.fieldU32("dropEvents", s.Drops)
+		w.fieldU32("inputPort", s.Input.Compact())
+		w.fieldU32("outputPort", s.Output.Compact())
+		w.fieldU32("discardCode", s.DropReason)
+		name := sflow.DropReasonName(s.DropReason)
+		if name == "" {
+			name = "NotFound"
+		}
+		w.fieldString("discardReason", name)
+		w.push("discarded_")
+	case sflow.CounterSample, sflow.ExpandedCounterSample:
+		counter = true
+		w.fieldString("sampleType", "COUNTERSSAMPLE")
+		w.fieldU32("sampleSequenceNo", s.Sequence)
+		w.ctx.dsClass, w.ctx.dsIndex = s.SourceClass, s.SourceIndex
+		w.sourceID(s)
+	case sflow.RTMetricSample:
+		w.rtmetric(s.Data)
+	case sflow.RTFlowSample:
+		w.rtflow(s.Data)
+	default:
+		w.line("skipping unknown sample: " + s.Format.String() + " len=" + strconv.Itoa(len(s.Data)))
+	}
+	if s.Format.IsFlow() || counter {
+		w.jsonOpen("elements", '[')
+		for _, rec := range s.Records {
+			w.record(rec, counter)
+		}
+		w.jsonClose(']')
+	}
+	if s.Format == sflow.DiscardedPacketSample {
+		w.pop()
+	}
+	w.jsonClose('}')
+	w.line("endSample   ----------------------")
+	switch w.mode {
+	case Line:
+		if s.Format == sflow.FlowSample || s.Format == sflow.ExpandedFlowSample {
+			w.flowLine()
+		} else if counter {
+			w.counterLine()
+		}
+	case CustomLine:
+		if s.Format.IsFlow() || counter {
+			w.customLine()
+		}
+	case Pcap:
+		if s.Format == sflow.FlowSample || s.Format == sflow.ExpandedFlowSample {
+			w.pcapPacket()
+		}
+	}
+}
+
+func (w *Writer) sourceID(s *sflow.Sample) {
+	b := strconv.AppendUint(w.scratch[:0], uint64(s.SourceClass), 10)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, uint64(s.SourceIndex), 10)
+	w.field("sourceId", b)
+}
+
+// appendPort formats a flow sample interface as sflowtool's printInOutPort.
+func appendPort(b []byte, i sflow.Interface) []byte {
+	switch i.Format {
+	case 1:
+		b = append(b, "dropCode "...)
+	case 2:
+		b = append(b, "multiple "...)
+	case 3:
+		b = append(b, "format==3 "...)
+	}
+	return strconv.AppendUint(b, uint64(i.Value), 10)
+}
+
+func (w *Writer) record(rec sflow.Record, counter bool) {
+	w.ctx.element = rec.Format
+	w.jsonOpen("", '{')
+	if counter {
+		w.field("counterBlock_tag", rec.Format.AppendText(w.scratch[:0]))
+	} else {
+		w.field("flowBlock_tag", rec.Format.AppendText(w.scratch[:0]))
+	}
+	key := recordKey{counter, rec.Format}
+	v, ok := w.records[key]
+	if !ok {
+		if counter {
+			v = sflow.NewCounterRecord(rec.Format)
+		} else {
+			v = sflow.NewFlowRecord(rec.Format)
+		}
+		w.records[key] = v
+	}
+	kind := "flow_sample_element"
+	if counter {
+		kind = "counters_sample_element"
+	}
+	switch {
+	case v == nil:
+		w.line("skipping unknown " + kind + ": " + rec.Format.String() + " len=" + strconv.Itoa(len(rec.Data)))
+	default:
+		if err := rec.Decode(v); err != nil {
+			fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, w.ctx.agent), err)
+			w.line(kind + " decode error: " + err.Error())
+		} else {
+			w.printRecord(rec.Format, counter, v)
+		}
+	}
+	w.jsonClose('}')
+}
+
+// flowLine writes sflowtool's -l FLOW line.
+func (w *Writer) flowLine() {
+	s := &w.smp
+	b := w.scratch[:0]
+	b = append(b, "FLOW,"...)
+	b = appendAddr(b, w.ctx.agent)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.inPort)), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.outPort)), 10)
+	b = append(b, ',')
+	b = s.ethSrc.AppendHex(b)
+	b = append(b, ',')
+	b = s.ethDst.AppendHex(b)
+	b = append(b, ",0x"...)
+	b = appendHexPad(b, uint64(s.ethType), 4)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.inVLAN)), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.outVLAN)), 10)
+	b = append(b, ',')
+	b = appendAddr(b, s.ipSrc)
+	b = append(b, ',')
+	b = appendAddr(b, s.ipDst)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.proto)), 10)
+	b = append(b, ",0x"...)
+	b = appendHexPad(b, uint64(s.tos), 2)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.ttl)), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.sport)), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.dport)), 10)
+	b = append(b, ",0x"...)
+	b = appendHexPad(b, uint64(s.tcpFlags), 2)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.sampledPacketSize)), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.sampledPacketSize-s.stripped-uint32(s.offsetToIP))), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(int32(s.samplingRate)), 10)
+	b = append(b, '\n')
+	w.out.Write(b)
+	w.scratch = b
+}
+
+// counterLine writes sflowtool's -l CNTR line from the generic counters.
+func (w *Writer) counterLine() {
+	c := &w.smp.ifc
+	b := w.scratch[:0]
+	b = append(b, "CNTR,"...)
+	b = appendAddr(b, w.ctx.agent)
+	for _, v := range [...]uint64{uint64(c.Index), uint64(c.Type), c.Speed, uint64(c.Direction), uint64(c.Status),
+		c.InOctets, uint64(c.InUcastPkts), uint64(c.InMulticastPkts), uint64(c.InBroadcastPkts),
+		uint64(c.InDiscards), uint64(c.InErrors), uint64(c.InUnknownProtos), c.OutOctets,
+		uint64(c.OutUcastPkts), uint64(c.OutMulticastPkts), uint64(c.OutBroadcastPkts),
+		uint64(c.OutDiscards), uint64(c.OutErrors), uint64(c.PromiscuousMode)} {
+		b = append(b, ',')
+		b = strconv.AppendUint(b, v, 10)
+	}
+	b = append(b, '\n')
+	w.out.Write(b)
+	w.scratch = b
+}
+
+func (w *Writer) customLine() {
+	if w.sampleHits > 0 {
+		for i, v := range w.values {
+			if i > 0 {
+				w.out.WriteByte(',')
+			}
+			w.out.Write(v)
+		}
+		w.out.WriteByte('\n')
+	}
+	for i, s := range w.scopes {
+		if s {
+			w.values[i] = w.values[i][:0]
+		}
+	}
+	w.sampleHits = 0
+}
+
+// pcapPacket writes the sample's header as a libpcap record. Headers that
+// start at the IP layer get an Ethernet header in front, so tcpdump and
+// tshark (reading an Ethernet stream) decode them; other link types, which
+// an Ethernet stream cannot carry, are left out.
+func (w *Writer) pcapPacket() {
+	s := &w.smp
+	if len(s.header) == 0 {
+		return
+	}
+	t := w.ctxTime
+	t = time.Unix(t.Unix(), 0)
+	switch s.headerProtocol {
+	case sflow.HeaderEthernet:
+		w.pcapw.WritePacket(t, s.sampledPacketSize, s.header)
+	case sflow.HeaderIPv4, sflow.HeaderIPv6:
+		eth := [14]byte{12: 0x08}
+		if s.headerProtocol == sflow.HeaderIPv6 {
+			eth[12], eth[13] = 0x86, 0xdd
+		}
+		w.pcapw.WritePacket(t, s.sampledPacketSize+14, eth[:], s.header)
+	}
+}
+
+func appendHexPad(b []byte, v uint64, width int) []byte {
+	const hex = "0123456789abcdef"
+	var tmp [16]byte
+	n := 0
+	for v > 0 || n == 0 {
+		tmp[n] = hex[v&15]
+		v >>= 4
+		n++
+	}
+	for i := n; i < width; i++ {
+		b = append(b, '0')
+	}
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, tmp[i])
+	}
+	return b
+}
