@@ -33,9 +33,9 @@ type sampleState struct {
 // Datagram writes one datagram. src is the sender (the zero Addr when
 // reading a capture, printed "-" as sflowtool does); received is when it
 // arrived (zero for a capture) and captured its capture timestamp (zero when
-// live). A datagram that is not valid sFlow v5 is written as far as it goes,
-// reported on Options.Stderr, and returned as an error; the Writer stays
-// usable.
+// live). A datagram that is not valid sFlow v5 is written as far as it goes
+// and returned as an error; the Writer stays usable. Records that fail to
+// decode are reported on Options.Stderr.
 func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured time.Time) error {
 	w.ctx = context{}
 	// A capture with zero timestamps gets no pcapTimestamp, as in sflowtool.
@@ -105,9 +105,6 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 		}
 	}
 	w.line("endDatagram   =================================")
-	if err != nil {
-		fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, src), err)
-	}
 	if w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines {
 		// Streams read by another program: do not hold datagrams back.
 		if ferr := w.out.Flush(); ferr != nil {
