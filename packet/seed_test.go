@@ -1,0 +1,40 @@
+package packet_test
+
+import (
+	"testing"
+
+	"github.com/flowrt/flowrt/internal/testdata"
+	"github.com/flowrt/flowrt/sflow"
+)
+
+type seed struct {
+	proto uint32
+	b     []byte
+}
+
+// seedHeaders returns every sampled header in the shared captures, or none
+// where the captures are absent (fuzzing still runs on the built seeds).
+func seedHeaders(tb testing.TB) []seed {
+	if _, ok := tb.(*testing.F); !ok {
+		return nil
+	}
+	defer func() { _ = recover() }()
+	var out []seed
+	var d sflow.Datagram
+	var h sflow.SampledHeader
+	for _, c := range testdata.Captures(tb) {
+		for _, dg := range c.Datagrams {
+			if sflow.Decode(dg.Payload, &d) != nil {
+				continue
+			}
+			for _, s := range d.Samples {
+				for _, r := range s.Records {
+					if s.Format.IsFlow() && r.Format == 1 && r.Decode(&h) == nil {
+						out = append(out, seed{h.Protocol, append([]byte(nil), h.Header...)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
