@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // The record structures are plain Go structs in wire order. Rather than
@@ -13,6 +14,12 @@ import (
 // interpreted for every record. Decoding writes into a value the caller owns
 // and reuses; slices keep their capacity, so steady-state decoding allocates
 // nothing.
+//
+// The plan records each field's offset and kind, checked against its type
+// once, when the plan is built; the interpreter then writes fields through
+// unsafe pointers. Going through reflect.Value for every field cost more than
+// the decoding itself (per-call exported and assignable checks; see
+// docs/performance.md).
 
 type opKind uint8
 
@@ -35,10 +42,12 @@ const (
 )
 
 type fieldOp struct {
-	index int
-	kind  opKind
-	size  int   // opFixed: N
-	sub   *plan // opStruct, opStructSlice
+	index  int
+	offset uintptr
+	kind   opKind
+	size   int          // opFixed: N
+	sub    *plan        // opStruct, opStructSlice
+	typ    reflect.Type // opStructSlice: the slice type
 }
 
 type plan struct {
@@ -60,7 +69,7 @@ func planFor(t reflect.Type) *plan {
 	p := &plan{typ: t}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		op := fieldOp{index: i}
+		op := fieldOp{index: i, offset: f.Offset, typ: f.Type}
 		switch {
 		case f.Type == addrType:
 			switch f.Tag.Get("xdr") {
@@ -119,44 +128,46 @@ func (r *reader) count() int {
 	return int(n)
 }
 
-func (p *plan) decode(r *reader, v reflect.Value) {
+func (p *plan) decode(r *reader, base unsafe.Pointer) {
 	for i := range p.ops {
 		op := &p.ops[i]
-		f := v.Field(op.index)
+		f := unsafe.Add(base, op.offset)
 		switch op.kind {
 		case opU32:
-			f.SetUint(uint64(r.u32()))
+			*(*uint32)(f) = r.u32()
 		case opI32:
-			f.SetInt(int64(int32(r.u32())))
+			*(*int32)(f) = int32(r.u32())
 		case opU64:
-			f.SetUint(r.u64())
+			*(*uint64)(f) = r.u64()
 		case opF32:
-			f.SetFloat(float64(r.f32()))
+			*(*float32)(f) = r.f32()
 		case opF64:
-			f.SetFloat(r.f64())
+			*(*float64)(f) = r.f64()
 		case opAddr:
-			*f.Addr().Interface().(*netip.Addr) = r.address()
+			*(*netip.Addr)(f) = r.address()
 		case opIP4:
-			*f.Addr().Interface().(*netip.Addr) = r.ip4()
+			*(*netip.Addr)(f) = r.ip4()
 		case opIP6:
-			*f.Addr().Interface().(*netip.Addr) = r.ip6()
+			*(*netip.Addr)(f) = r.ip6()
 		case opBytes:
-			f.SetBytes(r.opaque())
+			*(*[]byte)(f) = r.opaque()
 		case opFixed:
-			b := r.take(op.size)
-			if b != nil {
-				reflect.Copy(f, reflect.ValueOf(b))
+			dst := unsafe.Slice((*byte)(f), op.size)
+			if b := r.take(op.size); b != nil {
+				copy(dst, b)
+			} else {
+				clear(dst)
 			}
 		case opU32Slice:
 			n := r.count()
-			s := f.Addr().Interface().(*[]uint32)
+			s := (*[]uint32)(f)
 			*s = (*s)[:0]
 			for range n {
 				*s = append(*s, r.u32())
 			}
 		case opMACSlice:
 			n := r.count()
-			s := f.Addr().Interface().(*[]MAC)
+			s := (*[]MAC)(f)
 			*s = (*s)[:0]
 			for range n {
 				var m MAC
@@ -169,22 +180,27 @@ func (p *plan) decode(r *reader, v reflect.Value) {
 			op.sub.decode(r, f)
 		case opStructSlice:
 			n := r.count()
-			if f.Cap() < n {
-				f.Set(reflect.MakeSlice(f.Type(), n, n))
+			sv := reflect.NewAt(op.typ, f).Elem()
+			if sv.Cap() < n {
+				sv.Set(reflect.MakeSlice(op.typ, n, n))
 			} else {
-				f.SetLen(n)
+				sv.SetLen(n)
 			}
-			for j := range n {
-				op.sub.decode(r, f.Index(j))
+			if n > 0 {
+				elem := op.sub.typ.Size()
+				first := sv.Index(0).Addr().UnsafePointer()
+				for j := range n {
+					op.sub.decode(r, unsafe.Add(first, uintptr(j)*elem))
+				}
 			}
 		case opMore:
 			more := r.err == nil && r.remaining() > 0
-			f.SetBool(more)
+			*(*bool)(f) = more
 			if !more {
 				// Zero the optional tail so a reused value does not
 				// keep the previous record's numbers.
 				for _, rest := range p.ops[i+1:] {
-					v.Field(rest.index).SetZero()
+					reflect.NewAt(rest.typ, unsafe.Add(base, rest.offset)).Elem().SetZero()
 				}
 				return
 			}
@@ -195,42 +211,39 @@ func (p *plan) decode(r *reader, v reflect.Value) {
 	}
 }
 
-func (p *plan) encode(w *writer, v reflect.Value) {
+func (p *plan) encode(w *writer, base unsafe.Pointer) {
 	for i := range p.ops {
 		op := &p.ops[i]
-		f := v.Field(op.index)
+		f := unsafe.Add(base, op.offset)
 		switch op.kind {
 		case opU32:
-			w.u32(uint32(f.Uint()))
+			w.u32(*(*uint32)(f))
 		case opI32:
-			w.u32(uint32(int32(f.Int())))
+			w.u32(uint32(*(*int32)(f)))
 		case opU64:
-			w.u64(f.Uint())
+			w.u64(*(*uint64)(f))
 		case opF32:
-			w.f32(float32(f.Float()))
+			w.f32(*(*float32)(f))
 		case opF64:
-			w.f64(f.Float())
+			w.f64(*(*float64)(f))
 		case opAddr:
-			w.address(f.Interface().(netip.Addr))
+			w.address(*(*netip.Addr)(f))
 		case opIP4:
-			w.ip4(f.Interface().(netip.Addr))
+			w.ip4(*(*netip.Addr)(f))
 		case opIP6:
-			w.ip6(f.Interface().(netip.Addr))
+			w.ip6(*(*netip.Addr)(f))
 		case opBytes:
-			w.opaque(f.Bytes())
+			w.opaque(*(*[]byte)(f))
 		case opFixed:
-			for j := range op.size {
-				w.b = append(w.b, byte(f.Index(j).Uint()))
-			}
-			w.pad(op.size)
+			w.fixed(unsafe.Slice((*byte)(f), op.size))
 		case opU32Slice:
-			s := f.Interface().([]uint32)
+			s := *(*[]uint32)(f)
 			w.u32(uint32(len(s)))
 			for _, x := range s {
 				w.u32(x)
 			}
 		case opMACSlice:
-			s := f.Interface().([]MAC)
+			s := *(*[]MAC)(f)
 			w.u32(uint32(len(s)))
 			for _, m := range s {
 				w.fixed(m[:])
@@ -238,12 +251,13 @@ func (p *plan) encode(w *writer, v reflect.Value) {
 		case opStruct:
 			op.sub.encode(w, f)
 		case opStructSlice:
-			w.u32(uint32(f.Len()))
-			for j := range f.Len() {
-				op.sub.encode(w, f.Index(j))
+			sv := reflect.NewAt(op.typ, f).Elem()
+			w.u32(uint32(sv.Len()))
+			for j := range sv.Len() {
+				op.sub.encode(w, sv.Index(j).Addr().UnsafePointer())
 			}
 		case opMore:
-			if !f.Bool() {
+			if !*(*bool)(f) {
 				return
 			}
 		}

@@ -2,7 +2,6 @@ package sflow
 
 import (
 	"fmt"
-	"reflect"
 )
 
 // AppendBinary appends the datagram in wire format. NumSamples is ignored:
@@ -85,12 +84,12 @@ func (s *Sample) AppendBinary(b []byte) ([]byte, error) {
 // AppendRecordBody appends the wire form of a record structure (a pointer to
 // one of this package's record types) without its format and length.
 func AppendRecordBody(b []byte, v any) ([]byte, error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return b, fmt.Errorf("sflow: AppendRecordBody needs a non-nil pointer, got %T", v)
+	p, ptr, err := planOf(v)
+	if err != nil {
+		return b, err
 	}
 	w := writer{b: b}
-	planFor(rv.Elem().Type()).encode(&w, rv.Elem())
+	p.encode(&w, ptr)
 	return w.b, nil
 }
 

@@ -3,6 +3,7 @@ package sflow
 import (
 	"fmt"
 	"reflect"
+	"unsafe"
 )
 
 // The flow and counter record namespaces overlap (0:1 is a sampled header in
@@ -12,13 +13,16 @@ var (
 	flowTypes    = map[DataFormat]reflect.Type{}
 	counterTypes = map[DataFormat]reflect.Type{}
 	formatOf     = map[reflect.Type]DataFormat{}
+	// registeredPlans is read without locking on every record decode; it
+	// is written only during init.
+	registeredPlans = map[reflect.Type]*plan{}
 )
 
 func register[T any](table map[DataFormat]reflect.Type, f DataFormat) {
 	t := reflect.TypeFor[T]()
 	table[f] = t
 	formatOf[t] = f
-	planFor(t)
+	registeredPlans[t] = planFor(t)
 }
 
 func init() {
@@ -147,18 +151,31 @@ func FormatOf(v any) (DataFormat, bool) {
 // matching its format (see NewFlowRecord). Strings and byte fields alias the
 // datagram. v is reused as is: slices keep their capacity.
 func (rec Record) Decode(v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("sflow: Decode needs a non-nil pointer, got %T", v)
+	p, ptr, err := planOf(v)
+	if err != nil {
+		return err
 	}
-	e := rv.Elem()
-	p := planFor(e.Type())
 	r := reader{b: rec.Data}
-	p.decode(&r, e)
+	p.decode(&r, ptr)
 	if r.err != nil {
 		return r.err.(*Error).at(rec.Offset, 0, 0, rec.Format)
 	}
 	// A record longer than its structure is a newer revision of it; the
 	// fields we know are still right, so trailing bytes are not an error.
 	return nil
+}
+
+// planOf returns the plan for v, a non-nil pointer to a struct, and the
+// struct's address.
+func planOf(v any) (*plan, unsafe.Pointer, error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return nil, nil, fmt.Errorf("sflow: a record must be a non-nil pointer to a struct, got %T", v)
+	}
+	t := rv.Type().Elem()
+	p, ok := registeredPlans[t]
+	if !ok {
+		p = planFor(t)
+	}
+	return p, rv.UnsafePointer(), nil
 }
