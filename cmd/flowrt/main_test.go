@@ -1,0 +1,96 @@
+package main_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// flowrt is the binary under test, built once by TestMain.
+var flowrt string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "flowrt-test")
+	if err != nil {
+		panic(err)
+	}
+	flowrt = filepath.Join(dir, "flowrt")
+	if out, err := exec.Command("go", "build", "-o", flowrt, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// need skips the test when a peer program is missing (CI installs them all).
+func need(t *testing.T, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			if os.Getenv("FLOWRT_REQUIRE_SHARED") != "" {
+				t.Fatalf("%s is not installed; .ci/run installs it", p)
+			}
+			t.Skipf("%s is not installed", p)
+		}
+	}
+}
+
+// pipe runs "flowrt args... | peer peerArgs..." and returns the peer's
+// standard output and error, and flowrt's exit error.
+func pipe(t *testing.T, args []string, peer string, peerArgs ...string) (stdout, stderr string, flowrtErr error) {
+	t.Helper()
+	producer := exec.Command(flowrt, args...)
+	consumer := exec.Command(peer, peerArgs...)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	producer.Stdout = w
+	var pErr bytes.Buffer
+	producer.Stderr = &pErr
+	consumer.Stdin = r
+	var out, cErr bytes.Buffer
+	consumer.Stdout, consumer.Stderr = &out, &cErr
+	if err := consumer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := producer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r.Close()
+	flowrtErr = producer.Wait()
+	if err := consumer.Wait(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", peer, strings.Join(peerArgs, " "), err, cErr.String())
+	}
+	if flowrtErr != nil {
+		t.Logf("flowrt stderr: %s", pErr.String())
+	}
+	return out.String(), cErr.String(), flowrtErr
+}
+
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(flowrt, args...).Output()
+	if err != nil {
+		t.Fatalf("flowrt %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+// serveText serves body over HTTP on 127.0.0.1 and returns its URL.
+func serveText(t *testing.T, body string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/compromised-ips.txt"
+}

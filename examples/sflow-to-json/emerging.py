@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+# The second script of the "sFlow to JSON" article, ported to Python 3:
+# download the Emerging Threats compromised address list and print the
+# sampled flows to or from a listed address. BLACKLIST_URL overrides the
+# list's address (the tests serve a list from 127.0.0.1).
+
+import os
+import subprocess
+from json import loads
+from requests import get
+
+blacklist = set()
+r = get(os.environ.get('BLACKLIST_URL', 'https://rules.emergingthreats.net/blockrules/compromised-ips.txt'))
+for line in r.iter_lines(decode_unicode=True):
+    blacklist.add(line)
+
+p = subprocess.Popen(
+    ["sflowtool", "-j"],
+    stdout=subprocess.PIPE,
+    universal_newlines=True,
+)
+lines = iter(p.stdout.readline, '')
+for line in lines:
+    datagram = loads(line)
+    localtime = datagram["localtime"]
+    samples = datagram["samples"]
+    for sample in samples:
+        sampleType = sample["sampleType"]
+        elements = sample["elements"]
+        if sampleType == "FLOWSAMPLE":
+            for element in elements:
+                tag = element["flowBlock_tag"]
+                if tag == "0:1":
+                    try:
+                        src = element["srcIP"]
+                        dst = element["dstIP"]
+                        if src in blacklist or dst in blacklist:
+                            print("%s %s %s" % (localtime, src, dst))
+                    except KeyError:
+                        pass
