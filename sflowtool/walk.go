@@ -44,7 +44,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	}
 	hasPcapTime := captured.Unix() != 0 || captured.Nanosecond() != 0
 	w.ctxTime = captured
-	if received.IsZero() == false && captured.Unix() == 0 {
+	if !received.IsZero() && captured.Unix() == 0 {
 		w.ctxTime = received
 	}
 	w.prefix = w.prefix[:0]

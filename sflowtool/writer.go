@@ -60,7 +60,6 @@ type Writer struct {
 	prefix  []string
 	ctx     context
 	smp     sampleState
-	srcIP   string
 	ctxTime time.Time
 
 	// JSON state, as sflowtool keeps it
@@ -216,11 +215,6 @@ func (w *Writer) fieldString(name, val string) { w.field(name, []byte(val)) }
 
 func (w *Writer) fieldU32(name string, v uint32) {
 	w.scratch = strconv.AppendUint(w.scratch[:0], uint64(v), 10)
-	w.field(name, w.scratch)
-}
-
-func (w *Writer) fieldU64(name string, v uint64) {
-	w.scratch = strconv.AppendUint(w.scratch[:0], v, 10)
 	w.field(name, w.scratch)
 }
 
