@@ -35,9 +35,8 @@ func corpus(tb testing.TB) ([][]byte, int) {
 }
 
 type flowrtDecoder struct {
-	d       sflow.Datagram
-	flow    map[sflow.DataFormat]any
-	counter map[sflow.DataFormat]any
+	d     sflow.Datagram
+	cache sflow.RecordCache
 }
 
 // decode decodes the datagram and every record into typed values, the same
@@ -49,17 +48,8 @@ func (x *flowrtDecoder) decode(b []byte) int {
 	n := 0
 	for i := range x.d.Samples {
 		s := &x.d.Samples[i]
-		table, mk := x.flow, sflow.NewFlowRecord
-		if s.Format.IsCounter() {
-			table, mk = x.counter, sflow.NewCounterRecord
-		}
 		for _, r := range s.Records {
-			v, ok := table[r.Format]
-			if !ok {
-				v = mk(r.Format)
-				table[r.Format] = v
-			}
-			if v != nil && r.Decode(v) == nil {
+			if v, err := x.cache.Decode(s.Format, r); v != nil && err == nil {
 				n++
 			}
 		}
@@ -76,7 +66,7 @@ func report(b *testing.B, datagrams, samples int) {
 
 func BenchmarkFlowrt(b *testing.B) {
 	datagrams, samples := corpus(b)
-	x := &flowrtDecoder{flow: map[sflow.DataFormat]any{}, counter: map[sflow.DataFormat]any{}}
+	x := &flowrtDecoder{}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -24,13 +24,12 @@ func corpus(tb testing.TB) (datagrams [][]byte, samples int) {
 // decoder holds one reusable value per record structure, as the engine and
 // the decode command do.
 type decoder struct {
-	d       sflow.Datagram
-	flow    map[sflow.DataFormat]any
-	counter map[sflow.DataFormat]any
+	d     sflow.Datagram
+	cache sflow.RecordCache
 }
 
 func newDecoder() *decoder {
-	return &decoder{flow: map[sflow.DataFormat]any{}, counter: map[sflow.DataFormat]any{}}
+	return &decoder{}
 }
 
 // full decodes the datagram and every record in it into typed values.
@@ -40,17 +39,8 @@ func (x *decoder) full(b []byte) (records int) {
 	}
 	for i := range x.d.Samples {
 		s := &x.d.Samples[i]
-		table, mk := x.flow, sflow.NewFlowRecord
-		if s.Format.IsCounter() {
-			table, mk = x.counter, sflow.NewCounterRecord
-		}
 		for _, r := range s.Records {
-			v, ok := table[r.Format]
-			if !ok {
-				v = mk(r.Format)
-				table[r.Format] = v
-			}
-			if v != nil && r.Decode(v) == nil {
+			if v, err := x.cache.Decode(s.Format, r); v != nil && err == nil {
 				records++
 			}
 		}

@@ -1,7 +1,9 @@
 package sflow
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"sync"
@@ -53,6 +55,26 @@ type fieldOp struct {
 type plan struct {
 	typ reflect.Type
 	ops []fieldOp
+	// fixed is the encoded size when every field has a fixed size (most
+	// counter structures): one bounds check then covers the whole record.
+	// -1 otherwise.
+	fixed int
+}
+
+func fixedSize(op fieldOp) int {
+	switch op.kind {
+	case opU32, opI32, opF32, opIP4:
+		return 4
+	case opU64, opF64:
+		return 8
+	case opIP6:
+		return 16
+	case opFixed:
+		return (op.size + 3) &^ 3
+	case opStruct:
+		return op.sub.fixed
+	}
+	return -1
 }
 
 var plans sync.Map // reflect.Type → *plan
@@ -109,6 +131,14 @@ func planFor(t reflect.Type) *plan {
 		}
 		p.ops = append(p.ops, op)
 	}
+	for _, op := range p.ops {
+		n := fixedSize(op)
+		if n < 0 {
+			p.fixed = -1
+			break
+		}
+		p.fixed += n
+	}
 	plans.Store(t, p)
 	return p
 }
@@ -129,6 +159,11 @@ func (r *reader) count() int {
 }
 
 func (p *plan) decode(r *reader, base unsafe.Pointer) {
+	if p.fixed >= 0 && r.err == nil && r.remaining() >= p.fixed {
+		p.decodeFixed(r.b[r.off:r.off+p.fixed], base)
+		r.off += p.fixed
+		return
+	}
 	for i := range p.ops {
 		op := &p.ops[i]
 		f := unsafe.Add(base, op.offset)
@@ -207,6 +242,44 @@ func (p *plan) decode(r *reader, base unsafe.Pointer) {
 		}
 		if r.err != nil {
 			return
+		}
+	}
+}
+
+// decodeFixed decodes a fixed-size structure from b, which holds exactly
+// p.fixed bytes.
+func (p *plan) decodeFixed(b []byte, base unsafe.Pointer) {
+	for i := range p.ops {
+		op := &p.ops[i]
+		f := unsafe.Add(base, op.offset)
+		switch op.kind {
+		case opU32:
+			*(*uint32)(f) = binary.BigEndian.Uint32(b)
+			b = b[4:]
+		case opI32:
+			*(*int32)(f) = int32(binary.BigEndian.Uint32(b))
+			b = b[4:]
+		case opF32:
+			*(*float32)(f) = math.Float32frombits(binary.BigEndian.Uint32(b))
+			b = b[4:]
+		case opU64:
+			*(*uint64)(f) = binary.BigEndian.Uint64(b)
+			b = b[8:]
+		case opF64:
+			*(*float64)(f) = math.Float64frombits(binary.BigEndian.Uint64(b))
+			b = b[8:]
+		case opIP4:
+			*(*netip.Addr)(f) = netip.AddrFrom4([4]byte(b))
+			b = b[4:]
+		case opIP6:
+			*(*netip.Addr)(f) = netip.AddrFrom16([16]byte(b))
+			b = b[16:]
+		case opFixed:
+			copy(unsafe.Slice((*byte)(f), op.size), b)
+			b = b[(op.size+3)&^3:]
+		case opStruct:
+			op.sub.decodeFixed(b[:op.sub.fixed], f)
+			b = b[op.sub.fixed:]
 		}
 	}
 }

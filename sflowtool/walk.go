@@ -226,30 +226,19 @@ func (w *Writer) record(rec sflow.Record, counter bool) {
 	} else {
 		w.field("flowBlock_tag", rec.Format.AppendText(w.scratch[:0]))
 	}
-	key := recordKey{counter, rec.Format}
-	v, ok := w.records[key]
-	if !ok {
-		if counter {
-			v = sflow.NewCounterRecord(rec.Format)
-		} else {
-			v = sflow.NewFlowRecord(rec.Format)
-		}
-		w.records[key] = v
-	}
-	kind := "flow_sample_element"
+	kind, sampleFormat := "flow_sample_element", sflow.FlowSample
 	if counter {
-		kind = "counters_sample_element"
+		kind, sampleFormat = "counters_sample_element", sflow.CounterSample
 	}
+	v, err := w.cache.Decode(sampleFormat, rec)
 	switch {
 	case v == nil:
 		w.line("skipping unknown " + kind + ": " + rec.Format.String() + " len=" + strconv.Itoa(len(rec.Data)))
+	case err != nil:
+		fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, w.ctx.agent), err)
+		w.line(kind + " decode error: " + err.Error())
 	default:
-		if err := rec.Decode(v); err != nil {
-			fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, w.ctx.agent), err)
-			w.line(kind + " decode error: " + err.Error())
-		} else {
-			w.printRecord(rec.Format, counter, v)
-		}
+		w.printRecord(rec.Format, counter, v)
 	}
 	w.jsonClose('}')
 }

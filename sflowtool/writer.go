@@ -52,7 +52,7 @@ type Writer struct {
 	pcapw *pcap.Writer
 
 	d       sflow.Datagram
-	records map[recordKey]any // reusable typed records
+	cache   sflow.RecordCache
 	scratch []byte
 	ctxBuf  []byte
 
@@ -74,11 +74,6 @@ type Writer struct {
 	sampleHits  int
 }
 
-type recordKey struct {
-	counter bool
-	format  sflow.DataFormat
-}
-
 // context is what -g prints before every field.
 type context struct {
 	agent      netip.Addr
@@ -95,11 +90,10 @@ type context struct {
 // a stream for another program: pcap and line formats).
 func NewWriter(w io.Writer, mode Mode, opts Options) (*Writer, error) {
 	wr := &Writer{
-		out:     bufio.NewWriterSize(w, 64<<10),
-		mode:    mode,
-		loc:     opts.Location,
-		errw:    opts.Stderr,
-		records: map[recordKey]any{},
+		out:  bufio.NewWriterSize(w, 64<<10),
+		mode: mode,
+		loc:  opts.Location,
+		errw: opts.Stderr,
 	}
 	if wr.loc == nil {
 		wr.loc = time.Local
