@@ -45,7 +45,9 @@ func TestOpenVSwitchAgent(t *testing.T) {
 	}
 	db := filepath.Join(dir, "conf.db")
 	sock := "unix:" + filepath.Join(dir, "db.sock")
-	vsctl := func(args ...string) string { return sh(append([]string{"ovs-vsctl", "--db=" + sock, "--timeout=10"}, args...)...) }
+	vsctl := func(args ...string) string {
+		return sh(append([]string{"ovs-vsctl", "--db=" + sock, "--timeout=10"}, args...)...)
+	}
 
 	sh("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
 	sh("ovsdb-server", db, "--remote=p"+sock, "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
