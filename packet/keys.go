@@ -375,10 +375,11 @@ func unreachable(code byte) keyFunc {
 			return dst, false
 		}
 		q := b[8:]
-		if q[0]>>4 != 4 {
+		ihl := int(q[0]&15) * 4
+		if q[0]>>4 != 4 || ihl < 20 || ihl > len(q) {
 			return dst, false
 		}
-		return quoted(dst, code, q[9], netip.AddrFrom4([4]byte(q[16:20])), q[int(q[0]&15)*4:])
+		return quoted(dst, code, q[9], netip.AddrFrom4([4]byte(q[16:20])), q[ihl:])
 	}
 }
 
