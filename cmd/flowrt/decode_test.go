@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -332,25 +331,8 @@ func TestSeedPythonScripts(t *testing.T) {
 func TestDecodeFromUDP(t *testing.T) {
 	dir := testdata.Dir(t)
 	datagrams := testdata.ReadPcap(t, filepath.Join(dir, "ndpi_sflow.pcap"))
-	l, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.LocalAddr().String()
-	l.Close()
-	cmd := exec.Command(flowrt, "decode", "-listen", addr, "-j")
-	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	// Wait until it listens (it logs one line), then send.
-	ready := bufio.NewScanner(stderr)
-	if !ready.Scan() || !strings.Contains(ready.Text(), "listening") {
-		t.Fatalf("flowrt did not start listening: %q", ready.Text())
-	}
-	conn, err := net.Dial("udp", addr)
+	fl := startDecode(t, "-j")
+	conn, err := net.Dial("udp", fl.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,15 +341,18 @@ func TestDecodeFromUDP(t *testing.T) {
 	}
 	conn.Write([]byte{0, 0, 0, 4, 1, 2}) // junk: reported, not fatal
 	conn.Write(datagrams[0].Payload)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(nil, 1<<20)
 	got := 0
-	deadline := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	for got < len(datagrams)+2 && sc.Scan() {
+	timeout := time.After(10 * time.Second)
+	for got < len(datagrams)+2 {
+		var line string
+		select {
+		case line = <-fl.lines:
+		case <-timeout:
+			t.Fatalf("received %d datagrams in 10 s, sent %d", got, len(datagrams)+2)
+		}
 		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("not JSON: %q", sc.Text())
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %q", line)
 		}
 		if m["datagramSourceIP"] != "127.0.0.1" {
 			t.Errorf("datagramSourceIP %v", m["datagramSourceIP"])
@@ -377,11 +362,10 @@ func TestDecodeFromUDP(t *testing.T) {
 	if got != len(datagrams)+2 {
 		t.Fatalf("received %d datagrams, sent %d", got, len(datagrams)+2)
 	}
-	if ready.Scan(); !strings.Contains(ready.Text(), "not an sFlow version 5 datagram") {
-		t.Errorf("junk datagram not reported on stderr: %q", ready.Text())
+	if fl.stderr.Scan(); !strings.Contains(fl.stderr.Text(), "not an sFlow version 5 datagram") {
+		t.Errorf("junk datagram not reported on stderr: %q", fl.stderr.Text())
 	}
-	cmd.Process.Signal(os.Interrupt)
-	if err := cmd.Wait(); err != nil {
+	if err := fl.stop(); err != nil {
 		t.Errorf("flowrt did not exit cleanly on interrupt: %v", err)
 	}
 }

@@ -1,7 +1,9 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -93,4 +95,52 @@ func serveText(t *testing.T, body string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/compromised-ips.txt"
+}
+
+// listener is a running "flowrt decode -listen 127.0.0.1:port args...".
+type listener struct {
+	addr   string
+	cmd    *exec.Cmd
+	lines  chan string    // its standard output, line by line
+	stderr *bufio.Scanner // its standard error, after the "listening" line
+}
+
+// startDecode starts flowrt decode on a free UDP port of 127.0.0.1 and
+// returns once it is listening.
+func startDecode(t *testing.T, args ...string) *listener {
+	t.Helper()
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.LocalAddr().String()
+	l.Close()
+	cmd := exec.Command(flowrt, append([]string{"decode", "-listen", addr}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	errs := bufio.NewScanner(stderr)
+	if !errs.Scan() || !strings.Contains(errs.Text(), "listening") {
+		t.Fatalf("flowrt decode did not start listening: %q", errs.Text())
+	}
+	lines := make(chan string, 100000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return &listener{addr: addr, cmd: cmd, lines: lines, stderr: errs}
+}
+
+// stop interrupts flowrt as Ctrl-C would and reports whether it exited
+// cleanly.
+func (l *listener) stop() error {
+	l.cmd.Process.Signal(os.Interrupt)
+	return l.cmd.Wait()
 }

@@ -1,10 +1,8 @@
 package main_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,32 +77,8 @@ func TestOpenVSwitchAgent(t *testing.T) {
 
 	// flowrt listens before OVS starts sending (OVS loses every other
 	// datagram to ICMP port-unreachable when nothing listens).
-	l, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.LocalAddr().String()
-	l.Close()
-	decode := exec.Command(flowrt, "decode", "-listen", addr, "-j")
-	stdout, _ := decode.StdoutPipe()
-	stderr, _ := decode.StderrPipe()
-	if err := decode.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer decode.Process.Kill()
-	errs := bufio.NewScanner(stderr)
-	if !errs.Scan() || !strings.Contains(errs.Text(), "listening") {
-		t.Fatalf("flowrt decode did not start: %q", errs.Text())
-	}
-	lines := make(chan string, 100000)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	fl := startDecode(t, "-j")
+	addr, lines := fl.addr, fl.lines
 
 	vsctl("--", "--id=@s", "create", "sflow", "agent=lo", fmt.Sprintf("target=%q", addr), "header=128",
 		"sampling=1", "polling=1", "--", "set", "bridge", br, "sflow=@s")
@@ -122,8 +96,7 @@ func TestOpenVSwitchAgent(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // two polling intervals for counters
 	vsctl("clear", "bridge", br, "sflow")
 	time.Sleep(300 * time.Millisecond)
-	decode.Process.Signal(os.Interrupt)
-	decode.Wait()
+	fl.stop()
 
 	var (
 		datagrams int
