@@ -369,3 +369,16 @@ func TestDecodeFromUDP(t *testing.T) {
 		t.Errorf("flowrt did not exit cleanly on interrupt: %v", err)
 	}
 }
+
+// A pcapng capture (as Wireshark saves by default) decodes exactly like the
+// same packets in a classic pcap.
+func TestPcapngInput(t *testing.T) {
+	need(t, "editcap")
+	capture := filepath.Join(testdata.Dir(t), "tcpdump_sflow-print-v6.pcap")
+	ng := filepath.Join(t.TempDir(), "v6.pcapng")
+	runCmd(t, "editcap", "-F", "pcapng", capture, ng)
+	want, got := run(t, "decode", "-r", capture, "-j"), run(t, "decode", "-r", ng, "-j")
+	if want != got || len(want) == 0 {
+		t.Fatalf("pcapng output differs from pcap output (%d vs %d bytes)", len(got), len(want))
+	}
+}
