@@ -41,42 +41,41 @@ func (c *xdrCursor) bytes(n int) []byte {
 
 func (c *xdrCursor) str() []byte { return c.bytes(int(c.u32())) }
 
+// Value encodings of the custom-metric samples, by type code.
+type rtKind uint8
+
+const (
+	rtString rtKind = iota + 1
+	rtU32
+	rtU64
+	rtF32
+	rtF64
+	rtMAC
+	rtIP4
+	rtIP6
+)
+
+type rtType struct {
+	prefix string
+	kind   rtKind
+}
+
+var (
+	rtmetricTypes = []rtType{{"rtmetric_string_", rtString}, {"rtmetric_counter32_", rtU32},
+		{"rtmetric_counter64_", rtU64}, {"rtmetric_gauge32_", rtU32}, {"rtmetric_gauge64_", rtU64},
+		{"rtmetric_gaugeFloat_", rtF32}, {"rtmetric_gaugeDouble_", rtF64}}
+	rtflowTypes = []rtType{{"rtflow_string_", rtString}, {"rtflow_mac_", rtMAC}, {"rtflow_ip_", rtIP4},
+		{"rtflow_ip6_", rtIP6}, {"rtflow_int32_", rtU32}, {"rtflow_int64_", rtU64},
+		{"rtflow_float_", rtF32}, {"rtflow_double_", rtF64}}
+)
+
 func (w *Writer) rtmetric(data []byte) {
 	w.fieldString("sampleType", "RTMETRIC")
 	c := xdrCursor{b: data, ok: true}
 	if ds := c.str(); len(ds) > 0 {
 		w.field("rtmetric_datasource_name", ds)
 	}
-	n := c.u32()
-	for i := uint32(0); c.ok && i < n; i++ {
-		name := string(c.str())
-		var b []byte
-		var prefix string
-		switch c.u32() {
-		case 0:
-			prefix, b = "rtmetric_string_", append(b, c.str()...)
-		case 1:
-			prefix, b = "rtmetric_counter32_", strconv.AppendUint(b, uint64(c.u32()), 10)
-		case 2:
-			prefix, b = "rtmetric_counter64_", strconv.AppendUint(b, c.u64(), 10)
-		case 3:
-			prefix, b = "rtmetric_gauge32_", strconv.AppendUint(b, uint64(c.u32()), 10)
-		case 4:
-			prefix, b = "rtmetric_gauge64_", strconv.AppendUint(b, c.u64(), 10)
-		case 5:
-			prefix, b = "rtmetric_gaugeFloat_", strconv.AppendFloat(b, float64(math.Float32frombits(c.u32())), 'f', 3, 64)
-		case 6:
-			prefix, b = "rtmetric_gaugeDouble_", strconv.AppendFloat(b, math.Float64frombits(c.u64()), 'f', 3, 64)
-		default:
-			w.line("rtmetric unknown_type")
-			return
-		}
-		if c.ok {
-			w.push(prefix)
-			w.field(name, b)
-			w.pop()
-		}
-	}
+	w.rtValues(&c, rtmetricTypes, "rtmetric unknown_type")
 }
 
 func (w *Writer) rtflow(data []byte) {
@@ -87,40 +86,47 @@ func (w *Writer) rtflow(data []byte) {
 	}
 	w.fieldU32("rtflow_sampling_rate", c.u32())
 	w.fieldU32("rtflow_sample_pool", c.u32())
+	w.rtValues(&c, rtflowTypes, "rtflow unknown_type")
+}
+
+// rtValues prints the (name, type, value) list that ends both samples.
+func (w *Writer) rtValues(c *xdrCursor, types []rtType, unknown string) {
 	n := c.u32()
 	for i := uint32(0); c.ok && i < n; i++ {
 		name := string(c.str())
-		var b []byte
-		var prefix string
-		switch c.u32() {
-		case 0:
-			prefix, b = "rtflow_string_", append(b, c.str()...)
-		case 1:
-			if m := c.bytes(6); m != nil {
-				prefix, b = "rtflow_mac_", sflow.MAC(m).AppendHex(b)
-			}
-		case 2:
-			if a := c.bytes(4); a != nil {
-				prefix, b = "rtflow_ip_", appendAddr(b, netip.AddrFrom4([4]byte(a)))
-			}
-		case 3:
-			if a := c.bytes(16); a != nil {
-				prefix, b = "rtflow_ip6_", appendAddr(b, netip.AddrFrom16([16]byte(a)))
-			}
-		case 4:
-			prefix, b = "rtflow_int32_", strconv.AppendUint(b, uint64(c.u32()), 10)
-		case 5:
-			prefix, b = "rtflow_int64_", strconv.AppendUint(b, c.u64(), 10)
-		case 6:
-			prefix, b = "rtflow_float_", strconv.AppendFloat(b, float64(math.Float32frombits(c.u32())), 'f', 3, 64)
-		case 7:
-			prefix, b = "rtflow_double_", strconv.AppendFloat(b, math.Float64frombits(c.u64()), 'f', 3, 64)
-		default:
-			w.line("rtflow unknown_type")
+		code := c.u32()
+		if int64(code) >= int64(len(types)) {
+			w.line(unknown)
 			return
 		}
+		t := types[code]
+		var b []byte
+		switch t.kind {
+		case rtString:
+			b = append(b, c.str()...)
+		case rtU32:
+			b = strconv.AppendUint(b, uint64(c.u32()), 10)
+		case rtU64:
+			b = strconv.AppendUint(b, c.u64(), 10)
+		case rtF32:
+			b = strconv.AppendFloat(b, float64(math.Float32frombits(c.u32())), 'f', 3, 64)
+		case rtF64:
+			b = strconv.AppendFloat(b, math.Float64frombits(c.u64()), 'f', 3, 64)
+		case rtMAC:
+			if m := c.bytes(6); m != nil {
+				b = sflow.MAC(m).AppendHex(b)
+			}
+		case rtIP4:
+			if a := c.bytes(4); a != nil {
+				b = appendAddr(b, netip.AddrFrom4([4]byte(a)))
+			}
+		case rtIP6:
+			if a := c.bytes(16); a != nil {
+				b = appendAddr(b, netip.AddrFrom16([16]byte(a)))
+			}
+		}
 		if c.ok {
-			w.push(prefix)
+			w.push(t.prefix)
 			w.field(name, b)
 			w.pop()
 		}
