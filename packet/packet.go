@@ -264,15 +264,7 @@ func (p *Packet) transport(proto byte, off, level int, v6 bool) {
 		case dport == 6081:
 			if len(b)-q >= 8 && level < MaxLevel && p.add(Geneve, level, q) {
 				optLen := int(b[q]&0x3f) * 4
-				inner := q + 8 + optLen
-				switch binary.BigEndian.Uint16(b[q+2:]) {
-				case 0x6558:
-					p.ethernet(inner, level+1)
-				case 0x0800:
-					p.ip(inner, level+1, 4)
-				case 0x86dd:
-					p.ip(inner, level+1, 6)
-				}
+				p.tunnelled(binary.BigEndian.Uint16(b[q+2:]), q+8+optLen, level+1)
 			}
 		case dport == 53 || sport == 53 || dport == 5353 || sport == 5353:
 			if len(b)-q >= 12 {
@@ -316,13 +308,19 @@ func (p *Packet) gre(off, level int) {
 	if flags&0x1000 != 0 { // sequence
 		q += 4
 	}
-	switch binary.BigEndian.Uint16(b[off+2:]) {
+	p.tunnelled(binary.BigEndian.Uint16(b[off+2:]), q, level+1)
+}
+
+// tunnelled decodes the payload of a GRE or Geneve tunnel, whose protocol
+// field is an EtherType (0x6558: a whole Ethernet frame).
+func (p *Packet) tunnelled(proto uint16, off, level int) {
+	switch proto {
 	case 0x6558:
-		p.ethernet(q, level+1)
+		p.ethernet(off, level)
 	case 0x0800:
-		p.ip(q, level+1, 4)
+		p.ip(off, level, 4)
 	case 0x86dd:
-		p.ip(q, level+1, 6)
+		p.ip(off, level, 6)
 	}
 }
 

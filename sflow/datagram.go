@@ -119,12 +119,7 @@ func Decode(b []byte, d *Datagram) error {
 	var first error
 	for i := 1; i <= int(d.NumSamples); i++ {
 		start := r.off
-		format := DataFormat(r.u32())
-		n := r.u32()
-		if r.err == nil && uint64(n) > uint64(r.remaining()) {
-			r.err = &Error{Offset: start + 4, Err: ErrLength, need: int(min(n, 1<<30)), have: r.remaining()}
-		}
-		body := r.take(int(n))
+		format, body := r.tagged()
 		if r.err != nil {
 			// The framing itself is broken: nothing after this can be trusted.
 			e := r.err.(*Error)
@@ -209,12 +204,7 @@ func (s *Sample) decode(index int) error {
 	}
 	for j := 1; r.err == nil && j <= int(n); j++ {
 		start := r.off
-		format := DataFormat(r.u32())
-		size := r.u32()
-		if r.err == nil && uint64(size) > uint64(r.remaining()) {
-			r.err = &Error{Offset: start + 4, Err: ErrLength, need: int(min(size, 1<<30)), have: r.remaining()}
-		}
-		body := r.take(int(size))
+		format, body := r.tagged()
 		if r.err != nil {
 			return r.err.(*Error).at(s.Offset, index, j, format)
 		}

@@ -83,6 +83,19 @@ func (r *reader) opaque() []byte {
 	return r.take(int(n))
 }
 
+// tagged reads the framing shared by samples and records: a data format, a
+// length, and that many bytes. A length that overruns what is left is
+// ErrLength (the agent's framing is wrong), not ErrTruncated.
+func (r *reader) tagged() (DataFormat, []byte) {
+	start := r.off
+	format := DataFormat(r.u32())
+	n := r.u32()
+	if r.err == nil && uint64(n) > uint64(r.remaining()) {
+		r.err = &Error{Offset: start + 4, Err: ErrLength, need: int(min(n, 1<<30)), have: r.remaining()}
+	}
+	return format, r.take(int(n))
+}
+
 // address reads the sFlow address union: a type (1 = IPv4, 2 = IPv6, 0 =
 // unknown) followed by the address bytes.
 func (r *reader) address() netip.Addr {

@@ -68,11 +68,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 		w.fieldString("pcapTimestamp", string(appendTime(nil, captured, w.loc)))
 		w.fieldU32("pcapTimestamp_uS", uint32(captured.Nanosecond()/1000))
 	}
-	version := w.d.Version
-	if len(payload) >= 4 {
-		version = uint32(payload[0])<<24 | uint32(payload[1])<<16 | uint32(payload[2])<<8 | uint32(payload[3])
-	}
-	w.fieldU32("datagramVersion", version)
+	w.fieldU32("datagramVersion", w.d.Version) // set by Decode even when it is not 5
 	if err == nil || !headerFailed(err) {
 		d := &w.d
 		w.ctx.agent, w.ctx.subAgent = d.Agent, d.SubAgentID
@@ -98,11 +94,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 		w.out.WriteByte('\n')
 		w.depth = 0
 	case CustomLine:
-		for i, s := range w.scopes {
-			if !s {
-				w.values[i] = w.values[i][:0]
-			}
-		}
+		w.clearValues(false)
 	}
 	w.line("endDatagram   =================================")
 	if w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines {
@@ -319,12 +311,18 @@ func (w *Writer) customLine() {
 		}
 		w.out.WriteByte('\n')
 	}
+	w.clearValues(true)
+	w.sampleHits = 0
+}
+
+// clearValues forgets the -L values of one scope: the sample's at the end
+// of each sample, the datagram's at the end of each datagram.
+func (w *Writer) clearValues(sampleScope bool) {
 	for i, s := range w.scopes {
-		if s {
+		if s == sampleScope {
 			w.values[i] = w.values[i][:0]
 		}
 	}
-	w.sampleHits = 0
 }
 
 // pcapPacket writes the sample's header as a libpcap record. Headers that
