@@ -13,27 +13,58 @@ import (
 // packet key. Values are formatted as sFlow-RT formats them: MAC addresses
 // as 12 upper-case hex digits, numbers in decimal, TCP flags as a 9-character
 // bit string (NS CWR ECE URG ACK PSH RST SYN FIN), booleans as true/false.
+//
+// AppendKey looks the name up on every call; code that asks for the same
+// key for every packet resolves it once with Lookup.
 func (p *Packet) AppendKey(dst []byte, name string) (out []byte, ok bool) {
+	k, known := Lookup(name)
+	if !known {
+		return dst, false
+	}
+	return k.Append(p, dst)
+}
+
+// Key is a packet key resolved once by Lookup: its field and tunnel level.
+// The zero Key is not valid.
+type Key struct {
+	k     key
+	level int
+	stack bool
+}
+
+// Lookup resolves a key name, with an optional ".N" tunnel-level suffix.
+func Lookup(name string) (Key, bool) {
 	level := 0
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		n, err := strconv.Atoi(name[i+1:])
 		if err != nil || n < 0 || n > MaxLevel {
-			return dst, false
+			return Key{}, false
 		}
 		name, level = name[:i], n
 	}
 	if name == "stack" {
-		return p.Stack(dst), p.n > 0
+		return Key{stack: true}, true
 	}
 	k, known := keys[name]
 	if !known {
+		return Key{}, false
+	}
+	return Key{k: k, level: level}, true
+}
+
+// Append appends the key's value for packet p to dst, as AppendKey does.
+func (k Key) Append(p *Packet, dst []byte) ([]byte, bool) {
+	if k.stack {
+		return p.Stack(dst), p.n > 0
+	}
+	if k.k.fn == nil {
 		return dst, false
 	}
-	l, found := p.Find(k.proto, level)
+	l, found := p.Find(k.k.proto, k.level)
 	if !found {
 		return dst, false
 	}
-	return k.fn(p, l, dst)
+	return k.k.fn(p, l, dst)
 }
 
 // IsKey reports whether name (without a level suffix) is a packet key.

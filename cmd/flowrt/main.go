@@ -1,5 +1,7 @@
 // Command flowrt is a real-time sFlow analytics engine and its tools.
 //
+//	flowrt [serve]  the analytics engine: sFlow on UDP 6343, REST on TCP 8008
+//	flowrt send     send sFlow: a capture replayed or a synthetic mix, at a rate
 //	flowrt decode   decode sFlow like sflowtool (text, -g, -j, -J, -l, -L, -t)
 //
 // Run "flowrt help" for the list of commands.
@@ -8,6 +10,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 const version = "0.1.0"
@@ -18,6 +21,8 @@ type command struct {
 }
 
 var commands = []command{
+	{"serve", "run the analytics engine: sFlow on UDP 6343, REST and web on TCP 8008 (the default)", runServe},
+	{"send", "send sFlow to a collector: a capture's datagrams or a synthetic mix, at a chosen rate", runSend},
 	{"decode", "decode sFlow from a UDP port or a capture file, sflowtool-style", runDecode},
 	{"version", "print the version", func([]string) int { fmt.Println("flowrt", version); return 0 }},
 }
@@ -31,9 +36,10 @@ func usage() {
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(2)
+	// No command, or only properties and flags: run the engine, as
+	// sFlow-RT's start.sh does.
+	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") && os.Args[1] != "-h" && os.Args[1] != "--help" {
+		os.Exit(runServe(os.Args[1:]))
 	}
 	name := os.Args[1]
 	for _, c := range commands {

@@ -1,0 +1,216 @@
+// Package api serves flowrt's REST interface on sFlow-RT's paths and JSON
+// shapes (/flow/{name}/json, /activeflows/{agent}/{name}/json,
+// /metric/{agent}/{metric}/json …), so that sFlow-RT's clients and the curl
+// lines of its articles work unchanged, plus the live HTML views of the
+// same data.
+//
+// Handlers return a value or an *Error; one wrapper renders either, so
+// every failure is a 4xx or 5xx with a one-line reason.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowrt/flowrt/engine"
+)
+
+// Config configures the API.
+type Config struct {
+	Version  string
+	ReadOnly bool                  // http.readonly: refuse every change
+	Extra    func() map[string]any // more /analyzer/json fields (the collector's)
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// API is the REST interface over an engine.
+type API struct {
+	cfg Config
+	e   *engine.Engine
+	mux *http.ServeMux
+}
+
+// New builds the handler.
+func New(e *engine.Engine, cfg Config) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &API{cfg: cfg, e: e, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Error is a failed request: its status and a one-line reason.
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func badRequest(format string, args ...any) *Error {
+	return &Error{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *Error {
+	return &Error{http.StatusNotFound, fmt.Sprintf(format, args...)}
+}
+
+// noContent is returned by handlers that answer 204.
+type noContent struct{}
+
+type handler func(r *http.Request) (any, error)
+
+// json renders a handler's result as sFlow-RT does (JSON, one-space
+// indent) or its error as text.
+func (a *API) json(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if _, ok := v.(noContent); ok {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if s, ok := v.(string); ok {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, s)
+			return
+		}
+		b, err := json.MarshalIndent(v, "", " ")
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(b)
+		w.Write([]byte("\n"))
+	}
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	var e *Error
+	if errors.As(err, &e) {
+		status = e.Status
+	}
+	if status >= 500 {
+		a.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	http.Error(w, msg, status)
+}
+
+// change guards the handlers that modify state.
+func (a *API) change(h handler) handler {
+	return func(r *http.Request) (any, error) {
+		if a.cfg.ReadOnly {
+			return nil, &Error{http.StatusForbidden, "flowrt is read-only (http.readonly=yes): changes are refused"}
+		}
+		return h(r)
+	}
+}
+
+func (a *API) routes() {
+	m := a.mux
+	m.HandleFunc("GET /{$}", a.index)
+	m.HandleFunc("GET /version", a.json(func(*http.Request) (any, error) { return a.cfg.Version, nil }))
+	m.HandleFunc("GET /status", a.json(func(*http.Request) (any, error) { return "OK", nil }))
+	m.HandleFunc("GET /analyzer/json", a.json(a.analyzer))
+	m.HandleFunc("GET /agents/json", a.json(a.agents))
+	m.HandleFunc("GET /metrics/json", a.json(func(*http.Request) (any, error) { return a.e.MetricNames(a.cfg.Now()), nil }))
+	m.HandleFunc("GET /metric/{agent}/json", a.json(a.agentMetrics))
+	m.HandleFunc("GET /metric/{agent}/{metric}/json", a.json(a.metric))
+	m.HandleFunc("GET /metric/{agent}/{metric}/html", a.metricPage)
+	m.HandleFunc("GET /table/{agent}/{metric}/json", a.json(a.table))
+	m.HandleFunc("GET /dump/{agent}/{metric}/json", a.json(a.dump))
+	m.HandleFunc("GET /flowkeys/json", a.json(func(*http.Request) (any, error) { return a.e.FlowKeys(a.cfg.Now()), nil }))
+	m.HandleFunc("GET /flow/json", a.json(func(*http.Request) (any, error) { return a.e.Definitions(), nil }))
+	m.HandleFunc("GET /flow/{name}/json", a.json(a.getFlow))
+	m.HandleFunc("PUT /flow/{name}/json", a.json(a.change(a.putFlow)))
+	m.HandleFunc("POST /flow/{name}/json", a.json(a.change(a.putFlow)))
+	m.HandleFunc("DELETE /flow/{name}/json", a.json(a.change(a.deleteFlow)))
+	m.HandleFunc("GET /activeflows/{agent}/{name}/json", a.json(a.activeFlows))
+	m.HandleFunc("GET /activeflows/{agent}/{name}/html", a.activeFlowsPage)
+	m.HandleFunc("GET /flowvalue/{agent}/{name}/json", a.json(a.flowValue))
+	m.HandleFunc("GET /flowlocations/{agent}/{name}/json", a.json(a.flowLocations))
+	m.HandleFunc("GET /flows/json", a.json(a.flows))
+}
+
+func (a *API) analyzer(*http.Request) (any, error) {
+	out := a.e.Analyzer()
+	out["version"] = a.cfg.Version
+	out["updateAvailable"] = false
+	if a.cfg.Extra != nil {
+		for k, v := range a.cfg.Extra() {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func (a *API) agents(r *http.Request) (any, error) {
+	sel := engine.AllAgents
+	if as := r.URL.Query()["agent"]; len(as) > 0 {
+		var err error
+		if sel, err = engine.ParseAgents(strings.Join(as, ";")); err != nil {
+			return nil, badRequest("%v", err)
+		}
+	}
+	return a.e.AgentsInfo(sel, a.cfg.Now()), nil
+}
+
+func (a *API) selector(r *http.Request) (engine.Agents, error) {
+	sel, err := engine.ParseAgents(r.PathValue("agent"))
+	if err != nil {
+		return sel, badRequest("%v", err)
+	}
+	return sel, nil
+}
+
+// queryInt reads an integer query parameter.
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, badRequest("%s=%q is not an integer", name, s)
+	}
+	return n, nil
+}
+
+func queryFloat(r *http.Request, name string, def float64) (float64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, badRequest("%s=%q is not a number", name, s)
+	}
+	return f, nil
+}
+
+func (a *API) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, indexPage, a.cfg.Version)
+}

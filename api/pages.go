@@ -1,0 +1,109 @@
+package api
+
+import (
+	"html/template"
+	"net/http"
+)
+
+// The live views poll the JSON endpoint next to them once a second and
+// redraw; they need nothing but the engine (the full web interface, with
+// charting libraries, is a separate stage).
+
+const indexPage = `<!doctype html><html><head><meta charset="utf-8"><title>flowrt</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}code{background:#eee;padding:0 .3em}</style></head>
+<body><h1>flowrt %s</h1>
+<p>Real-time sFlow analytics. REST endpoints (sFlow-RT compatible):</p>
+<ul>
+<li><a href="analyzer/json">/analyzer/json</a> — datagrams, samples, loss, flows tracked</li>
+<li><a href="agents/json">/agents/json</a> — agents and their sequence accounting</li>
+<li><a href="metrics/json">/metrics/json</a> — metric names</li>
+<li><a href="flow/json">/flow/json</a> — flow definitions; <code>PUT /flow/{name}/json</code> to define one</li>
+<li><a href="flowkeys/json">/flowkeys/json</a> — flow keys in use</li>
+<li><a href="flows/json">/flows/json</a> — completed flows (definitions with log:true)</li>
+</ul>
+<p>Live views: <code>/activeflows/ALL/{flow}/html</code>, <code>/metric/ALL/{metric}/html</code>.</p>
+</body></html>`
+
+var pages = template.Must(template.New("active").Parse(`<!doctype html><html><head><meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em}
+table{border-collapse:collapse;min-width:40em}
+th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
+td.v{text-align:right;font-variant-numeric:tabular-nums}
+#err{color:#a00}
+</style></head><body>
+<h2>{{.Title}}</h2><div id="err"></div>
+<table><thead><tr><th>#</th><th>key</th><th>value</th><th>agent</th><th>data source</th></tr></thead><tbody id="rows"></tbody></table>
+<script>
+const url = {{.JSON}};
+function fmt(v){return v>=100?v.toFixed(0):v.toPrecision(3)}
+async function tick(){
+  try{
+    const r = await fetch(url); if(!r.ok){document.getElementById('err').textContent = await r.text(); return}
+    const flows = await r.json(); document.getElementById('err').textContent='';
+    const tb = document.getElementById('rows'); tb.replaceChildren();
+    flows.forEach((f,i)=>{const tr=document.createElement('tr');
+      [i+1,f.key,fmt(f.value),f.agent,f.dataSource].forEach((c,j)=>{const td=document.createElement('td');td.textContent=c;if(j==2)td.className='v';tr.appendChild(td)});
+      tb.appendChild(tr)});
+  }catch(e){document.getElementById('err').textContent=String(e)}
+}
+tick(); setInterval(tick,1000);
+</script></body></html>`))
+
+var trendPage = template.Must(template.New("trend").Parse(`<!doctype html><html><head><meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>body{font:14px system-ui,sans-serif;margin:1.5em}#err{color:#a00}svg{border:1px solid #ccc;background:#fff}</style>
+</head><body><h2>{{.Title}}</h2><div id="now"></div><div id="err"></div>
+<svg id="chart" width="900" height="320"></svg>
+<script>
+const url = {{.JSON}}, W=900, H=320, span=300*1000, pts=[];
+function draw(){
+  const svg=document.getElementById('chart'); svg.replaceChildren();
+  if(pts.length<1)return;
+  const t1=Date.now(), t0=t1-span, vmax=Math.max(...pts.map(p=>p[1]),1e-9)*1.1;
+  const x=t=>40+(W-50)*(t-t0)/span, y=v=>H-20-(H-30)*v/vmax;
+  const ns='http://www.w3.org/2000/svg', line=document.createElementNS(ns,'polyline');
+  line.setAttribute('points',pts.map(p=>x(p[0])+','+y(p[1])).join(' '));
+  line.setAttribute('fill','none');line.setAttribute('stroke','#1565c0');line.setAttribute('stroke-width','2');
+  svg.appendChild(line);
+  [0,0.5,1].forEach(f=>{const t=document.createElementNS(ns,'text');t.setAttribute('x',2);t.setAttribute('y',y(vmax*f/1.1)+4);
+    t.textContent=(vmax*f/1.1).toPrecision(3);t.setAttribute('font-size','11');svg.appendChild(t)});
+}
+async function tick(){
+  try{
+    const r=await fetch(url); if(!r.ok){document.getElementById('err').textContent=await r.text();return}
+    const s=(await r.json())[0]; document.getElementById('err').textContent='';
+    const v=typeof s.metricValue==='number'?s.metricValue:0;
+    pts.push([Date.now(),v]); while(pts.length&&pts[0][0]<Date.now()-span)pts.shift();
+    document.getElementById('now').textContent=s.metricName+' = '+v.toPrecision(4)+' ('+(s.metricN||0)+' values)';
+    draw();
+  }catch(e){document.getElementById('err').textContent=String(e)}
+}
+tick(); setInterval(tick,1000);
+</script></body></html>`))
+
+type pageData struct {
+	Title string
+	JSON  string
+}
+
+func (a *API) activeFlowsPage(w http.ResponseWriter, r *http.Request) {
+	q := ""
+	if r.URL.RawQuery != "" {
+		q = "?" + r.URL.RawQuery
+	}
+	d := pageData{Title: "Active flows: " + r.PathValue("name") + " at " + r.PathValue("agent"), JSON: "json" + q}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pages.Execute(w, d)
+}
+
+func (a *API) metricPage(w http.ResponseWriter, r *http.Request) {
+	q := ""
+	if r.URL.RawQuery != "" {
+		q = "?" + r.URL.RawQuery
+	}
+	d := pageData{Title: "Metric: " + r.PathValue("metric") + " at " + r.PathValue("agent"), JSON: "json" + q}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	trendPage.Execute(w, d)
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// properties are sFlow-RT-style settings: -Dname=value arguments, the
+// RTPROP environment variable (the Docker images' way), and flags named
+// like the properties (-http.port=8080).
+type properties map[string]string
+
+// knownProperties are the ones the engine reads, with their defaults.
+var knownProperties = []struct{ name, def, help string }{
+	{"sflow.port", "6343", "UDP port for sFlow"},
+	{"sflow.hostname", "", "address to receive sFlow on (default: every IPv4 and IPv6 address)"},
+	{"sflow.file", "", "replay sFlow from this pcap/pcapng file instead of the socket"},
+	{"sflow.file.realtime", "yes", "replay at the recorded pace (no: as fast as possible)"},
+	{"sflow.rcvbuf", "8388608", "receive buffer per socket, bytes"},
+	{"sflow.sockets", "0", "SO_REUSEPORT sockets (0: one per CPU)"},
+	{"http.port", "8008", "TCP port for REST and web"},
+	{"http.hostname", "", "address for REST and web (default: all)"},
+	{"http.readonly", "no", "refuse REST calls that change flows"},
+	{"flow.max", "1000000", "flows tracked by all definitions together"},
+	{"flows.max", "1000", "completed flow records kept for /flows/json"},
+	{"datasource.timeout", "60", "seconds before a silent data source is removed"},
+	{"agent.timeout", "300", "seconds before a silent agent is removed"},
+	{"log.level", "info", "debug, info, warn or error"},
+}
+
+// parseProperties reads RTPROP, then args (which win). It returns the
+// arguments that are not properties.
+func parseProperties(args []string, env string) (properties, []string, error) {
+	p := properties{}
+	for _, k := range knownProperties {
+		p[k.name] = k.def
+	}
+	add := func(arg string) error {
+		kv, _ := strings.CutPrefix(arg, "-D")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("property %q must be -Dname=value", arg)
+		}
+		p[k] = v
+		return nil
+	}
+	for _, f := range strings.Fields(env) {
+		if err := add(f); err != nil {
+			return nil, nil, fmt.Errorf("RTPROP: %w", err)
+		}
+	}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "-D"):
+			if err := add(a); err != nil {
+				return nil, nil, err
+			}
+		case strings.HasPrefix(a, "-") && p.isFlag(a):
+			name := strings.TrimLeft(a, "-")
+			if k, v, ok := strings.Cut(name, "="); ok {
+				p[k] = v
+			} else if i+1 < len(args) {
+				p[name] = args[i+1]
+				i++
+			} else {
+				return nil, nil, fmt.Errorf("flag %s needs a value", a)
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return p, rest, nil
+}
+
+func (p properties) isFlag(arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	return slices.ContainsFunc(knownProperties, func(k struct{ name, def, help string }) bool { return k.name == name })
+}
+
+func (p properties) str(name string) string { return p[name] }
+
+func (p properties) int(name string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(p[name]))
+	if err != nil {
+		return 0, fmt.Errorf("property %s=%q is not an integer", name, p[name])
+	}
+	return n, nil
+}
+
+func (p properties) seconds(name string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(p[name]), 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("property %s=%q is not a positive number of seconds", name, p[name])
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+func (p properties) bool(name string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(p[name])) {
+	case "yes", "true", "1", "on":
+		return true, nil
+	case "no", "false", "0", "off", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("property %s=%q must be yes or no", name, p[name])
+}
+
+// unknown lists the properties flowrt does not read itself (kept for
+// scripts, which read them with getSystemProperty).
+func (p properties) unknown() []string {
+	var out []string
+	for k := range p {
+		if !p.isFlag("-" + k) {
+			out = append(out, k+"="+p[k])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func propertiesUsage() string {
+	var b strings.Builder
+	for _, k := range knownProperties {
+		fmt.Fprintf(&b, "  -D%-22s %s (default %q)\n", k.name+"=…", k.help, k.def)
+	}
+	return b.String()
+}

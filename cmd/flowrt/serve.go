@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowrt/flowrt/api"
+	"github.com/flowrt/flowrt/collector"
+	"github.com/flowrt/flowrt/engine"
+)
+
+const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
+
+Runs the analytics engine: sFlow in on UDP 6343, REST and web on TCP 8008.
+Properties are sFlow-RT's: as -Dname=value arguments, in the RTPROP
+environment variable, or as flags of the same name (-http.port=8080).
+
+Properties:
+%s
+Examples:
+  flowrt
+  flowrt -Dhttp.port=8080 -Dsflow.port=6344
+  RTPROP="-Dhttp.readonly=yes" flowrt
+  flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no
+`
+
+func runServe(args []string) int {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintf(os.Stderr, serveUsage, propertiesUsage())
+			return 0
+		}
+	}
+	props, rest, err := parseProperties(args, os.Getenv("RTPROP"))
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q (properties are -Dname=value)", rest[0])
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, props, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func logLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	if err != nil {
+		return 0, fmt.Errorf("log.level=%q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// serve runs the engine until ctx ends. ready, when not nil, is told the
+// addresses once everything listens.
+func serve(ctx context.Context, p properties, ready func(sflow, http string)) error {
+	level, err := logLevel(p.str("log.level"))
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg := engine.DefaultConfig()
+	cfg.Logger = log
+	var errs []error
+	var n int
+	if n, err = p.int("flow.max"); err == nil {
+		cfg.MaxFlows = int64(n)
+	}
+	errs = append(errs, err)
+	if n, err = p.int("flows.max"); err == nil {
+		cfg.FlowLogSize = n
+	}
+	errs = append(errs, err)
+	cfg.DataSourceTimeout, err = p.seconds("datasource.timeout")
+	errs = append(errs, err)
+	cfg.AgentTimeout, err = p.seconds("agent.timeout")
+	errs = append(errs, err)
+	readonly, err := p.bool("http.readonly")
+	errs = append(errs, err)
+	realtime, err := p.bool("sflow.file.realtime")
+	errs = append(errs, err)
+	rcvbuf, err := p.int("sflow.rcvbuf")
+	errs = append(errs, err)
+	sockets, err := p.int("sflow.sockets")
+	errs = append(errs, err)
+	sflowPort, err := p.int("sflow.port")
+	errs = append(errs, err)
+	httpPort, err := p.int("http.port")
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	e := engine.New(cfg)
+
+	var col *collector.Collector
+	file := p.str("sflow.file")
+	if file == "" {
+		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
+			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer col.Close()
+	}
+	httpAddr := net.JoinHostPort(p.str("http.hostname"), fmt.Sprint(httpPort))
+	ln, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("HTTP port %s is in use by another program: stop it or choose another (-Dhttp.port=…)", httpAddr)
+		}
+		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
+	}
+	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Extra: func() map[string]any {
+		if col == nil {
+			return map[string]any{"sFlowFile": file}
+		}
+		return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
+			"sFlowSockets": col.Sockets()}
+	}})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+
+	sflowAddr := file
+	if col != nil {
+		sflowAddr = col.Addr().String()
+		log.Info("sFlow collector listening", "udp", sflowAddr, "sockets", col.Sockets(),
+			"receive_buffer", col.ReadBuffer(), "asked", rcvbuf)
+		if col.ReadBuffer() < rcvbuf {
+			log.Warn("the kernel granted a smaller receive buffer than asked: bursts may be lost; raise net.core.rmem_max or run with CAP_NET_ADMIN",
+				"granted", col.ReadBuffer(), "asked", rcvbuf)
+		}
+	} else {
+		log.Info("replaying sFlow from a capture", "file", file, "realtime", realtime)
+	}
+	log.Info("REST and web listening", "http", ln.Addr().String(), "readonly", readonly)
+	log.Info("limits", "engine", cfg.String())
+	if u := p.unknown(); len(u) > 0 {
+		log.Info("other properties (kept for scripts)", "properties", strings.Join(u, " "))
+	}
+	if ready != nil {
+		ready(sflowAddr, ln.Addr().String())
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 3)
+	go func() { done <- e.Run(ctx) }()
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			done <- err
+			return
+		}
+		done <- nil
+	}()
+	go func() {
+		if col != nil {
+			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			return
+		}
+		st, err := collector.Replay(ctx, file, realtime, e.NewWorker())
+		log.Info("replay finished; still serving", "datagrams", st.Datagrams, "not_udp", st.Skipped)
+		if err != nil {
+			done <- err
+		}
+	}()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-done:
+	}
+	cancel()
+	shut, cancelShut := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelShut()
+	srv.Shutdown(shut)
+	log.Info("stopped")
+	return runErr
+}

@@ -1,0 +1,361 @@
+// Package engine is the heart of flowrt: it takes sFlow datagrams from the
+// collector, decodes them, feeds flow samples to the flow definitions and
+// counter samples to the metrics, keeps per-agent accounting (sequence
+// gaps, duplicates, restarts) and answers the queries the REST API and
+// scripts make.
+//
+// Concurrency: each collector goroutine owns a Worker (its decoder state,
+// scratch memory and counters). Agents have their own lock, held by a
+// worker while it applies one datagram and by a query while it reads that
+// agent; SO_REUSEPORT keeps each agent on one socket, so the lock is
+// uncontended on the hot path and there is no global lock there.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/internal/history"
+)
+
+// Config holds the engine's limits.
+type Config struct {
+	MaxFlows          int64         // flows tracked by all definitions together
+	FlowLogSize       int           // completed flow records kept for /flows/json
+	DataSourceTimeout time.Duration // a data source with nothing new for this long is removed
+	AgentTimeout      time.Duration // an agent with no datagram for this long is removed
+	Logger            *slog.Logger
+}
+
+// DefaultConfig returns the defaults (also printed at start-up).
+func DefaultConfig() Config {
+	return Config{
+		MaxFlows:          1_000_000,
+		FlowLogSize:       1000,
+		DataSourceTimeout: 60 * time.Second,
+		AgentTimeout:      300 * time.Second,
+	}
+}
+
+// Engine is the analytics engine.
+type Engine struct {
+	cfg      Config
+	log      *slog.Logger
+	compiler *flow.Compiler
+	limits   flow.Limits
+	started  time.Time
+
+	defMu sync.Mutex // serialises definition changes
+	defs  atomic.Pointer[defSet]
+	gen   atomic.Uint64
+
+	agentMu sync.RWMutex
+	agents  map[netip.Addr]*Agent
+
+	workerMu sync.Mutex
+	workers  []*Worker
+
+	flowLog *history.History[FlowRecord]
+
+	keysMu   sync.Mutex
+	keysSeen map[string]int64 // flow key name → ms last used by a definition that matched
+}
+
+// defSet is an immutable snapshot of the flow definitions; workers load
+// it once per datagram.
+type defSet struct {
+	slots  []*slot // index = slot; nil = free
+	byName map[string]*slot
+}
+
+type slot struct {
+	def   *flow.Definition
+	gen   uint64
+	index int
+}
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	d := DefaultConfig()
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = d.MaxFlows
+	}
+	if cfg.FlowLogSize <= 0 {
+		cfg.FlowLogSize = d.FlowLogSize
+	}
+	if cfg.DataSourceTimeout <= 0 {
+		cfg.DataSourceTimeout = d.DataSourceTimeout
+	}
+	if cfg.AgentTimeout <= 0 {
+		cfg.AgentTimeout = d.AgentTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		compiler: flow.NewCompiler(),
+		started:  time.Now(),
+		agents:   map[netip.Addr]*Agent{},
+		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
+		keysSeen: map[string]int64{},
+	}
+	e.limits.MaxFlows = cfg.MaxFlows
+	e.defs.Store(&defSet{byName: map[string]*slot{}})
+	return e
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Compiler returns the compiler of flow definitions, on which later stages
+// register key functions (group:, map: …).
+func (e *Engine) Compiler() *flow.Compiler { return e.compiler }
+
+// Define creates or replaces a flow definition.
+func (e *Engine) Define(name string, spec flow.Spec) error {
+	d, err := e.compiler.Define(name, spec)
+	if err != nil {
+		return err
+	}
+	e.defMu.Lock()
+	defer e.defMu.Unlock()
+	old := e.defs.Load()
+	next := &defSet{slots: slices.Clone(old.slots), byName: map[string]*slot{}}
+	for k, v := range old.byName {
+		next.byName[k] = v
+	}
+	s := &slot{def: d, gen: e.gen.Add(1), index: -1}
+	if prev, ok := next.byName[name]; ok {
+		s.index = prev.index
+	} else {
+		for i, x := range next.slots {
+			if x == nil {
+				s.index = i
+				break
+			}
+		}
+		if s.index < 0 {
+			s.index = len(next.slots)
+			next.slots = append(next.slots, nil)
+		}
+	}
+	next.slots[s.index] = s
+	next.byName[name] = s
+	e.defs.Store(next)
+	for _, k := range d.Spec.Keys {
+		e.noteKey(k, 0)
+	}
+	return nil
+}
+
+// Undefine removes a flow definition; false when there was none.
+func (e *Engine) Undefine(name string) bool {
+	e.defMu.Lock()
+	defer e.defMu.Unlock()
+	old := e.defs.Load()
+	s, ok := old.byName[name]
+	if !ok {
+		return false
+	}
+	next := &defSet{slots: slices.Clone(old.slots), byName: map[string]*slot{}}
+	for k, v := range old.byName {
+		if k != name {
+			next.byName[k] = v
+		}
+	}
+	next.slots[s.index] = nil
+	e.defs.Store(next)
+	// Free the tables now rather than when each agent is next touched.
+	for _, a := range e.agentList() {
+		a.mu.Lock()
+		for _, ds := range a.sources {
+			if s.index < len(ds.tables) && ds.tables[s.index] != nil && ds.tables[s.index].Gen == s.gen {
+				ds.tables[s.index].Clear()
+				ds.tables[s.index] = nil
+			}
+		}
+		a.mu.Unlock()
+	}
+	return true
+}
+
+// Definition returns a definition by name.
+func (e *Engine) Definition(name string) (flow.Spec, bool) {
+	s, ok := e.defs.Load().byName[name]
+	if !ok {
+		return flow.Spec{}, false
+	}
+	return s.def.Spec, true
+}
+
+// Definitions returns every definition by name.
+func (e *Engine) Definitions() map[string]flow.Spec {
+	out := map[string]flow.Spec{}
+	for k, s := range e.defs.Load().byName {
+		out[k] = s.def.Spec
+	}
+	return out
+}
+
+func (e *Engine) noteKey(k string, now int64) {
+	e.keysMu.Lock()
+	if _, ok := e.keysSeen[k]; !ok || now > 0 {
+		e.keysSeen[k] = now
+	}
+	e.keysMu.Unlock()
+}
+
+// FlowKeys returns the flow keys in use by definitions, with the ms since
+// a sample last had them (-1: not yet seen), as /flowkeys/json does.
+func (e *Engine) FlowKeys(now time.Time) map[string]int64 {
+	e.keysMu.Lock()
+	defer e.keysMu.Unlock()
+	out := map[string]int64{}
+	for k, t := range e.keysSeen {
+		if t == 0 {
+			out[k] = -1
+		} else {
+			out[k] = max(now.UnixMilli()-t, 0)
+		}
+	}
+	return out
+}
+
+// Limits returns the flow-table counters.
+func (e *Engine) Limits() *flow.Limits { return &e.limits }
+
+// FlowLog is the history of completed flow records.
+func (e *Engine) FlowLog() *history.History[FlowRecord] { return e.flowLog }
+
+// Run does the periodic work — ending idle flows (and logging them),
+// active-timeout records, ageing out silent data sources and agents —
+// until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			e.Sweep(now)
+		}
+	}
+}
+
+// Sweep does one round of the periodic work at now.
+func (e *Engine) Sweep(now time.Time) {
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	for _, a := range e.agentList() {
+		a.mu.Lock()
+		for id, ds := range a.sources {
+			for i, t := range ds.tables {
+				if t == nil {
+					continue
+				}
+				if i >= len(defs.slots) || defs.slots[i] == nil || defs.slots[i].gen != t.Gen {
+					t.Clear()
+					ds.tables[i] = nil
+					continue
+				}
+				d := defs.slots[i].def
+				t.Expire(ms, d.Idle(), func(en *flow.Entry) {
+					if d.Spec.Log && !d.Spec.FlowStart {
+						e.logFlow(d, a, ds, en, en.Start, en.Last, en.Total-en.LoggedTotal, en.Totals)
+					}
+				})
+				if d.Spec.Log && !d.Spec.FlowStart {
+					at := int64(d.Spec.ActiveTimeout) * 1000
+					t.Each(func(en *flow.Entry) {
+						if ms-en.Logged >= at {
+							e.logFlow(d, a, ds, en, en.Logged, ms, en.Total-en.LoggedTotal, en.Totals)
+							en.Logged, en.LoggedTotal = ms, en.Total
+						}
+					})
+				}
+			}
+			if ms-ds.lastSeen > e.cfg.DataSourceTimeout.Milliseconds() {
+				ds.release()
+				delete(a.sources, id)
+			}
+		}
+		gone := ms-a.lastSeen > e.cfg.AgentTimeout.Milliseconds()
+		a.mu.Unlock()
+		if gone {
+			e.agentMu.Lock()
+			delete(e.agents, a.addr)
+			e.agentMu.Unlock()
+			e.log.Info("agent timed out", "agent", a.name, "silent", e.cfg.AgentTimeout)
+		}
+	}
+}
+
+// FlowRecord is a completed (or started, or long-running) flow, as
+// /flows/json and setFlowHandler deliver it.
+type FlowRecord struct {
+	FlowID     int64     `json:"flowID"`
+	Name       string    `json:"name"`
+	FlowKeys   string    `json:"flowKeys"`
+	Value      float64   `json:"value"`
+	Values     []float64 `json:"values,omitempty"`
+	Start      int64     `json:"start"`
+	End        int64     `json:"end"`
+	Agent      string    `json:"agent"`
+	DataSource string    `json:"dataSource"`
+}
+
+func (e *Engine) logFlow(d *flow.Definition, a *Agent, ds *source, en *flow.Entry, start, end int64, value float64, values []float64) {
+	r := FlowRecord{Name: d.Name, FlowKeys: en.Key, Value: value, Start: start, End: end, Agent: a.name, DataSource: ds.id}
+	if len(values) > 0 {
+		r.Values = slices.Clone(values)
+	}
+	e.flowLog.Add(r, func(r *FlowRecord, id int64) { r.FlowID = id })
+}
+
+func (e *Engine) agentList() []*Agent {
+	e.agentMu.RLock()
+	defer e.agentMu.RUnlock()
+	out := make([]*Agent, 0, len(e.agents))
+	for _, a := range e.agents {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(x, y *Agent) int { return x.addr.Compare(y.addr) })
+	return out
+}
+
+// agent returns (creating it if needed) the state of one agent.
+func (e *Engine) agent(addr netip.Addr, now int64) *Agent {
+	e.agentMu.RLock()
+	a := e.agents[addr]
+	e.agentMu.RUnlock()
+	if a != nil {
+		return a
+	}
+	e.agentMu.Lock()
+	defer e.agentMu.Unlock()
+	if a = e.agents[addr]; a == nil {
+		a = newAgent(addr, now)
+		e.agents[addr] = a
+		e.log.Info("new agent", "agent", a.name)
+	}
+	return a
+}
+
+// Uptime is how long the engine has run.
+func (e *Engine) Uptime() time.Duration { return time.Since(e.started) }
+
+// String describes the limits, for the start-up banner.
+func (c Config) String() string {
+	return fmt.Sprintf("flows tracked ≤ %d, flow log %d records, data source timeout %s, agent timeout %s",
+		c.MaxFlows, c.FlowLogSize, c.DataSourceTimeout, c.AgentTimeout)
+}

@@ -1,0 +1,598 @@
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/metric"
+)
+
+// Agents selects agents: ALL, or a list of addresses separated by ';' or
+// ','.
+type Agents struct {
+	all  bool
+	list []netip.Addr
+}
+
+// ParseAgents reads an agent selector from a path or a script.
+func ParseAgents(s string) (Agents, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "", "ALL":
+		return Agents{all: true}, nil
+	case "TOPOLOGY", "EDGE", "CORE":
+		return Agents{}, fmt.Errorf("agent token %s needs a topology, and none is set", s)
+	}
+	var out Agents
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
+		a, err := netip.ParseAddr(strings.TrimSpace(f))
+		if err != nil {
+			return Agents{}, fmt.Errorf("%q is not an agent address (or ALL)", f)
+		}
+		out.list = append(out.list, a.Unmap())
+	}
+	return out, nil
+}
+
+// AllAgents selects every agent.
+var AllAgents = Agents{all: true}
+
+func (e *Engine) selected(sel Agents) []*Agent {
+	if sel.all {
+		return e.agentList()
+	}
+	e.agentMu.RLock()
+	defer e.agentMu.RUnlock()
+	var out []*Agent
+	for _, addr := range sel.list {
+		if a := e.agents[addr]; a != nil && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// AgentInfo is an entry of /agents/json: sFlow-RT's fields, then ours.
+type AgentInfo struct {
+	DatagramsReceived        uint64   `json:"sFlowDatagramsReceived"`
+	DatagramsLost            uint64   `json:"sFlowDatagramsLost"`
+	DatagramsDuplicates      uint64   `json:"sFlowDatagramsDuplicates"`
+	DatagramsOutOfOrder      uint64   `json:"sFlowDatagramsOutOfOrder"`
+	DatagramSource           []string `json:"sFlowDatagramSource"`
+	FlowSamples              uint64   `json:"sFlowFlowSamples"`
+	FlowLostSamples          uint64   `json:"sFlowFlowLostSamples"`
+	FlowDuplicateSamples     uint64   `json:"sFlowFlowDuplicateSamples"`
+	FlowOutOfOrderSamples    uint64   `json:"sFlowFlowOutOfOrderSamples"`
+	FlowDrops                uint64   `json:"sFlowFlowDrops"`
+	FlowDatasources          int      `json:"sFlowFlowDatasources"`
+	CounterSamples           uint64   `json:"sFlowCounterSamples"`
+	CounterLostSamples       uint64   `json:"sFlowCounterLostSamples"`
+	CounterDuplicateSamples  uint64   `json:"sFlowCounterDuplicateSamples"`
+	CounterOutOfOrderSamples uint64   `json:"sFlowCounterOutOfOrderSamples"`
+	CounterDatasources       int      `json:"sFlowCounterDatasources"`
+	NotificationSamples      uint64   `json:"sFlowNotificationSamples"`
+	NotificationLost         uint64   `json:"sFlowNotificationLostSamples"`
+	NotificationDuplicates   uint64   `json:"sFlowNotificationDuplicateSamples"`
+	NotificationOutOfOrder   uint64   `json:"sFlowNotificationOutOfOrderSamples"`
+	NotificationDrops        uint64   `json:"sFlowNotificationDrops"`
+	NotificationDatasources  int      `json:"sFlowNotificationDatasources"`
+	FirstSeen                int64    `json:"firstSeen"`
+	LastSeen                 int64    `json:"lastSeen"`
+	Uptime                   uint32   `json:"uptime"`
+	// flowrt's additions.
+	BytesReceived uint64 `json:"sFlowBytesReceived"`
+	DecodeErrors  uint64 `json:"sFlowDatagramsDecodeErrors"`
+	Restarts      uint64 `json:"sFlowAgentRestarts"`
+	Datasources   int    `json:"sFlowDatasources"`
+}
+
+// AgentsInfo returns /agents/json for the selected agents.
+func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
+	ms := now.UnixMilli()
+	out := map[string]AgentInfo{}
+	for _, a := range e.selected(sel) {
+		a.mu.Lock()
+		info := AgentInfo{
+			DatagramsReceived: a.datagrams, DatagramsLost: a.lostDatagrams, DatagramsDuplicates: a.dupDatagrams,
+			DatagramsOutOfOrder: a.oooDatagrams, DatagramSource: []string{},
+			FirstSeen: max(ms-a.first, 0), LastSeen: max(ms-a.lastSeen, 0), Uptime: a.uptime,
+			BytesReceived: a.bytes, DecodeErrors: a.decodeErrors, Restarts: a.restarts, Datasources: len(a.sources),
+		}
+		for _, s := range a.senders {
+			info.DatagramSource = append(info.DatagramSource, s.String())
+		}
+		f, c, n := a.samples[kindFlow], a.samples[kindCounter], a.samples[kindDiscard]
+		info.FlowSamples, info.FlowLostSamples, info.FlowDuplicateSamples, info.FlowOutOfOrderSamples, info.FlowDrops = f.received, f.lost, f.duplicate, f.outOfOrder, f.drops
+		info.CounterSamples, info.CounterLostSamples, info.CounterDuplicateSamples, info.CounterOutOfOrderSamples = c.received, c.lost, c.duplicate, c.outOfOrder
+		info.NotificationSamples, info.NotificationLost, info.NotificationDuplicates, info.NotificationOutOfOrder, info.NotificationDrops = n.received, n.lost, n.duplicate, n.outOfOrder, n.drops
+		for _, ds := range a.sources {
+			if ds.seq[kindFlow].seen {
+				info.FlowDatasources++
+			}
+			if ds.seq[kindCounter].seen {
+				info.CounterDatasources++
+			}
+			if ds.seq[kindDiscard].seen {
+				info.NotificationDatasources++
+			}
+		}
+		a.mu.Unlock()
+		out[a.name] = info
+	}
+	return out
+}
+
+// Totals are the engine-wide counters.
+type Totals struct {
+	Datagrams, Bytes, Samples, FlowSamples, CounterSamples uint64
+	DecodeErrors                                           map[string]uint64
+}
+
+// Totals sums the workers' counters.
+func (e *Engine) Totals() Totals {
+	t := Totals{DecodeErrors: map[string]uint64{}}
+	e.workerMu.Lock()
+	defer e.workerMu.Unlock()
+	for _, w := range e.workers {
+		t.Datagrams += w.stats.Datagrams.Load()
+		t.Bytes += w.stats.Bytes.Load()
+		t.Samples += w.stats.Samples.Load()
+		t.FlowSamples += w.stats.FlowSamples.Load()
+		t.CounterSamples += w.stats.CounterSamples.Load()
+		for i, r := range reasons {
+			t.DecodeErrors[r] += w.stats.DecodeErrors[i].Load()
+		}
+	}
+	return t
+}
+
+// AgentCount returns the number of agents.
+func (e *Engine) AgentCount() int {
+	e.agentMu.RLock()
+	defer e.agentMu.RUnlock()
+	return len(e.agents)
+}
+
+// Analyzer returns the engine part of /analyzer/json.
+func (e *Engine) Analyzer() map[string]any {
+	t := e.Totals()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	var errs uint64
+	for _, n := range t.DecodeErrors {
+		errs += n
+	}
+	return map[string]any{
+		"sFlowDatagramsReceived": t.Datagrams,
+		"sFlowBytesReceived":     t.Bytes,
+		"sFlowSamplesReceived":   t.Samples,
+		"sFlowFlowSamples":       t.FlowSamples,
+		"sFlowCounterSamples":    t.CounterSamples,
+		"sFlowDecodeErrors":      errs,
+		"sFlowDecodeErrorsBy":    t.DecodeErrors,
+		"sFlowAgents":            e.AgentCount(),
+		"flowsTracked":           e.limits.Flows.Load(),
+		"flowsMax":               e.limits.MaxFlows,
+		"flowsEvicted":           e.limits.Evicted.Load(),
+		"flowsRefused":           e.limits.Refused.Load(),
+		"flowDefinitions":        len(e.defs.Load().byName),
+		"heapUsed":               ms.HeapAlloc,
+		"heapMax":                ms.Sys,
+		"goroutines":             runtime.NumGoroutine(),
+		"uptime":                 e.Uptime().Milliseconds(),
+	}
+}
+
+// splitQualified splits "2.1.ifinoctets" into ("2.1", "ifinoctets").
+func splitQualified(name string) (ds, metricName string) {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[:i], name[i+1:]
+	}
+	return "", name
+}
+
+// visit calls fn for each selected (agent, data source) that passes the
+// filter, with the agent locked.
+func (e *Engine) visit(sel Agents, filter metric.Filter, fn func(a *Agent, ds *source)) {
+	for _, a := range e.selected(sel) {
+		a.mu.Lock()
+		ids := make([]uint64, 0, len(a.sources))
+		for k := range a.sources {
+			ids = append(ids, k)
+		}
+		slices.Sort(ids)
+		for _, k := range ids {
+			ds := a.sources[k]
+			if len(filter) > 0 && !filter.Match(func(n string) (metric.Value, bool) { return a.lookup(ds, n) }) {
+				continue
+			}
+			fn(a, ds)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// lookup finds a metric at a data source or, failing that, at any data
+// source of the agent (so that ?host_name= selects a host's interfaces).
+func (a *Agent) lookup(ds *source, name string) (metric.Value, bool) {
+	if v, ok := ds.metrics.Get(name); ok {
+		return v, true
+	}
+	for _, o := range a.sources {
+		if v, ok := o.metrics.Get(name); ok {
+			return v, true
+		}
+	}
+	return metric.Value{}, false
+}
+
+// point returns a metric (counter or flow) at a data source.
+func (e *Engine) point(defs *defSet, a *Agent, ds *source, name string, now int64) (metric.Point, bool) {
+	if v, ok := ds.metrics.Get(name); ok {
+		return metric.NewPoint(a.name, ds.id, name, v, now), true
+	}
+	sl, ok := defs.byName[name]
+	if !ok || sl.index >= len(ds.tables) {
+		return metric.Point{}, false
+	}
+	t := ds.tables[sl.index]
+	if t == nil || t.Gen != sl.gen || t.Len() == 0 {
+		return metric.Point{}, false
+	}
+	top := t.Top(nil, sl.def.Spec.N, now)
+	v := metric.Value{Num: top[0].Value, Updated: now}
+	p := metric.NewPoint(a.name, ds.id, name, v, now)
+	for _, f := range top {
+		p.TopKeys = append(p.TopKeys, metric.Top{Key: f.Key, Value: f.Value})
+	}
+	return p, true
+}
+
+// Points returns one metric at every selected data source.
+func (e *Engine) Points(sel Agents, name string, filter metric.Filter, now time.Time) []metric.Point {
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	dsName, m := splitQualified(name)
+	var out []metric.Point
+	e.visit(sel, filter, func(a *Agent, ds *source) {
+		if dsName != "" && ds.id != dsName {
+			return
+		}
+		if p, ok := e.point(defs, a, ds, m, ms); ok {
+			out = append(out, p)
+		}
+	})
+	return out
+}
+
+// Metric answers /metric/{agent}/{metrics}/json: one statistic per name,
+// in order.
+func (e *Engine) Metric(sel Agents, names []string, filter metric.Filter, now time.Time) ([]metric.Statistic, error) {
+	out := make([]metric.Statistic, 0, len(names))
+	for _, n := range names {
+		agg, name, err := metric.ParseName(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, metric.Aggregate(agg, n, e.Points(sel, name, filter, now)))
+	}
+	return out, nil
+}
+
+// Dump answers /dump: every named metric (or all, for ALL) at every
+// selected data source.
+func (e *Engine) Dump(sel Agents, names []string, filter metric.Filter, now time.Time) []metric.Point {
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	all := len(names) == 0 || (len(names) == 1 && names[0] == "ALL")
+	out := []metric.Point{}
+	e.visit(sel, filter, func(a *Agent, ds *source) {
+		if all {
+			var ns []string
+			ds.metrics.Each(func(n string, _ metric.Value) { ns = append(ns, n) })
+			for n, sl := range defs.byName {
+				if sl.index < len(ds.tables) && ds.tables[sl.index] != nil {
+					ns = append(ns, n)
+				}
+			}
+			slices.Sort(ns)
+			for _, n := range ns {
+				if p, ok := e.point(defs, a, ds, n, ms); ok {
+					out = append(out, p)
+				}
+			}
+			return
+		}
+		for _, n := range names {
+			dsName, m := splitQualified(n)
+			if dsName != "" && dsName != ds.id {
+				continue
+			}
+			if p, ok := e.point(defs, a, ds, m, ms); ok {
+				out = append(out, p)
+			}
+		}
+	})
+	return out
+}
+
+// Table answers /table: a row per data source that has every column
+// (columns prefixed null: may be missing); a column prefixed sort: orders
+// the rows, and a :N or :-N suffix keeps N rows (negative: descending).
+func (e *Engine) Table(sel Agents, cols []string, filter metric.Filter, now time.Time) ([][]*metric.Point, error) {
+	type col struct {
+		name     string
+		nullable bool
+	}
+	var cs []col
+	sortCol, limit, desc := -1, -1, false
+	for i, c := range cols {
+		if rest, ok := strings.CutPrefix(c, "sort:"); ok {
+			sortCol = i
+			if j := strings.LastIndexByte(rest, ':'); j > 0 {
+				var n int
+				if _, err := fmt.Sscanf(rest[j+1:], "%d", &n); err != nil {
+					return nil, fmt.Errorf("bad row count in %q", c)
+				}
+				rest = rest[:j]
+				limit, desc = max(n, -n), n < 0
+			}
+			c = rest
+		}
+		nullable := false
+		if rest, ok := strings.CutPrefix(c, "null:"); ok {
+			c, nullable = rest, true
+		}
+		cs = append(cs, col{c, nullable})
+	}
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	rows := [][]*metric.Point{}
+	e.visit(sel, filter, func(a *Agent, ds *source) {
+		row := make([]*metric.Point, len(cs))
+		for i, c := range cs {
+			p, ok := e.point(defs, a, ds, c.name, ms)
+			if !ok {
+				if !c.nullable {
+					return
+				}
+				continue
+			}
+			row[i] = &p
+		}
+		rows = append(rows, row)
+	})
+	if sortCol >= 0 {
+		slices.SortStableFunc(rows, func(x, y []*metric.Point) int {
+			c := comparePoints(x[sortCol], y[sortCol])
+			if desc {
+				return -c
+			}
+			return c
+		})
+		if limit >= 0 && len(rows) > limit {
+			rows = rows[:limit]
+		}
+	}
+	return rows, nil
+}
+
+func comparePoints(x, y *metric.Point) int {
+	switch {
+	case x == nil && y == nil:
+		return 0
+	case x == nil:
+		return -1
+	case y == nil:
+		return 1
+	}
+	a, b := x.Value(), y.Value()
+	if a.IsStr || b.IsStr {
+		return strings.Compare(a.Str, b.Str)
+	}
+	switch {
+	case a.Num < b.Num:
+		return -1
+	case a.Num > b.Num:
+		return 1
+	}
+	return 0
+}
+
+// AgentMetrics answers /metric/{agent}/json: "<ds>.<metric>" → value.
+func (e *Engine) AgentMetrics(addr netip.Addr, now time.Time) (map[string]any, bool) {
+	e.agentMu.RLock()
+	a := e.agents[addr.Unmap()]
+	e.agentMu.RUnlock()
+	if a == nil {
+		return nil, false
+	}
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	out := map[string]any{}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ds := range a.sources {
+		ds.metrics.Each(func(n string, v metric.Value) { out[ds.id+"."+n] = v.Any() })
+		for n := range defs.byName {
+			if p, ok := e.point(defs, a, ds, n, ms); ok {
+				out[ds.id+"."+n] = p.MetricValue
+			}
+		}
+	}
+	return out, true
+}
+
+// MetricNames answers /metrics/json: metric name → ms since last updated
+// anywhere.
+func (e *Engine) MetricNames(now time.Time) map[string]int64 {
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	out := map[string]int64{}
+	e.visit(AllAgents, nil, func(a *Agent, ds *source) {
+		ds.metrics.Each(func(n string, v metric.Value) {
+			age := max(ms-v.Updated, 0)
+			if old, ok := out[n]; !ok || age < old {
+				out[n] = age
+			}
+		})
+		for n, sl := range defs.byName {
+			if sl.index < len(ds.tables) && ds.tables[sl.index] != nil && ds.tables[sl.index].Len() > 0 {
+				out[n] = 0
+			}
+		}
+	})
+	return out
+}
+
+// ActiveFlow is an entry of /activeflows.
+type ActiveFlow struct {
+	Key        string    `json:"key"`
+	Value      float64   `json:"value"`
+	Values     []float64 `json:"values,omitempty"`
+	Agent      string    `json:"agent"`
+	DataSource string    `json:"dataSource"`
+}
+
+// AggModes are the ways /activeflows combines a flow seen at several data
+// sources.
+var AggModes = []string{"max", "sum", "avg"}
+
+// ActiveFlows answers /activeflows: each selected data source's top n flows
+// of a definition, combined by key (max: the largest observation, which
+// does not double-count a flow seen at several hops; sum; avg), largest
+// first.
+func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue float64, aggMode string, now time.Time) ([]ActiveFlow, error) {
+	if aggMode == "" {
+		aggMode = "max"
+	}
+	if !slices.Contains(AggModes, aggMode) {
+		return nil, fmt.Errorf("aggMode %q is not one of %s", aggMode, strings.Join(AggModes, ", "))
+	}
+	defs := e.defs.Load()
+	dsName, m := splitQualified(name)
+	sl, ok := defs.byName[m]
+	if !ok {
+		return nil, ErrNoFlow
+	}
+	ms := now.UnixMilli()
+	type agg struct {
+		ActiveFlow
+		n int
+	}
+	byKey := map[string]*agg{}
+	var buf []flow.Flow
+	e.visit(sel, nil, func(a *Agent, ds *source) {
+		if sl.index >= len(ds.tables) || (dsName != "" && ds.id != dsName) {
+			return
+		}
+		t := ds.tables[sl.index]
+		if t == nil || t.Gen != sl.gen {
+			return
+		}
+		buf = t.Top(buf[:0], sl.def.Spec.N, ms)
+		for _, f := range buf {
+			x := byKey[f.Key]
+			if x == nil {
+				byKey[f.Key] = &agg{ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id}, 1}
+				continue
+			}
+			x.n++
+			switch aggMode {
+			case "max":
+				if f.Value > x.Value {
+					x.ActiveFlow = ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id}
+				}
+			default:
+				x.Value += f.Value
+				for i := range min(len(x.Values), len(f.Values)) {
+					x.Values[i] += f.Values[i]
+				}
+			}
+		}
+	})
+	out := make([]ActiveFlow, 0, len(byKey))
+	for _, x := range byKey {
+		if aggMode == "avg" && x.n > 1 {
+			x.Value /= float64(x.n)
+			for i := range x.Values {
+				x.Values[i] /= float64(x.n)
+			}
+		}
+		if x.Value >= minValue {
+			out = append(out, x.ActiveFlow)
+		}
+	}
+	slices.SortFunc(out, func(a, b ActiveFlow) int {
+		if a.Value != b.Value {
+			if a.Value > b.Value {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if maxFlows >= 0 && len(out) > maxFlows {
+		out = out[:maxFlows]
+	}
+	return out, nil
+}
+
+// ErrNoFlow is returned for a flow definition that does not exist.
+var ErrNoFlow = fmt.Errorf("no such flow definition")
+
+// FlowValue answers /flowvalue: one flow's value at one data source.
+func (e *Engine) FlowValue(addr netip.Addr, dsName, name, key string, now time.Time) (float64, bool) {
+	defs := e.defs.Load()
+	sl, ok := defs.byName[name]
+	if !ok {
+		return 0, false
+	}
+	e.agentMu.RLock()
+	a := e.agents[addr.Unmap()]
+	e.agentMu.RUnlock()
+	if a == nil {
+		return 0, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ds := range a.sources {
+		if ds.id != dsName || sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
+			continue
+		}
+		return ds.tables[sl.index].ValueOf(key, now.UnixMilli())
+	}
+	return 0, false
+}
+
+// Location is where a flow is seen.
+type Location struct {
+	Agent      string  `json:"agent"`
+	DataSource string  `json:"dataSource"`
+	Value      float64 `json:"value"`
+}
+
+// FlowLocations answers /flowlocations: every data source that currently
+// tracks the flow.
+func (e *Engine) FlowLocations(sel Agents, name, key string, now time.Time) ([]Location, error) {
+	defs := e.defs.Load()
+	sl, ok := defs.byName[name]
+	if !ok {
+		return nil, ErrNoFlow
+	}
+	out := []Location{}
+	e.visit(sel, nil, func(a *Agent, ds *source) {
+		if sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
+			return
+		}
+		if v, ok := ds.tables[sl.index].ValueOf(key, now.UnixMilli()); ok {
+			out = append(out, Location{a.name, ds.id, v})
+		}
+	})
+	return out, nil
+}

@@ -1,0 +1,267 @@
+package engine
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// Worker decodes and applies datagrams on one goroutine. Its memory is
+// reused from one datagram to the next: in steady state (known agents,
+// data sources and flows) Process allocates nothing.
+type Worker struct {
+	e       *Engine
+	d       sflow.Datagram
+	rc      sflow.RecordCache
+	s       flow.Sample
+	sc      flow.Scratch
+	factors []factor
+	stats   WorkerStats
+}
+
+type factor struct {
+	g     float64
+	epoch int64
+	ok    bool
+}
+
+// WorkerStats are one worker's counters; the engine sums them.
+type WorkerStats struct {
+	Datagrams, Bytes, Samples, FlowSamples, CounterSamples atomic.Uint64
+	DecodeErrors                                           [numReasons]atomic.Uint64
+}
+
+// decode error reasons, in the order of sflow.Reason's labels.
+var reasons = []string{"truncated", "length", "version", "address_type", "limit", "other"}
+
+const numReasons = 6
+
+func reasonIndex(err error) int {
+	r := sflow.Reason(err)
+	if i := slices.Index(reasons, r); i >= 0 {
+		return i
+	}
+	return numReasons - 1
+}
+
+// NewWorker returns a worker; the engine includes its counters in its
+// status from now on.
+func (e *Engine) NewWorker() *Worker {
+	w := &Worker{e: e}
+	e.workerMu.Lock()
+	e.workers = append(e.workers, w)
+	e.workerMu.Unlock()
+	return w
+}
+
+// Process applies one datagram received from src at now.
+func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
+	w.stats.Datagrams.Add(1)
+	w.stats.Bytes.Add(uint64(len(b)))
+	err := sflow.Decode(b, &w.d)
+	if err != nil {
+		w.stats.DecodeErrors[reasonIndex(err)].Add(1)
+		if !w.d.Agent.IsValid() {
+			w.e.noteBadDatagram(src, err)
+			return
+		}
+	}
+	ms := now.UnixMilli()
+	a := w.e.agent(w.d.Agent, ms)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w.account(a, src, len(b), ms, err)
+	defs := w.e.defs.Load()
+	if cap(w.factors) < len(defs.slots) {
+		w.factors = make([]factor, len(defs.slots))
+	}
+	w.factors = w.factors[:len(defs.slots)]
+	clear(w.factors)
+	for i := range w.d.Samples {
+		smp := &w.d.Samples[i]
+		w.stats.Samples.Add(1)
+		switch smp.Format {
+		case sflow.FlowSample, sflow.ExpandedFlowSample:
+			w.stats.FlowSamples.Add(1)
+			ds := w.sample(a, smp, kindFlow, ms)
+			w.flowSample(a, ds, smp, defs, ms, false)
+		case sflow.DiscardedPacketSample:
+			ds := w.sample(a, smp, kindDiscard, ms)
+			w.flowSample(a, ds, smp, defs, ms, true)
+		case sflow.CounterSample, sflow.ExpandedCounterSample:
+			w.stats.CounterSamples.Add(1)
+			ds := w.sample(a, smp, kindCounter, ms)
+			w.counterSample(ds, smp, ms)
+		}
+	}
+}
+
+// account updates the agent's datagram accounting.
+func (w *Worker) account(a *Agent, src netip.AddrPort, size int, ms int64, decodeErr error) {
+	a.lastSeen = ms
+	a.datagrams++
+	a.bytes += uint64(size)
+	if decodeErr != nil {
+		a.decodeErrors++
+	}
+	if s := src.Addr(); s.IsValid() && !slices.Contains(a.senders, s) && len(a.senders) < 16 {
+		a.senders = append(a.senders, s)
+	}
+	t := a.subs[w.d.SubAgentID]
+	if t == nil {
+		t = &seqTracker{}
+		a.subs[w.d.SubAgentID] = t
+	}
+	restarted := w.d.Uptime+10_000 < a.uptime // uptime went back by more than jitter
+	r, lost := t.next(w.d.Sequence)
+	switch {
+	case restarted || r == seqRestart:
+		a.restarts++
+		t.last = w.d.Sequence
+		for _, ds := range a.sources {
+			for i := range ds.seq {
+				ds.seq[i].reset()
+			}
+			ds.counterAt = 0
+		}
+	case r == seqLost:
+		a.lostDatagrams += uint64(lost)
+	case r == seqDuplicate:
+		a.dupDatagrams++
+	case r == seqOutOfOrder:
+		a.oooDatagrams++
+	}
+	a.uptime = w.d.Uptime
+}
+
+// sample finds the data source of a sample and accounts for its sequence
+// number.
+func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source {
+	ds := a.source(smp.SourceClass, smp.SourceIndex, ms)
+	c := &a.samples[kind]
+	c.received++
+	c.drops += uint64(smp.Drops)
+	switch r, lost := ds.seq[kind].next(smp.Sequence); r {
+	case seqLost:
+		c.lost += uint64(lost)
+	case seqDuplicate:
+		c.duplicate++
+	case seqOutOfOrder:
+		c.outOfOrder++
+	case seqRestart:
+		if kind == kindCounter {
+			ds.counterAt = 0
+		}
+	}
+	return ds
+}
+
+func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSet, ms int64, dropped bool) {
+	s := &w.s
+	s.Reset()
+	s.Agent, s.DataSource, s.SourceIndex = a.addr, ds.id, smp.SourceIndex
+	s.SamplingRate, s.Input, s.Output = smp.SamplingRate, smp.Input, smp.Output
+	s.Dropped, s.DropReason = dropped, smp.DropReason
+	if dropped {
+		s.SamplingRate = 1
+	}
+	for _, rec := range smp.Records {
+		v, err := w.rc.Decode(smp.Format, rec)
+		if err != nil || v == nil {
+			continue
+		}
+		switch r := v.(type) {
+		case *sflow.SampledHeader:
+			s.FrameLength, s.Stripped, s.HasHeader = r.FrameLength, r.Stripped, true
+			s.Packet.Decode(r.Protocol, r.Header)
+		case *sflow.ExtendedSwitch:
+			s.Switch = r
+		case *sflow.ExtendedRouter:
+			s.Router = r
+		case *sflow.ExtendedGateway:
+			s.Gateway = r
+		case *sflow.SampledIPv4:
+			s.IPv4 = r
+			if !s.HasHeader {
+				s.FrameLength = r.Length
+			}
+		case *sflow.SampledIPv6:
+			s.IPv6 = r
+			if !s.HasHeader {
+				s.FrameLength = r.Length
+			}
+		}
+	}
+	for i, sl := range defs.slots {
+		if sl == nil || sl.def.Spec.Dropped != dropped {
+			continue
+		}
+		d := sl.def
+		v, ok := d.Eval(s, &w.sc)
+		if !ok {
+			continue
+		}
+		f := &w.factors[i]
+		if !f.ok {
+			f.g, f.epoch = d.Factor(ms)
+			f.ok = true
+		}
+		t := ds.table(i, sl, &w.e.limits)
+		en, isNew := t.Add(w.sc.Key, v, w.sc.Values, ms, f.g, f.epoch)
+		if isNew && d.Spec.Log && d.Spec.FlowStart {
+			w.e.logFlow(d, a, ds, en, ms, ms, v, w.sc.Values)
+		}
+	}
+}
+
+// table returns the data source's table for a definition slot, replacing
+// one left by an earlier definition in the same slot.
+func (ds *source) table(i int, sl *slot, limits *flow.Limits) *flow.Table {
+	if i >= len(ds.tables) {
+		ds.tables = append(ds.tables, make([]*flow.Table, i+1-len(ds.tables))...)
+	}
+	t := ds.tables[i]
+	if t == nil || t.Gen != sl.gen {
+		if t != nil {
+			t.Clear()
+		}
+		t = flow.NewTable(sl.def, sl.gen, limits)
+		ds.tables[i] = t
+	}
+	return t
+}
+
+func (w *Worker) counterSample(ds *source, smp *sflow.Sample, ms int64) {
+	// Rates use the agent's own clock (uptime) when it moved forward, so
+	// that network and queueing delays do not distort them.
+	dt := 0.0
+	if ds.counterAt > 0 {
+		dt = float64(ms-ds.counterAt) / 1000
+		if up := w.d.Uptime; up > ds.counterUptime && ds.counterUptime > 0 {
+			dt = float64(up-ds.counterUptime) / 1000
+		}
+	}
+	ds.counterAt, ds.counterUptime = ms, w.d.Uptime
+	ds.metrics.Begin(ms, dt)
+	for _, rec := range smp.Records {
+		v, err := w.rc.Decode(smp.Format, rec)
+		if err != nil || v == nil {
+			continue
+		}
+		ds.metrics.Apply(v)
+	}
+}
+
+func (e *Engine) noteBadDatagram(src netip.AddrPort, err error) {
+	var se *sflow.Error
+	if errors.As(err, &se) && errors.Is(err, sflow.ErrVersion) {
+		e.log.Debug("not sFlow v5", "from", src, "err", err)
+		return
+	}
+	e.log.Debug("bad datagram", "from", src, "err", err)
+}

@@ -1,0 +1,167 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Definition is a compiled flow definition.
+type Definition struct {
+	Name string
+	Spec Spec
+
+	keys   []Expr
+	value  valueExpr
+	values []valueExpr
+	filter *Filter
+	idle   int64 // ms without a sample after which a flow has ended
+}
+
+// Smoothing epochs: a table's values are kept relative to a landmark time
+// that moves on every epochSpan time constants (see Table).
+const epochSpan = 100
+
+// ValidName reports whether name can name a flow, threshold or group: it
+// becomes a path segment and a metric name.
+func ValidName(name string) error {
+	if name == "" || len(name) > 128 {
+		return fmt.Errorf("name must be 1 to 128 characters")
+	}
+	for _, c := range name {
+		if !(c == '-' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			return fmt.Errorf("name %q may only contain letters, digits, '-' and '_'", name)
+		}
+	}
+	return nil
+}
+
+// Define compiles spec (already parsed, see ParseSpec). Errors name the
+// token that is wrong.
+func (c *Compiler) Define(name string, spec Spec) (*Definition, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	spec, err := spec.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	d := &Definition{Name: name, Spec: spec}
+	for _, k := range spec.Keys {
+		e, err := c.Key(k)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		d.keys = append(d.keys, e)
+	}
+	if d.value, err = c.valueOf(spec.Value); err != nil {
+		return nil, fmt.Errorf("value: %w", err)
+	}
+	for _, v := range spec.Values {
+		ve, err := c.valueOf(v)
+		if err != nil {
+			return nil, fmt.Errorf("values: %w", err)
+		}
+		d.values = append(d.values, ve)
+	}
+	if d.filter, err = c.Filter(spec.Filter); err != nil {
+		return nil, err
+	}
+	d.idle = IdleTimeout(spec.T).Milliseconds()
+	return d, nil
+}
+
+// valueExpr is what a sample adds to its flow: one frame, its bytes, or a
+// numeric key.
+type valueExpr struct {
+	frames, bytes bool
+	k             Expr
+}
+
+func (c *Compiler) valueOf(src string) (valueExpr, error) {
+	switch src {
+	case "frames", "fps":
+		return valueExpr{frames: true}, nil
+	case "bytes", "bps":
+		return valueExpr{bytes: true}, nil
+	}
+	k, err := c.Key(src)
+	if err != nil {
+		return valueExpr{}, err
+	}
+	return valueExpr{k: k}, nil
+}
+
+func (v valueExpr) eval(s *Sample, buf []byte) (float64, bool) {
+	switch {
+	case v.frames:
+		return 1, true
+	case v.bytes:
+		return float64(s.FrameLength), true
+	}
+	b, ok := v.k.AppendValue(s, buf[:0])
+	if !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(str(b), 64)
+	return x, err == nil
+}
+
+// Values returns the number of extra values (the spec's values).
+func (d *Definition) Values() int { return len(d.values) }
+
+// Keyless reports whether the definition has no keys: one flow, the total.
+func (d *Definition) Keyless() bool { return len(d.keys) == 0 }
+
+// Scratch is the per-goroutine working memory of Eval.
+type Scratch struct {
+	Key    []byte
+	tmp    []byte
+	Values []float64
+}
+
+// Eval filters the sample, builds its flow key into sc.Key and returns the
+// value it adds (already multiplied by the sampling rate) and the extra
+// values in sc.Values. ok is false when the sample does not match or lacks
+// a key.
+func (d *Definition) Eval(s *Sample, sc *Scratch) (value float64, ok bool) {
+	if !d.filter.Match(s, &sc.tmp) {
+		return 0, false
+	}
+	key := sc.Key[:0]
+	for i, k := range d.keys {
+		if i > 0 {
+			key = append(key, d.Spec.FS...)
+		}
+		if key, ok = k.AppendValue(s, key); !ok {
+			sc.Key = key[:0]
+			return 0, false
+		}
+	}
+	sc.Key = key
+	rate := float64(max(s.SamplingRate, 1))
+	v, ok := d.value.eval(s, sc.tmp)
+	if !ok {
+		return 0, false
+	}
+	sc.Values = sc.Values[:0]
+	for _, ve := range d.values {
+		x, ok := ve.eval(s, sc.tmp)
+		if !ok {
+			x = 0
+		}
+		sc.Values = append(sc.Values, x*rate)
+	}
+	return v * rate, true
+}
+
+// Factor returns the weight of a sample taken at now (ms) in a table of
+// this definition, and the epoch it belongs to (see Table).
+func (d *Definition) Factor(now int64) (g float64, epoch int64) {
+	x := float64(now) / 1000 / d.Spec.T
+	epoch = int64(x / epochSpan)
+	return math.Exp(x - float64(epoch*epochSpan)), epoch
+}
+
+// Idle is how long a flow of this definition lasts without samples.
+func (d *Definition) Idle() int64 { return d.idle }

@@ -1,0 +1,540 @@
+package flow
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/flowrt/flowrt/packet"
+)
+
+// Expr is a compiled key expression: a key (ipsource, agent, tcpflags.1) or
+// a key function (suffix:dnsqname:.:2, or:ipsource:ip6source). AppendValue
+// appends the value for a sample to dst; ok is false when the sample has no
+// such value, and then the sample does not match the definition (unless
+// the expression says what to use instead, as null: does).
+//
+// Expressions append in place and never allocate: a function appends its
+// argument's value to dst and rewrites the tail.
+type Expr interface {
+	AppendValue(s *Sample, dst []byte) ([]byte, bool)
+}
+
+// Func builds a key function from its arguments (the text between ':'
+// separators, with [...] nesting removed). Arguments that are keys are
+// compiled with Compiler.Key.
+type Func func(c *Compiler, args []string) (Expr, error)
+
+// Compiler compiles key expressions and filters. Functions that need data
+// from outside the sample (group:, map:, country: …) are registered on it
+// by the packages that own that data.
+type Compiler struct {
+	funcs map[string]Func
+}
+
+// NewCompiler returns a compiler that knows the keys and the key functions
+// that need no outside data.
+func NewCompiler() *Compiler {
+	c := &Compiler{funcs: map[string]Func{}}
+	for name, f := range builtins {
+		c.funcs[name] = f
+	}
+	return c
+}
+
+// Register adds (or replaces) a key function.
+func (c *Compiler) Register(name string, f Func) { c.funcs[name] = f }
+
+// KeyError names the token of a definition that is not understood.
+type KeyError struct {
+	Token string
+	Msg   string
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("%q: %s", e.Token, e.Msg) }
+
+// Key compiles one key expression.
+func (c *Compiler) Key(src string) (Expr, error) {
+	src = strings.TrimSpace(src)
+	if src == "" {
+		return nil, &KeyError{src, "empty key"}
+	}
+	parts, err := splitArgs(src)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 1 {
+		p := parts[0]
+		if strings.HasPrefix(p, "[") && strings.HasSuffix(p, "]") {
+			return c.Key(p[1 : len(p)-1])
+		}
+		return c.plainKey(p)
+	}
+	f, ok := c.funcs[parts[0]]
+	if !ok {
+		return nil, &KeyError{src, fmt.Sprintf("unknown key function %q", parts[0])}
+	}
+	args := make([]string, len(parts)-1)
+	for i, a := range parts[1:] {
+		if strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]") {
+			a = a[1 : len(a)-1]
+		}
+		args[i] = a
+	}
+	e, err := f(c, args)
+	if err != nil {
+		if _, isKeyErr := err.(*KeyError); isKeyErr {
+			return nil, err
+		}
+		return nil, &KeyError{src, err.Error()}
+	}
+	return e, nil
+}
+
+// IsKey reports whether name is a flow key flowrt knows.
+func IsKey(name string) bool {
+	_, err := NewCompiler().plainKey(name)
+	return err == nil
+}
+
+// KeyNames lists the plain keys.
+func KeyNames() []string {
+	out := packet.Keys()
+	for k := range sampleKeys {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (c *Compiler) plainKey(name string) (Expr, error) {
+	if f, ok := sampleKeys[name]; ok {
+		return sampleKey(f), nil
+	}
+	if k, ok := packet.Lookup(name); ok {
+		pk := packetKey{k: k}
+		if f, ok := sampledIPKeys[name]; ok {
+			pk.fallback = f
+		}
+		return pk, nil
+	}
+	return nil, &KeyError{name, "unknown flow key"}
+}
+
+// splitArgs splits a key expression on ':' outside brackets; "\:" is a
+// literal colon.
+func splitArgs(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\\' && i+1 < len(s) && depth == 0:
+			i++
+			cur.WriteByte(s[i])
+			continue
+		case ch == '[':
+			depth++
+		case ch == ']':
+			depth--
+			if depth < 0 {
+				return nil, &KeyError{s, "']' without '['"}
+			}
+		case ch == ':' && depth == 0:
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteByte(ch)
+	}
+	if depth != 0 {
+		return nil, &KeyError{s, "'[' without ']'"}
+	}
+	return append(out, cur.String()), nil
+}
+
+type sampleKey sampleKeyFunc
+
+func (k sampleKey) AppendValue(s *Sample, dst []byte) ([]byte, bool) { return k(s, dst) }
+
+type packetKey struct {
+	k        packet.Key
+	fallback sampleKeyFunc
+}
+
+func (k packetKey) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	if s.HasHeader {
+		return k.k.Append(&s.Packet, dst)
+	}
+	if k.fallback != nil {
+		return k.fallback(s, dst)
+	}
+	return dst, false
+}
+
+type literal string
+
+func (l literal) AppendValue(_ *Sample, dst []byte) ([]byte, bool) { return append(dst, l...), true }
+
+// str views b as a string without copying; the string must not outlive b's
+// next change.
+func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func need(args []string, lo, hi int, usage string) error {
+	if len(args) < lo || (hi >= 0 && len(args) > hi) {
+		return fmt.Errorf("usage %s", usage)
+	}
+	return nil
+}
+
+func (c *Compiler) keys(args []string) ([]Expr, error) {
+	out := make([]Expr, len(args))
+	for i, a := range args {
+		e, err := c.Key(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+var builtins = map[string]Func{
+	"or": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 1, -1, "or:<key>:<key>…"); err != nil {
+			return nil, err
+		}
+		ks, err := c.keys(args)
+		return orExpr(ks), err
+	},
+	"null": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 1, 2, "null:<key>[:<default>]"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		def := "null"
+		if len(args) == 2 {
+			def = args[1]
+		}
+		return orExpr{k, literal(def)}, err
+	},
+	"prefix": func(c *Compiler, args []string) (Expr, error) { return tokens(c, args, "prefix", false) },
+	"suffix": func(c *Compiler, args []string) (Expr, error) { return tokens(c, args, "suffix", true) },
+	"mask": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, 3, "mask:<address key>:<bits>[:<ipv6 bits>]"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		m := maskExpr{k: k}
+		if m.bits4, err = strconv.Atoi(args[1]); err != nil || m.bits4 < 0 || m.bits4 > 128 {
+			return nil, fmt.Errorf("mask bits %q is not a prefix length", args[1])
+		}
+		m.bits6 = m.bits4
+		if len(args) == 3 {
+			if m.bits6, err = strconv.Atoi(args[2]); err != nil || m.bits6 < 0 || m.bits6 > 128 {
+				return nil, fmt.Errorf("mask bits %q is not a prefix length", args[2])
+			}
+		}
+		return m, nil
+	},
+	"range": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, 3, "range:<key>:<low>[:<high>]"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		r := rangeExpr{k: k, hi: 1e308}
+		if r.lo, err = strconv.ParseFloat(args[1], 64); err != nil {
+			return nil, fmt.Errorf("range low %q is not a number", args[1])
+		}
+		if len(args) == 3 {
+			if r.hi, err = strconv.ParseFloat(args[2], 64); err != nil {
+				return nil, fmt.Errorf("range high %q is not a number", args[2])
+			}
+		}
+		return r, nil
+	},
+	"eq": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, 2, "eq:<key>:<key>"); err != nil {
+			return nil, err
+		}
+		ks, err := c.keys(args)
+		if err != nil {
+			return nil, err
+		}
+		return eqExpr{ks[0], ks[1]}, nil
+	},
+	"concat": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, -1, "concat:<separator>:<key>:<key>…"); err != nil {
+			return nil, err
+		}
+		ks, err := c.keys(args[1:])
+		return concatExpr{sep: args[0], ks: ks}, err
+	},
+	"first": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 3, -1, "first:<key>:<delimiter>:<option>…"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		return firstExpr{k: k, delim: args[1], opts: args[2:]}, err
+	},
+	"if": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 4, 4, "if:<key>:<value>:<then key>:<else key>"); err != nil {
+			return nil, err
+		}
+		cond, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		branch := func(a string) Expr {
+			if e, err := c.Key(a); err == nil {
+				return e
+			}
+			return literal(a) // a constant branch
+		}
+		return ifExpr{cond: cond, value: args[1], then: branch(args[2]), els: branch(args[3])}, nil
+	},
+	"bits": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, 2, "bits:<key>:<mask>"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		m, err := strconv.ParseUint(args[1], 0, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bits mask %q is not a number", args[1])
+		}
+		return bitsExpr{k: k, mask: m}, nil
+	},
+}
+
+type orExpr []Expr
+
+func (o orExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	for _, e := range o {
+		if out, ok := e.AppendValue(s, dst); ok {
+			return out, true
+		}
+	}
+	return dst, false
+}
+
+type tokenExpr struct {
+	k      Expr
+	delim  string
+	n      int
+	suffix bool
+}
+
+func tokens(c *Compiler, args []string, name string, suffix bool) (Expr, error) {
+	if err := need(args, 3, 3, name+":<key>:<delimiter>:<count>"); err != nil {
+		return nil, err
+	}
+	k, err := c.Key(args[0])
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(args[2])
+	if err != nil || n < 1 || args[1] == "" {
+		return nil, fmt.Errorf("%s needs a delimiter and a count of at least 1", name)
+	}
+	return tokenExpr{k: k, delim: args[1], n: n, suffix: suffix}, nil
+}
+
+func (t tokenExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := t.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	v := out[start:]
+	d := []byte(t.delim)
+	if t.suffix {
+		// Skip one trailing delimiter, as DNS names end in '.'.
+		end := len(v)
+		if bytes.HasSuffix(v[:end], d) {
+			end -= len(d)
+		}
+		i, seen := end, 0
+		for i > 0 {
+			j := bytes.LastIndex(v[:i], d)
+			if j < 0 {
+				i = 0
+				break
+			}
+			seen++
+			if seen == t.n {
+				i = j + len(d)
+				break
+			}
+			i = j
+		}
+		n := copy(out[start:], v[i:])
+		return out[:start+n], true
+	}
+	i, seen := 0, 0
+	for {
+		j := bytes.Index(v[i:], d)
+		if j < 0 {
+			return out, true
+		}
+		seen++
+		if seen == t.n {
+			return out[:start+i+j], true
+		}
+		i += j + len(d)
+	}
+}
+
+type maskExpr struct {
+	k            Expr
+	bits4, bits6 int
+}
+
+func (m maskExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := m.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	a, err := netip.ParseAddr(str(out[start:]))
+	if err != nil {
+		return dst, false
+	}
+	bits := m.bits4
+	if a.Is6() {
+		bits = m.bits6
+	}
+	p, err := a.Prefix(min(bits, a.BitLen()))
+	if err != nil {
+		return dst, false
+	}
+	return p.Addr().AppendTo(out[:start]), true
+}
+
+func number(b []byte) (float64, bool) {
+	v, err := strconv.ParseFloat(str(b), 64)
+	return v, err == nil
+}
+
+type rangeExpr struct {
+	k      Expr
+	lo, hi float64
+}
+
+func (r rangeExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := r.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	v, ok := number(out[start:])
+	if !ok {
+		return dst, false
+	}
+	return strconv.AppendBool(out[:start], v >= r.lo && v <= r.hi), true
+}
+
+type eqExpr struct{ a, b Expr }
+
+func (e eqExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := e.a.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	mid := len(out)
+	out, ok = e.b.AppendValue(s, out)
+	if !ok {
+		return dst, false
+	}
+	return strconv.AppendBool(out[:start], bytes.Equal(out[start:mid], out[mid:])), true
+}
+
+type concatExpr struct {
+	sep string
+	ks  []Expr
+}
+
+func (c concatExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	out := dst
+	for i, k := range c.ks {
+		if i > 0 {
+			out = append(out, c.sep...)
+		}
+		var ok bool
+		if out, ok = k.AppendValue(s, out); !ok {
+			return dst, false
+		}
+	}
+	return out, true
+}
+
+type firstExpr struct {
+	k     Expr
+	delim string
+	opts  []string
+}
+
+func (f firstExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := f.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	v := str(out[start:])
+	for v != "" {
+		tok, rest, _ := strings.Cut(v, f.delim)
+		for _, o := range f.opts {
+			if tok == o {
+				return append(out[:start], o...), true
+			}
+		}
+		v = rest
+	}
+	return dst, false
+}
+
+type ifExpr struct {
+	cond      Expr
+	value     string
+	then, els Expr
+}
+
+func (e ifExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := e.cond.AppendValue(s, dst)
+	match := ok && str(out[start:]) == e.value
+	if match {
+		return e.then.AppendValue(s, dst)
+	}
+	return e.els.AppendValue(s, dst)
+}
+
+type bitsExpr struct {
+	k    Expr
+	mask uint64
+}
+
+func (b bitsExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := b.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	v, err := strconv.ParseUint(str(out[start:]), 10, 64)
+	if err != nil {
+		return dst, false
+	}
+	return strconv.AppendUint(out[:start], v&b.mask, 10), true
+}

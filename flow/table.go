@@ -1,0 +1,274 @@
+package flow
+
+import (
+	"math"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// Smoothing. A flow's value is an exponentially weighted per-second rate:
+//
+//	v(now) = (1/t) · Σ xᵢ · e^(−(now − tᵢ)/t)
+//
+// where xᵢ is what sample i added (frames or bytes, times the sampling
+// rate) at time tᵢ, and t the definition's time constant. A steady rate r
+// gives v → r; a flow that stops decays by e every t seconds; a step from
+// 0 to r reaches 63% of r after t and 95% after 3t.
+//
+// Tables store it in forward-decay form (Cormode et al., 2009): s = Σ xᵢ ·
+// e^((tᵢ − L)/t) for a landmark L, so that an update is one multiply-add and
+// every flow of a table can be ranked by s without computing an
+// exponential; v(now) = s · e^(−(now − L)/t) / t. L moves forward every
+// epochSpan time constants (a rebase rescales the table's flows) so that
+// s never overflows.
+
+// IdleTimeout is how long a flow lasts without samples before it has
+// ended: four time constants (its value has decayed to under 2% of where
+// its last sample left it), at least 2 s.
+func IdleTimeout(t float64) time.Duration {
+	return max(time.Duration(4*t*float64(time.Second)), 2*time.Second)
+}
+
+// Entry is one flow in a table.
+type Entry struct {
+	Key    string
+	s      float64
+	vs     []float64
+	Total  float64   // everything added since the flow started (scaled)
+	Totals []float64 // the same for the extra values
+	Start  int64     // ms
+	Last   int64     // ms of the latest sample
+	Logged int64     // ms of the latest log record (or of the start)
+	// LoggedTotal is Total when the latest active-timeout record was made:
+	// each record reports what the flow added since the one before.
+	LoggedTotal float64
+}
+
+// Limits bound the memory of every table together. The counters are
+// shared by all tables and read by the engine's status.
+type Limits struct {
+	MaxFlows int64        // flows tracked by all tables together
+	Flows    atomic.Int64 // flows tracked now
+	Evicted  atomic.Int64 // flows removed to make room (smallest first)
+	Refused  atomic.Int64 // new flows not tracked: no room and nothing smaller to evict
+}
+
+// PoolFactor sets how many candidate flows a table keeps per reported flow:
+// a table reports its top n but tracks up to PoolFactor·n (at least
+// MinPool), so that a flow rising from below can be seen before it is in
+// the top n.
+const (
+	PoolFactor = 10
+	MinPool    = 100
+)
+
+// Table holds the flows of one definition at one data source.
+type Table struct {
+	flows  map[string]*Entry
+	epoch  int64
+	t      float64 // time constant, s
+	pool   int
+	limits *Limits
+	Gen    uint64 // the definition generation the table belongs to
+	order  []*Entry
+}
+
+// NewTable returns an empty table for d.
+func NewTable(d *Definition, gen uint64, limits *Limits) *Table {
+	return &Table{
+		flows:  make(map[string]*Entry),
+		t:      d.Spec.T,
+		pool:   max(PoolFactor*d.Spec.N, MinPool),
+		limits: limits,
+		Gen:    gen,
+	}
+}
+
+// Len returns the number of flows in the table.
+func (t *Table) Len() int { return len(t.flows) }
+
+// Add adds value x (and the extra values vs) to the flow with the given
+// key at time now (ms), with the weight g of epoch from Definition.Factor.
+// It returns the entry and whether the flow is new; the entry is nil when
+// there was no room for a new flow.
+func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, epoch int64) (*Entry, bool) {
+	if epoch != t.epoch {
+		t.rebase(epoch)
+	}
+	e := t.flows[string(key)]
+	isNew := false
+	if e == nil {
+		if e = t.insert(key, len(vs), now); e == nil {
+			return nil, false
+		}
+		isNew = true
+	}
+	e.s += x * g
+	e.Total += x
+	for i, v := range vs {
+		if i < len(e.vs) {
+			e.vs[i] += v * g
+			e.Totals[i] += v
+		}
+	}
+	e.Last = now
+	return e, isNew
+}
+
+func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
+	if len(t.flows) >= t.pool {
+		t.evict(max(len(t.flows)/4, 1))
+	}
+	if t.limits != nil {
+		if t.limits.Flows.Load() >= t.limits.MaxFlows {
+			if len(t.flows) == 0 {
+				t.limits.Refused.Add(1)
+				return nil
+			}
+			t.evict(max(len(t.flows)/4, 1))
+		}
+		t.limits.Flows.Add(1)
+	}
+	e := &Entry{Key: string(key), Start: now, Logged: now}
+	if nvalues > 0 {
+		e.vs = make([]float64, nvalues)
+		e.Totals = make([]float64, nvalues)
+	}
+	t.flows[e.Key] = e
+	return e
+}
+
+// evict removes the n smallest flows.
+func (t *Table) evict(n int) {
+	t.order = t.order[:0]
+	for _, e := range t.flows {
+		t.order = append(t.order, e)
+	}
+	slices.SortFunc(t.order, func(a, b *Entry) int { return cmpFloat(a.s, b.s) })
+	for _, e := range t.order[:min(n, len(t.order))] {
+		t.remove(e)
+		if t.limits != nil {
+			t.limits.Evicted.Add(1)
+		}
+	}
+	clear(t.order)
+	t.order = t.order[:0]
+}
+
+func (t *Table) remove(e *Entry) {
+	delete(t.flows, e.Key)
+	if t.limits != nil {
+		t.limits.Flows.Add(-1)
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (t *Table) rebase(epoch int64) {
+	f := math.Exp(float64((t.epoch - epoch) * epochSpan))
+	for _, e := range t.flows {
+		e.s *= f
+		for i := range e.vs {
+			e.vs[i] *= f
+		}
+	}
+	t.epoch = epoch
+}
+
+// decay converts a stored s to a per-second rate at now (ms).
+func (t *Table) decay(now int64) float64 {
+	x := float64(now)/1000/t.t - float64(t.epoch*epochSpan)
+	return math.Exp(-x) / t.t
+}
+
+// Value returns e's smoothed rate at now (ms).
+func (t *Table) Value(e *Entry, now int64) float64 { return e.s * t.decay(now) }
+
+// ValueOf returns the rate of the flow with the given key, and whether the
+// table has it.
+func (t *Table) ValueOf(key string, now int64) (float64, bool) {
+	e, ok := t.flows[key]
+	if !ok {
+		return 0, false
+	}
+	return t.Value(e, now), true
+}
+
+// Flow is a flow and its smoothed rates at a moment.
+type Flow struct {
+	Key    string
+	Value  float64
+	Values []float64
+}
+
+// Top appends the table's n largest flows at now (ms), largest first.
+func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
+	t.order = t.order[:0]
+	for _, e := range t.flows {
+		t.order = append(t.order, e)
+	}
+	slices.SortFunc(t.order, func(a, b *Entry) int { return cmpFloat(b.s, a.s) })
+	d := t.decay(now)
+	for _, e := range t.order[:min(n, len(t.order))] {
+		f := Flow{Key: e.Key, Value: e.s * d}
+		if len(e.vs) > 0 {
+			f.Values = make([]float64, len(e.vs))
+			for i, v := range e.vs {
+				f.Values[i] = v * d
+			}
+		}
+		dst = append(dst, f)
+	}
+	clear(t.order)
+	t.order = t.order[:0]
+	return dst
+}
+
+// Max returns the value of the largest flow at now (ms), and whether the
+// table has any.
+func (t *Table) Max(now int64) (float64, bool) {
+	best, any := 0.0, false
+	for _, e := range t.flows {
+		if !any || e.s > best {
+			best, any = e.s, true
+		}
+	}
+	return best * t.decay(now), any
+}
+
+// Expire removes the flows that have had no sample for idle ms, calling
+// ended for each (before removal) so that it can be logged.
+func (t *Table) Expire(now, idle int64, ended func(e *Entry)) {
+	for _, e := range t.flows {
+		if now-e.Last >= idle {
+			if ended != nil {
+				ended(e)
+			}
+			t.remove(e)
+		}
+	}
+}
+
+// Each calls fn for every flow.
+func (t *Table) Each(fn func(e *Entry)) {
+	for _, e := range t.flows {
+		fn(e)
+	}
+}
+
+// Clear removes every flow (the definition was removed or replaced).
+func (t *Table) Clear() {
+	if t.limits != nil {
+		t.limits.Flows.Add(-int64(len(t.flows)))
+	}
+	clear(t.flows)
+}

@@ -1,0 +1,272 @@
+// Package jsobj reads the JavaScript object literals that sFlow-RT accepts
+// wherever it takes JSON: the seeds PUT bodies such as
+// {keys:'icmpunreachableport', value:'frames', t:20} with curl. Strict JSON
+// is a subset, so one reader serves both. It is a data reader, not a
+// JavaScript evaluator: no expressions, no functions, nothing runs.
+package jsobj
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds nesting, so that a hostile body cannot exhaust the stack.
+const MaxDepth = 64
+
+// Parse reads one value: an object, array, string (single or double
+// quoted), number, true, false or null. Object keys may be bare
+// identifiers. Values come back as encoding/json would decode them into an
+// any: map[string]any, []any, string, float64, bool and nil.
+func Parse(b []byte) (any, error) {
+	p := parser{s: string(b)}
+	p.space()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.i < len(p.s) {
+		return nil, p.errorf("unexpected %q after the value", p.s[p.i])
+	}
+	return v, nil
+}
+
+// Unmarshal reads b with Parse and stores the result in v as encoding/json
+// would.
+func Unmarshal(b []byte, v any) error {
+	var err error
+	if json.Valid(b) {
+		return json.Unmarshal(b, v)
+	}
+	x, err := Parse(b)
+	if err != nil {
+		return err
+	}
+	js, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(js, v)
+}
+
+// SyntaxError says where the input stopped making sense.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("at byte %d: %s", e.Offset, e.Msg) }
+
+type parser struct {
+	s string
+	i int
+}
+
+func (p *parser) errorf(format string, args ...any) error {
+	return &SyntaxError{Offset: p.i, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) space() {
+	for p.i < len(p.s) {
+		switch c := p.s[p.i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			p.i++
+		case strings.HasPrefix(p.s[p.i:], "//"):
+			for p.i < len(p.s) && p.s[p.i] != '\n' {
+				p.i++
+			}
+		case strings.HasPrefix(p.s[p.i:], "/*"):
+			end := strings.Index(p.s[p.i+2:], "*/")
+			if end < 0 {
+				p.i = len(p.s)
+				return
+			}
+			p.i += end + 4
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, p.errorf("nested more than %d deep", MaxDepth)
+	}
+	if p.i >= len(p.s) {
+		return nil, p.errorf("unexpected end of input")
+	}
+	switch c := p.s[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"' || c == '\'':
+		return p.str()
+	case c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'):
+		return p.number()
+	default:
+		id := p.ident()
+		switch id {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		case "null", "undefined":
+			return nil, nil
+		case "":
+			return nil, p.errorf("unexpected %q", c)
+		}
+		return nil, &SyntaxError{Offset: p.i - len(id), Msg: fmt.Sprintf("unexpected word %q (strings need quotes)", id)}
+	}
+}
+
+func (p *parser) object(depth int) (any, error) {
+	p.i++ // {
+	m := map[string]any{}
+	for {
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '}' {
+			p.i++
+			return m, nil
+		}
+		var key string
+		if p.i < len(p.s) && (p.s[p.i] == '"' || p.s[p.i] == '\'') {
+			k, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			key = k
+		} else if key = p.ident(); key == "" {
+			return nil, p.errorf("expected a property name")
+		}
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return nil, p.errorf("expected ':' after %q", key)
+		}
+		p.i++
+		p.space()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = v
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(p.s) && p.s[p.i] == '}' {
+			p.i++
+			return m, nil
+		}
+		return nil, p.errorf("expected ',' or '}' in object")
+	}
+}
+
+func (p *parser) array(depth int) (any, error) {
+	p.i++ // [
+	a := []any{}
+	for {
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ']' {
+			p.i++
+			return a, nil
+		}
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(p.s) && p.s[p.i] == ']' {
+			p.i++
+			return a, nil
+		}
+		return nil, p.errorf("expected ',' or ']' in array")
+	}
+}
+
+func (p *parser) ident() string {
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (p.i > start && c >= '0' && c <= '9') {
+			p.i++
+			continue
+		}
+		break
+	}
+	return p.s[start:p.i]
+}
+
+func (p *parser) number() (any, error) {
+	start := p.i
+	for p.i < len(p.s) && strings.IndexByte("+-.0123456789eExXabcdefABCDEF", p.s[p.i]) >= 0 {
+		p.i++
+	}
+	lit := p.s[start:p.i]
+	if f, err := strconv.ParseFloat(lit, 64); err == nil {
+		return f, nil
+	}
+	if n, err := strconv.ParseInt(lit, 0, 64); err == nil {
+		return float64(n), nil
+	}
+	return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("bad number %q", lit)}
+}
+
+func (p *parser) str() (string, error) {
+	quote := p.s[p.i]
+	start := p.i
+	p.i++
+	var b strings.Builder
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == quote:
+			p.i++
+			return b.String(), nil
+		case c == '\\':
+			if p.i+1 >= len(p.s) {
+				return "", p.errorf("unterminated escape")
+			}
+			p.i++
+			switch e := p.s[p.i]; e {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'r':
+				b.WriteByte('\r')
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'u':
+				if p.i+5 > len(p.s) {
+					return "", p.errorf("short \\u escape")
+				}
+				n, err := strconv.ParseUint(p.s[p.i+1:p.i+5], 16, 16)
+				if err != nil {
+					return "", p.errorf("bad \\u escape")
+				}
+				b.WriteRune(rune(n))
+				p.i += 4
+			default:
+				b.WriteByte(e) // \' \" \\ \/ and JavaScript's identity escapes
+			}
+			p.i++
+		default:
+			r, size := utf8.DecodeRuneInString(p.s[p.i:])
+			b.WriteRune(r)
+			p.i += size
+		}
+	}
+	return "", &SyntaxError{Offset: start, Msg: "unterminated string"}
+}

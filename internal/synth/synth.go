@@ -1,0 +1,330 @@
+// Package synth makes realistic sFlow traffic for tests, benchmarks and
+// flowrt send: agents with ports, flows whose sizes follow a Zipf law, a
+// protocol mix (TCP, UDP, DNS queries, ICMP port unreachable), flow samples
+// with real Ethernet/IP headers and counter samples every polling interval,
+// with every sequence number right. The same seed gives the same traffic.
+package synth
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// Config describes the traffic.
+type Config struct {
+	Agents          int     // agents (10.255.x.y)
+	Ports           int     // sampled ports per agent
+	Flows           int     // distinct flows
+	Zipf            float64 // exponent of the flow-size law (1.1: a few large flows, a long tail)
+	SamplingRate    uint32
+	SamplesPerDgram int
+	Mix             []Proto // protocols, chosen per flow round robin
+	Seed            uint64
+}
+
+// Proto is a kind of flow.
+type Proto string
+
+// The protocols synth makes.
+const (
+	TCP         Proto = "tcp"
+	UDP         Proto = "udp"
+	DNS         Proto = "dns"         // queries to port 53, some for ANY
+	Unreachable Proto = "unreachable" // ICMP port unreachable quoting a UDP datagram
+)
+
+// DefaultConfig is a small mixed network.
+func DefaultConfig() Config {
+	return Config{Agents: 4, Ports: 8, Flows: 1000, Zipf: 1.1, SamplingRate: 1000, SamplesPerDgram: 8,
+		Mix: []Proto{TCP, UDP, DNS, Unreachable}, Seed: 1}
+}
+
+// Flow is one synthetic flow.
+type Flow struct {
+	Proto    Proto
+	Src, Dst netip.Addr
+	SrcPort  uint16
+	DstPort  uint16
+	Size     uint32 // frame length
+	QName    string // DNS
+	QType    uint16 // DNS
+	header   []byte
+}
+
+// Key returns the flow as sFlow-RT would key it by ipsource,ipdestination.
+func (f *Flow) Key() string { return f.Src.String() + "," + f.Dst.String() }
+
+// Generator makes datagrams.
+type Generator struct {
+	cfg     Config
+	flows   []Flow
+	cdf     []float64
+	rng     *rand.Rand
+	agents  []agentState
+	next    int // agent round robin
+	scratch sflow.Datagram
+	// Sent counts samples per flow index, for checking what a collector saw.
+	Sent []uint64
+}
+
+type agentState struct {
+	addr    netip.Addr
+	seq     uint32
+	uptime  uint32
+	flowSeq []uint32
+	ctrSeq  []uint32
+	pool    []uint32
+	octets  []uint64
+	packets []uint32
+}
+
+// New makes a generator.
+func New(cfg Config) (*Generator, error) {
+	d := DefaultConfig()
+	if cfg.Agents <= 0 {
+		cfg.Agents = d.Agents
+	}
+	if cfg.Ports <= 0 {
+		cfg.Ports = d.Ports
+	}
+	if cfg.Flows <= 0 {
+		cfg.Flows = d.Flows
+	}
+	if cfg.Zipf <= 0 {
+		cfg.Zipf = d.Zipf
+	}
+	if cfg.SamplingRate == 0 {
+		cfg.SamplingRate = d.SamplingRate
+	}
+	if cfg.SamplesPerDgram <= 0 {
+		cfg.SamplesPerDgram = d.SamplesPerDgram
+	}
+	if len(cfg.Mix) == 0 {
+		cfg.Mix = d.Mix
+	}
+	if cfg.Agents > 65000 {
+		return nil, fmt.Errorf("at most 65000 agents")
+	}
+	g := &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5f10)), Sent: make([]uint64, cfg.Flows)}
+	total := 0.0
+	for i := range cfg.Flows {
+		total += 1 / math.Pow(float64(i+1), cfg.Zipf)
+		g.cdf = append(g.cdf, total)
+	}
+	for i := range g.cdf {
+		g.cdf[i] /= total
+	}
+	for i := range cfg.Flows {
+		g.flows = append(g.flows, g.makeFlow(i, cfg.Mix[i%len(cfg.Mix)]))
+	}
+	for i := range cfg.Agents {
+		g.agents = append(g.agents, agentState{
+			addr:    netip.AddrFrom4([4]byte{10, 255, byte((i + 1) >> 8), byte(i + 1)}),
+			flowSeq: make([]uint32, cfg.Ports), ctrSeq: make([]uint32, cfg.Ports),
+			pool: make([]uint32, cfg.Ports), octets: make([]uint64, cfg.Ports), packets: make([]uint32, cfg.Ports),
+		})
+	}
+	return g, nil
+}
+
+// Flows returns the flows, largest expected first.
+func (g *Generator) Flows() []Flow { return g.flows }
+
+// Share returns the expected fraction of samples that flow i gets.
+func (g *Generator) Share(i int) float64 {
+	if i == 0 {
+		return g.cdf[0]
+	}
+	return g.cdf[i] - g.cdf[i-1]
+}
+
+// Agents returns the agent addresses.
+func (g *Generator) Agents() []netip.Addr {
+	out := make([]netip.Addr, len(g.agents))
+	for i, a := range g.agents {
+		out[i] = a.addr
+	}
+	return out
+}
+
+// Config returns the configuration in use.
+func (g *Generator) Config() Config { return g.cfg }
+
+func (g *Generator) makeFlow(i int, p Proto) Flow {
+	f := Flow{Proto: p,
+		Src:     netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}),
+		Dst:     netip.AddrFrom4([4]byte{192, 168, byte(i >> 8), byte(i%250 + 1)}),
+		SrcPort: uint16(1024 + i%60000),
+	}
+	switch p {
+	case TCP:
+		f.DstPort, f.Size = []uint16{443, 80, 22, 3306}[i%4], 1514
+	case UDP:
+		f.DstPort, f.Size = []uint16{4789, 123, 5004, 9999}[i%4], 1000
+	case DNS:
+		f.DstPort = 53
+		f.QName = fmt.Sprintf("host%d.example%d.com", i%97, i%13)
+		f.QType = 1
+		if i%3 == 0 {
+			f.QType = 255
+		}
+	case Unreachable:
+		f.DstPort = uint16(30000 + i%8) // the port quoted in the ICMP message
+	}
+	f.header = buildHeader(&f)
+	if f.Size == 0 {
+		f.Size = uint32(len(f.header)) + 4
+	}
+	return f
+}
+
+// pick draws a flow index by the Zipf law.
+func (g *Generator) pick() int {
+	i, _ := slices.BinarySearch(g.cdf, g.rng.Float64())
+	return min(i, len(g.flows)-1)
+}
+
+// Datagram appends the next datagram (flow samples from the next agent) to
+// dst, at agent uptime ms.
+func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
+	a := &g.agents[g.next]
+	g.next = (g.next + 1) % len(g.agents)
+	d := &g.scratch
+	d.Version, d.Agent, d.SubAgentID = 5, a.addr, 0
+	a.seq++
+	d.Sequence, d.Uptime = a.seq, uptime
+	d.Samples = d.Samples[:0]
+	for range g.cfg.SamplesPerDgram {
+		fi := g.pick()
+		g.Sent[fi]++
+		f := &g.flows[fi]
+		port := int(fi) % g.cfg.Ports
+		a.flowSeq[port]++
+		a.pool[port] += g.cfg.SamplingRate
+		a.octets[port] += uint64(f.Size) * uint64(g.cfg.SamplingRate)
+		a.packets[port] += g.cfg.SamplingRate
+		hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: f.Size, Stripped: 4, Header: f.header})
+		if err != nil {
+			return dst, err
+		}
+		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.FlowSample, Sequence: a.flowSeq[port],
+			SourceClass: 0, SourceIndex: uint32(port + 1), SamplingRate: g.cfg.SamplingRate, SamplePool: a.pool[port],
+			Input: sflow.Interface{Value: uint32(port + 1)}, Output: sflow.Interface{Value: uint32(100 + port)},
+			Records: []sflow.Record{hdr}})
+	}
+	d.NumSamples = uint32(len(d.Samples))
+	return d.AppendBinary(dst)
+}
+
+// Counters appends one datagram per agent with a generic and an ethernet
+// interface counter sample for every port, as agents send every polling
+// interval. The counters agree with the flow samples sent so far.
+func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
+	for i := range g.agents {
+		a := &g.agents[i]
+		d := &g.scratch
+		a.seq++
+		d.Version, d.Agent, d.Sequence, d.Uptime = 5, a.addr, a.seq, uptime
+		d.Samples = d.Samples[:0]
+		for p := range g.cfg.Ports {
+			a.ctrSeq[p]++
+			gen, err := sflow.NewRecord(&sflow.GenericInterface{Index: uint32(p + 1), Type: 6, Speed: 10_000_000_000,
+				Direction: 1, Status: 3, InOctets: a.octets[p], InUcastPkts: a.packets[p], OutOctets: a.octets[p] / 2,
+				OutUcastPkts: a.packets[p] / 2})
+			if err != nil {
+				return dst, err
+			}
+			eth, err := sflow.NewRecord(&sflow.EthernetInterface{})
+			if err != nil {
+				return dst, err
+			}
+			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.ctrSeq[p],
+				SourceIndex: uint32(p + 1), Records: []sflow.Record{gen, eth}})
+		}
+		d.NumSamples = uint32(len(d.Samples))
+		b, err := d.AppendBinary(nil)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, b)
+	}
+	return dst, nil
+}
+
+// buildHeader makes the first bytes of a frame of the flow.
+func buildHeader(f *Flow) []byte {
+	eth := []byte{0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00}
+	var l4 []byte
+	proto := byte(17)
+	switch f.Proto {
+	case TCP:
+		proto = 6
+		l4 = make([]byte, 20)
+		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
+		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
+		l4[12] = 5 << 4
+		l4[13] = 0x18 // PSH ACK
+		binary.BigEndian.PutUint16(l4[14:], 64240)
+	case UDP:
+		l4 = udp(f.SrcPort, f.DstPort, 972)
+	case DNS:
+		q := dnsQuery(f.QName, f.QType)
+		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
+	case Unreachable:
+		proto = 1
+		inner := ipv4(f.Dst, f.Src, 17, 8+32) // the datagram that could not be delivered
+		inner = append(inner, udp(f.SrcPort, f.DstPort, 32)...)
+		l4 = append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)
+		// The ICMP message goes back to the sender of the datagram.
+		f.Src, f.Dst = f.Dst, f.Src
+	}
+	ip := ipv4(f.Src, f.Dst, proto, len(l4))
+	out := append(append(eth, ip...), l4...)
+	return out
+}
+
+func udp(src, dst uint16, payload int) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint16(b[0:], src)
+	binary.BigEndian.PutUint16(b[2:], dst)
+	binary.BigEndian.PutUint16(b[4:], uint16(8+payload))
+	return b
+}
+
+func ipv4(src, dst netip.Addr, proto byte, payload int) []byte {
+	b := make([]byte, 20)
+	b[0], b[8], b[9] = 0x45, 64, proto
+	binary.BigEndian.PutUint16(b[2:], uint16(20+payload))
+	s, d := src.As4(), dst.As4()
+	copy(b[12:], s[:])
+	copy(b[16:], d[:])
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	sum = sum>>16 + sum&0xffff
+	sum += sum >> 16
+	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
+	return b
+}
+
+func dnsQuery(name string, qtype uint16) []byte {
+	b := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			b = append(b, byte(i-start))
+			b = append(b, name[start:i]...)
+			start = i + 1
+		}
+	}
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, qtype)
+	return binary.BigEndian.AppendUint16(b, 1)
+}
