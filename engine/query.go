@@ -481,11 +481,11 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 		return nil, ErrNoFlow
 	}
 	ms := now.UnixMilli()
-	type agg struct {
-		ActiveFlow
-		n int
-	}
-	byKey := map[string]*agg{}
+	// Combine by key: index into out, with how many locations reported it.
+	hint := int(min(e.limits.Flows.Load()/4, 1<<16)) // avoids regrowing both below
+	byKey := make(map[string]int, hint)
+	out := make([]ActiveFlow, 0, hint)
+	counts := make([]int, 0, hint)
 	var buf []flow.Flow
 	e.visit(sel, nil, func(a *Agent, ds *source) {
 		if sl.index >= len(ds.tables) || (dsName != "" && ds.id != dsName) {
@@ -497,38 +497,42 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 		}
 		buf = t.Top(buf[:0], sl.def.Spec.N, ms)
 		for _, f := range buf {
-			x := byKey[f.Key]
-			if x == nil {
-				byKey[f.Key] = &agg{ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id}, 1}
+			i, seen := byKey[f.Key]
+			if !seen {
+				byKey[f.Key] = len(out)
+				out = append(out, ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id})
+				counts = append(counts, 1)
 				continue
 			}
-			x.n++
+			x := &out[i]
+			counts[i]++
 			switch aggMode {
 			case "max":
 				if f.Value > x.Value {
-					x.ActiveFlow = ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id}
+					*x = ActiveFlow{Key: f.Key, Value: f.Value, Values: f.Values, Agent: a.name, DataSource: ds.id}
 				}
 			default:
 				x.Value += f.Value
-				for i := range min(len(x.Values), len(f.Values)) {
-					x.Values[i] += f.Values[i]
+				for j := range min(len(x.Values), len(f.Values)) {
+					x.Values[j] += f.Values[j]
 				}
 			}
 		}
 	})
-	out := make([]ActiveFlow, 0, len(byKey))
-	for _, x := range byKey {
-		if aggMode == "avg" && x.n > 1 {
-			x.Value /= float64(x.n)
-			for i := range x.Values {
-				x.Values[i] /= float64(x.n)
+	kept := out[:0]
+	for i, x := range out {
+		if aggMode == "avg" && counts[i] > 1 {
+			x.Value /= float64(counts[i])
+			for j := range x.Values {
+				x.Values[j] /= float64(counts[i])
 			}
 		}
 		if x.Value >= minValue {
-			out = append(out, x.ActiveFlow)
+			kept = append(kept, x)
 		}
 	}
-	slices.SortFunc(out, func(a, b ActiveFlow) int {
+	out = kept
+	byValue := func(a, b ActiveFlow) int {
 		if a.Value != b.Value {
 			if a.Value > b.Value {
 				return -1
@@ -536,7 +540,19 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 			return 1
 		}
 		return strings.Compare(a.Key, b.Key)
-	})
+	}
+	if maxFlows >= 0 && len(out) > 4*maxFlows {
+		// Select before sorting: only the first maxFlows are wanted.
+		cut := out[:0]
+		th := nthLargest(out, maxFlows)
+		for _, x := range out {
+			if x.Value >= th {
+				cut = append(cut, x)
+			}
+		}
+		out = cut
+	}
+	slices.SortFunc(out, byValue)
 	if maxFlows >= 0 && len(out) > maxFlows {
 		out = out[:maxFlows]
 	}
@@ -595,4 +611,14 @@ func (e *Engine) FlowLocations(sel Agents, name, key string, now time.Time) ([]L
 		}
 	})
 	return out, nil
+}
+
+// nthLargest returns the n-th largest value (n ≥ 1) of flows.
+func nthLargest(flows []ActiveFlow, n int) float64 {
+	vs := make([]float64, len(flows))
+	for i, f := range flows {
+		vs[i] = f.Value
+	}
+	slices.Sort(vs)
+	return vs[max(len(vs)-n, 0)]
 }

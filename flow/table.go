@@ -65,7 +65,10 @@ const (
 
 // Table holds the flows of one definition at one data source.
 type Table struct {
-	flows  map[string]*Entry
+	// Flows live in one slice, found through the map: the top-N scan of a
+	// query reads memory in order instead of chasing a pointer per flow.
+	flows   map[string]int32
+	entries []Entry
 	epoch  int64
 	t      float64 // time constant, s
 	pool   int
@@ -77,7 +80,7 @@ type Table struct {
 // NewTable returns an empty table for d.
 func NewTable(d *Definition, gen uint64, limits *Limits) *Table {
 	return &Table{
-		flows:  make(map[string]*Entry),
+		flows:  make(map[string]int32),
 		t:      d.Spec.T,
 		pool:   max(PoolFactor*d.Spec.N, MinPool),
 		limits: limits,
@@ -86,7 +89,7 @@ func NewTable(d *Definition, gen uint64, limits *Limits) *Table {
 }
 
 // Len returns the number of flows in the table.
-func (t *Table) Len() int { return len(t.flows) }
+func (t *Table) Len() int { return len(t.entries) }
 
 // Add adds value x (and the extra values vs) to the flow with the given
 // key at time now (ms), with the weight g of epoch from Definition.Factor.
@@ -96,9 +99,11 @@ func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, e
 	if epoch != t.epoch {
 		t.rebase(epoch)
 	}
-	e := t.flows[string(key)]
+	var e *Entry
 	isNew := false
-	if e == nil {
+	if i, ok := t.flows[string(key)]; ok {
+		e = &t.entries[i]
+	} else {
 		if e = t.insert(key, len(vs), now); e == nil {
 			return nil, false
 		}
@@ -117,47 +122,60 @@ func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, e
 }
 
 func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
-	if len(t.flows) >= t.pool {
-		t.evict(max(len(t.flows)/4, 1))
+	if len(t.entries) >= t.pool {
+		t.evict(max(len(t.entries)/4, 1))
 	}
 	if t.limits != nil {
 		if t.limits.Flows.Load() >= t.limits.MaxFlows {
-			if len(t.flows) == 0 {
+			if len(t.entries) == 0 {
 				t.limits.Refused.Add(1)
 				return nil
 			}
-			t.evict(max(len(t.flows)/4, 1))
+			t.evict(max(len(t.entries)/4, 1))
 		}
 		t.limits.Flows.Add(1)
 	}
-	e := &Entry{Key: string(key), Start: now, Logged: now}
+	t.entries = append(t.entries, Entry{Key: string(key), Start: now, Logged: now})
+	e := &t.entries[len(t.entries)-1]
 	if nvalues > 0 {
 		e.vs = make([]float64, nvalues)
 		e.Totals = make([]float64, nvalues)
 	}
-	t.flows[e.Key] = e
+	t.flows[e.Key] = int32(len(t.entries) - 1)
 	return e
 }
 
 // evict removes the n smallest flows.
 func (t *Table) evict(n int) {
 	t.order = t.order[:0]
-	for _, e := range t.flows {
-		t.order = append(t.order, e)
+	for i := range t.entries {
+		t.order = append(t.order, &t.entries[i])
 	}
 	slices.SortFunc(t.order, func(a, b *Entry) int { return cmpFloat(a.s, b.s) })
+	victims := make([]string, 0, n)
 	for _, e := range t.order[:min(n, len(t.order))] {
-		t.remove(e)
+		victims = append(victims, e.Key)
+	}
+	clear(t.order)
+	t.order = t.order[:0]
+	for _, k := range victims {
+		t.remove(int(t.flows[k]))
 		if t.limits != nil {
 			t.limits.Evicted.Add(1)
 		}
 	}
-	clear(t.order)
-	t.order = t.order[:0]
 }
 
-func (t *Table) remove(e *Entry) {
-	delete(t.flows, e.Key)
+// remove deletes entry i, moving the last entry into its place.
+func (t *Table) remove(i int) {
+	delete(t.flows, t.entries[i].Key)
+	last := len(t.entries) - 1
+	if i != last {
+		t.entries[i] = t.entries[last]
+		t.flows[t.entries[i].Key] = int32(i)
+	}
+	t.entries[last] = Entry{}
+	t.entries = t.entries[:last]
 	if t.limits != nil {
 		t.limits.Flows.Add(-1)
 	}
@@ -175,7 +193,8 @@ func cmpFloat(a, b float64) int {
 
 func (t *Table) rebase(epoch int64) {
 	f := math.Exp(float64((t.epoch - epoch) * epochSpan))
-	for _, e := range t.flows {
+	for i := range t.entries {
+		e := &t.entries[i]
 		e.s *= f
 		for i := range e.vs {
 			e.vs[i] *= f
@@ -196,11 +215,11 @@ func (t *Table) Value(e *Entry, now int64) float64 { return e.s * t.decay(now) }
 // ValueOf returns the rate of the flow with the given key, and whether the
 // table has it.
 func (t *Table) ValueOf(key string, now int64) (float64, bool) {
-	e, ok := t.flows[key]
+	i, ok := t.flows[key]
 	if !ok {
 		return 0, false
 	}
-	return t.Value(e, now), true
+	return t.Value(&t.entries[i], now), true
 }
 
 // Flow is a flow and its smoothed rates at a moment.
@@ -212,13 +231,23 @@ type Flow struct {
 
 // Top appends the table's n largest flows at now (ms), largest first.
 func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
-	t.order = t.order[:0]
-	for _, e := range t.flows {
-		t.order = append(t.order, e)
+	// Keep the n best seen so far in order; most flows lose to the
+	// smallest of them with one comparison.
+	best := t.order[:0]
+	for j := range t.entries {
+		e := &t.entries[j]
+		if len(best) == n && e.s <= best[n-1].s {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(best, e, func(a, b *Entry) int { return cmpFloat(b.s, a.s) })
+		if len(best) < n {
+			best = append(best, nil)
+		}
+		copy(best[i+1:], best[i:len(best)-1])
+		best[i] = e
 	}
-	slices.SortFunc(t.order, func(a, b *Entry) int { return cmpFloat(b.s, a.s) })
 	d := t.decay(now)
-	for _, e := range t.order[:min(n, len(t.order))] {
+	for _, e := range best {
 		f := Flow{Key: e.Key, Value: e.s * d}
 		if len(e.vs) > 0 {
 			f.Values = make([]float64, len(e.vs))
@@ -228,8 +257,8 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 		}
 		dst = append(dst, f)
 	}
-	clear(t.order)
-	t.order = t.order[:0]
+	clear(best)
+	t.order = best[:0]
 	return dst
 }
 
@@ -237,7 +266,8 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 // table has any.
 func (t *Table) Max(now int64) (float64, bool) {
 	best, any := 0.0, false
-	for _, e := range t.flows {
+	for i := range t.entries {
+		e := &t.entries[i]
 		if !any || e.s > best {
 			best, any = e.s, true
 		}
@@ -248,27 +278,31 @@ func (t *Table) Max(now int64) (float64, bool) {
 // Expire removes the flows that have had no sample for idle ms, calling
 // ended for each (before removal) so that it can be logged.
 func (t *Table) Expire(now, idle int64, ended func(e *Entry)) {
-	for _, e := range t.flows {
-		if now-e.Last >= idle {
+	// Backwards: remove moves the last entry, which has been seen, into
+	// the hole.
+	for i := len(t.entries) - 1; i >= 0; i-- {
+		if e := &t.entries[i]; now-e.Last >= idle {
 			if ended != nil {
 				ended(e)
 			}
-			t.remove(e)
+			t.remove(i)
 		}
 	}
 }
 
 // Each calls fn for every flow.
 func (t *Table) Each(fn func(e *Entry)) {
-	for _, e := range t.flows {
-		fn(e)
+	for i := range t.entries {
+		fn(&t.entries[i])
 	}
 }
 
 // Clear removes every flow (the definition was removed or replaced).
 func (t *Table) Clear() {
 	if t.limits != nil {
-		t.limits.Flows.Add(-int64(len(t.flows)))
+		t.limits.Flows.Add(-int64(len(t.entries)))
 	}
 	clear(t.flows)
+	clear(t.entries)
+	t.entries = t.entries[:0]
 }

@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/internal/synth"
+)
+
+var src = netip.MustParseAddrPort("127.0.0.1:40000")
+
+// tenDefinitions are the definitions the benchmark and the allocation test
+// run: the seeds' ICMP unreachable and DNS ones and common traffic views.
+var tenDefinitions = map[string]string{
+	"uports":     "{keys:'icmpunreachableport', value:'frames', t:20}",
+	"dnsqueries": "{keys:'dnsqtypename', value:'frames', filter:'dnsqr=false', t:20}",
+	"dnsqany":    "{keys:'dnsqname', value:'frames', filter:'dnsqr=false&dnsqtype=255', t:20}",
+	"dnsqanytot": "{value:'frames', filter:'dnsqr=false&dnsqtype=255', t:20}",
+	"pairs":      "{keys:'ipsource,ipdestination', value:'bytes'}",
+	"tcp":        "{keys:'ipsource,ipdestination,tcpsourceport,tcpdestinationport', value:'bytes', filter:'ipprotocol=6'}",
+	"udp":        "{keys:'ipsource,ipdestination,udpsourceport,udpdestinationport', value:'frames', filter:'ipprotocol=17'}",
+	"stack":      "{keys:'stack', value:'frames'}",
+	"subnets":    "{keys:'mask:ipsource:24,mask:ipdestination:24', value:'bytes', n:20}",
+	"total":      "{value:'bytes'}",
+}
+
+func defineAll(t testing.TB, e *Engine) {
+	t.Helper()
+	for name, body := range tenDefinitions {
+		spec, err := flow.ParseSpec([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Define(name, spec); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// feed sends n datagrams of g through w, dgPerSec apart in time, with
+// counters every 20 s; it returns the time after the last one.
+func feed(t testing.TB, w *Worker, g *synth.Generator, start time.Time, n int, dgPerSec float64, skip func(i int) bool) time.Time {
+	now := start
+	step := time.Duration(float64(time.Second) / dgPerSec)
+	nextCounters := start
+	for i := range n {
+		up := uint32(now.Sub(start).Milliseconds()) + 5000
+		if !now.Before(nextCounters) {
+			dgs, err := g.Counters(nil, up)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range dgs {
+				w.Process(d, src, now)
+			}
+			nextCounters = nextCounters.Add(20 * time.Second)
+		}
+		b, err := g.Datagram(nil, up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if skip == nil || !skip(i) {
+			w.Process(b, src, now)
+		}
+		now = now.Add(step)
+	}
+	return now.Add(-step)
+}
+
+func TestRatesMatchWhatWasSent(t *testing.T) {
+	e := New(Config{})
+	defineAll(t, e)
+	g, err := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 100, SamplingRate: 100, SamplesPerDgram: 8, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.NewWorker()
+	start := time.Unix(1_700_000_000, 0)
+	const dgps = 500.0 // 4000 samples/s
+	end := feed(t, w, g, start, 30_000, dgps, nil) // 60 s: many time constants of t=2 and t=20
+
+	flows, err := e.ActiveFlows(AllAgents, "pairs", 3, 0, "max", end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0 := g.Flows()[0]
+	want := g.Share(0) * 8 * dgps * 100 * float64(f0.Size) // bytes/s
+	if len(flows) == 0 || flows[0].Key != f0.Key() {
+		t.Fatalf("top flow %+v, want %s", flows, f0.Key())
+	}
+	// Sampling noise: the flow had ≈ share·240,000 samples; smoothing
+	// over t=2 s sees ≈ share·8,000 of them.
+	if err := math.Abs(flows[0].Value-want) / want; err > 0.1 {
+		t.Errorf("top flow %.0f bytes/s, sent %.0f (%.1f%% off)", flows[0].Value, want, 100*err)
+	}
+	// Keyless total: all traffic.
+	st, err := e.Metric(AllAgents, []string{"sum:total", "sum:ifinoctets"}, nil, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all float64
+	for i, f := range g.Flows() {
+		all += g.Share(i) * 8 * dgps * 100 * float64(f.Size)
+	}
+	if got := st[0].MetricValue.(float64); math.Abs(got-all)/all > 0.05 {
+		t.Errorf("sum:total %.0f, sent %.0f", got, all)
+	}
+	if got := st[1].MetricValue.(float64); math.Abs(got-all)/all > 0.05 {
+		t.Errorf("sum:ifinoctets %.0f, counters say %.0f", got, all)
+	}
+	info := e.AgentsInfo(AllAgents, end)["10.255.0.1"]
+	if info.DatagramsLost != 0 || info.FlowLostSamples != 0 || info.FlowSamples != 240_000 {
+		t.Errorf("agent accounting %+v", info)
+	}
+}
+
+func TestLossAndRestartAccounting(t *testing.T) {
+	e := New(Config{})
+	g, _ := synth.New(synth.Config{Agents: 1, Ports: 2, Flows: 10, SamplesPerDgram: 4, Seed: 3})
+	w := e.NewWorker()
+	start := time.Unix(1_700_000_000, 0)
+	// Lose every 10th flow datagram.
+	feed(t, w, g, start, 1000, 100, func(i int) bool { return i%10 == 9 })
+	info := e.AgentsInfo(AllAgents, start.Add(10*time.Second))["10.255.0.1"]
+	if info.DatagramsLost != 100 && info.DatagramsLost != 99 {
+		t.Errorf("lost %d datagrams, want 100 (99 if the last was the lost one)", info.DatagramsLost)
+	}
+	if info.FlowLostSamples < 350 || info.FlowLostSamples > 400 {
+		t.Errorf("lost %d flow samples, want about 400 of 4000", info.FlowLostSamples)
+	}
+	// A new generator is the same agent restarting: sequence numbers go back.
+	g2, _ := synth.New(synth.Config{Agents: 1, Ports: 2, Flows: 10, SamplesPerDgram: 4, Seed: 3})
+	feed(t, w, g2, start.Add(20*time.Second), 10, 100, nil)
+	info = e.AgentsInfo(AllAgents, start.Add(30*time.Second))["10.255.0.1"]
+	if info.Restarts != 1 {
+		t.Errorf("restarts %d, want 1", info.Restarts)
+	}
+}
+
+func TestFlowLogAndExpiry(t *testing.T) {
+	e := New(Config{})
+	for name, body := range map[string]string{
+		"uports": "{keys:'ipdestination,icmpunreachableport', value:'frames', t:2, log:true, flowStart:true}",
+		"ends":   "{keys:'ipsource', value:'frames', t:1, log:true}",
+	} {
+		spec, _ := flow.ParseSpec([]byte(body))
+		if err := e.Define(name, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, _ := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 8, SamplesPerDgram: 4, Mix: []synth.Proto{synth.Unreachable}, Seed: 1})
+	w := e.NewWorker()
+	start := time.Unix(1_700_000_000, 0)
+	end := feed(t, w, g, start, 200, 100, nil)
+	recs := e.FlowLog().After(t.Context(), -1, 1000, 0, func(r *FlowRecord) bool { return r.Name == "uports" })
+	if len(recs) != 8 {
+		t.Fatalf("%d flow-start records, want one per flow (8): %+v", len(recs), recs)
+	}
+	if recs[0].FlowKeys == "" || recs[0].Agent != "10.255.0.1" || recs[len(recs)-1].FlowID >= recs[0].FlowID {
+		t.Errorf("records not newest first or incomplete: %+v", recs)
+	}
+	// After the idle timeout, the "ends" flows end and are logged with their totals.
+	e.Sweep(end.Add(5 * time.Second)) // t=1: idle after 4 s
+	ended := e.FlowLog().After(t.Context(), -1, 1000, 0, func(r *FlowRecord) bool { return r.Name == "ends" })
+	total := 0.0
+	for _, r := range ended {
+		total += r.Value
+	}
+	if len(ended) != 8 || total != 200*4*float64(g.Config().SamplingRate) {
+		t.Errorf("%d end records totalling %v, want 8 totalling %d", len(ended), total, 200*4*g.Config().SamplingRate)
+	}
+	if e.Limits().Flows.Load() != 8 { // uports (t=2, idle 8 s) still holds its 8
+		t.Errorf("%d flows tracked after expiry, want 8", e.Limits().Flows.Load())
+	}
+}
+
+func TestProcessAllocatesNothingInSteadyState(t *testing.T) {
+	e := New(Config{})
+	defineAll(t, e)
+	g, _ := synth.New(synth.Config{Agents: 4, Ports: 4, Flows: 200, Seed: 5})
+	var dgs [][]byte
+	for range 64 {
+		b, _ := g.Datagram(nil, 1000)
+		dgs = append(dgs, b)
+	}
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	for range 20 { // learn every agent, data source and flow
+		for _, b := range dgs {
+			w.Process(b, src, now)
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		w.Process(dgs[i%len(dgs)], src, now)
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("Process allocates %.2f times per datagram in steady state", allocs)
+	}
+}
+
+func TestBadDatagramsAreCountedAndSkipped(t *testing.T) {
+	e := New(Config{})
+	w := e.NewWorker()
+	g, _ := synth.New(synth.Config{Agents: 1, Seed: 1})
+	good, _ := g.Datagram(nil, 1000)
+	w.Process([]byte{0, 0, 0, 4, 1}, src, time.Now())
+	w.Process(good[:len(good)-3], src, time.Now())
+	w.Process(good, src, time.Now())
+	tot := e.Totals()
+	if tot.DecodeErrors["version"] != 1 || tot.DecodeErrors["truncated"]+tot.DecodeErrors["length"] != 1 || tot.Datagrams != 3 {
+		t.Errorf("totals %+v", tot)
+	}
+	if info := e.AgentsInfo(AllAgents, time.Now())["10.255.0.1"]; info.FlowSamples < 8 {
+		t.Errorf("the good samples were lost: %+v", info)
+	}
+}
+
+// BenchmarkPipeline measures decode → 10 flow definitions → top-N tables,
+// per flow sample, on one core.
+//
+//	go test ./engine -run '^$' -bench Pipeline -benchmem
+func BenchmarkPipeline(b *testing.B) {
+	e := New(Config{})
+	defineAll(b, e)
+	g, _ := synth.New(synth.Config{Agents: 16, Ports: 16, Flows: 5000, Seed: 9})
+	var dgs [][]byte
+	for range 1024 {
+		d, _ := g.Datagram(nil, 1000)
+		dgs = append(dgs, d)
+	}
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	for _, d := range dgs {
+		w.Process(d, src, now)
+	}
+	samples := g.Config().SamplesPerDgram
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		w.Process(dgs[i%len(dgs)], src, now)
+	}
+	b.ReportMetric(float64(b.N*samples)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
+}
+
+// BenchmarkActiveFlowsTop100 measures a top-100 query over 100k tracked
+// flows (1,000 data sources × 100 flows).
+//
+//	go test ./engine -run '^$' -bench ActiveFlows -benchmem
+func BenchmarkActiveFlowsTop100(b *testing.B) {
+	e := New(Config{})
+	spec, _ := flow.ParseSpec([]byte("{keys:'ipsource,ipdestination', value:'bytes', n:20}"))
+	e.Define("pairs", spec)
+	g, _ := synth.New(synth.Config{Agents: 100, Ports: 10, Flows: 200_000, Zipf: 0.5, Seed: 2})
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	for e.Limits().Flows.Load() < 100_000 {
+		d, _ := g.Datagram(nil, 1000)
+		w.Process(d, src, now)
+	}
+	b.ReportMetric(float64(e.Limits().Flows.Load()), "flows")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := e.ActiveFlows(AllAgents, "pairs", 100, 0, "max", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

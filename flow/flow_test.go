@@ -1,0 +1,269 @@
+package flow
+
+import (
+	"math"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/flowrt/flowrt/internal/synth"
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// sampleOf makes a Sample from the first flow sample of a synthetic
+// datagram whose only flow is of the given protocol.
+func sampleOf(t testing.TB, p synth.Proto) *Sample {
+	t.Helper()
+	g, err := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 1, SamplesPerDgram: 1, SamplingRate: 100, Mix: []synth.Proto{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.Datagram(nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d sflow.Datagram
+	if err := sflow.Decode(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	var rc sflow.RecordCache
+	smp := d.Samples[0]
+	s := &Sample{Agent: d.Agent, DataSource: "1", SourceIndex: smp.SourceIndex, SamplingRate: smp.SamplingRate,
+		Input: smp.Input, Output: smp.Output}
+	v, err := rc.Decode(smp.Format, smp.Records[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := v.(*sflow.SampledHeader)
+	s.FrameLength, s.Stripped, s.HasHeader = h.FrameLength, h.Stripped, true
+	s.Packet.Decode(h.Protocol, append([]byte(nil), h.Header...))
+	return s
+}
+
+func keyValue(t *testing.T, s *Sample, expr string) (string, bool) {
+	t.Helper()
+	e, err := NewCompiler().Key(expr)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	b, ok := e.AppendValue(s, nil)
+	return string(b), ok
+}
+
+func TestKeysAndFunctions(t *testing.T) {
+	dns := sampleOf(t, synth.DNS)
+	unreach := sampleOf(t, synth.Unreachable)
+	for _, c := range []struct {
+		s    *Sample
+		expr string
+		want string
+		ok   bool
+	}{
+		{dns, "dnsqname", "host0.example0.com.", true},
+		{dns, "suffix:dnsqname:.:2", "example0.com.", true},
+		{dns, "prefix:dnsqname:.:1", "host0", true},
+		{dns, "dnsqtypename", "ANY(255)", true},
+		{dns, "agent", "10.255.0.1", true},
+		{dns, "inputifindex", "1", true},
+		{dns, "direction", "ingress", true},
+		{dns, "stack", "eth.ip.udp.dns", true},
+		{dns, "first:stack:.:ip6:ip", "ip", true},
+		{dns, "or:ip6source:ipsource", "10.0.0.0", true},
+		{dns, "ip6source", "", false},
+		{dns, "null:ip6source", "null", true},
+		{dns, "null:ip6source:none", "none", true},
+		{dns, "mask:ipdestination:16", "192.168.0.0", true},
+		{dns, "range:udpdestinationport:1:1023", "true", true},
+		{dns, "range:udpsourceport:1:1023", "false", true},
+		{dns, "eq:ipsource:ipdestination", "false", true},
+		{dns, `concat:-:ipsource:udpdestinationport`, "10.0.0.0-53", true},
+		{dns, "if:[first:stack:.:ip:ip6]:ip:ipsource:ip6source", "10.0.0.0", true},
+		{dns, "if:ipprotocol:6:tcp:other", "other", true},
+		{dns, "bits:udpsourceport:0xff00", "1024", true},
+		{unreach, "icmpunreachableport", "udp_30000", true},
+		{unreach, "ipdestination", "10.0.0.0", true},
+	} {
+		got, ok := keyValue(t, c.s, c.expr)
+		if ok != c.ok || got != c.want {
+			t.Errorf("%s = %q, %v; want %q, %v", c.expr, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestKeyErrorsNameTheToken(t *testing.T) {
+	c := NewCompiler()
+	for expr, want := range map[string]string{
+		"ipsorce":                 `"ipsorce": unknown flow key`,
+		"sufix:dnsqname:.:2":      `unknown key function "sufix"`,
+		"suffix:dnsqname:.":       "usage suffix",
+		"mask:ipsource:x":         `mask bits "x"`,
+		"or:[ipsource:ip6source":  "'[' without ']'",
+		"group:ipsource:external": `unknown key function "group"`,
+	} {
+		_, err := c.Key(expr)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to say %s", expr, err, want)
+		}
+	}
+}
+
+func TestFilters(t *testing.T) {
+	dns := sampleOf(t, synth.DNS)
+	tcp := sampleOf(t, synth.TCP)
+	c := NewCompiler()
+	long := []string{}
+	for i := range 16000 {
+		long = append(long, "x"+strings.Repeat("y", i%7)+".example.")
+	}
+	long = append(long, "host0.example0.com.")
+	for _, f := range []struct {
+		filter string
+		s      *Sample
+		want   bool
+	}{
+		{"dnsqr=false&dnsqtype=255", dns, true},
+		{"dnsqr=false&dnsqtype=1", dns, false},
+		{"dnsqr=true|dnsqtype=255", dns, true},
+		{"ipprotocol=6,17", dns, true},
+		{"ipprotocol!=6", dns, true},
+		{"(ipprotocol=6|ipprotocol=1)&dnsqr=false", dns, false},
+		{"tcpflags~....1..0.", tcp, true}, // ACK, not SYN
+		{"tcpflags~.......1.", tcp, false},
+		{"dnsqname~^host[0-9]+\\.", dns, true},
+		{"dnsqname!~example", dns, false},
+		{"vxlanvni=null", dns, true},
+		{"vxlanvni!=null", dns, false},
+		{"ipsource=10.0.0.0&ipdestination=192.168.0.1", dns, true},
+		{`dnsqname="` + strings.Join(long, ",") + `"`, dns, true},
+		{`dnsqname="` + strings.Join(long[:100], ",") + `"`, dns, false},
+		{"range:udpdestinationport:53=true", dns, true},
+	} {
+		flt, err := c.Filter(f.filter)
+		if err != nil {
+			t.Fatalf("%.60s: %v", f.filter, err)
+		}
+		var buf []byte
+		if got := flt.Match(f.s, &buf); got != f.want {
+			t.Errorf("%.60s: %v, want %v", f.filter, got, f.want)
+		}
+	}
+	for src, want := range map[string]string{
+		"ipprotocol":         "no operator",
+		"ipprotocol=6&":      "expected a comparison",
+		"(ipprotocol=6":      "expected ')'",
+		"ipsorce=1":          "unknown flow key",
+		"dnsqname~(":         "bad regular expression",
+		"ipprotocol=":        "missing value",
+		`dnsqname="a.com.,b`: "unterminated",
+	} {
+		_, err := c.Filter(src)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to say %s", src, err, want)
+		}
+	}
+}
+
+func TestParseSpecSeedForms(t *testing.T) {
+	s, err := ParseSpec([]byte("{keys:'ipdestination,icmpunreachableport', value:'frames', t:20, log:true, flowStart:true}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Keys) != 2 || s.Value != "frames" || s.T != 20 || !s.Log || !s.FlowStart || s.N != DefaultN || s.FS != "," || s.ActiveTimeout != 60 {
+		t.Errorf("spec %+v", s)
+	}
+	s, err = ParseSpec([]byte(`{"keys":["ipsource","if:[first:stack:.:ip:ip6]:ip:ipsource:ip6source"],"value":"bytes","n":50,"t":0.01}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Keys) != 2 || s.N != MaxN || s.T != MinT {
+		t.Errorf("array keys and clamping: %+v", s)
+	}
+	for body, want := range map[string]string{
+		"{keys:'ipsource'}":               "needs a value",
+		"{keys:'ipsource', value:frames}": "strings need quotes",
+		"{keys:'a', value:'frames', x:1}": `unknown flow attribute "x"`,
+	} {
+		if _, err := ParseSpec([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %s", body, err, want)
+		}
+	}
+}
+
+// TestSmoothing checks the documented formula: a steady rate r converges
+// to r; after the flow stops its value decays by e every t seconds; epochs
+// (landmark moves) do not disturb it.
+func TestSmoothing(t *testing.T) {
+	c := NewCompiler()
+	d, err := c.Define("f", Spec{Value: "frames", T: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lim Limits
+	lim.MaxFlows = 100
+	tb := NewTable(d, 1, &lim)
+	const rate = 1000.0                  // per second
+	now := int64(1_700_000_000_000 - 50) // just before an epoch boundary for t=2 (every 200 s)
+	for range 2000 { // 20 s: a sample worth 10 frames every 10 ms
+		g, ep := d.Factor(now)
+		tb.Add([]byte("k"), rate/100, nil, now, g, ep)
+		now += 10
+	}
+	now -= 10
+	v, ok := tb.ValueOf("k", now)
+	if !ok || math.Abs(v-rate)/rate > 0.01 {
+		t.Fatalf("steady rate: %v, want %v within 1%%", v, rate)
+	}
+	later, _ := tb.ValueOf("k", now+2000)
+	if r := later / v; math.Abs(r-math.Exp(-1)) > 0.001 {
+		t.Errorf("after t the value is %.4f of before, want 1/e", r)
+	}
+}
+
+func TestTablePoolAndGlobalLimit(t *testing.T) {
+	c := NewCompiler()
+	d, _ := c.Define("f", Spec{Keys: Names{"ipsource"}, Value: "frames", N: 5})
+	var lim Limits
+	lim.MaxFlows = 1000
+	tb := NewTable(d, 1, &lim)
+	now := int64(1_700_000_000_000)
+	g, ep := d.Factor(now)
+	// One heavy flow, then a flood of unique small ones.
+	for range 50 {
+		tb.Add([]byte("heavy"), 1, nil, now, g, ep)
+	}
+	for i := range 10_000 {
+		tb.Add([]byte(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()), 1, nil, now, g, ep)
+	}
+	if tb.Len() > MinPool {
+		t.Errorf("table holds %d flows, pool is %d", tb.Len(), MinPool)
+	}
+	if lim.Flows.Load() != int64(tb.Len()) || lim.Evicted.Load() == 0 {
+		t.Errorf("limits: flows %d (table %d), evicted %d", lim.Flows.Load(), tb.Len(), lim.Evicted.Load())
+	}
+	top := tb.Top(nil, 1, now)
+	if len(top) != 1 || top[0].Key != "heavy" {
+		t.Errorf("the heavy flow was evicted: top %+v", top)
+	}
+	tb.Clear()
+	if lim.Flows.Load() != 0 {
+		t.Errorf("after Clear %d flows are counted", lim.Flows.Load())
+	}
+}
+
+func TestEvalAllocatesNothing(t *testing.T) {
+	s := sampleOf(t, synth.DNS)
+	c := NewCompiler()
+	d, err := c.Define("f", Spec{Keys: Names{"ipsource", "suffix:dnsqname:.:2", "mask:ipdestination:24"}, Value: "bytes",
+		Filter: "dnsqr=false&ipprotocol=17,6"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc Scratch
+	d.Eval(s, &sc)
+	if n := testing.AllocsPerRun(100, func() { d.Eval(s, &sc) }); n != 0 {
+		t.Errorf("Eval allocates %v times", n)
+	}
+	if v, ok := d.Eval(s, &sc); !ok || string(sc.Key) != "10.0.0.0,example0.com.,192.168.0.0" || v != float64(s.FrameLength)*100 {
+		t.Errorf("Eval = %v %v key %q", v, ok, sc.Key)
+	}
+}
