@@ -65,6 +65,13 @@ func Listen(cfg Config) (*Collector, error) {
 	}
 	c := &Collector{cfg: cfg, log: cfg.Logger, drops: make([]atomic.Uint64, cfg.Sockets)}
 	addr := cfg.Addr
+	// SO_REUSEPORT would let a second flowrt join the first one's port and
+	// silently take half its datagrams: bind once without it to find out.
+	if probe, _, err := listen(addr, 0, false); err == nil {
+		probe.Close()
+	} else if errors.Is(err, errAddrInUse) {
+		return nil, fmt.Errorf("sFlow port %s is in use by another program: stop it or choose another port (-Dsflow.port=…)", cfg.Addr)
+	}
 	for i := range cfg.Sockets {
 		conn, granted, err := listen(addr, cfg.ReadBuffer, cfg.Sockets > 1)
 		if err != nil {

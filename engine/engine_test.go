@@ -79,7 +79,7 @@ func TestRatesMatchWhatWasSent(t *testing.T) {
 	}
 	w := e.NewWorker()
 	start := time.Unix(1_700_000_000, 0)
-	const dgps = 500.0 // 4000 samples/s
+	const dgps = 500.0                             // 4000 samples/s
 	end := feed(t, w, g, start, 30_000, dgps, nil) // 60 s: many time constants of t=2 and t=20
 
 	flows, err := e.ActiveFlows(AllAgents, "pairs", 3, 0, "max", end)

@@ -203,7 +203,7 @@ func TestSmoothing(t *testing.T) {
 	tb := NewTable(d, 1, &lim)
 	const rate = 1000.0                  // per second
 	now := int64(1_700_000_000_000 - 50) // just before an epoch boundary for t=2 (every 200 s)
-	for range 2000 { // 20 s: a sample worth 10 frames every 10 ms
+	for range 2000 {                     // 20 s: a sample worth 10 frames every 10 ms
 		g, ep := d.Factor(now)
 		tb.Add([]byte("k"), rate/100, nil, now, g, ep)
 		now += 10

@@ -69,12 +69,12 @@ type Table struct {
 	// query reads memory in order instead of chasing a pointer per flow.
 	flows   map[string]int32
 	entries []Entry
-	epoch  int64
-	t      float64 // time constant, s
-	pool   int
-	limits *Limits
-	Gen    uint64 // the definition generation the table belongs to
-	order  []*Entry
+	epoch   int64
+	t       float64 // time constant, s
+	pool    int
+	limits  *Limits
+	Gen     uint64 // the definition generation the table belongs to
+	order   []*Entry
 }
 
 // NewTable returns an empty table for d.

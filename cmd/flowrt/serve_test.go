@@ -1,0 +1,246 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// engine is a running "flowrt serve" on free ports of 127.0.0.1.
+type engine struct {
+	sflow, http string
+	cmd         *exec.Cmd
+	log         *strings.Builder
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startEngine(t *testing.T, props ...string) *engine {
+	t.Helper()
+	e := &engine{log: &strings.Builder{}}
+	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
+	e.sflow, e.http = fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("http://127.0.0.1:%d", hp)
+	args := append([]string{fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
+		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1"}, props...)
+	e.cmd = exec.Command(flowrt, args...)
+	stderr, _ := e.cmd.StderrPipe()
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			e.log.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "REST and web listening") {
+				ready <- true
+			}
+		}
+		close(ready)
+	}()
+	t.Cleanup(func() {
+		e.cmd.Process.Signal(interrupt)
+		e.cmd.Wait()
+		if t.Failed() {
+			t.Logf("engine log:\n%s", e.log)
+		}
+	})
+	select {
+	case ok := <-ready:
+		if !ok {
+			e.cmd.Wait()
+			t.Fatalf("flowrt serve did not start:\n%s", e.log)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("flowrt serve did not start in 10 s:\n%s", e.log)
+	}
+	return e
+}
+
+// do makes a request as curl does and returns the status and body.
+func (e *engine) do(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.http+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (e *engine) get(t *testing.T, path string, v any) {
+	t.Helper()
+	code, body := e.do(t, "GET", path, "")
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("GET %s: %v in %s", path, err, body)
+	}
+}
+
+type sendReport struct {
+	Datagrams, FlowSamples int
+	Seconds                float64
+	TopFlows               []struct {
+		Proto, Key      string
+		DstPort         int
+		Samples, Frames float64
+		Bytes           float64
+	}
+}
+
+func send(t *testing.T, to string, args ...string) sendReport {
+	t.Helper()
+	out, err := exec.Command(flowrt, append([]string{"send", "-to", to}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("flowrt send: %v", err)
+	}
+	var r sendReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("flowrt send printed %s: %v", out, err)
+	}
+	return r
+}
+
+// TestSeedArticlesEndToEnd defines the flows of the ICMP unreachable and DNS
+// amplification articles with the articles' curl bodies, sends known
+// traffic over UDP, and checks /activeflows, /metric, /flows, /agents and
+// /analyzer against what was sent.
+func TestSeedArticlesEndToEnd(t *testing.T) {
+	e := startEngine(t)
+	for name, body := range map[string]string{
+		"uports":     "{keys:'icmpunreachableport', value:'frames', t:20}",
+		"dnsqueries": "{keys:'dnsqtypename', value:'frames', filter:'dnsqr=false',t:20}",
+		"dnsqany":    "{keys:'dnsqname', value:'frames', filter:'dnsqr=false&dnsqtype=255',t:20}",
+		"dnsqanytot": "{value:'frames', filter:'dnsqr=false&dnsqtype=255',t:20}",
+		"pairs":      "{keys:'ipsource,ipdestination', value:'frames', t:2, n:20}",
+		"unets":      "{keys:'ipdestination,icmpunreachableport', value:'frames', t:20, log:true, flowStart:true}",
+	} {
+		if code, msg := e.do(t, "PUT", "/flow/"+name+"/json", body); code != 204 {
+			t.Fatalf("PUT %s: %d %s", name, code, msg)
+		}
+	}
+	if code, msg := e.do(t, "PUT", "/flow/bad/json", "{keys:'ipsorce', value:'frames'}"); code != 400 || !strings.Contains(msg, "ipsorce") {
+		t.Errorf("bad definition: %d %q, want 400 naming ipsorce", code, msg)
+	}
+	// One agent, one port: what is sent is what one data source sees.
+	rep := send(t, e.sflow, "-agents", "1", "-ports", "1", "-flows", "40", "-sampling", "100", "-rate", "500",
+		"-duration", "6s", "-seed", "3", "-counters", "2s")
+
+	var pairs []struct {
+		Key   string
+		Value float64
+	}
+	e.get(t, "/activeflows/ALL/pairs/json?maxFlows=5", &pairs)
+	top := rep.TopFlows[0]
+	sentRate := top.Frames / rep.Seconds
+	if len(pairs) == 0 || pairs[0].Key != top.Key {
+		t.Fatalf("top pair %+v, sent %s", pairs, top.Key)
+	}
+	// t=2 over 6 s of steady traffic: within 5% of steady state (e^-3),
+	// plus sampling noise.
+	if d := math.Abs(pairs[0].Value-sentRate) / sentRate; d > 0.15 {
+		t.Errorf("top pair %.0f frames/s, sent %.0f/s (%.0f%% off)", pairs[0].Value, sentRate, d*100)
+	}
+	var uports []struct{ Key string }
+	e.get(t, "/activeflows/ALL/uports/json?maxFlows=20&aggMode=sum", &uports)
+	if len(uports) == 0 || !strings.HasPrefix(uports[0].Key, "udp_3000") {
+		t.Errorf("uports %+v, want udp_3000x ports", uports)
+	}
+	var qtypes []struct{ Key string }
+	e.get(t, "/activeflows/ALL/dnsqueries/json?aggMode=sum", &qtypes)
+	keys := fmt.Sprint(qtypes)
+	if !strings.Contains(keys, "ANY(255)") || !strings.Contains(keys, "A(1)") {
+		t.Errorf("dnsqueries %v, want A(1) and ANY(255)", keys)
+	}
+	var stats []struct {
+		MetricName  string
+		MetricValue float64
+		MetricN     int
+	}
+	e.get(t, "/metric/ALL/sum:dnsqanytot,sum:ifinerrors,max:ifinoctets/json", &stats)
+	if len(stats) != 3 || stats[0].MetricName != "sum:dnsqanytot" || stats[0].MetricValue <= 0 || stats[1].MetricN != 1 || stats[2].MetricValue <= 0 {
+		t.Errorf("metrics %+v", stats)
+	}
+	var logged []struct {
+		FlowID   int
+		Name     string
+		FlowKeys string
+	}
+	e.get(t, "/flows/json?name=unets&maxFlows=100", &logged)
+	if len(logged) == 0 || !strings.Contains(logged[0].FlowKeys, ",udp_3000") {
+		t.Errorf("flow log %+v", logged)
+	}
+	// Long poll: nothing newer than the newest yet, so it waits the timeout.
+	start := time.Now()
+	var none []any
+	e.get(t, fmt.Sprintf("/flows/json?flowID=%d&timeout=1", logged[0].FlowID), &none)
+	if len(none) != 0 || time.Since(start) < 900*time.Millisecond {
+		t.Errorf("long poll returned %v after %v", none, time.Since(start))
+	}
+	var agents map[string]struct {
+		SFlowDatagramsReceived, SFlowDatagramsLost, SFlowFlowSamples int
+	}
+	e.get(t, "/agents/json", &agents)
+	a := agents["10.255.0.1"]
+	if a.SFlowDatagramsReceived != rep.Datagrams || a.SFlowDatagramsLost != 0 || a.SFlowFlowSamples != rep.FlowSamples {
+		t.Errorf("agent %+v, sent %d datagrams, %d flow samples", a, rep.Datagrams, rep.FlowSamples)
+	}
+	var an map[string]any
+	e.get(t, "/analyzer/json", &an)
+	if an["sFlowDatagramsReceived"].(float64) != float64(rep.Datagrams) || an["sFlowKernelDrops"].(float64) != 0 {
+		t.Errorf("analyzer %v", an)
+	}
+	for _, p := range []string{"/activeflows/ALL/uports/html?maxFlows=20&aggMode=sum", "/metric/ALL/sum:dnsqanytot/html", "/"} {
+		if code, body := e.do(t, "GET", p, ""); code != 200 || !strings.Contains(body, "<html") {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
+	if code, _ := e.do(t, "DELETE", "/flow/pairs/json", ""); code != 204 {
+		t.Errorf("DELETE: %d", code)
+	}
+	if code, _ := e.do(t, "GET", "/activeflows/ALL/pairs/json", ""); code != 404 {
+		t.Errorf("deleted flow: %d, want 404", code)
+	}
+}
+
+func TestReadOnlyAndPortInUse(t *testing.T) {
+	e := startEngine(t, "-Dhttp.readonly=yes")
+	if code, msg := e.do(t, "PUT", "/flow/x/json", "{value:'frames'}"); code != 403 || !strings.Contains(msg, "read-only") {
+		t.Errorf("read-only PUT: %d %q", code, msg)
+	}
+	port := strings.TrimPrefix(e.sflow, "127.0.0.1:")
+	out, err := exec.Command(flowrt, "-Dsflow.port="+port, "-Dsflow.hostname=127.0.0.1", "-Dsflow.sockets=2",
+		fmt.Sprintf("-Dhttp.port=%d", freePort(t, "tcp"))).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use") {
+		t.Errorf("second engine on the same port: %v %s", err, out)
+	}
+}

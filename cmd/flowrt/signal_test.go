@@ -1,0 +1,5 @@
+package main_test
+
+import "os"
+
+var interrupt = os.Interrupt
