@@ -76,7 +76,6 @@ type Generator struct {
 type agentState struct {
 	addr    netip.Addr
 	seq     uint32
-	uptime  uint32
 	flowSeq []uint32
 	ctrSeq  []uint32
 	pool    []uint32
