@@ -89,21 +89,20 @@ type pageData struct {
 }
 
 func (a *API) activeFlowsPage(w http.ResponseWriter, r *http.Request) {
-	q := ""
-	if r.URL.RawQuery != "" {
-		q = "?" + r.URL.RawQuery
-	}
-	d := pageData{Title: "Active flows: " + r.PathValue("name") + " at " + r.PathValue("agent"), JSON: "json" + q}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	pages.Execute(w, d)
+	livePage(w, r, pages, "Active flows: "+r.PathValue("name"))
 }
 
 func (a *API) metricPage(w http.ResponseWriter, r *http.Request) {
+	livePage(w, r, trendPage, "Metric: "+r.PathValue("metric"))
+}
+
+// livePage serves a page that polls the JSON endpoint beside it (same
+// path, json for html, same query).
+func livePage(w http.ResponseWriter, r *http.Request, t *template.Template, title string) {
 	q := ""
 	if r.URL.RawQuery != "" {
 		q = "?" + r.URL.RawQuery
 	}
-	d := pageData{Title: "Metric: " + r.PathValue("metric") + " at " + r.PathValue("agent"), JSON: "json" + q}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	trendPage.Execute(w, d)
+	t.Execute(w, pageData{Title: title + " at " + r.PathValue("agent"), JSON: "json" + q})
 }

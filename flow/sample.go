@@ -193,40 +193,28 @@ func gatewayField(f func(*sflow.ExtendedGateway) uint32) sampleKeyFunc {
 // sampledIPKeys answer the IP keys from sampled_ipv4 / sampled_ipv6 records
 // for agents that send those instead of headers.
 var sampledIPKeys = map[string]sampleKeyFunc{
-	"ipsource": func(s *Sample, dst []byte) ([]byte, bool) {
+	"ipsource":       v4Key(func(r *sflow.SampledIPv4, dst []byte) []byte { return r.Src.AppendTo(dst) }),
+	"ipdestination":  v4Key(func(r *sflow.SampledIPv4, dst []byte) []byte { return r.Dst.AppendTo(dst) }),
+	"ipprotocol":     v4Key(func(r *sflow.SampledIPv4, dst []byte) []byte { return appendU(dst, r.Protocol) }),
+	"ip6source":      v6Key(func(r *sflow.SampledIPv6, dst []byte) []byte { return r.Src.AppendTo(dst) }),
+	"ip6destination": v6Key(func(r *sflow.SampledIPv6, dst []byte) []byte { return r.Dst.AppendTo(dst) }),
+	"ip6nexthdr":     v6Key(func(r *sflow.SampledIPv6, dst []byte) []byte { return appendU(dst, r.Protocol) }),
+}
+
+func v4Key(f func(r *sflow.SampledIPv4, dst []byte) []byte) sampleKeyFunc {
+	return func(s *Sample, dst []byte) ([]byte, bool) {
 		if s.IPv4 == nil {
 			return dst, false
 		}
-		return s.IPv4.Src.AppendTo(dst), true
-	},
-	"ipdestination": func(s *Sample, dst []byte) ([]byte, bool) {
-		if s.IPv4 == nil {
-			return dst, false
-		}
-		return s.IPv4.Dst.AppendTo(dst), true
-	},
-	"ipprotocol": func(s *Sample, dst []byte) ([]byte, bool) {
-		if s.IPv4 == nil {
-			return dst, false
-		}
-		return appendU(dst, s.IPv4.Protocol), true
-	},
-	"ip6source": func(s *Sample, dst []byte) ([]byte, bool) {
+		return f(s.IPv4, dst), true
+	}
+}
+
+func v6Key(f func(r *sflow.SampledIPv6, dst []byte) []byte) sampleKeyFunc {
+	return func(s *Sample, dst []byte) ([]byte, bool) {
 		if s.IPv6 == nil {
 			return dst, false
 		}
-		return s.IPv6.Src.AppendTo(dst), true
-	},
-	"ip6destination": func(s *Sample, dst []byte) ([]byte, bool) {
-		if s.IPv6 == nil {
-			return dst, false
-		}
-		return s.IPv6.Dst.AppendTo(dst), true
-	},
-	"ip6nexthdr": func(s *Sample, dst []byte) ([]byte, bool) {
-		if s.IPv6 == nil {
-			return dst, false
-		}
-		return appendU(dst, s.IPv6.Protocol), true
-	},
+		return f(s.IPv6, dst), true
+	}
 }

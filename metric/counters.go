@@ -46,14 +46,7 @@ func (s *Set) Apply(rec any) {
 	case *sflow.HostDisk:
 		s.hostDisk(r)
 	case *sflow.HostNetIO:
-		s.Counter64("bytes_in", r.BytesIn)
-		s.Counter32("pkts_in", r.PktsIn)
-		s.Counter32("errs_in", r.ErrsIn)
-		s.Counter32("drops_in", r.DropsIn)
-		s.Counter64("bytes_out", r.BytesOut)
-		s.Counter32("pkts_out", r.PktsOut)
-		s.Counter32("errs_out", r.ErrsOut)
-		s.Counter32("drops_out", r.DropsOut)
+		s.netIO("", r)
 	case *sflow.MIB2IP:
 		s.fields(r)
 	case *sflow.MIB2ICMP:
@@ -90,14 +83,7 @@ func (s *Set) Apply(rec any) {
 		s.Counter64("vir_disk_wr_bytes", r.WrBytes)
 		s.Counter32("vir_disk_errs", r.Errs)
 	case *sflow.VirtNetIO:
-		s.Counter64("vir_bytes_in", r.BytesIn)
-		s.Counter32("vir_pkts_in", r.PktsIn)
-		s.Counter32("vir_errs_in", r.ErrsIn)
-		s.Counter32("vir_drops_in", r.DropsIn)
-		s.Counter64("vir_bytes_out", r.BytesOut)
-		s.Counter32("vir_pkts_out", r.PktsOut)
-		s.Counter32("vir_errs_out", r.ErrsOut)
-		s.Counter32("vir_drops_out", r.DropsOut)
+		s.netIO("vir_", (*sflow.HostNetIO)(r)) // the same structure, for a virtual machine
 	case *sflow.JVMRuntime:
 		s.String("jvm_name", r.Name)
 		s.String("jvm_vendor", r.Vendor)
@@ -330,4 +316,15 @@ func enumName(names []string, v uint32) string {
 func uuid(u [16]byte) string {
 	h := hex.EncodeToString(u[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func (s *Set) netIO(prefix string, r *sflow.HostNetIO) {
+	s.Counter64(prefix+"bytes_in", r.BytesIn)
+	s.Counter32(prefix+"pkts_in", r.PktsIn)
+	s.Counter32(prefix+"errs_in", r.ErrsIn)
+	s.Counter32(prefix+"drops_in", r.DropsIn)
+	s.Counter64(prefix+"bytes_out", r.BytesOut)
+	s.Counter32(prefix+"pkts_out", r.PktsOut)
+	s.Counter32(prefix+"errs_out", r.ErrsOut)
+	s.Counter32(prefix+"drops_out", r.DropsOut)
 }
