@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/history"
+	"github.com/flowrt/flowrt/packet"
 )
 
 // Config holds the engine's limits.
@@ -64,8 +65,14 @@ type Engine struct {
 
 	flowLog *history.History[FlowRecord]
 
-	keysMu   sync.Mutex
-	keysSeen map[string]int64 // flow key name → ms last used by a definition that matched
+	// allKeys are every plain flow key (and tunnel levels), compiled once,
+	// for the once-a-second scan that tells /flowkeys/json what traffic has.
+	allKeys []namedKey
+}
+
+type namedKey struct {
+	name string
+	expr flow.Expr
 }
 
 // defSet is an immutable snapshot of the flow definitions; workers load
@@ -106,7 +113,17 @@ func New(cfg Config) *Engine {
 		started:  time.Now(),
 		agents:   map[netip.Addr]*Agent{},
 		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
-		keysSeen: map[string]int64{},
+	}
+	for _, name := range flow.KeyNames() {
+		names := []string{name}
+		if packet.IsKey(name) {
+			names = append(names, name+".1", name+".2")
+		}
+		for _, n := range names {
+			if x, err := e.compiler.Key(n); err == nil {
+				e.allKeys = append(e.allKeys, namedKey{n, x})
+			}
+		}
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
@@ -151,9 +168,6 @@ func (e *Engine) Define(name string, spec flow.Spec) error {
 	next.slots[s.index] = s
 	next.byName[name] = s
 	e.defs.Store(next)
-	for _, k := range d.Spec.Keys {
-		e.noteKey(k, 0)
-	}
 	return nil
 }
 
@@ -206,26 +220,23 @@ func (e *Engine) Definitions() map[string]flow.Spec {
 	return out
 }
 
-func (e *Engine) noteKey(k string, now int64) {
-	e.keysMu.Lock()
-	if _, ok := e.keysSeen[k]; !ok || now > 0 {
-		e.keysSeen[k] = now
-	}
-	e.keysMu.Unlock()
-}
-
-// FlowKeys returns the flow keys in use by definitions, with the ms since
-// a sample last had them (-1: not yet seen), as /flowkeys/json does.
+// FlowKeys answers /flowkeys/json: every flow key the traffic has had, with
+// the ms since a sample last had it. Each worker lists the keys of one
+// flow sample a second.
 func (e *Engine) FlowKeys(now time.Time) map[string]int64 {
-	e.keysMu.Lock()
-	defer e.keysMu.Unlock()
+	ms := now.UnixMilli()
 	out := map[string]int64{}
-	for k, t := range e.keysSeen {
-		if t == 0 {
-			out[k] = -1
-		} else {
-			out[k] = max(now.UnixMilli()-t, 0)
+	e.workerMu.Lock()
+	defer e.workerMu.Unlock()
+	for _, w := range e.workers {
+		w.keysMu.Lock()
+		for k, t := range w.keysSeen {
+			age := max(ms-t, 0)
+			if old, ok := out[k]; !ok || age < old {
+				out[k] = age
+			}
 		}
+		w.keysMu.Unlock()
 	}
 	return out
 }

@@ -272,3 +272,22 @@ func BenchmarkActiveFlowsTop100(b *testing.B) {
 		}
 	}
 }
+
+func TestFlowKeysListsWhatTrafficHas(t *testing.T) {
+	e := New(Config{})
+	g, _ := synth.New(synth.Config{Agents: 1, Flows: 4, Mix: []synth.Proto{synth.DNS}, Seed: 1})
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	feed(t, w, g, now, 10, 100, nil)
+	keys := e.FlowKeys(now.Add(time.Second))
+	for _, k := range []string{"ipsource", "udpdestinationport", "dnsqname", "agent", "inputifindex", "stack"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("/flowkeys lacks %s: %v", k, keys)
+		}
+	}
+	for _, k := range []string{"tcpflags", "ip6source", "ipsource.1"} {
+		if _, ok := keys[k]; ok {
+			t.Errorf("/flowkeys has %s, which DNS over IPv4 does not", k)
+		}
+	}
+}

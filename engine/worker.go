@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,10 @@ type Worker struct {
 	sc      flow.Scratch
 	factors []factor
 	stats   WorkerStats
+
+	keysMu   sync.Mutex
+	keysSeen map[string]int64 // flow key → ms a sample last had it
+	keysScan int64            // ms of the last scan
 }
 
 type factor struct {
@@ -197,6 +202,9 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			}
 		}
 	}
+	if ms-w.keysScan >= 1000 {
+		w.scanKeys(ms)
+	}
 	for i, sl := range defs.slots {
 		if sl == nil || sl.def.Spec.Dropped != dropped {
 			continue
@@ -215,6 +223,22 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 		en, isNew := t.Add(w.sc.Key, v, w.sc.Values, ms, f.g, f.epoch)
 		if isNew && d.Spec.Log && d.Spec.FlowStart {
 			w.e.logFlow(d, a, ds, en, ms, ms, v, w.sc.Values)
+		}
+	}
+}
+
+// scanKeys notes which flow keys the current sample has.
+func (w *Worker) scanKeys(ms int64) {
+	w.keysScan = ms
+	w.keysMu.Lock()
+	defer w.keysMu.Unlock()
+	if w.keysSeen == nil {
+		w.keysSeen = map[string]int64{}
+	}
+	for _, k := range w.e.allKeys {
+		var ok bool
+		if w.sc.Key, ok = k.expr.AppendValue(&w.s, w.sc.Key[:0]); ok {
+			w.keysSeen[k.name] = ms
 		}
 	}
 }
