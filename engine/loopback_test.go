@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"net"
 	"testing"
 	"time"
