@@ -12,14 +12,18 @@ import (
 	"time"
 )
 
-// TestOpenVSwitchAgent runs a real sFlow agent: Open vSwitch (userspace
-// datapath, as this kernel has no OVS module) bridging two network
-// namespaces the test creates, exporting sFlow to flowrt decode on
-// 127.0.0.1. Ping, UDP and TCP traffic crosses the bridge; flowrt must see
-// every datagram (contiguous sequence numbers), the sampled packets'
-// addresses, and OVS's counter records (OpenFlow port 0:1004, port name
-// 0:1005, generic interface 0:1). Needs root (namespaces) and openvswitch-switch.
-func TestOpenVSwitchAgent(t *testing.T) {
+// ovsLab is Open vSwitch (userspace datapath: this kernel has no OVS
+// module) bridging two network namespaces, frtns1 (198.18.0.1, port frtv1)
+// and frtns2 (198.18.0.2, port frtv2), torn down by the test's cleanup.
+type ovsLab struct {
+	t      *testing.T
+	bridge string
+	sh     func(args ...string) string
+	vsctl  func(args ...string) string
+}
+
+func startOVS(t *testing.T) *ovsLab {
+	t.Helper()
 	need(t, "ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "socat")
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces")
@@ -75,13 +79,33 @@ func TestOpenVSwitchAgent(t *testing.T) {
 	}
 	sh("ip", "link", "set", br, "up")
 
+	return &ovsLab{t: t, bridge: br, sh: sh, vsctl: vsctl}
+}
+
+// sflowTo points the bridge's sFlow at a collector.
+func (l *ovsLab) sflowTo(addr string, sampling, polling int) {
+	l.vsctl("--", "--id=@s", "create", "sflow", "agent=lo", fmt.Sprintf("target=%q", addr), "header=128",
+		fmt.Sprintf("sampling=%d", sampling), fmt.Sprintf("polling=%d", polling), "--", "set", "bridge", l.bridge, "sflow=@s")
+}
+
+func (l *ovsLab) stopSFlow() { l.vsctl("clear", "bridge", l.bridge, "sflow") }
+
+// TestOpenVSwitchAgent runs a real sFlow agent: Open vSwitch (userspace
+// datapath, as this kernel has no OVS module) bridging two network
+// namespaces the test creates, exporting sFlow to flowrt decode on
+// 127.0.0.1. Ping, UDP and TCP traffic crosses the bridge; flowrt must see
+// every datagram (contiguous sequence numbers), the sampled packets'
+// addresses, and OVS's counter records (OpenFlow port 0:1004, port name
+// 0:1005, generic interface 0:1). Needs root (namespaces) and openvswitch-switch.
+func TestOpenVSwitchAgent(t *testing.T) {
+	lab := startOVS(t)
+	sh := lab.sh
 	// flowrt listens before OVS starts sending (OVS loses every other
 	// datagram to ICMP port-unreachable when nothing listens).
 	fl := startDecode(t, "-j")
 	addr, lines := fl.addr, fl.lines
 
-	vsctl("--", "--id=@s", "create", "sflow", "agent=lo", fmt.Sprintf("target=%q", addr), "header=128",
-		"sampling=1", "polling=1", "--", "set", "bridge", br, "sflow=@s")
+	lab.sflowTo(addr, 1, 1)
 
 	// Traffic: ICMP, UDP and TCP from ns1 to ns2.
 	sh("ip", "netns", "exec", "frtns1", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.0.2")
@@ -94,7 +118,7 @@ func TestOpenVSwitchAgent(t *testing.T) {
 	sh("ip", "netns", "exec", "frtns1", "sh", "-c", "head -c 200000 /dev/zero | socat -u - TCP:198.18.0.2:7777")
 	srv.Wait()
 	time.Sleep(2500 * time.Millisecond) // two polling intervals for counters
-	vsctl("clear", "bridge", br, "sflow")
+	lab.stopSFlow()
 	time.Sleep(300 * time.Millisecond)
 	fl.stop()
 
