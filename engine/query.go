@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowrt/flowrt/flow"
@@ -482,11 +483,14 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	}
 	ms := now.UnixMilli()
 	// Combine by key: index into out, with how many locations reported it.
-	hint := int(min(e.limits.Flows.Load()/4, 1<<16)) // avoids regrowing both below
-	byKey := make(map[string]int, hint)
-	out := make([]ActiveFlow, 0, hint)
-	counts := make([]int, 0, hint)
-	var buf []flow.Flow
+	// The merge memory is reused from query to query: a top-100 over 100k
+	// flows would otherwise make megabytes of garbage each time, and the
+	// collections it causes are what the slowest queries wait for.
+	sc := activePool.Get().(*activeScratch)
+	defer activePool.Put(sc)
+	clear(sc.byKey)
+	byKey, out, counts, buf := sc.byKey, sc.out[:0], sc.counts[:0], sc.buf[:0]
+	defer func() { sc.out, sc.counts, sc.buf = out[:0], counts[:0], buf[:0] }()
 	e.visit(sel, nil, func(a *Agent, ds *source) {
 		if sl.index >= len(ds.tables) || (dsName != "" && ds.id != dsName) {
 			return
@@ -519,7 +523,7 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 			}
 		}
 	})
-	kept := out[:0]
+	kept := out[:0] // filtered in place: out is scratch, the result is copied out
 	for i, x := range out {
 		if aggMode == "avg" && counts[i] > 1 {
 			x.Value /= float64(counts[i])
@@ -531,7 +535,7 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 			kept = append(kept, x)
 		}
 	}
-	out = kept
+	result := kept
 	byValue := func(a, b ActiveFlow) int {
 		if a.Value != b.Value {
 			if a.Value > b.Value {
@@ -541,23 +545,32 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 		}
 		return strings.Compare(a.Key, b.Key)
 	}
-	if maxFlows >= 0 && len(out) > 4*maxFlows {
+	if maxFlows >= 0 && len(result) > 4*maxFlows {
 		// Select before sorting: only the first maxFlows are wanted.
-		cut := out[:0]
-		th := nthLargest(out, maxFlows)
-		for _, x := range out {
+		th := nthLargest(result, maxFlows)
+		cut := result[:0]
+		for _, x := range result {
 			if x.Value >= th {
 				cut = append(cut, x)
 			}
 		}
-		out = cut
+		result = cut
 	}
-	slices.SortFunc(out, byValue)
-	if maxFlows >= 0 && len(out) > maxFlows {
-		out = out[:maxFlows]
+	slices.SortFunc(result, byValue)
+	if maxFlows >= 0 && len(result) > maxFlows {
+		result = result[:maxFlows]
 	}
-	return out, nil
+	return slices.Clone(result), nil
 }
+
+type activeScratch struct {
+	byKey  map[string]int
+	out    []ActiveFlow
+	counts []int
+	buf    []flow.Flow
+}
+
+var activePool = sync.Pool{New: func() any { return &activeScratch{byKey: map[string]int{}} }}
 
 // ErrNoFlow is returned for a flow definition that does not exist.
 var ErrNoFlow = fmt.Errorf("no such flow definition")
@@ -613,12 +626,37 @@ func (e *Engine) FlowLocations(sel Agents, name, key string, now time.Time) ([]L
 	return out, nil
 }
 
-// nthLargest returns the n-th largest value (n ≥ 1) of flows.
+// nthLargest returns the n-th largest value (n ≥ 1) of flows, keeping the
+// n largest in a min-heap.
 func nthLargest(flows []ActiveFlow, n int) float64 {
-	vs := make([]float64, len(flows))
-	for i, f := range flows {
-		vs[i] = f.Value
+	h := make([]float64, 0, n)
+	for _, f := range flows {
+		v := f.Value
+		if len(h) < n {
+			h = append(h, v)
+			for i := len(h) - 1; i > 0 && h[(i-1)/2] > h[i]; i = (i - 1) / 2 {
+				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
+			}
+			continue
+		}
+		if v <= h[0] {
+			continue
+		}
+		h[0] = v
+		for i := 0; ; {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < n && h[l] < h[m] {
+				m = l
+			}
+			if r < n && h[r] < h[m] {
+				m = r
+			}
+			if m == i {
+				break
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
 	}
-	slices.Sort(vs)
-	return vs[max(len(vs)-n, 0)]
+	return h[0]
 }

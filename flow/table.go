@@ -69,6 +69,8 @@ type Table struct {
 	// query reads memory in order instead of chasing a pointer per flow.
 	flows   map[string]int32
 	entries []Entry
+	scores  []float64 // entries[i].s, packed: what a top-N scan reads
+	best    []int32   // Top's scratch
 	epoch   int64
 	t       float64 // time constant, s
 	pool    int
@@ -101,15 +103,17 @@ func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, e
 	}
 	var e *Entry
 	isNew := false
-	if i, ok := t.flows[string(key)]; ok {
+	i, ok := t.flows[string(key)]
+	if ok {
 		e = &t.entries[i]
 	} else {
 		if e = t.insert(key, len(vs), now); e == nil {
 			return nil, false
 		}
-		isNew = true
+		i, isNew = int32(len(t.entries)-1), true
 	}
 	e.s += x * g
+	t.scores[i] = e.s
 	e.Total += x
 	for i, v := range vs {
 		if i < len(e.vs) {
@@ -136,6 +140,7 @@ func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
 		t.limits.Flows.Add(1)
 	}
 	t.entries = append(t.entries, Entry{Key: string(key), Start: now, Logged: now})
+	t.scores = append(t.scores, 0)
 	e := &t.entries[len(t.entries)-1]
 	if nvalues > 0 {
 		e.vs = make([]float64, nvalues)
@@ -172,10 +177,12 @@ func (t *Table) remove(i int) {
 	last := len(t.entries) - 1
 	if i != last {
 		t.entries[i] = t.entries[last]
+		t.scores[i] = t.scores[last]
 		t.flows[t.entries[i].Key] = int32(i)
 	}
 	t.entries[last] = Entry{}
 	t.entries = t.entries[:last]
+	t.scores = t.scores[:last]
 	if t.limits != nil {
 		t.limits.Flows.Add(-1)
 	}
@@ -196,6 +203,7 @@ func (t *Table) rebase(epoch int64) {
 	for i := range t.entries {
 		e := &t.entries[i]
 		e.s *= f
+		t.scores[i] = e.s
 		for i := range e.vs {
 			e.vs[i] *= f
 		}
@@ -232,22 +240,23 @@ type Flow struct {
 // Top appends the table's n largest flows at now (ms), largest first.
 func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 	// Keep the n best seen so far in order; most flows lose to the
-	// smallest of them with one comparison.
-	best := t.order[:0]
-	for j := range t.entries {
-		e := &t.entries[j]
-		if len(best) == n && e.s <= best[n-1].s {
+	// smallest of them with one comparison of packed scores.
+	best := t.best[:0]
+	for j, sc := range t.scores {
+		if len(best) == n && sc <= t.scores[best[n-1]] {
 			continue
 		}
-		i, _ := slices.BinarySearchFunc(best, e, func(a, b *Entry) int { return cmpFloat(b.s, a.s) })
+		i, _ := slices.BinarySearchFunc(best, sc, func(b int32, v float64) int { return cmpFloat(v, t.scores[b]) })
 		if len(best) < n {
-			best = append(best, nil)
+			best = append(best, 0)
 		}
 		copy(best[i+1:], best[i:len(best)-1])
-		best[i] = e
+		best[i] = int32(j)
 	}
+	t.best = best[:0]
 	d := t.decay(now)
-	for _, e := range best {
+	for _, j := range best {
+		e := &t.entries[j]
 		f := Flow{Key: e.Key, Value: e.s * d}
 		if len(e.vs) > 0 {
 			f.Values = make([]float64, len(e.vs))
@@ -257,8 +266,6 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 		}
 		dst = append(dst, f)
 	}
-	clear(best)
-	t.order = best[:0]
 	return dst
 }
 
@@ -266,10 +273,9 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 // table has any.
 func (t *Table) Max(now int64) (float64, bool) {
 	best, any := 0.0, false
-	for i := range t.entries {
-		e := &t.entries[i]
-		if !any || e.s > best {
-			best, any = e.s, true
+	for _, sc := range t.scores {
+		if !any || sc > best {
+			best, any = sc, true
 		}
 	}
 	return best * t.decay(now), any
@@ -305,4 +311,5 @@ func (t *Table) Clear() {
 	clear(t.flows)
 	clear(t.entries)
 	t.entries = t.entries[:0]
+	t.scores = t.scores[:0]
 }
