@@ -88,6 +88,29 @@ func (s *Set) Apply(rec any) {
 		s.String("jvm_name", r.Name)
 		s.String("jvm_vendor", r.Vendor)
 		s.String("jvm_version", r.Version)
+	case *sflow.LAGPort:
+		s.Text("agg_actorsystemid", hex.EncodeToString(r.ActorSystemID[:]))
+		s.Text("agg_partnersystemid", hex.EncodeToString(r.PartnerSystemID[:]))
+		s.Gauge("agg_attachedaggid", float64(r.AttachedAggID))
+		s.Counter32("agg_lacpdusrx", r.LACPDUsRx)
+		s.Counter32("agg_lacpdustx", r.LACPDUsTx)
+		s.Counter32("agg_markerpdusrx", r.MarkerPDUsRx)
+		s.Counter32("agg_markerpdustx", r.MarkerPDUsTx)
+		s.Counter32("agg_unknownrx", r.UnknownRx)
+		s.Counter32("agg_illegalrx", r.IllegalRx)
+	case *sflow.SFP:
+		s.Gauge("opt_module_id", float64(r.ModuleID))
+		s.Gauge("opt_module_lanes", float64(r.TotalLanes))
+		s.Gauge("opt_supply_voltage", float64(r.SupplyVoltage)/1000)
+		s.Gauge("opt_temperature", float64(r.Temperature)/1000)
+		if len(r.Lanes) > 0 { // the first lane: what a single-lane module reports
+			l := r.Lanes[0]
+			s.Gauge("opt_tx_bias_current", float64(l.TxBiasCurrent))
+			s.Gauge("opt_tx_power", float64(l.TxPower))
+			s.Gauge("opt_rx_power", float64(l.RxPower))
+		}
+	default:
+		s.applyGeneric(rec)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestAggregateAndFilter(t *testing.T) {
 	for agg, want := range map[string]float64{"max": 4, "min": 1, "sum": 10, "avg": 2.5, "med": 2.5, "q1": 1.75,
 		"q3": 3.25, "iqr": 1.5, "var": 1.25, "sdev": math.Sqrt(1.25)} {
 		st := Aggregate(agg, agg+":x", pts)
-		if st.MetricValue != want || st.MetricN != 4 || st.LastUpdateMax != 5000 || st.LastUpdateMin != 2000 {
+		if st.MetricValue != want || st.MetricN != 4 || *st.LastUpdateMax != 5000 || *st.LastUpdateMin != 2000 {
 			t.Errorf("%s: %+v, want %v", agg, st, want)
 		}
 	}
@@ -90,5 +90,39 @@ func TestAggregateAndFilter(t *testing.T) {
 	}
 	if _, _, err := ParseName("mean:x"); err == nil {
 		t.Error("mean: accepted")
+	}
+}
+
+func TestEveryCounterStructureBecomesMetrics(t *testing.T) {
+	for f := range 4096 {
+		for _, ent := range []uint32{0, 4413, 5703} {
+			rec := sflow.NewCounterRecord(sflow.Tag(ent, uint32(f)))
+			if rec == nil {
+				continue
+			}
+			s := NewSet()
+			s.Begin(0, 0)
+			s.Apply(rec)
+			s.Begin(1000, 1)
+			s.Apply(rec)
+			switch rec.(type) {
+			case *sflow.HostAdapters, *sflow.HostParent:
+				continue // identity, not metrics
+			}
+			if s.Len() == 0 {
+				t.Errorf("%T gives no metric", rec)
+			}
+		}
+	}
+	s := NewSet()
+	s.Begin(0, 0)
+	s.Apply(&sflow.OVSDatapath{Hits: 100, Flows: 7})
+	s.Begin(2000, 2)
+	s.Apply(&sflow.OVSDatapath{Hits: 300, Flows: 9})
+	if h, _ := s.Get("ovs_dp_hits"); h.Num != 100 {
+		t.Errorf("ovs_dp_hits %v, want 100/s", h.Num)
+	}
+	if f, _ := s.Get("ovs_dp_flows"); f.Num != 9 {
+		t.Errorf("ovs_dp_flows %v, want the level 9", f.Num)
 	}
 }

@@ -45,9 +45,9 @@ type Statistic struct {
 	MetricName    string     `json:"metricName"`
 	MetricValue   any        `json:"metricValue,omitempty"`
 	MetricN       int        `json:"metricN"`
-	LastUpdate    int64      `json:"lastUpdate,omitempty"`
-	LastUpdateMax int64      `json:"lastUpdateMax,omitempty"`
-	LastUpdateMin int64      `json:"lastUpdateMin,omitempty"`
+	LastUpdate    *int64     `json:"lastUpdate,omitempty"` // absent when nothing matched (or for sum:, avg: …)
+	LastUpdateMax *int64     `json:"lastUpdateMax,omitempty"`
+	LastUpdateMin *int64     `json:"lastUpdateMin,omitempty"`
 	TopKeys       []Top      `json:"topKeys,omitempty"`
 	Quartiles     *Quartiles `json:"quartiles,omitempty"`
 }
@@ -88,13 +88,14 @@ func Aggregate(agg, name string, pts []Point) Statistic {
 	if len(pts) == 0 {
 		return st
 	}
-	st.LastUpdateMin, st.LastUpdateMax = pts[0].LastUpdate, pts[0].LastUpdate
+	lo, hi := pts[0].LastUpdate, pts[0].LastUpdate
 	for _, p := range pts {
-		st.LastUpdateMin = min(st.LastUpdateMin, p.LastUpdate)
-		st.LastUpdateMax = max(st.LastUpdateMax, p.LastUpdate)
+		lo, hi = min(lo, p.LastUpdate), max(hi, p.LastUpdate)
 	}
+	st.LastUpdateMin, st.LastUpdateMax = &lo, &hi
 	pick := func(p Point) {
-		st.Agent, st.DataSource, st.MetricValue, st.LastUpdate, st.TopKeys = p.Agent, p.DataSource, p.MetricValue, p.LastUpdate, p.TopKeys
+		last := p.LastUpdate
+		st.Agent, st.DataSource, st.MetricValue, st.LastUpdate, st.TopKeys = p.Agent, p.DataSource, p.MetricValue, &last, p.TopKeys
 	}
 	var nums []float64
 	var strs []Point
