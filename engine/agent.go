@@ -20,6 +20,7 @@ type Agent struct {
 	uptime   uint32
 	sources  map[uint64]*source
 	subs     map[uint32]*seqTracker // datagram sequence per sub-agent
+	named    map[string]uint64      // custom-metric data sources ("app1") → their key in sources
 	senders  []netip.Addr           // source addresses datagrams came from
 
 	// Accounting, in sFlow-RT's terms (see AgentInfo).
@@ -75,6 +76,27 @@ func (a *Agent) source(class, index uint32, now int64) *source {
 	ds := a.sources[k]
 	if ds == nil {
 		ds = &source{id: DataSourceName(class, index), class: class, index: index, metrics: metric.NewSet()}
+		a.sources[k] = ds
+	}
+	ds.lastSeen = now
+	return ds
+}
+
+// namedSource returns the data source of a custom-metric sample, which is
+// named by a string rather than numbered.
+func (a *Agent) namedSource(name []byte, now int64) *source {
+	k, ok := a.named[string(name)]
+	if !ok {
+		if a.named == nil {
+			a.named = map[string]uint64{}
+		}
+		k = 1<<63 | uint64(len(a.named))
+		a.named[string(name)] = k
+		a.sources[k] = &source{id: string(name), metrics: metric.NewSet()}
+	}
+	ds := a.sources[k]
+	if ds == nil { // aged out and back
+		ds = &source{id: string(name), metrics: metric.NewSet()}
 		a.sources[k] = ds
 	}
 	ds.lastSeen = now

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/synth"
+	"github.com/flowrt/flowrt/sflow"
 )
 
 var src = netip.MustParseAddrPort("127.0.0.1:40000")
@@ -298,5 +299,33 @@ func TestFlowKeysListsWhatTrafficHas(t *testing.T) {
 		if _, ok := keys[k]; ok {
 			t.Errorf("/flowkeys has %s, which DNS over IPv4 does not", k)
 		}
+	}
+}
+
+func TestCustomMetrics(t *testing.T) {
+	e := New(Config{})
+	w := e.NewWorker()
+	send := func(ms int64, requests uint32, temp float64) {
+		body, err := sflow.AppendCustom(nil, sflow.RTMetricSample, "app1", 0, 0, []sflow.CustomField{
+			{Name: []byte("requests"), Type: sflow.CustomCounter32, U: uint64(requests)},
+			{Name: []byte("temperature"), Type: sflow.CustomGaugeDouble, F: temp},
+			{Name: []byte("state"), Type: sflow.CustomString, Str: []byte("ok")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := sflow.Datagram{Version: 5, Agent: netip.MustParseAddr("10.0.0.9"), Sequence: uint32(ms / 1000),
+			Samples: []sflow.Sample{{Format: sflow.RTMetricSample, Data: body}}}
+		b, _ := d.AppendBinary(nil)
+		w.Process(b, src, time.UnixMilli(ms))
+	}
+	send(1_700_000_000_000, 100, 20)
+	send(1_700_000_010_000, 600, 21.5)
+	st, err := e.Metric(AllAgents, []string{"requests", "temperature", "any:state", "app1.requests"}, nil, time.UnixMilli(1_700_000_010_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].MetricValue != 50.0 || st[0].DataSource != "app1" || st[1].MetricValue != 21.5 || st[2].MetricValue != "ok" || st[3].MetricValue != 50.0 {
+		t.Errorf("custom metrics %+v", st)
 	}
 }

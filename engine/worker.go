@@ -102,6 +102,9 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			w.stats.CounterSamples.Add(1)
 			ds := w.sample(a, smp, kindCounter, ms)
 			w.counterSample(ds, smp, ms)
+		case sflow.RTMetricSample:
+			w.stats.CounterSamples.Add(1)
+			w.customMetrics(a, smp, ms)
 		}
 	}
 }
@@ -278,6 +281,43 @@ func (w *Worker) counterSample(ds *source, smp *sflow.Sample, ms int64) {
 			continue
 		}
 		ds.metrics.Apply(v)
+	}
+}
+
+// customMetrics applies an rtmetric sample: Host sFlow's custom metrics,
+// at the data source the sample names.
+func (w *Worker) customMetrics(a *Agent, smp *sflow.Sample, ms int64) {
+	c, err := sflow.DecodeCustom(smp.Format, smp.Data)
+	if err != nil || len(c.DataSource) == 0 {
+		w.stats.DecodeErrors[numReasons-1].Add(1)
+		return
+	}
+	ds := a.namedSource(c.DataSource, ms)
+	dt := 0.0
+	if ds.counterAt > 0 {
+		dt = float64(ms-ds.counterAt) / 1000
+	}
+	ds.counterAt = ms
+	m := ds.metrics
+	m.Begin(ms, dt)
+	var f sflow.CustomField
+	for c.Next(&f) {
+		name := string(f.Name)
+		switch f.Type {
+		case sflow.CustomString:
+			m.String(name, f.Str)
+		case sflow.CustomCounter32:
+			m.Counter32(name, uint32(f.U))
+		case sflow.CustomCounter64:
+			m.Counter64(name, f.U)
+		case sflow.CustomGauge32, sflow.CustomGauge64:
+			m.Gauge(name, float64(f.U))
+		case sflow.CustomGaugeFloat, sflow.CustomGaugeDouble:
+			m.Gauge(name, f.F)
+		}
+	}
+	if c.Err() != nil {
+		w.stats.DecodeErrors[numReasons-1].Add(1)
 	}
 }
 
