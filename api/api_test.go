@@ -1,0 +1,161 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/internal/synth"
+)
+
+// testServer is an API over an engine fed 20 s of synthetic traffic from two
+// agents; the API's clock is the traffic's.
+func testServer(t *testing.T, readonly bool) *httptest.Server {
+	t.Helper()
+	e := engine.New(engine.Config{})
+	for name, body := range map[string]string{
+		"pairs":  "{keys:'ipsource,ipdestination', value:'bytes', n:10}",
+		"proto":  "{keys:'ipprotocol', value:'frames', values:['bytes']}",
+		"total":  "{value:'frames'}",
+		"uports": "{keys:'icmpunreachableport', value:'frames', log:true, flowStart:true}",
+	} {
+		spec, err := flow.ParseSpec([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Define(name, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, _ := synth.New(synth.Config{Agents: 2, Ports: 2, Flows: 50, SamplingRate: 10, Seed: 11})
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	src := netip.MustParseAddrPort("127.0.0.1:9")
+	for i := range 2000 {
+		up := uint32(i*10) + 1000
+		if i%500 == 0 {
+			dgs, _ := g.Counters(nil, up)
+			for _, d := range dgs {
+				w.Process(d, src, now)
+			}
+		}
+		d, _ := g.Datagram(nil, up)
+		w.Process(d, src, now)
+		now = now.Add(10 * time.Millisecond)
+	}
+	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Now: func() time.Time { return now }}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestEndpoints(t *testing.T) {
+	srv := testServer(t, false)
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+		contains           []string
+	}{
+		{"GET", "/version", "", 200, []string{"test"}},
+		{"GET", "/status", "", 200, []string{"OK"}},
+		{"GET", "/analyzer/json", "", 200, []string{`"sFlowDatagramsReceived": 2008`, `"sFlowAgents": 2`}},
+		{"GET", "/agents/json?agent=10.255.0.1", "", 200, []string{`"10.255.0.1"`, `"sFlowDatagramsLost": 0`}},
+		{"GET", "/agents/json?agent=bogus", "", 400, []string{"not an agent address"}},
+		{"GET", "/metrics/json", "", 200, []string{`"ifinoctets"`, `"pairs"`, `"total"`}},
+		{"GET", "/metric/10.255.0.1/json", "", 200, []string{`"1.ifinoctets"`, `"1.pairs"`}},
+		{"GET", "/metric/10.9.9.9/json", "", 404, []string{"no agent"}},
+		{"GET", "/metric/ALL/sum:total,max:ifinoctets,med:ifinoctets/json", "", 200,
+			[]string{`"metricName": "sum:total"`, `"metricN": 4`, `"quartiles"`}},
+		{"GET", "/metric/ALL/mean:total/json", "", 400, []string{`unknown aggregation "mean"`}},
+		{"GET", "/metric/TOPOLOGY/ifinoctets/json", "", 400, []string{"needs a topology"}},
+		{"GET", "/metric/ALL/ifinoctets/json?ifspeed=10000000000&iftype=ethernet*", "", 200, []string{`"metricN": 4`}},
+		{"GET", "/metric/ALL/ifinoctets/json?ifspeed=1", "", 200, []string{`"metricN": 0`}},
+		{"GET", "/table/ALL/ifindex,sort:ifinoctets:-2/json", "", 200, []string{`"metricName": "ifindex"`}},
+		{"GET", "/table/ALL/ifindex,sort:ifinoctets:x/json", "", 400, []string{"bad row count"}},
+		{"GET", "/dump/ALL/ifinoctets;pairs/json", "", 200, []string{`"topKeys"`, `"metricName": "ifinoctets"`}},
+		{"GET", "/dump/10.255.0.2/ALL/json", "", 200, []string{`"iftype"`, `"ethernetCsmacd"`}},
+		{"GET", "/flow/json", "", 200, []string{`"pairs"`, `"keys": "ipsource,ipdestination"`}},
+		{"GET", "/flow/pairs/json", "", 200, []string{`"n": 10`, `"t": 2`, `"fs": ","`}},
+		{"GET", "/flow/nope/json", "", 404, []string{`no flow definition named "nope"`}},
+		{"PUT", "/flow/x/json", "{keys:'ipsource', value:'frames', filter:'ipprotocol=6&'}", 400, []string{"expected a comparison"}},
+		{"PUT", "/flow/x/json", "not json", 400, []string{"not a JSON object"}},
+		{"PUT", "/flow/a.b/json", "{value:'frames'}", 400, []string{"may only contain"}},
+		{"GET", "/activeflows/ALL/pairs/json?maxFlows=3", "", 200, []string{`"key": "10.0.0.0,192.168.0.1"`}},
+		{"GET", "/activeflows/ALL/proto/json?aggMode=sum", "", 200, []string{`"values": [`}},
+		{"GET", "/activeflows/ALL/pairs/json?maxFlows=x", "", 400, []string{`maxFlows="x"`}},
+		{"GET", "/activeflows/ALL/pairs/json?aggMode=edge", "", 400, []string{"aggMode"}},
+		{"GET", "/activeflows/ALL/nope/json", "", 404, []string{"no flow definition"}},
+		{"GET", "/activeflows/ALL/pairs/html?maxFlows=20&aggMode=sum", "", 200, []string{"<table", "json?maxFlows=20\\u0026aggMode=sum"}},
+		{"GET", "/metric/ALL/sum:total/html", "", 200, []string{"<svg"}},
+		{"GET", "/flowvalue/10.255.0.1/1.pairs/json?key=10.0.0.0,192.168.0.1", "", 200, nil},
+		{"GET", "/flowvalue/10.255.0.1/1.pairs/json?key=nope", "", 404, []string{"not active"}},
+		{"GET", "/flowvalue/10.255.0.1/pairs/json?key=x", "", 400, []string{"<dataSource>.<flow>"}},
+		{"GET", "/flowlocations/ALL/pairs/json?key=10.0.0.0,192.168.0.1", "", 200, []string{`"10.255.0.1"`, `"10.255.0.2"`}},
+		{"GET", "/flows/json?name=uports&maxFlows=2", "", 200, []string{`"name": "uports"`, `"flowKeys": "udp_3000`}},
+		{"GET", "/flowkeys/json", "", 200, []string{`"ipsource"`, `"icmpunreachableport"`}},
+		{"GET", "/", "", 200, []string{"flowrt test"}},
+		{"DELETE", "/flow/total/json", "", 204, nil},
+		{"DELETE", "/flow/total/json", "", 404, nil},
+		{"POST", "/version", "", 405, nil},
+	} {
+		status, body := call(t, srv, c.method, c.path, c.body)
+		if status != c.status {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, status, c.status, body)
+			continue
+		}
+		for _, want := range c.contains {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s %s: %.300s\nlacks %s", c.method, c.path, body, want)
+			}
+		}
+		if status >= 400 && strings.Count(strings.TrimSpace(body), "\n") > 0 {
+			t.Errorf("%s %s: error is not one line: %q", c.method, c.path, body)
+		}
+	}
+}
+
+func TestFlowValueMatchesActiveFlows(t *testing.T) {
+	srv := testServer(t, false)
+	_, body := call(t, srv, "GET", "/activeflows/10.255.0.1/pairs/json?maxFlows=1", "")
+	var top []struct {
+		Key, DataSource string
+		Value           float64
+	}
+	json.Unmarshal([]byte(body), &top)
+	_, body = call(t, srv, "GET", "/flowvalue/10.255.0.1/"+top[0].DataSource+".pairs/json?key="+top[0].Key, "")
+	var v float64
+	json.Unmarshal([]byte(body), &v)
+	if v != top[0].Value {
+		t.Errorf("flowvalue %v, activeflows %v", v, top[0].Value)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	srv := testServer(t, true)
+	for _, m := range []string{"PUT", "DELETE", "POST"} {
+		if status, body := call(t, srv, m, "/flow/pairs/json", "{value:'frames'}"); status != 403 || !strings.Contains(body, "read-only") {
+			t.Errorf("%s: %d %s", m, status, body)
+		}
+	}
+	if status, _ := call(t, srv, "GET", "/flow/pairs/json", ""); status != 200 {
+		t.Errorf("GET in read-only: %d", status)
+	}
+}
