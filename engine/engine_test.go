@@ -329,3 +329,34 @@ func TestCustomMetrics(t *testing.T) {
 		t.Errorf("custom metrics %+v", st)
 	}
 }
+
+func TestStaleDataSourcesAndAgentsAgeOut(t *testing.T) {
+	e := New(Config{DataSourceTimeout: 30 * time.Second, AgentTimeout: 60 * time.Second})
+	defineAll(t, e)
+	g, _ := synth.New(synth.Config{Agents: 2, Ports: 2, Flows: 20, Seed: 1})
+	w := e.NewWorker()
+	start := time.Unix(1_700_000_000, 0)
+	end := feed(t, w, g, start, 100, 100, nil)
+	st, _ := e.Metric(AllAgents, []string{"ifspeed"}, nil, end)
+	if st[0].MetricN != 4 {
+		t.Fatalf("metricN %d, want 4 data sources", st[0].MetricN)
+	}
+	// 20 s later the data is old: lastUpdateMax shows it, nothing is gone.
+	st, _ = e.Metric(AllAgents, []string{"ifspeed"}, nil, end.Add(20*time.Second))
+	if st[0].MetricN != 4 || *st[0].LastUpdateMax < 20_000 {
+		t.Errorf("after 20 s: %+v", st[0])
+	}
+	// Past the data source timeout they are removed, and their flows with them.
+	e.Sweep(end.Add(31 * time.Second))
+	st, _ = e.Metric(AllAgents, []string{"ifspeed"}, nil, end.Add(31*time.Second))
+	if st[0].MetricN != 0 || e.Limits().Flows.Load() != 0 {
+		t.Errorf("after the data source timeout: %+v, %d flows", st[0], e.Limits().Flows.Load())
+	}
+	if e.AgentCount() != 2 {
+		t.Errorf("agents removed before their timeout")
+	}
+	e.Sweep(end.Add(61 * time.Second))
+	if e.AgentCount() != 0 {
+		t.Errorf("%d agents after the agent timeout", e.AgentCount())
+	}
+}

@@ -283,6 +283,9 @@ var builtins = map[string]Func{
 		if err := need(args, 3, -1, "first:<key>:<delimiter>:<option>…"); err != nil {
 			return nil, err
 		}
+		if args[1] == "" {
+			return nil, fmt.Errorf("first needs a delimiter")
+		}
 		k, err := c.Key(args[0])
 		return firstExpr{k: k, delim: args[1], opts: args[2:]}, err
 	},
