@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/testdata"
 )
 
 // engine is a running "flowrt serve" on free ports of 127.0.0.1.
@@ -242,5 +245,42 @@ func TestReadOnlyAndPortInUse(t *testing.T) {
 		fmt.Sprintf("-Dhttp.port=%d", freePort(t, "tcp"))).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use") {
 		t.Errorf("second engine on the same port: %v %s", err, out)
+	}
+}
+
+// TestReplayCaptureFile runs the engine on a capture (-Dsflow.file) as fast
+// as possible: every datagram of the shared capture is accounted for — 25
+// decoded, 5 counted as not sFlow v5 (the capture has five corrupt
+// headers, which flowrt decode reports too) — and its counters become
+// metrics.
+func TestReplayCaptureFile(t *testing.T) {
+	file := filepath.Join(testdata.Dir(t), "tcpdump_sflow_multiple_counter_30_pdus.pcap")
+	e := startEngine(t, "-Dsflow.file="+file, "-Dsflow.file.realtime=no")
+	var an map[string]any
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		e.get(t, "/analyzer/json", &an)
+		if an["sFlowDatagramsReceived"].(float64) == 30 {
+			break
+		}
+	}
+	if an["sFlowDatagramsReceived"].(float64) != 30 || an["sFlowFile"] != file {
+		t.Fatalf("analyzer %v", an)
+	}
+	var names map[string]float64
+	e.get(t, "/metrics/json", &names)
+	for _, m := range []string{"ifinoctets", "ifoutoctets", "ifspeed", "ifoperstatus"} {
+		if _, ok := names[m]; !ok {
+			t.Errorf("no %s metric from the capture: %v", m, names)
+		}
+	}
+	var agents map[string]struct{ SFlowDatagramsReceived, SFlowCounterSamples int }
+	e.get(t, "/agents/json", &agents)
+	total := 0
+	for _, a := range agents {
+		total += a.SFlowDatagramsReceived
+	}
+	by := an["sFlowDecodeErrorsBy"].(map[string]any)
+	if total != 25 || by["version"].(float64) != 5 {
+		t.Errorf("agents account for %d datagrams (want 25), decode errors %v (want 5 version)", total, by)
 	}
 }
