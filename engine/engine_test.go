@@ -360,3 +360,49 @@ func TestStaleDataSourcesAndAgentsAgeOut(t *testing.T) {
 		t.Errorf("%d agents after the agent timeout", e.AgentCount())
 	}
 }
+
+// TestDroppedPackets: definitions with dropped:true take their keys from
+// discarded-packet notifications, with the drop reason as the key reason;
+// ordinary definitions never see them.
+func TestDroppedPackets(t *testing.T) {
+	e := New(Config{})
+	for name, body := range map[string]string{
+		"drops": "{keys:'reason,ipdestination', value:'frames', dropped:true}",
+		"all":   "{keys:'ipdestination', value:'frames'}",
+	} {
+		spec, _ := flow.ParseSpec([]byte(body))
+		if err := e.Define(name, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, _ := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 1, SamplesPerDgram: 1, Mix: []synth.Proto{synth.UDP}, Seed: 1})
+	b, _ := g.Datagram(nil, 1000)
+	var d sflow.Datagram
+	if err := sflow.Decode(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	hdr := d.Samples[0].Records[0]
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 10 {
+		dd := sflow.Datagram{Version: 5, Agent: d.Agent, Sequence: uint32(i + 1), Uptime: 1000,
+			Samples: []sflow.Sample{{Format: sflow.DiscardedPacketSample, Sequence: uint32(i + 1), SourceIndex: 1,
+				Input: sflow.Interface{Value: 1}, Output: sflow.Interface{Format: 1, Value: 3}, DropReason: 258, // 256+2: acl
+				Records: []sflow.Record{hdr}}}}
+		out, err := dd.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Process(out, src, now)
+	}
+	drops, _ := e.ActiveFlows(AllAgents, "drops", 5, 0, "max", now)
+	if len(drops) != 1 || drops[0].Key != "acl,192.168.0.1" {
+		t.Errorf("drops %+v, want acl,192.168.0.1", drops)
+	}
+	if all, _ := e.ActiveFlows(AllAgents, "all", 5, 0, "max", now); len(all) != 0 {
+		t.Errorf("a packet-sample definition saw dropped packets: %+v", all)
+	}
+	if info := e.AgentsInfo(AllAgents, now)[d.Agent.String()]; info.NotificationSamples != 10 || info.NotificationDatasources != 1 {
+		t.Errorf("accounting %+v", info)
+	}
+}
