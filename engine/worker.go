@@ -23,6 +23,7 @@ type Worker struct {
 	sc      flow.Scratch
 	factors []factor
 	stats   WorkerStats
+	http    flow.HTTP
 
 	keysMu   sync.Mutex
 	keysSeen map[string]int64 // flow key → ms a sample last had it
@@ -203,6 +204,16 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			if !s.HasHeader {
 				s.FrameLength = r.Length
 			}
+		case *sflow.ExtendedTCPInfo:
+			s.TCPInfo = r
+		case *sflow.HTTPRequest:
+			w.http.FromRequest(r)
+			s.HTTP = &w.http
+		case *sflow.HTTPRequest2:
+			w.http.FromRequest2(r)
+			s.HTTP = &w.http
+		case *sflow.AppOperation:
+			s.App = r
 		}
 	}
 	if ms-w.keysScan >= 1000 {

@@ -293,3 +293,18 @@ func FuzzFilter(f *testing.F) {
 		}
 	})
 }
+
+func TestTransactionKeys(t *testing.T) {
+	s := &Sample{HTTP: &HTTP{Method: 2, Status: 200, Duration: 1500, URI: []byte("/index.html?x=1"), Host: []byte("www.example.com")},
+		TCPInfo: &sflow.ExtendedTCPInfo{RTT: 2500, Lost: 3}}
+	for expr, want := range map[string]string{"httpmethod": "GET", "httpstatus": "200", "httpurl": "http://www.example.com/index.html?x=1",
+		"uripath": "/index.html", "httphost": "www.example.com", "duration": "1500", "requests": "1", "tcprtt": "2500", "tcplost": "3",
+		"suffix:httphost:.:2": "example.com"} {
+		if got, ok := keyValue(t, s, expr); !ok || got != want {
+			t.Errorf("%s = %q %v, want %q", expr, got, ok, want)
+		}
+	}
+	if _, ok := keyValue(t, &Sample{}, "requests"); ok {
+		t.Error("requests on a packet sample")
+	}
+}

@@ -33,7 +33,35 @@ type Sample struct {
 	Gateway *sflow.ExtendedGateway
 	IPv4    *sflow.SampledIPv4 // when the agent sent no header
 	IPv6    *sflow.SampledIPv6
+	TCPInfo *sflow.ExtendedTCPInfo // Host sFlow's tcp_info for the sampled packet's socket
+	HTTP    *HTTP                  // an HTTP transaction (Host sFlow's HTTP modules)
+	App     *sflow.AppOperation    // an application transaction
 }
+
+// HTTP is an HTTP transaction from either HTTP request record (0:2201 or
+// 0:2206).
+type HTTP struct {
+	Method, Protocol, Status, Duration   uint32
+	URI, Host, Referrer, UserAgent, Mime []byte
+	XFF                                  []byte
+	Bytes, RequestBytes                  uint64
+}
+
+// FromRequest fills h from a 0:2201 record.
+func (h *HTTP) FromRequest(r *sflow.HTTPRequest) {
+	*h = HTTP{Method: r.Method, Protocol: r.Protocol, Status: r.Status, Duration: r.Duration, URI: r.URI,
+		Host: r.Host, Referrer: r.Referrer, UserAgent: r.UserAgent, Mime: r.MimeType, Bytes: r.Bytes}
+}
+
+// FromRequest2 fills h from a 0:2206 record.
+func (h *HTTP) FromRequest2(r *sflow.HTTPRequest2) {
+	*h = HTTP{Method: r.Method, Protocol: r.Protocol, Status: r.Status, Duration: r.Duration, URI: r.URI,
+		Host: r.Host, Referrer: r.Referrer, UserAgent: r.UserAgent, Mime: r.MimeType, XFF: r.XFF, Bytes: r.Bytes,
+		RequestBytes: r.RequestBytes}
+}
+
+// httpMethods are the http_method enumeration of the HTTP structures.
+var httpMethods = [...]string{"OTHER", "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT"}
 
 // Reset clears the sample for reuse.
 func (s *Sample) Reset() {
@@ -188,6 +216,104 @@ func gatewayField(f func(*sflow.ExtendedGateway) uint32) sampleKeyFunc {
 		}
 		return appendU(dst, f(s.Gateway)), true
 	}
+}
+
+// Transaction keys: Host sFlow's tcp_info, HTTP and application records.
+func init() {
+	tcp := func(f func(i *sflow.ExtendedTCPInfo) uint32) sampleKeyFunc {
+		return func(s *Sample, dst []byte) ([]byte, bool) {
+			if s.TCPInfo == nil {
+				return dst, false
+			}
+			return appendU(dst, f(s.TCPInfo)), true
+		}
+	}
+	sampleKeys["tcprtt"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.RTT })
+	sampleKeys["tcprttsdev"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.RTTVar })
+	sampleKeys["tcprttmin"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.RTTMin })
+	sampleKeys["tcpunacked"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.Unacked })
+	sampleKeys["tcplost"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.Lost })
+	sampleKeys["tcpretrans"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.Retrans })
+	sampleKeys["tcpcwndsnd"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.SendCwnd })
+	sampleKeys["tcppmtu"] = tcp(func(i *sflow.ExtendedTCPInfo) uint32 { return i.PathMTU })
+
+	text := func(f func(h *HTTP) []byte) sampleKeyFunc {
+		return func(s *Sample, dst []byte) ([]byte, bool) {
+			if s.HTTP == nil {
+				return dst, false
+			}
+			v := f(s.HTTP)
+			return append(dst, v...), len(v) > 0
+		}
+	}
+	sampleKeys["httphost"] = text(func(h *HTTP) []byte { return h.Host })
+	sampleKeys["httpuri"] = text(func(h *HTTP) []byte { return h.URI })
+	sampleKeys["httpreferer"] = text(func(h *HTTP) []byte { return h.Referrer })
+	sampleKeys["httpuseragent"] = text(func(h *HTTP) []byte { return h.UserAgent })
+	sampleKeys["httpmimetype"] = text(func(h *HTTP) []byte { return h.Mime })
+	sampleKeys["httpxff"] = text(func(h *HTTP) []byte { return h.XFF })
+	sampleKeys["httpurl"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.HTTP == nil || len(s.HTTP.URI) == 0 {
+			return dst, false
+		}
+		if len(s.HTTP.Host) > 0 {
+			dst = append(append(dst, "http://"...), s.HTTP.Host...)
+		}
+		return append(dst, s.HTTP.URI...), true
+	}
+	sampleKeys["uripath"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.HTTP == nil || len(s.HTTP.URI) == 0 {
+			return dst, false
+		}
+		u := s.HTTP.URI
+		for i, c := range u {
+			if c == '?' || c == '#' {
+				u = u[:i]
+				break
+			}
+		}
+		return append(dst, u...), true
+	}
+	sampleKeys["httpmethod"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.HTTP == nil {
+			return dst, false
+		}
+		if int(s.HTTP.Method) < len(httpMethods) {
+			return append(dst, httpMethods[s.HTTP.Method]...), true
+		}
+		return appendU(dst, s.HTTP.Method), true
+	}
+	sampleKeys["httpstatus"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.HTTP == nil {
+			return dst, false
+		}
+		return appendU(dst, s.HTTP.Status), true
+	}
+	// Values of transactions: each sampled transaction is one request;
+	// duration is in microseconds.
+	sampleKeys["requests"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		return append(dst, '1'), s.HTTP != nil || s.App != nil
+	}
+	sampleKeys["duration"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		switch {
+		case s.HTTP != nil:
+			return appendU(dst, s.HTTP.Duration), true
+		case s.App != nil:
+			return appendU(dst, s.App.Duration), true
+		}
+		return dst, false
+	}
+	app := func(f func(a *sflow.AppOperation) []byte) sampleKeyFunc {
+		return func(s *Sample, dst []byte) ([]byte, bool) {
+			if s.App == nil {
+				return dst, false
+			}
+			v := f(s.App)
+			return append(dst, v...), len(v) > 0
+		}
+	}
+	sampleKeys["application"] = app(func(a *sflow.AppOperation) []byte { return a.Application })
+	sampleKeys["operation"] = app(func(a *sflow.AppOperation) []byte { return a.Operation })
 }
 
 // sampledIPKeys answer the IP keys from sampled_ipv4 / sampled_ipv6 records
