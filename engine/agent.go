@@ -13,6 +13,7 @@ import (
 // accounting. mu guards everything in it.
 type Agent struct {
 	mu       sync.Mutex
+	removed  bool // aged out: workers that cached it must look again
 	addr     netip.Addr
 	name     string
 	first    int64 // ms

@@ -300,14 +300,20 @@ func (e *Engine) Sweep(now time.Time) {
 				delete(a.sources, id)
 			}
 		}
-		gone := ms-a.lastSeen > e.cfg.AgentTimeout.Milliseconds()
-		a.mu.Unlock()
-		if gone {
+		if ms-a.lastSeen > e.cfg.AgentTimeout.Milliseconds() {
+			// Still holding a.mu: a worker that cached a sees removed
+			// before it can touch a again.
+			a.removed = true
+			for id, ds := range a.sources {
+				ds.release()
+				delete(a.sources, id)
+			}
 			e.agentMu.Lock()
 			delete(e.agents, a.addr)
 			e.agentMu.Unlock()
 			e.log.Info("agent timed out", "agent", a.name, "silent", e.cfg.AgentTimeout)
 		}
+		a.mu.Unlock()
 	}
 }
 

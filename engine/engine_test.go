@@ -406,3 +406,60 @@ func TestDroppedPackets(t *testing.T) {
 		t.Errorf("accounting %+v", info)
 	}
 }
+
+// TestConcurrentUse runs workers, queries, sweeps and definition changes at
+// once (run with -race: scripts/test does).
+func TestConcurrentUse(t *testing.T) {
+	e := New(Config{DataSourceTimeout: time.Second, AgentTimeout: 2 * time.Second})
+	defineAll(t, e)
+	start := time.Unix(1_700_000_000, 0)
+	done := make(chan bool)
+	for wi := range 3 {
+		go func() {
+			defer func() { done <- true }()
+			g, _ := synth.New(synth.Config{Agents: 8, Ports: 4, Flows: 500, Seed: uint64(wi)})
+			w := e.NewWorker()
+			for i := range 3000 {
+				b, _ := g.Datagram(nil, uint32(i))
+				w.Process(b, src, start.Add(time.Duration(i)*time.Millisecond))
+			}
+		}()
+	}
+	go func() {
+		defer func() { done <- true }()
+		for i := range 200 {
+			now := start.Add(time.Duration(i*20) * time.Millisecond)
+			e.ActiveFlows(AllAgents, "pairs", 10, 0, "sum", now)
+			e.Metric(AllAgents, []string{"sum:total", "max:ifinoctets"}, nil, now)
+			e.Dump(AllAgents, nil, nil, now)
+			e.AgentsInfo(AllAgents, now)
+			e.FlowKeys(now)
+			if i%10 == 0 {
+				spec, _ := flow.ParseSpec([]byte("{keys:'ipsource', value:'frames'}"))
+				e.Define("churn", spec)
+				e.Undefine("churn")
+				e.Sweep(now.Add(3 * time.Second)) // ages agents out while workers use them
+			}
+		}
+	}()
+	for range 4 {
+		<-done
+	}
+	held := 0
+	for _, a := range e.agentList() {
+		a.mu.Lock()
+		for _, ds := range a.sources {
+			for _, tb := range ds.tables {
+				if tb != nil {
+					held += tb.Len()
+				}
+			}
+		}
+		a.mu.Unlock()
+	}
+	// Tables of agents that aged out were released; the count must match
+	// what the remaining tables hold.
+	if got := e.Limits().Flows.Load(); got != int64(held) {
+		t.Errorf("flow count %d, tables hold %d", got, held)
+	}
+}

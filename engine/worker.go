@@ -24,6 +24,9 @@ type Worker struct {
 	factors []factor
 	stats   WorkerStats
 	http    flow.HTTP
+	// agents caches the engine's agents for this worker, so that finding
+	// a datagram's agent touches no shared lock.
+	agents map[netip.Addr]*Agent
 
 	keysMu   sync.Mutex
 	keysSeen map[string]int64 // flow key → ms a sample last had it
@@ -78,8 +81,7 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		}
 	}
 	ms := now.UnixMilli()
-	a := w.e.agent(w.d.Agent, ms)
-	a.mu.Lock()
+	a := w.agent(w.d.Agent, ms)
 	defer a.mu.Unlock()
 	w.account(a, src, len(b), ms, err)
 	defs := w.e.defs.Load()
@@ -107,6 +109,33 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			w.stats.CounterSamples.Add(1)
 			w.customMetrics(a, smp, ms)
 		}
+	}
+}
+
+// maxCachedAgents bounds a worker's agent cache (a flood of spoofed agent
+// addresses must not grow it without end).
+const maxCachedAgents = 1 << 16
+
+// agent returns the datagram's agent, locked.
+func (w *Worker) agent(addr netip.Addr, ms int64) *Agent {
+	if a := w.agents[addr]; a != nil {
+		a.mu.Lock()
+		if !a.removed {
+			return a
+		}
+		a.mu.Unlock()
+	}
+	if w.agents == nil || len(w.agents) >= maxCachedAgents {
+		w.agents = map[netip.Addr]*Agent{}
+	}
+	for {
+		a := w.e.agent(addr, ms)
+		a.mu.Lock()
+		if !a.removed { // else aged out between the lookup and the lock
+			w.agents[addr] = a
+			return a
+		}
+		a.mu.Unlock()
 	}
 }
 

@@ -221,6 +221,13 @@ func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
 	return d.AppendBinary(dst)
 }
 
+// The interface counters report one input error per ErrorEvery frames and
+// one input discard per DiscardEvery frames (half as many on output).
+const (
+	ErrorEvery   = 1000
+	DiscardEvery = 500
+)
+
 // Counters appends one datagram per agent with a generic and an ethernet
 // interface counter sample for every port, as agents send every polling
 // interval. The counters agree with the flow samples sent so far.
@@ -235,7 +242,11 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 			a.ctrSeq[p]++
 			gen, err := sflow.NewRecord(&sflow.GenericInterface{Index: uint32(p + 1), Type: 6, Speed: 10_000_000_000,
 				Direction: 1, Status: 3, InOctets: a.octets[p], InUcastPkts: a.packets[p], OutOctets: a.octets[p] / 2,
-				OutUcastPkts: a.packets[p] / 2})
+				OutUcastPkts: a.packets[p] / 2,
+				// Loss, for the Packet loss article's query: one frame in
+				// ErrorEvery is an error, one in DiscardEvery a discard.
+				InErrors: a.packets[p] / ErrorEvery, InDiscards: a.packets[p] / DiscardEvery,
+				OutErrors: a.packets[p] / (2 * ErrorEvery), OutDiscards: a.packets[p] / (2 * DiscardEvery)})
 			if err != nil {
 				return dst, err
 			}
