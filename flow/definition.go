@@ -92,14 +92,15 @@ func (c *Compiler) valueOf(src string) (valueExpr, error) {
 	return valueExpr{k: k}, nil
 }
 
-func (v valueExpr) eval(s *Sample, buf []byte) (float64, bool) {
+func (v valueExpr) eval(s *Sample, buf *[]byte) (float64, bool) {
 	switch {
 	case v.frames:
 		return 1, true
 	case v.bytes:
 		return float64(s.FrameLength), true
 	}
-	b, ok := v.k.AppendValue(s, buf[:0])
+	b, ok := v.k.AppendValue(s, (*buf)[:0])
+	*buf = b[:0] // keep the grown buffer: the next sample appends without allocating
 	if !ok {
 		return 0, false
 	}
@@ -140,13 +141,13 @@ func (d *Definition) Eval(s *Sample, sc *Scratch) (value float64, ok bool) {
 	}
 	sc.Key = key
 	rate := float64(max(s.SamplingRate, 1))
-	v, ok := d.value.eval(s, sc.tmp)
+	v, ok := d.value.eval(s, &sc.tmp)
 	if !ok {
 		return 0, false
 	}
 	sc.Values = sc.Values[:0]
 	for _, ve := range d.values {
-		x, ok := ve.eval(s, sc.tmp)
+		x, ok := ve.eval(s, &sc.tmp)
 		if !ok {
 			x = 0
 		}

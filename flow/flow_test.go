@@ -263,6 +263,16 @@ func TestEvalAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { d.Eval(s, &sc) }); n != 0 {
 		t.Errorf("Eval allocates %v times", n)
 	}
+	// A numeric key as the value, and extra values, with no filter.
+	d2, err := c.Define("g", Spec{Keys: Names{"ipprotocol"}, Value: "ipbytes", Values: Names{"udpbytes", "frames"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc2 Scratch
+	d2.Eval(s, &sc2)
+	if n := testing.AllocsPerRun(100, func() { d2.Eval(s, &sc2) }); n != 0 {
+		t.Errorf("Eval with a numeric value allocates %v times", n)
+	}
 	if v, ok := d.Eval(s, &sc); !ok || string(sc.Key) != "10.0.0.0,example0.com.,192.168.0.0" || v != float64(s.FrameLength)*100 {
 		t.Errorf("Eval = %v %v key %q", v, ok, sc.Key)
 	}
