@@ -309,7 +309,9 @@ func TestTransactionKeys(t *testing.T) {
 		TCPInfo: &sflow.ExtendedTCPInfo{RTT: 2500, Lost: 3}}
 	for expr, want := range map[string]string{"httpmethod": "GET", "httpstatus": "200", "httpurl": "http://www.example.com/index.html?x=1",
 		"uripath": "/index.html", "httphost": "www.example.com", "duration": "1500", "requests": "1", "tcprtt": "2500", "tcplost": "3",
-		"suffix:httphost:.:2": "example.com"} {
+		"suffix:httphost:.:2": "example.com", "uri:httpurl:host": "www.example.com", "uri:httpurl:path": "/index.html",
+		"uri:httpurl:query": "x=1", "uri:httpurl:extension": "html", "uri:httpurl:file": "index.html",
+		"uri:httpurl:scheme": "http", "prefix:[uri:httpurl:path]:/:2": "/index.html"} {
 		if got, ok := keyValue(t, s, expr); !ok || got != want {
 			t.Errorf("%s = %q %v, want %q", expr, got, ok, want)
 		}

@@ -305,6 +305,20 @@ var builtins = map[string]Func{
 		}
 		return ifExpr{cond: cond, value: args[1], then: branch(args[2]), els: branch(args[3])}, nil
 	},
+	"uri": func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 2, 2, "uri:<url key>:<part>"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		part := slicesIndex(uriParts, args[1])
+		if part < 0 {
+			return nil, fmt.Errorf("uri part %q is not one of %s", args[1], strings.Join(uriParts, ", "))
+		}
+		return uriExpr{k: k, part: uriParts[part]}, nil
+	},
 	"bits": func(c *Compiler, args []string) (Expr, error) {
 		if err := need(args, 2, 2, "bits:<key>:<mask>"); err != nil {
 			return nil, err
@@ -540,4 +554,77 @@ func (b bitsExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	return strconv.AppendUint(out[:start], v&b.mask, 10), true
+}
+
+var uriParts = []string{"scheme", "host", "port", "path", "file", "extension", "query", "fragment"}
+
+func slicesIndex(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// uriExpr takes one part of a URL (scheme://host:port/path/file.ext?query#fragment).
+type uriExpr struct {
+	k    Expr
+	part string
+}
+
+func (u uriExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := u.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	v := out[start:]
+	cut := func(b []byte, sep byte) (before, after []byte, found bool) {
+		if i := bytes.IndexByte(b, sep); i >= 0 {
+			return b[:i], b[i+1:], true
+		}
+		return b, nil, false
+	}
+	var scheme, authority []byte
+	if i := bytes.Index(v, []byte("://")); i >= 0 {
+		scheme, v = v[:i], v[i+3:]
+		j := bytes.IndexAny(v, "/?#")
+		if j < 0 {
+			j = len(v)
+		}
+		authority, v = v[:j], v[j:]
+	}
+	rest, fragment, _ := cut(v, '#')
+	path, query, _ := cut(rest, '?')
+	host, port, _ := cut(authority, ':')
+	var part []byte
+	switch u.part {
+	case "scheme":
+		part = scheme
+	case "host":
+		part = host
+	case "port":
+		part = port
+	case "path":
+		part = path
+	case "query":
+		part = query
+	case "fragment":
+		part = fragment
+	case "file", "extension":
+		part = path[bytes.LastIndexByte(path, '/')+1:]
+		if u.part == "extension" {
+			i := bytes.LastIndexByte(part, '.')
+			if i < 0 {
+				return dst, false
+			}
+			part = part[i+1:]
+		}
+	}
+	if len(part) == 0 {
+		return dst, false
+	}
+	n := copy(out[start:], part)
+	return out[:start+n], true
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ var knownProperties = []struct{ name, def, help string }{
 	{"datasource.timeout", "60", "seconds before a silent data source is removed"},
 	{"agent.timeout", "300", "seconds before a silent agent is removed"},
 	{"log.level", "info", "debug, info, warn or error"},
+	{"http.log", "no", "log every HTTP request"},
+	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
 }
 
 // parseProperties reads RTPROP, then args (which win). It returns the
@@ -53,6 +56,11 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 		}
 	}
 	var rest []string
+	explicit := map[string]bool{}
+	for _, f := range strings.Fields(env) {
+		k, _, _ := strings.Cut(strings.TrimPrefix(f, "-D"), "=")
+		explicit[k] = true
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -60,12 +68,14 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 			if err := add(a); err != nil {
 				return nil, nil, err
 			}
+			k, _, _ := strings.Cut(a[2:], "=")
+			explicit[k] = true
 		case strings.HasPrefix(a, "-") && p.isFlag(a):
 			name := strings.TrimLeft(a, "-")
 			if k, v, ok := strings.Cut(name, "="); ok {
-				p[k] = v
+				p[k], explicit[k] = v, true
 			} else if i+1 < len(args) {
-				p[name] = args[i+1]
+				p[name], explicit[name] = args[i+1], true
 				i++
 			} else {
 				return nil, nil, fmt.Errorf("flag %s needs a value", a)
@@ -74,7 +84,38 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 			rest = append(rest, a)
 		}
 	}
+	for _, file := range strings.Split(p["system.propertyFiles"], ",") {
+		if file = strings.TrimSpace(file); file == "" {
+			continue
+		}
+		if err := p.load(file, explicit); err != nil {
+			return nil, nil, err
+		}
+	}
 	return p, rest, nil
+}
+
+// load reads a properties file (name=value lines, # comments), as
+// sFlow-RT's conf.d files; properties given explicitly are not overridden.
+func (p properties) load(file string, explicit map[string]bool) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("system.propertyFiles: %w", err)
+	}
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%s:%d: %q is not name=value", file, n+1, line)
+		}
+		if k = strings.TrimSpace(k); !explicit[k] {
+			p[k] = strings.TrimSpace(v)
+		}
+	}
+	return nil
 }
 
 func (p properties) isFlag(arg string) bool {

@@ -132,7 +132,13 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
 			"sFlowSockets": col.Sockets()}
 	}})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = h
+	if logRequests, err := p.bool("http.log"); err != nil {
+		return err
+	} else if logRequests {
+		handler = logged(h, log)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	sflowAddr := file
 	if col != nil {
@@ -188,4 +194,31 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	srv.Shutdown(shut)
 	log.Info("stopped")
 	return runErr
+}
+
+// logged logs each request (http.log=yes).
+func logged(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(sw, r)
+		log.Info("http", "method", r.Method, "path", r.URL.RequestURI(), "status", sw.status,
+			"ms", time.Since(start).Milliseconds(), "from", r.RemoteAddr)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
