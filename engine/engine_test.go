@@ -29,9 +29,14 @@ var tenDefinitions = map[string]string{
 	"total":      "{value:'bytes'}",
 }
 
-func defineAll(t testing.TB, e *Engine) {
+// defineAll defines the flows of defs (name → body as PUT), or the ten
+// definitions when defs is nil.
+func defineAll(t testing.TB, e *Engine, defs map[string]string) {
 	t.Helper()
-	for name, body := range tenDefinitions {
+	if defs == nil {
+		defs = tenDefinitions
+	}
+	for name, body := range defs {
 		spec, err := flow.ParseSpec([]byte(body))
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +79,7 @@ func feed(t testing.TB, w *Worker, g *synth.Generator, start time.Time, n int, d
 
 func TestRatesMatchWhatWasSent(t *testing.T) {
 	e := New(Config{})
-	defineAll(t, e)
+	defineAll(t, e, nil)
 	g, err := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 100, SamplingRate: 100, SamplesPerDgram: 8, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -144,15 +149,10 @@ func TestLossAndRestartAccounting(t *testing.T) {
 
 func TestFlowLogAndExpiry(t *testing.T) {
 	e := New(Config{})
-	for name, body := range map[string]string{
+	defineAll(t, e, map[string]string{
 		"uports": "{keys:'ipdestination,icmpunreachableport', value:'frames', t:2, log:true, flowStart:true}",
 		"ends":   "{keys:'ipsource', value:'frames', t:1, log:true}",
-	} {
-		spec, _ := flow.ParseSpec([]byte(body))
-		if err := e.Define(name, spec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	g, _ := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 8, SamplesPerDgram: 4, Mix: []synth.Proto{synth.Unreachable}, Seed: 1})
 	w := e.NewWorker()
 	start := time.Unix(1_700_000_000, 0)
@@ -181,7 +181,7 @@ func TestFlowLogAndExpiry(t *testing.T) {
 
 func TestProcessAllocatesNothingInSteadyState(t *testing.T) {
 	e := New(Config{})
-	defineAll(t, e)
+	defineAll(t, e, nil)
 	g, _ := synth.New(synth.Config{Agents: 4, Ports: 4, Flows: 200, Seed: 5})
 	var dgs [][]byte
 	for range 64 {
@@ -228,7 +228,7 @@ func TestBadDatagramsAreCountedAndSkipped(t *testing.T) {
 //	go test ./engine -run '^$' -bench Pipeline -benchmem
 func BenchmarkPipeline(b *testing.B) {
 	e := New(Config{})
-	defineAll(b, e)
+	defineAll(b, e, nil)
 	g, _ := synth.New(synth.Config{Agents: 16, Ports: 16, Flows: 5000, Seed: 9})
 	var dgs [][]byte
 	for range 1024 {
@@ -332,7 +332,7 @@ func TestCustomMetrics(t *testing.T) {
 
 func TestStaleDataSourcesAndAgentsAgeOut(t *testing.T) {
 	e := New(Config{DataSourceTimeout: 30 * time.Second, AgentTimeout: 60 * time.Second})
-	defineAll(t, e)
+	defineAll(t, e, nil)
 	g, _ := synth.New(synth.Config{Agents: 2, Ports: 2, Flows: 20, Seed: 1})
 	w := e.NewWorker()
 	start := time.Unix(1_700_000_000, 0)
@@ -366,15 +366,10 @@ func TestStaleDataSourcesAndAgentsAgeOut(t *testing.T) {
 // ordinary definitions never see them.
 func TestDroppedPackets(t *testing.T) {
 	e := New(Config{})
-	for name, body := range map[string]string{
+	defineAll(t, e, map[string]string{
 		"drops": "{keys:'reason,ipdestination', value:'frames', dropped:true}",
 		"all":   "{keys:'ipdestination', value:'frames'}",
-	} {
-		spec, _ := flow.ParseSpec([]byte(body))
-		if err := e.Define(name, spec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	g, _ := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 1, SamplesPerDgram: 1, Mix: []synth.Proto{synth.UDP}, Seed: 1})
 	b, _ := g.Datagram(nil, 1000)
 	var d sflow.Datagram
@@ -411,7 +406,7 @@ func TestDroppedPackets(t *testing.T) {
 // once (run with -race: scripts/test does).
 func TestConcurrentUse(t *testing.T) {
 	e := New(Config{DataSourceTimeout: time.Second, AgentTimeout: 2 * time.Second})
-	defineAll(t, e)
+	defineAll(t, e, nil)
 	start := time.Unix(1_700_000_000, 0)
 	done := make(chan bool)
 	for wi := range 3 {

@@ -26,7 +26,7 @@ func BenchmarkLoopback(b *testing.B) {
 
 func loopback(b *testing.B, rate float64) {
 	e := New(Config{})
-	defineAll(b, e)
+	defineAll(b, e, nil)
 	c, err := collector.Listen(collector.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
