@@ -124,11 +124,27 @@ func runSend(args []string) int {
 // pacer spaces sends to a rate, sleeping in ticks of at least a
 // millisecond so that high rates do not cost a system call per datagram.
 type pacer struct {
-	rate  float64
-	start time.Time
+	rate     float64
+	start    time.Time
+	reported time.Time
+}
+
+// progress prints a line on standard error every 5 s of a long send.
+func (p *pacer) progress(sent int) {
+	if p.reported.IsZero() {
+		p.reported = p.start
+	}
+	if time.Since(p.reported) >= 5*time.Second {
+		p.reported = time.Now()
+		el := time.Since(p.start).Seconds()
+		fmt.Fprintf(os.Stderr, "flowrt send: %d datagrams in %.0f s (%.0f/s)\n", sent, el, float64(sent)/el)
+	}
 }
 
 func (p *pacer) wait(ctx context.Context, sent int) bool {
+	if sent%1024 == 0 {
+		p.progress(sent)
+	}
 	if p.rate <= 0 {
 		return ctx.Err() == nil
 	}
