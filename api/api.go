@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/threshold"
 )
 
 // Config configures the API.
@@ -30,6 +31,11 @@ type Config struct {
 	Extra    func() map[string]any // more /analyzer/json fields (the collector's)
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	Thresholds *threshold.Monitor // thresholds and events (nil: no such endpoints)
+	// Changed is called after every successful change over REST (the
+	// state store saves then).
+	Changed func()
 }
 
 // API is the REST interface over an engine.
@@ -152,6 +158,13 @@ func (a *API) routes() {
 	m.HandleFunc("GET /flowvalue/{agent}/{name}/json", a.json(a.flowValue))
 	m.HandleFunc("GET /flowlocations/{agent}/{name}/json", a.json(a.flowLocations))
 	m.HandleFunc("GET /flows/json", a.json(a.flows))
+	a.thresholdRoutes()
+}
+
+func (a *API) changed() {
+	if a.cfg.Changed != nil {
+		a.cfg.Changed()
+	}
 }
 
 func (a *API) analyzer(*http.Request) (any, error) {

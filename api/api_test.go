@@ -13,6 +13,7 @@ import (
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/synth"
+	"github.com/flowrt/flowrt/threshold"
 )
 
 // testServer is an API over an engine fed 20 s of synthetic traffic from two
@@ -50,7 +51,10 @@ func testServer(t *testing.T, readonly bool) *httptest.Server {
 		w.Process(d, src, now)
 		now = now.Add(10 * time.Millisecond)
 	}
-	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Now: func() time.Time { return now }}))
+	m := threshold.New(e, 100)
+	m.Set("busy", threshold.Spec{Metric: "pairs", Value: 1, ByFlow: true, Timeout: 60})
+	m.Check(now)
+	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Thresholds: m, Now: func() time.Time { return now }}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -112,6 +116,15 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/flows/json?name=uports&maxFlows=2", "", 200, []string{`"name": "uports"`, `"flowKeys": "udp_3000`}},
 		{"GET", "/flowkeys/json", "", 200, []string{`"ipsource"`, `"icmpunreachableport"`}},
 		{"GET", "/", "", 200, []string{"flowrt test"}},
+		{"GET", "/threshold/json", "", 200, []string{`"busy"`, `"byFlow": true`}},
+		{"GET", "/threshold/busy/json", "", 200, []string{`"metric": "pairs"`, `"timeout": 60`}},
+		{"GET", "/threshold/nope/json", "", 404, []string{`no threshold named "nope"`}},
+		{"PUT", "/threshold/t2/json", "{metric:'total', value:5}", 204, nil},
+		{"PUT", "/threshold/t3/json", "{value:5}", 400, []string{"needs a metric"}},
+		{"DELETE", "/threshold/t2/json", "", 204, nil},
+		{"GET", "/events/json?thresholdID=busy&maxEvents=3", "", 200, []string{`"thresholdID": "busy"`, `"flowKey": "`, `"eventID": 100`}},
+		{"GET", "/events/json?thresholdID=other", "", 200, []string{"[]"}},
+		{"GET", "/events/json?eventID=x", "", 400, []string{`eventID="x"`}},
 		{"DELETE", "/flow/total/json", "", 204, nil},
 		{"DELETE", "/flow/total/json", "", 404, nil},
 		{"POST", "/version", "", 405, nil},

@@ -660,3 +660,58 @@ func nthLargest(flows []ActiveFlow, n int) float64 {
 	}
 	return h[0]
 }
+
+// Observation is a metric (or one flow of a flow metric) at one location,
+// as thresholds see it.
+type Observation struct {
+	Agent      string
+	DataSource string
+	FlowKey    string // flow metrics: the flow (byFlow) or the largest flow
+	Value      float64
+	Values     []float64
+}
+
+// Above calls fn for every location where metric name exceeds level: a
+// counter metric at each data source; a flow metric's largest flow at each
+// data source, or with byFlow every flow above the level. filter selects
+// data sources as in /metric queries. "2.1.load_one" restricts to one data
+// source.
+func (e *Engine) Above(name string, filter metric.Filter, byFlow bool, level float64, now time.Time, fn func(Observation)) {
+	ms := now.UnixMilli()
+	defs := e.defs.Load()
+	dsName, m := splitQualified(name)
+	sl, isFlow := defs.byName[m]
+	e.visit(AllAgents, filter, func(a *Agent, ds *source) {
+		if dsName != "" && ds.id != dsName {
+			return
+		}
+		if !isFlow {
+			if v, ok := ds.metrics.Get(m); ok && !v.IsStr && v.Num > level {
+				fn(Observation{Agent: a.name, DataSource: ds.id, Value: v.Num})
+			}
+			return
+		}
+		if sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
+			return
+		}
+		t := ds.tables[sl.index]
+		if byFlow {
+			t.EachAbove(level, ms, func(en *flow.Entry, v float64) {
+				fn(Observation{Agent: a.name, DataSource: ds.id, FlowKey: en.Key, Value: v, Values: t.Values(en, ms)})
+			})
+			return
+		}
+		var top [1]flow.Flow
+		if best := t.Top(top[:0], 1, ms); len(best) == 1 && best[0].Value > level {
+			fn(Observation{Agent: a.name, DataSource: ds.id, FlowKey: best[0].Key, Value: best[0].Value, Values: best[0].Values})
+		}
+	})
+}
+
+// IsFlowMetric reports whether name (optionally "<ds>.name") is a flow
+// definition.
+func (e *Engine) IsFlowMetric(name string) bool {
+	_, m := splitQualified(name)
+	_, ok := e.defs.Load().byName[m]
+	return ok
+}

@@ -313,3 +313,32 @@ func (t *Table) Clear() {
 	t.entries = t.entries[:0]
 	t.scores = t.scores[:0]
 }
+
+// EachAbove calls fn for every flow whose rate at now (ms) exceeds level,
+// comparing packed scores against the level scaled once, so that no
+// exponential is computed per flow.
+func (t *Table) EachAbove(level float64, now int64, fn func(e *Entry, value float64)) {
+	d := t.decay(now)
+	if d <= 0 {
+		return
+	}
+	floor := level / d
+	for i, sc := range t.scores {
+		if sc > floor {
+			fn(&t.entries[i], sc*d)
+		}
+	}
+}
+
+// Values returns e's extra values (the definition's values) at now (ms).
+func (t *Table) Values(e *Entry, now int64) []float64 {
+	if len(e.vs) == 0 {
+		return nil
+	}
+	d := t.decay(now)
+	out := make([]float64, len(e.vs))
+	for i, v := range e.vs {
+		out[i] = v * d
+	}
+	return out
+}

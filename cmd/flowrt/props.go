@@ -27,6 +27,7 @@ var knownProperties = []struct{ name, def, help string }{
 	{"http.readonly", "no", "refuse REST calls that change flows"},
 	{"flow.max", "1000000", "flows tracked by all definitions together"},
 	{"flows.max", "1000", "completed flow records kept for /flows/json"},
+	{"events.max", "1000", "threshold events kept for /events/json"},
 	{"datasource.timeout", "60", "seconds before a silent data source is removed"},
 	{"agent.timeout", "300", "seconds before a silent agent is removed"},
 	{"log.level", "info", "debug, info, warn or error"},

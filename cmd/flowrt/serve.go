@@ -16,6 +16,7 @@ import (
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/threshold"
 )
 
 const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
@@ -106,6 +107,11 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return err
 	}
 	e := engine.New(cfg)
+	maxEvents, err := p.int("events.max")
+	if err != nil {
+		return err
+	}
+	thresholds := threshold.New(e, maxEvents)
 
 	var col *collector.Collector
 	file := p.str("sflow.file")
@@ -125,7 +131,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		}
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
-	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Extra: func() map[string]any {
+	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds, Extra: func() map[string]any {
 		if col == nil {
 			return map[string]any{"sFlowFile": file}
 		}
@@ -163,8 +169,9 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan error, 3)
+	done := make(chan error, 4)
 	go func() { done <- e.Run(ctx) }()
+	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			done <- err

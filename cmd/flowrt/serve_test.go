@@ -298,3 +298,60 @@ func TestReplayCaptureFile(t *testing.T) {
 		t.Errorf("agents account for %d datagrams (want 25), decode errors %v (want 5 version)", total, by)
 	}
 }
+
+// TestDDoSThresholdEndToEnd follows the DDoS article over real UDP and
+// HTTP: a flow per destination, a byFlow threshold at 1,000 frames/s with
+// timeout 5, and a long-polling client (as the article's controller is)
+// waiting on /events/json while a 10,000 frames/s flood starts. The event
+// names the flooded address, agent and data source, and arrives within
+// 1 s of the flood's start.
+func TestDDoSThresholdEndToEnd(t *testing.T) {
+	e := startEngine(t)
+	if code, msg := e.do(t, "PUT", "/flow/ddos/json", "{keys:'ipdestination', value:'frames', t:2}"); code != 204 {
+		t.Fatalf("flow: %d %s", code, msg)
+	}
+	if code, msg := e.do(t, "PUT", "/threshold/ddos/json", "{metric:'ddos', value:1000, byFlow:true, timeout:5}"); code != 204 {
+		t.Fatalf("threshold: %d %s", code, msg)
+	}
+	var got []struct {
+		EventID              int
+		ThresholdID, FlowKey string
+		Agent, DataSource    string
+		Value, Threshold     float64
+	}
+	polled := make(chan time.Time)
+	go func() {
+		e.get(t, "/events/json?eventID=-1&maxEvents=10&timeout=20", &got)
+		polled <- time.Now()
+	}()
+	time.Sleep(200 * time.Millisecond) // the poll is waiting
+	start := time.Now()
+	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "1", "-ports", "1", "-flows", "1", "-mix", "udp",
+		"-sampling", "100", "-samples", "1", "-rate", "100", "-duration", "3s")
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Wait()
+	var at time.Time
+	select {
+	case at = <-polled:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no event within 15 s")
+	}
+	latency := at.Sub(start)
+	t.Logf("flood start → event at the long-polling client: %v", latency)
+	if len(got) != 1 || got[0].ThresholdID != "ddos" || got[0].FlowKey != "192.168.0.1" || got[0].Agent != "10.255.0.1" ||
+		got[0].DataSource != "1" || got[0].Value <= 1000 || got[0].Threshold != 1000 {
+		t.Fatalf("events %+v", got)
+	}
+	if latency > time.Second {
+		t.Errorf("event %v after the flood started, want ≤ 1 s", latency)
+	}
+	// No second event while the flood goes on: the threshold stays triggered.
+	sender.Wait()
+	var again []any
+	e.get(t, fmt.Sprintf("/events/json?eventID=%d&timeout=0", got[0].EventID), &again)
+	if len(again) != 0 {
+		t.Errorf("more events during one flood: %v", again)
+	}
+}
