@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/threshold"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	Now      func() time.Time
 
 	Thresholds *threshold.Monitor // thresholds and events (nil: no such endpoints)
+	Groups     *group.Groups      // address groups (nil, with Maps: no such endpoints)
+	Maps       *group.Maps
 	// Changed is called after every successful change over REST (the
 	// state store saves then).
 	Changed func()
@@ -159,6 +162,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /flowlocations/{agent}/{name}/json", a.json(a.flowLocations))
 	m.HandleFunc("GET /flows/json", a.json(a.flows))
 	a.thresholdRoutes()
+	a.groupRoutes()
 }
 
 func (a *API) changed() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/threshold"
 )
@@ -51,10 +52,12 @@ func testServer(t *testing.T, readonly bool) *httptest.Server {
 		w.Process(d, src, now)
 		now = now.Add(10 * time.Millisecond)
 	}
+	groups, maps := &group.Groups{}, &group.Maps{}
+	group.Register(e.Compiler(), groups, maps)
 	m := threshold.New(e, 100)
 	m.Set("busy", threshold.Spec{Metric: "pairs", Value: 1, ByFlow: true, Timeout: 60})
 	m.Check(now)
-	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Thresholds: m, Now: func() time.Time { return now }}))
+	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Thresholds: m, Groups: groups, Maps: maps, Now: func() time.Time { return now }}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -125,6 +128,22 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/events/json?thresholdID=busy&maxEvents=3", "", 200, []string{`"thresholdID": "busy"`, `"flowKey": "`, `"eventID": 100`}},
 		{"GET", "/events/json?thresholdID=other", "", 200, []string{"[]"}},
 		{"GET", "/events/json?eventID=x", "", 400, []string{`eventID="x"`}},
+		{"GET", "/group/json", "", 200, []string{"{}"}},
+		{"PUT", "/group/json", "{external:['0.0.0.0/0','::/0'], private:['10.0.0.0/8']}", 204, nil},
+		{"GET", "/group/json", "", 200, []string{`"private": [`, `"10.0.0.0/8"`}},
+		{"PUT", "/group/zones/json", `{"a":["10.0.0.0/24"]}`, 204, nil},
+		{"PUT", "/group/bad/json", `{"a":["10.0.0.0/99"]}`, 400, []string{`"10.0.0.0/99" is not an address or CIDR`}},
+		{"GET", "/groups/json", "", 200, []string{`"zones"`, `"(default)"`, `"prefixes": 3`}},
+		{"GET", "/group/zones/json", "", 200, []string{`"10.0.0.0/24"`}},
+		{"PUT", "/flow/bygroup/json", "{keys:'sourcegroup,group:ipsource:zones', value:'frames'}", 204, nil},
+		{"DELETE", "/group/zones/json", "", 204, nil},
+		{"DELETE", "/group/zones/json", "", 404, nil},
+		{"PUT", "/map/protos/json", "{udp:['17'], tcp:['6']}", 204, nil},
+		{"PUT", "/map/dup/json", "{a:['1'], b:['1']}", 400, []string{"under both"}},
+		{"GET", "/map/json", "", 200, []string{`"protos"`}},
+		{"GET", "/map/protos/json", "", 200, []string{`"udp": [`}},
+		{"DELETE", "/map/protos/json", "", 204, nil},
+		{"GET", "/map/protos/json", "", 404, nil},
 		{"DELETE", "/flow/total/json", "", 204, nil},
 		{"DELETE", "/flow/total/json", "", 404, nil},
 		{"POST", "/version", "", 405, nil},

@@ -65,9 +65,11 @@ type Engine struct {
 
 	flowLog *history.History[FlowRecord]
 
-	// allKeys are every plain flow key (and tunnel levels), compiled once,
+	// allKeys are every plain flow key (and tunnel levels), compiled once
+	// (when traffic first arrives, after later stages registered theirs),
 	// for the once-a-second scan that tells /flowkeys/json what traffic has.
-	allKeys []namedKey
+	allKeys     []namedKey
+	allKeysOnce sync.Once
 }
 
 type namedKey struct {
@@ -113,17 +115,6 @@ func New(cfg Config) *Engine {
 		started:  time.Now(),
 		agents:   map[netip.Addr]*Agent{},
 		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
-	}
-	for _, name := range flow.KeyNames() {
-		names := []string{name}
-		if packet.IsKey(name) {
-			names = append(names, name+".1", name+".2")
-		}
-		for _, n := range names {
-			if x, err := e.compiler.Key(n); err == nil {
-				e.allKeys = append(e.allKeys, namedKey{n, x})
-			}
-		}
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
@@ -218,6 +209,23 @@ func (e *Engine) Definitions() map[string]flow.Spec {
 		out[k] = s.def.Spec
 	}
 	return out
+}
+
+func (e *Engine) keysToScan() []namedKey {
+	e.allKeysOnce.Do(func() {
+		for _, name := range append(flow.KeyNames(), e.compiler.Keys()...) {
+			names := []string{name}
+			if packet.IsKey(name) {
+				names = append(names, name+".1", name+".2")
+			}
+			for _, n := range names {
+				if x, err := e.compiler.Key(n); err == nil {
+					e.allKeys = append(e.allKeys, namedKey{n, x})
+				}
+			}
+		}
+	})
+	return e.allKeys
 }
 
 // FlowKeys answers /flowkeys/json: every flow key the traffic has had, with

@@ -278,7 +278,7 @@ func (w *Worker) scanKeys(ms int64) {
 	if w.keysSeen == nil {
 		w.keysSeen = map[string]int64{}
 	}
-	for _, k := range w.e.allKeys {
+	for _, k := range w.e.keysToScan() {
 		var ok bool
 		if w.sc.Key, ok = k.expr.AppendValue(&w.s, w.sc.Key[:0]); ok {
 			w.keysSeen[k.name] = ms

@@ -28,17 +28,18 @@ type Expr interface {
 // compiled with Compiler.Key.
 type Func func(c *Compiler, args []string) (Expr, error)
 
-// Compiler compiles key expressions and filters. Functions that need data
-// from outside the sample (group:, map:, country: …) are registered on it
-// by the packages that own that data.
+// Compiler compiles key expressions and filters. Functions and keys that
+// need data from outside the sample (group:, map:, country:, sourcegroup …)
+// are registered on it by the packages that own that data.
 type Compiler struct {
 	funcs map[string]Func
+	named map[string]Expr
 }
 
 // NewCompiler returns a compiler that knows the keys and the key functions
 // that need no outside data.
 func NewCompiler() *Compiler {
-	c := &Compiler{funcs: map[string]Func{}}
+	c := &Compiler{funcs: map[string]Func{}, named: map[string]Expr{}}
 	for name, f := range builtins {
 		c.funcs[name] = f
 	}
@@ -47,6 +48,18 @@ func NewCompiler() *Compiler {
 
 // Register adds (or replaces) a key function.
 func (c *Compiler) Register(name string, f Func) { c.funcs[name] = f }
+
+// RegisterKey adds (or replaces) a plain key computed by e.
+func (c *Compiler) RegisterKey(name string, e Expr) { c.named[name] = e }
+
+// Keys lists the plain keys registered with RegisterKey.
+func (c *Compiler) Keys() []string {
+	out := make([]string, 0, len(c.named))
+	for k := range c.named {
+		out = append(out, k)
+	}
+	return out
+}
 
 // KeyError names the token of a definition that is not understood.
 type KeyError struct {
@@ -110,6 +123,9 @@ func KeyNames() []string {
 }
 
 func (c *Compiler) plainKey(name string) (Expr, error) {
+	if e, ok := c.named[name]; ok {
+		return e, nil
+	}
 	if f, ok := sampleKeys[name]; ok {
 		return sampleKey(f), nil
 	}
@@ -627,4 +643,15 @@ func (u uriExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
 	}
 	n := copy(out[start:], part)
 	return out[:start+n], true
+}
+
+// AppendAddr evaluates an address-valued expression (ipsource, ip6source,
+// or:ipsource:ip6source …) and parses the result, using dst as scratch.
+func AppendAddr(e Expr, s *Sample, dst []byte) (netip.Addr, []byte, bool) {
+	out, ok := e.AppendValue(s, dst[:0])
+	if !ok {
+		return netip.Addr{}, out, false
+	}
+	a, err := netip.ParseAddr(str(out))
+	return a, out, err == nil
 }

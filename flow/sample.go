@@ -344,3 +344,35 @@ func v6Key(f func(r *sflow.SampledIPv6, dst []byte) []byte) sampleKeyFunc {
 		return f(s.IPv6, dst), true
 	}
 }
+
+// SourceAddr returns the outer IP source address of the sample (IPv4 or
+// IPv6, from the header or a sampled_ipv4/ipv6 record), without parsing
+// text.
+func (s *Sample) SourceAddr() (netip.Addr, bool) { return s.addr(12, 8) }
+
+// DestinationAddr is SourceAddr for the destination.
+func (s *Sample) DestinationAddr() (netip.Addr, bool) { return s.addr(16, 24) }
+
+func (s *Sample) addr(off4, off6 int) (netip.Addr, bool) {
+	if s.HasHeader {
+		b := s.Packet.Bytes()
+		if l, ok := s.Packet.Find(packet.IPv4, 0); ok && l.Offset+off4+4 <= len(b) {
+			return netip.AddrFrom4([4]byte(b[l.Offset+off4 : l.Offset+off4+4])), true
+		}
+		if l, ok := s.Packet.Find(packet.IPv6, 0); ok && l.Offset+off6+16 <= len(b) {
+			return netip.AddrFrom16([16]byte(b[l.Offset+off6 : l.Offset+off6+16])), true
+		}
+		return netip.Addr{}, false
+	}
+	switch {
+	case s.IPv4 != nil && off4 == 12:
+		return s.IPv4.Src, true
+	case s.IPv4 != nil:
+		return s.IPv4.Dst, true
+	case s.IPv6 != nil && off4 == 12:
+		return s.IPv6.Src, true
+	case s.IPv6 != nil:
+		return s.IPv6.Dst, true
+	}
+	return netip.Addr{}, false
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/threshold"
 )
 
@@ -112,6 +113,8 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return err
 	}
 	thresholds := threshold.New(e, maxEvents)
+	groups, maps := &group.Groups{}, &group.Maps{}
+	group.Register(e.Compiler(), groups, maps)
 
 	var col *collector.Collector
 	file := p.str("sflow.file")
@@ -131,13 +134,14 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		}
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
-	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds, Extra: func() map[string]any {
-		if col == nil {
-			return map[string]any{"sFlowFile": file}
-		}
-		return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
-			"sFlowSockets": col.Sockets()}
-	}})
+	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
+		Groups: groups, Maps: maps, Extra: func() map[string]any {
+			if col == nil {
+				return map[string]any{"sFlowFile": file}
+			}
+			return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
+				"sFlowSockets": col.Sockets()}
+		}})
 	var handler http.Handler = h
 	if logRequests, err := p.bool("http.log"); err != nil {
 		return err

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/internal/jsobj"
+)
+
+func (a *API) groupRoutes() {
+	if a.cfg.Groups == nil || a.cfg.Maps == nil {
+		return
+	}
+	m := a.mux
+	// /group/json is the default set (sourcegroup, destinationgroup);
+	// /group/{name}/json the named ones (group:<key>:<name>).
+	m.HandleFunc("GET /group/json", a.json(func(*http.Request) (any, error) { return a.groupSet(group.Default) }))
+	m.HandleFunc("PUT /group/json", a.json(a.change(func(r *http.Request) (any, error) { return a.putGroups(r, group.Default) })))
+	m.HandleFunc("DELETE /group/json", a.json(a.change(func(*http.Request) (any, error) {
+		a.cfg.Groups.Delete(group.Default)
+		a.changed()
+		return noContent{}, nil
+	})))
+	m.HandleFunc("GET /groups/json", a.json(a.groupList))
+	m.HandleFunc("GET /group/{name}/json", a.json(func(r *http.Request) (any, error) {
+		s, ok := a.cfg.Groups.Get(r.PathValue("name"))
+		if !ok {
+			return nil, notFound("no group set named %q", r.PathValue("name"))
+		}
+		return s.Groups(), nil
+	}))
+	m.HandleFunc("PUT /group/{name}/json", a.json(a.change(func(r *http.Request) (any, error) { return a.putGroups(r, r.PathValue("name")) })))
+	m.HandleFunc("DELETE /group/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
+		if !a.cfg.Groups.Delete(r.PathValue("name")) {
+			return nil, notFound("no group set named %q", r.PathValue("name"))
+		}
+		a.changed()
+		return noContent{}, nil
+	})))
+	m.HandleFunc("GET /map/json", a.json(func(*http.Request) (any, error) { return nonNil(a.cfg.Maps.Names()), nil }))
+	m.HandleFunc("GET /map/{name}/json", a.json(func(r *http.Request) (any, error) {
+		mp, ok := a.cfg.Maps.Get(r.PathValue("name"))
+		if !ok {
+			return nil, notFound("no map named %q", r.PathValue("name"))
+		}
+		return mp.Def(), nil
+	}))
+	m.HandleFunc("PUT /map/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
+		def, err := readSets(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.cfg.Maps.Set(r.PathValue("name"), def); err != nil {
+			return nil, badRequest("%v", err)
+		}
+		a.changed()
+		return noContent{}, nil
+	})))
+	m.HandleFunc("DELETE /map/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
+		if !a.cfg.Maps.Delete(r.PathValue("name")) {
+			return nil, notFound("no map named %q", r.PathValue("name"))
+		}
+		a.changed()
+		return noContent{}, nil
+	})))
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// readSets reads a label → list of strings body.
+func readSets(r *http.Request) (map[string][]string, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxGroupBody))
+	if err != nil {
+		return nil, badRequest("reading the body: %v", err)
+	}
+	var def map[string][]string
+	if err := jsobj.Unmarshal(body, &def); err != nil {
+		return nil, badRequest("body must be an object of label → list of strings: %v", err)
+	}
+	return def, nil
+}
+
+// maxGroupBody admits the Blacklists article's 300,000 CIDRs.
+const maxGroupBody = 64 << 20
+
+func (a *API) putGroups(r *http.Request, name string) (any, error) {
+	def, err := readSets(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.cfg.Groups.Set(name, def); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	a.changed()
+	return noContent{}, nil
+}
+
+func (a *API) groupSet(name string) (any, error) {
+	s, ok := a.cfg.Groups.Get(name)
+	if !ok {
+		return map[string][]string{}, nil
+	}
+	return s.Groups(), nil
+}
+
+type groupInfo struct {
+	Labels   int `json:"labels"`
+	Prefixes int `json:"prefixes"`
+}
+
+func (a *API) groupList(*http.Request) (any, error) {
+	out := map[string]groupInfo{}
+	for _, n := range a.cfg.Groups.Names() {
+		if s, ok := a.cfg.Groups.Get(n); ok {
+			out[n] = groupInfo{len(s.Groups()), s.Prefixes()}
+		}
+	}
+	if s, ok := a.cfg.Groups.Get(group.Default); ok {
+		out["(default)"] = groupInfo{len(s.Groups()), s.Prefixes()}
+	}
+	return out, nil
+}
