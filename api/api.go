@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/threshold"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Thresholds *threshold.Monitor // thresholds and events (nil: no such endpoints)
 	Groups     *group.Groups      // address groups (nil, with Maps: no such endpoints)
 	Maps       *group.Maps
+	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
 	// Changed is called after every successful change over REST (the
 	// state store saves then).
 	Changed func()
@@ -163,6 +165,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /flows/json", a.json(a.flows))
 	a.thresholdRoutes()
 	a.groupRoutes()
+	a.forwardingRoutes()
 }
 
 func (a *API) changed() {

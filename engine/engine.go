@@ -33,6 +33,10 @@ type Config struct {
 	DataSourceTimeout time.Duration // a data source with nothing new for this long is removed
 	AgentTimeout      time.Duration // an agent with no datagram for this long is removed
 	Logger            *slog.Logger
+	// Tap, when set, is given every datagram whose header decoded, with its
+	// agent, before the samples are applied (forwarding). It must not
+	// block or keep b.
+	Tap func(b []byte, agent netip.Addr)
 }
 
 // DefaultConfig returns the defaults (also printed at start-up).

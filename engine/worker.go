@@ -80,6 +80,9 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			return
 		}
 	}
+	if w.e.cfg.Tap != nil {
+		w.e.cfg.Tap(b, w.d.Agent)
+	}
 	ms := now.UnixMilli()
 	a := w.agent(w.d.Agent, ms)
 	defer a.mu.Unlock()

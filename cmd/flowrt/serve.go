@@ -16,6 +16,7 @@ import (
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/threshold"
 )
@@ -107,6 +108,8 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	forwarder := forward.New(log)
+	cfg.Tap = forwarder.Send
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
 	if err != nil {
@@ -135,7 +138,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		Groups: groups, Maps: maps, Extra: func() map[string]any {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Extra: func() map[string]any {
 			if col == nil {
 				return map[string]any{"sFlowFile": file}
 			}

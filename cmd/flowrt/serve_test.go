@@ -355,3 +355,95 @@ func TestDDoSThresholdEndToEnd(t *testing.T) {
 		t.Errorf("more events during one flood: %v", again)
 	}
 }
+
+// TestForwardingArticle follows the Forwarding article: sessions are made
+// with its curl bodies (plus a port, as the listeners are not on 6343), one
+// of them limited to one agent, and two flowrt decode processes receive the
+// forwarded streams. What they decode is exactly what flowrt decode makes of
+// the capture that was sent to the engine.
+func TestForwardingArticle(t *testing.T) {
+	capture := filepath.Join(testdata.Dir(t), "tcpdump_sflow_multiple_counter_30_pdus.pcap")
+	e := startEngine(t)
+	all, one := startDecode(t, "-j"), startDecode(t, "-j")
+	portOf := func(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
+	if code, msg := e.do(t, "PUT", "/forwarding/SessionA/json", `{"address":"127.0.0.1","port":`+portOf(all.addr)+`}`); code != 204 {
+		t.Fatalf("SessionA: %d %s", code, msg)
+	}
+	if code, msg := e.do(t, "PUT", "/forwarding/SessionB/json",
+		`{"address":"127.0.0.1","port":`+portOf(one.addr)+`,"agents":["15.184.1.195"]}`); code != 204 {
+		t.Fatalf("SessionB: %d %s", code, msg)
+	}
+	send(t, e.sflow, "-r", capture, "-rate", "0", "-count", "30")
+	// What flowrt decode makes of the capture itself, keyed by agent and
+	// sequence number, without the fields that say how it arrived.
+	key := func(line string) (string, string) {
+		var d map[string]any
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatalf("not JSON: %s", line)
+		}
+		for _, f := range []string{"datagramSourceIP", "unixSecondsUTC", "unixSecondsUTC_uS", "localtime", "pcapTimestamp", "pcapTimestamp_uS"} {
+			delete(d, f)
+		}
+		b, _ := json.Marshal(d)
+		return fmt.Sprint(d["agent"], "#", d["packetSequenceNo"]), string(b)
+	}
+	want := map[string]string{}
+	out, _ := exec.Command(flowrt, "decode", "-r", capture, "-j").Output()
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.Contains(line, `"agent"`) {
+			continue // the five corrupt datagrams, which the engine counts and does not forward
+		}
+		k, v := key(line)
+		want[k] = v
+	}
+	collect := func(l *listener, n int) map[string]string {
+		got := map[string]string{}
+		for deadline := time.After(5 * time.Second); len(got) < n; {
+			select {
+			case line := <-l.lines:
+				k, v := key(line)
+				got[k] = v
+			case <-deadline:
+				return got
+			}
+		}
+		return got
+	}
+	gotAll := collect(all, len(want))
+	if len(gotAll) != len(want) {
+		t.Errorf("SessionA delivered %d distinct datagrams, the capture has %d", len(gotAll), len(want))
+	}
+	for k, v := range gotAll {
+		if want[k] != v {
+			t.Errorf("forwarded datagram %s decodes differently:\n got %.200s\nwant %.200s", k, v, want[k])
+		}
+	}
+	wantOne := 0
+	for k := range want {
+		if strings.HasPrefix(k, "15.184.1.195#") {
+			wantOne++
+		}
+	}
+	gotOne := collect(one, wantOne)
+	for k := range gotOne {
+		if !strings.HasPrefix(k, "15.184.1.195#") {
+			t.Errorf("SessionB forwarded %s, from another agent", k)
+		}
+	}
+	if len(gotOne) != wantOne || wantOne == 0 {
+		t.Errorf("SessionB delivered %d datagrams, want the agent's %d", len(gotOne), wantOne)
+	}
+	var sessions map[string]struct {
+		Address          string
+		Port             int
+		DatagramsSent    int
+		DatagramsDropped int
+	}
+	e.get(t, "/forwarding/json", &sessions)
+	if sessions["SessionA"].DatagramsSent != 25 || sessions["SessionB"].DatagramsSent != wantOne {
+		t.Errorf("sessions %+v (25 decodable datagrams; SessionB %d)", sessions, wantOne)
+	}
+	if code, _ := e.do(t, "DELETE", "/forwarding/SessionB/json", ""); code != 204 {
+		t.Errorf("DELETE: %d", code)
+	}
+}

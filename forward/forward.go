@@ -1,0 +1,250 @@
+// Package forward copies received sFlow datagrams, byte for byte, to other
+// collectors: sFlow-RT's forwarding sessions (/forwarding/{name}/json). A
+// session can be limited to some agents. Sending happens on a goroutine per
+// session behind a bounded queue, so a slow or dead destination costs the
+// collector a copy and a channel send, never a wait: when the queue is full
+// the datagram is dropped for that session, and counted.
+package forward
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/flowrt/flowrt/internal/jsobj"
+)
+
+// Spec is a forwarding session as PUT to /forwarding/{name}/json.
+type Spec struct {
+	Address string   `json:"address"`
+	Port    int      `json:"port"`
+	Agents  []string `json:"agents,omitempty"`
+}
+
+// DefaultPort is the destination port when a session names none.
+const DefaultPort = 6343
+
+// QueueLength is how many datagrams may wait for one session's sender.
+const QueueLength = 4096
+
+// ParseSpec reads a session in strict JSON or JavaScript object form.
+func ParseSpec(body []byte) (Spec, error) {
+	var raw map[string]json.RawMessage
+	if err := jsobj.Unmarshal(body, &raw); err != nil {
+		return Spec{}, fmt.Errorf("forwarding session is not a JSON object: %v", err)
+	}
+	for k := range raw {
+		switch k {
+		case "address", "port", "agents":
+		default:
+			return Spec{}, fmt.Errorf("unknown forwarding attribute %q (known: address, port, agents)", k)
+		}
+	}
+	var s Spec
+	js, _ := json.Marshal(raw)
+	if err := json.Unmarshal(js, &s); err != nil {
+		return Spec{}, fmt.Errorf("forwarding session: %v", err)
+	}
+	if s.Port == 0 {
+		s.Port = DefaultPort
+	}
+	return s, nil
+}
+
+// Status is a session and its counters, as GET /forwarding/json shows it.
+type Status struct {
+	Spec
+	DatagramsSent    uint64 `json:"datagramsSent"`
+	DatagramsDropped uint64 `json:"datagramsDropped"` // the queue was full
+	SendErrors       uint64 `json:"sendErrors"`       // the destination refused or the send failed
+}
+
+type session struct {
+	spec    Spec
+	conn    *net.UDPConn
+	agents  map[netip.Addr]bool // nil: every agent
+	queue   chan *[]byte
+	sent    atomic.Uint64
+	dropped atomic.Uint64
+	errors  atomic.Uint64
+	quit    chan struct{} // closed to stop the sender (the queue never is: Send may still hold it)
+	done    chan struct{}
+}
+
+// Forwarder holds the sessions.
+type Forwarder struct {
+	mu       sync.Mutex
+	byName   map[string]*session
+	sessions atomic.Pointer[[]*session] // what Send reads, without locking
+	log      *slog.Logger
+	buffers  sync.Pool
+}
+
+// New returns a forwarder with no session.
+func New(log *slog.Logger) *Forwarder {
+	if log == nil {
+		log = slog.Default()
+	}
+	f := &Forwarder{byName: map[string]*session{}, log: log}
+	f.buffers.New = func() any { b := make([]byte, 0, 2048); return &b }
+	f.sessions.Store(&[]*session{})
+	return f
+}
+
+// Set creates or replaces a session.
+func (f *Forwarder) Set(name string, s Spec) error {
+	if name == "" {
+		return errors.New("a forwarding session needs a name")
+	}
+	if s.Port <= 0 || s.Port > 65535 {
+		return fmt.Errorf("port %d is not a UDP port", s.Port)
+	}
+	addr, err := netip.ParseAddr(s.Address)
+	if err != nil {
+		return fmt.Errorf("address %q is not an IP address", s.Address)
+	}
+	ss := &session{spec: s, queue: make(chan *[]byte, QueueLength), quit: make(chan struct{}), done: make(chan struct{})}
+	for _, a := range s.Agents {
+		ag, err := netip.ParseAddr(a)
+		if err != nil {
+			return fmt.Errorf("agent %q is not an IP address", a)
+		}
+		if ss.agents == nil {
+			ss.agents = map[netip.Addr]bool{}
+		}
+		ss.agents[ag.Unmap()] = true
+	}
+	ss.conn, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, uint16(s.Port))))
+	if err != nil {
+		return fmt.Errorf("forwarding to %s: %w", net.JoinHostPort(s.Address, strconv.Itoa(s.Port)), err)
+	}
+	go f.send(ss)
+	f.mu.Lock()
+	old := f.byName[name]
+	f.byName[name] = ss
+	f.publish()
+	f.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	return nil
+}
+
+// Delete removes a session; false when there was none.
+func (f *Forwarder) Delete(name string) bool {
+	f.mu.Lock()
+	old := f.byName[name]
+	delete(f.byName, name)
+	f.publish()
+	f.mu.Unlock()
+	if old == nil {
+		return false
+	}
+	old.stop()
+	return true
+}
+
+func (f *Forwarder) publish() {
+	list := slices.Collect(maps.Values(f.byName))
+	f.sessions.Store(&list)
+}
+
+// Get returns a session and its counters.
+func (f *Forwarder) Get(name string) (Status, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.byName[name]
+	if !ok {
+		return Status{}, false
+	}
+	return s.status(), true
+}
+
+// All returns every session by name.
+func (f *Forwarder) All() map[string]Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]Status{}
+	for k, s := range f.byName {
+		out[k] = s.status()
+	}
+	return out
+}
+
+// Specs returns every session's definition (for saving).
+func (f *Forwarder) Specs() map[string]Spec {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]Spec{}
+	for k, s := range f.byName {
+		out[k] = s.spec
+	}
+	return out
+}
+
+func (s *session) status() Status {
+	return Status{Spec: s.spec, DatagramsSent: s.sent.Load(), DatagramsDropped: s.dropped.Load(), SendErrors: s.errors.Load()}
+}
+
+// Send queues a copy of datagram b, received from agent, for every session
+// that wants it. It never blocks.
+func (f *Forwarder) Send(b []byte, agent netip.Addr) {
+	for _, s := range *f.sessions.Load() {
+		if s.agents != nil && !s.agents[agent] {
+			continue
+		}
+		buf := f.buffers.Get().(*[]byte)
+		*buf = append((*buf)[:0], b...)
+		select {
+		case s.queue <- buf:
+		default:
+			s.dropped.Add(1)
+			f.buffers.Put(buf)
+		}
+	}
+}
+
+func (f *Forwarder) send(s *session) {
+	defer close(s.done)
+	warned := false
+	for {
+		var buf *[]byte
+		select {
+		case buf = <-s.queue:
+		case <-s.quit:
+			return
+		}
+		if _, err := s.conn.Write(*buf); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				f.buffers.Put(buf)
+				return
+			}
+			s.errors.Add(1)
+			if !warned {
+				f.log.Warn("forwarding: the destination refuses datagrams (is a collector listening there?)",
+					"to", s.conn.RemoteAddr(), "err", err)
+				warned = true
+			}
+		} else {
+			s.sent.Add(1)
+		}
+		if cap(*buf) <= 65536 {
+			f.buffers.Put(buf)
+		}
+	}
+}
+
+// stop ends the session's sender; datagrams still queued are dropped.
+func (s *session) stop() {
+	close(s.quit)
+	<-s.done
+	s.conn.Close()
+}
