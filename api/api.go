@@ -38,9 +38,10 @@ type Config struct {
 	Groups     *group.Groups      // address groups (nil, with Maps: no such endpoints)
 	Maps       *group.Maps
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
-	// Changed is called after every successful change over REST (the
-	// state store saves then).
-	Changed func()
+	// Changed is called after every successful change over REST with
+	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
+	// or "topology" (the state store saves it then).
+	Changed func(kind string)
 }
 
 // API is the REST interface over an engine.
@@ -168,9 +169,9 @@ func (a *API) routes() {
 	a.forwardingRoutes()
 }
 
-func (a *API) changed() {
+func (a *API) changed(kind string) {
 	if a.cfg.Changed != nil {
-		a.cfg.Changed()
+		a.cfg.Changed(kind)
 	}
 }
 

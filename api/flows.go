@@ -38,7 +38,7 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	if err := a.e.Define(r.PathValue("name"), spec); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed()
+	a.changed("flows")
 	return noContent{}, nil
 }
 
@@ -47,7 +47,7 @@ func (a *API) deleteFlow(r *http.Request) (any, error) {
 	if !a.e.Undefine(name) {
 		return nil, notFound("no flow definition named %q", name)
 	}
-	a.changed()
+	a.changed("flows")
 	return noContent{}, nil
 }
 

@@ -32,7 +32,7 @@ func (a *API) forwardingRoutes() {
 		if err := f.Set(r.PathValue("name"), s); err != nil {
 			return nil, badRequest("%v", err)
 		}
-		a.changed()
+		a.changed("forwarding")
 		return noContent{}, nil
 	})
 	m.HandleFunc("PUT /forwarding/{name}/json", a.json(put))
@@ -41,7 +41,7 @@ func (a *API) forwardingRoutes() {
 		if !f.Delete(r.PathValue("name")) {
 			return nil, notFound("no forwarding session named %q", r.PathValue("name"))
 		}
-		a.changed()
+		a.changed("forwarding")
 		return noContent{}, nil
 	})))
 }

@@ -19,7 +19,7 @@ func (a *API) groupRoutes() {
 	m.HandleFunc("PUT /group/json", a.json(a.change(func(r *http.Request) (any, error) { return a.putGroups(r, group.Default) })))
 	m.HandleFunc("DELETE /group/json", a.json(a.change(func(*http.Request) (any, error) {
 		a.cfg.Groups.Delete(group.Default)
-		a.changed()
+		a.changed("groups")
 		return noContent{}, nil
 	})))
 	m.HandleFunc("GET /groups/json", a.json(a.groupList))
@@ -35,7 +35,7 @@ func (a *API) groupRoutes() {
 		if !a.cfg.Groups.Delete(r.PathValue("name")) {
 			return nil, notFound("no group set named %q", r.PathValue("name"))
 		}
-		a.changed()
+		a.changed("groups")
 		return noContent{}, nil
 	})))
 	m.HandleFunc("GET /map/json", a.json(func(*http.Request) (any, error) { return nonNil(a.cfg.Maps.Names()), nil }))
@@ -54,14 +54,14 @@ func (a *API) groupRoutes() {
 		if err := a.cfg.Maps.Set(r.PathValue("name"), def); err != nil {
 			return nil, badRequest("%v", err)
 		}
-		a.changed()
+		a.changed("maps")
 		return noContent{}, nil
 	})))
 	m.HandleFunc("DELETE /map/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
 		if !a.cfg.Maps.Delete(r.PathValue("name")) {
 			return nil, notFound("no map named %q", r.PathValue("name"))
 		}
-		a.changed()
+		a.changed("maps")
 		return noContent{}, nil
 	})))
 }
@@ -97,7 +97,7 @@ func (a *API) putGroups(r *http.Request, name string) (any, error) {
 	if err := a.cfg.Groups.Set(name, def); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed()
+	a.changed("groups")
 	return noContent{}, nil
 }
 

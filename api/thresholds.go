@@ -42,7 +42,7 @@ func (a *API) putThreshold(r *http.Request) (any, error) {
 	if err := a.cfg.Thresholds.Set(r.PathValue("name"), s); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed()
+	a.changed("thresholds")
 	return noContent{}, nil
 }
 
@@ -51,7 +51,7 @@ func (a *API) deleteThreshold(r *http.Request) (any, error) {
 	if !a.cfg.Thresholds.Clear(name) {
 		return nil, notFound("no threshold named %q", name)
 	}
-	a.changed()
+	a.changed("thresholds")
 	return noContent{}, nil
 }
 

@@ -223,3 +223,26 @@ func (ms *Maps) Get(name string) (*Map, bool) {
 
 // Names lists the maps.
 func (ms *Maps) Names() []string { return ms.r.names() }
+
+// All returns every group set's definition by name (the default set under
+// Default, the empty name).
+func (g *Groups) All() map[string]map[string][]string {
+	out := map[string]map[string][]string{}
+	for _, n := range g.r.names() {
+		if s := g.r.get(n); s != nil {
+			out[n] = s.groups
+		}
+	}
+	return out
+}
+
+// All returns every map's definition by name.
+func (ms *Maps) All() map[string]map[string][]string {
+	out := map[string]map[string][]string{}
+	for _, n := range ms.r.names() {
+		if m := ms.r.get(n); m != nil {
+			out[n] = m.def
+		}
+	}
+	return out
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
 )
 
@@ -118,6 +119,16 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	thresholds := threshold.New(e, maxEvents)
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
+	var saved *persisted
+	if dir := p.str("state.dir"); dir != "" && dir != "none" {
+		store, err := state.Open(dir)
+		if err != nil {
+			return err
+		}
+		saved = &persisted{store: store, log: log, engine: e, thresholds: thresholds, groups: groups, maps: maps,
+			forwarder: forwarder}
+		saved.restore()
+	}
 
 	var col *collector.Collector
 	file := p.str("sflow.file")
@@ -138,7 +149,11 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		Groups: groups, Maps: maps, Forwarder: forwarder, Extra: func() map[string]any {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Changed: func(kind string) {
+			if saved != nil {
+				saved.save(kind)
+			}
+		}, Extra: func() map[string]any {
 			if col == nil {
 				return map[string]any{"sFlowFile": file}
 			}

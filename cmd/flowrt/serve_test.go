@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func startEngine(t *testing.T, props ...string) *engine {
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
 	e.sflow, e.http = fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("http://127.0.0.1:%d", hp)
 	args := append([]string{fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
-		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1"}, props...)
+		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dstate.dir=" + t.TempDir()}, props...)
 	e.cmd = exec.Command(flowrt, args...)
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {
@@ -66,8 +67,7 @@ func startEngine(t *testing.T, props ...string) *engine {
 		close(ready)
 	}()
 	t.Cleanup(func() {
-		e.cmd.Process.Signal(interrupt)
-		e.cmd.Wait()
+		e.stop()
 		if t.Failed() {
 			t.Logf("engine log:\n%s", e.log)
 		}
@@ -82,6 +82,14 @@ func startEngine(t *testing.T, props ...string) *engine {
 		t.Fatalf("flowrt serve did not start in 10 s:\n%s", e.log)
 	}
 	return e
+}
+
+// stop interrupts the engine, as Ctrl-C would, and waits for it.
+func (e *engine) stop() {
+	if e.cmd.ProcessState == nil {
+		e.cmd.Process.Signal(interrupt)
+		e.cmd.Wait()
+	}
 }
 
 // do makes a request as curl does and returns the status and body.
@@ -255,7 +263,7 @@ func TestReadOnlyAndPortInUse(t *testing.T) {
 		t.Errorf("read-only PUT: %d %q", code, msg)
 	}
 	port := strings.TrimPrefix(e.sflow, "127.0.0.1:")
-	out, err := exec.Command(flowrt, "-Dsflow.port="+port, "-Dsflow.hostname=127.0.0.1", "-Dsflow.sockets=2",
+	out, err := exec.Command(flowrt, "-Dsflow.port="+port, "-Dsflow.hostname=127.0.0.1", "-Dsflow.sockets=2", "-Dstate.dir=none",
 		fmt.Sprintf("-Dhttp.port=%d", freePort(t, "tcp"))).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use") {
 		t.Errorf("second engine on the same port: %v %s", err, out)
@@ -445,5 +453,61 @@ func TestForwardingArticle(t *testing.T) {
 	}
 	if code, _ := e.do(t, "DELETE", "/forwarding/SessionB/json", ""); code != 204 {
 		t.Errorf("DELETE: %d", code)
+	}
+}
+
+// TestRestartKeepsRESTState defines one of everything over REST, restarts
+// the engine on the same state directory and finds it all again; then a
+// corrupt file is set aside, reported, and the rest still restored.
+func TestRestartKeepsRESTState(t *testing.T) {
+	dir := t.TempDir()
+	e := startEngine(t, "-Dstate.dir="+dir)
+	fwd := startDecode(t, "-j")
+	for _, c := range []struct{ path, body string }{
+		{"/flow/uports/json", "{keys:'ipdestination,icmpunreachableport', value:'frames', t:20, log:true, flowStart:true}"},
+		{"/threshold/ddos/json", "{metric:'uports', value:1000, byFlow:true, timeout:5}"},
+		{"/group/json", "{external:['0.0.0.0/0'], private:['10.0.0.0/8','fc00::/7']}"},
+		{"/group/zones/json", "{a:['10.0.0.0/24']}"},
+		{"/map/protos/json", "{udp:['17']}"},
+		{"/forwarding/SessionA/json", `{"address":"127.0.0.1","port":` + fwd.addr[strings.LastIndexByte(fwd.addr, ':')+1:] + `}`},
+	} {
+		if code, msg := e.do(t, "PUT", c.path, c.body); code != 204 {
+			t.Fatalf("PUT %s: %d %s", c.path, code, msg)
+		}
+	}
+	e.stop()
+	check := func(e *engine) {
+		t.Helper()
+		for path, want := range map[string]string{
+			"/flow/uports/json":         `"flowStart": true`,
+			"/threshold/ddos/json":      `"timeout": 5`,
+			"/group/json":               `"fc00::/7"`,
+			"/group/zones/json":         `"10.0.0.0/24"`,
+			"/map/protos/json":          `"udp"`,
+			"/forwarding/SessionA/json": `"address": "127.0.0.1"`,
+		} {
+			if code, body := e.do(t, "GET", path, ""); code != 200 || !strings.Contains(body, want) {
+				t.Errorf("after restart GET %s: %d %s", path, code, body)
+			}
+		}
+	}
+	e2 := startEngine(t, "-Dstate.dir="+dir)
+	check(e2)
+	e2.stop()
+	// Corrupt the thresholds: reported and set aside, the rest restored.
+	os.WriteFile(filepath.Join(dir, "thresholds.json"), []byte("{half a file"), 0o644)
+	e3 := startEngine(t, "-Dstate.dir="+dir)
+	if code, _ := e3.do(t, "GET", "/threshold/ddos/json", ""); code != 404 {
+		t.Errorf("a corrupt thresholds file restored something: %d", code)
+	}
+	if code, _ := e3.do(t, "GET", "/flow/uports/json", ""); code != 200 {
+		t.Errorf("the flows were lost with the thresholds: %d", code)
+	}
+	e3.stop()
+	if !strings.Contains(e3.log.String(), "moved to") {
+		t.Errorf("the corrupt file was not reported:\n%s", e3.log)
+	}
+	if bad, _ := filepath.Glob(filepath.Join(dir, "thresholds.json.bad-*")); len(bad) != 1 {
+		t.Errorf("set-aside files %v", bad)
 	}
 }
