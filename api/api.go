@@ -24,6 +24,7 @@ import (
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
 )
 
 // Config configures the API.
@@ -38,6 +39,7 @@ type Config struct {
 	Groups     *group.Groups      // address groups (nil, with Maps: no such endpoints)
 	Maps       *group.Maps
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
+	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
 	// Changed is called after every successful change over REST with
 	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
 	// or "topology" (the state store saves it then).
@@ -167,6 +169,7 @@ func (a *API) routes() {
 	a.thresholdRoutes()
 	a.groupRoutes()
 	a.forwardingRoutes()
+	a.topologyRoutes()
 }
 
 func (a *API) changed(kind string) {
@@ -191,7 +194,7 @@ func (a *API) agents(r *http.Request) (any, error) {
 	sel := engine.AllAgents
 	if as := r.URL.Query()["agent"]; len(as) > 0 {
 		var err error
-		if sel, err = engine.ParseAgents(strings.Join(as, ";")); err != nil {
+		if sel, err = a.e.ParseAgents(strings.Join(as, ";")); err != nil {
 			return nil, badRequest("%v", err)
 		}
 	}
@@ -199,7 +202,7 @@ func (a *API) agents(r *http.Request) (any, error) {
 }
 
 func (a *API) selector(r *http.Request) (engine.Agents, error) {
-	sel, err := engine.ParseAgents(r.PathValue("agent"))
+	sel, err := a.e.ParseAgents(r.PathValue("agent"))
 	if err != nil {
 		return sel, badRequest("%v", err)
 	}

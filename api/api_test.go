@@ -15,6 +15,7 @@ import (
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
 )
 
 // testServer is an API over an engine fed 20 s of synthetic traffic from two
@@ -54,10 +55,13 @@ func testServer(t *testing.T, readonly bool) *httptest.Server {
 	}
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
+	topo := &topology.Store{}
+	topology.Register(e.Compiler(), topo)
+	e.SetTopology(topo)
 	m := threshold.New(e, 100)
 	m.Set("busy", threshold.Spec{Metric: "pairs", Value: 1, ByFlow: true, Timeout: 60})
 	m.Check(now)
-	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Thresholds: m, Groups: groups, Maps: maps, Now: func() time.Time { return now }}))
+	srv := httptest.NewServer(New(e, Config{Version: "test", ReadOnly: readonly, Thresholds: m, Groups: groups, Maps: maps, Topology: topo, Now: func() time.Time { return now }}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -144,6 +148,14 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/map/protos/json", "", 200, []string{`"udp": [`}},
 		{"DELETE", "/map/protos/json", "", 204, nil},
 		{"GET", "/map/protos/json", "", 404, nil},
+		{"GET", "/topology/json", "", 200, []string{`"nodes": {}`}},
+		{"GET", "/activeflows/ALL/pairs/json?aggMode=edge", "", 400, []string{"needs a topology"}},
+		{"PUT", "/topology/json", "{nodes:{s1:{agent:'10.255.0.1', ports:{p1:{ifindex:'1'}, p2:{ifindex:'2'}}}, s2:{agent:'10.255.0.2', ports:{p2:{ifindex:'2'}}}}, links:{l:{node1:'s1', port1:'p2', node2:'s2', port2:'p2'}}}", 204, nil},
+		{"PUT", "/topology/json", "{nodes:{s1:{agent:'nope'}}}", 400, []string{"not an IP address"}},
+		{"GET", "/topology/json", "", 200, []string{`"s1"`, `"ifindex": "1"`}},
+		{"GET", "/metric/EDGE/max:ifinoctets/json", "", 200, []string{`"metricN": 1`, `"dataSource": "1"`}},
+		{"GET", "/metric/CORE/sum:ifinoctets/json", "", 200, []string{`"metricN": 2`}},
+		{"GET", "/activeflows/TOPOLOGY/pairs/json?aggMode=core", "", 200, []string{`"dataSource": "2"`}},
 		{"DELETE", "/flow/total/json", "", 204, nil},
 		{"DELETE", "/flow/total/json", "", 404, nil},
 		{"POST", "/version", "", 405, nil},

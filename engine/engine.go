@@ -68,6 +68,7 @@ type Engine struct {
 	workers  []*Worker
 
 	flowLog *history.History[FlowRecord]
+	topo    Topology
 
 	// allKeys are every plain flow key (and tunnel levels), compiled once
 	// (when traffic first arrives, after later stages registered theirs),

@@ -13,27 +13,44 @@ import (
 	"github.com/flowrt/flowrt/metric"
 )
 
-// Agents selects agents: ALL, or a list of addresses separated by ';' or
-// ','.
+// Agents selects agents: ALL, a list of addresses separated by ';' or ',',
+// or a topology token: TOPOLOGY (the agents of the topology's nodes), EDGE
+// and CORE (their edge or inter-switch ports only).
 type Agents struct {
-	all  bool
-	list []netip.Addr
+	all   bool
+	list  []netip.Addr
+	token string
 }
 
+// Topology is what the engine needs of the network's layout (package
+// topology provides it).
+type Topology interface {
+	IsSet() bool
+	HasAgent(agent netip.Addr) bool
+	Edge(agent netip.Addr, dataSource string) bool
+	Core(agent netip.Addr, dataSource string) bool
+}
+
+// SetTopology gives the engine the layout behind TOPOLOGY, EDGE and CORE.
+func (e *Engine) SetTopology(t Topology) { e.topo = t }
+
 // ParseAgents reads an agent selector from a path or a script.
-func ParseAgents(s string) (Agents, error) {
+func (e *Engine) ParseAgents(s string) (Agents, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "", "ALL":
 		return Agents{all: true}, nil
 	case "TOPOLOGY", "EDGE", "CORE":
-		return Agents{}, fmt.Errorf("agent token %s needs a topology, and none is set", s)
+		if e.topo == nil || !e.topo.IsSet() {
+			return Agents{}, fmt.Errorf("agent token %s needs a topology, and none is set (PUT /topology/json)", s)
+		}
+		return Agents{token: s}, nil
 	}
 	var out Agents
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
 		a, err := netip.ParseAddr(strings.TrimSpace(f))
 		if err != nil {
-			return Agents{}, fmt.Errorf("%q is not an agent address (or ALL)", f)
+			return Agents{}, fmt.Errorf("%q is not an agent address (or ALL, TOPOLOGY, EDGE, CORE)", f)
 		}
 		out.list = append(out.list, a.Unmap())
 	}
@@ -47,6 +64,10 @@ func (e *Engine) selected(sel Agents) []*Agent {
 	if sel.all {
 		return e.agentList()
 	}
+	if sel.token != "" {
+		out := e.agentList()
+		return slices.DeleteFunc(out, func(a *Agent) bool { return e.topo == nil || !e.topo.HasAgent(a.addr) })
+	}
 	e.agentMu.RLock()
 	defer e.agentMu.RUnlock()
 	var out []*Agent
@@ -56,6 +77,18 @@ func (e *Engine) selected(sel Agents) []*Agent {
 		}
 	}
 	return out
+}
+
+// portKind says whether a data source is selected by an EDGE or CORE token
+// (every data source is, for other selectors).
+func (e *Engine) portKind(token string, a *Agent, ds *source) bool {
+	switch token {
+	case "EDGE":
+		return e.topo.Edge(a.addr, ds.id)
+	case "CORE":
+		return e.topo.Core(a.addr, ds.id)
+	}
+	return true
 }
 
 // AgentInfo is an entry of /agents/json: sFlow-RT's fields, then ours.
@@ -209,6 +242,9 @@ func (e *Engine) visit(sel Agents, filter metric.Filter, fn func(a *Agent, ds *s
 		slices.Sort(ids)
 		for _, k := range ids {
 			ds := a.sources[k]
+			if !e.portKind(sel.token, a, ds) {
+				continue
+			}
 			if len(filter) > 0 && !filter.Match(func(n string) (metric.Value, bool) { return a.lookup(ds, n) }) {
 				continue
 			}
@@ -461,8 +497,9 @@ type ActiveFlow struct {
 }
 
 // AggModes are the ways /activeflows combines a flow seen at several data
-// sources.
-var AggModes = []string{"max", "sum", "avg"}
+// sources; edge and core take the largest observation at edge or at
+// inter-switch ports of the topology.
+var AggModes = []string{"max", "sum", "avg", "edge", "core"}
 
 // ActiveFlows answers /activeflows: each selected data source's top n flows
 // of a definition, combined by key (max: the largest observation, which
@@ -474,6 +511,15 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	}
 	if !slices.Contains(AggModes, aggMode) {
 		return nil, fmt.Errorf("aggMode %q is not one of %s", aggMode, strings.Join(AggModes, ", "))
+	}
+	if aggMode == "edge" || aggMode == "core" {
+		if e.topo == nil || !e.topo.IsSet() {
+			return nil, fmt.Errorf("aggMode %s needs a topology, and none is set (PUT /topology/json)", aggMode)
+		}
+		if sel.token == "" || sel.token == "TOPOLOGY" {
+			sel.token = strings.ToUpper(aggMode)
+		}
+		aggMode = "max"
 	}
 	defs := e.defs.Load()
 	dsName, m := splitQualified(name)

@@ -20,6 +20,7 @@ import (
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
 )
 
 const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
@@ -119,6 +120,9 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	thresholds := threshold.New(e, maxEvents)
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
+	topo := &topology.Store{}
+	topology.Register(e.Compiler(), topo)
+	e.SetTopology(topo)
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
 		store, err := state.Open(dir)
@@ -126,7 +130,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 			return err
 		}
 		saved = &persisted{store: store, log: log, engine: e, thresholds: thresholds, groups: groups, maps: maps,
-			forwarder: forwarder}
+			forwarder: forwarder, topology: topo}
 		saved.restore()
 	}
 
@@ -149,7 +153,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		Groups: groups, Maps: maps, Forwarder: forwarder, Changed: func(kind string) {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Changed: func(kind string) {
 			if saved != nil {
 				saved.save(kind)
 			}

@@ -470,6 +470,7 @@ func TestRestartKeepsRESTState(t *testing.T) {
 		{"/group/zones/json", "{a:['10.0.0.0/24']}"},
 		{"/map/protos/json", "{udp:['17']}"},
 		{"/forwarding/SessionA/json", `{"address":"127.0.0.1","port":` + fwd.addr[strings.LastIndexByte(fwd.addr, ':')+1:] + `}`},
+		{"/topology/json", "{nodes:{s1:{agent:'10.0.0.1', ports:{p1:{ifindex:'1'}}}}}"},
 	} {
 		if code, msg := e.do(t, "PUT", c.path, c.body); code != 204 {
 			t.Fatalf("PUT %s: %d %s", c.path, code, msg)
@@ -485,6 +486,7 @@ func TestRestartKeepsRESTState(t *testing.T) {
 			"/group/zones/json":         `"10.0.0.0/24"`,
 			"/map/protos/json":          `"udp"`,
 			"/forwarding/SessionA/json": `"address": "127.0.0.1"`,
+			"/topology/json":            `"s1"`,
 		} {
 			if code, body := e.do(t, "GET", path, ""); code != 200 || !strings.Contains(body, want) {
 				t.Errorf("after restart GET %s: %d %s", path, code, body)

@@ -9,6 +9,7 @@ import (
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
 )
 
 // persisted ties what REST defines to the state directory: restored at
@@ -21,6 +22,7 @@ type persisted struct {
 	groups     *group.Groups
 	maps       *group.Maps
 	forwarder  *forward.Forwarder
+	topology   *topology.Store
 }
 
 // restore loads each kind; a bad file or entry is reported and the rest
@@ -74,6 +76,17 @@ func (p *persisted) restore() {
 		}
 		return n
 	})
+	var topo *topology.Topology
+	p.load("topology", &topo, func() int {
+		if topo == nil {
+			return 0
+		}
+		if err := p.topology.Set(*topo); err != nil {
+			p.log.Error("state: topology not restored", "err", err)
+			return 0
+		}
+		return len(topo.Nodes)
+	})
 	var fw map[string]forward.Spec
 	p.load("forwarding", &fw, func() int {
 		n := 0
@@ -113,6 +126,8 @@ func (p *persisted) save(kind string) {
 		v = p.maps.All()
 	case "forwarding":
 		v = p.forwarder.Specs()
+	case "topology":
+		v = p.topology.Get()
 	default:
 		return
 	}

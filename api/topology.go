@@ -1,0 +1,33 @@
+package api
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/flowrt/flowrt/topology"
+)
+
+func (a *API) topologyRoutes() {
+	if a.cfg.Topology == nil {
+		return
+	}
+	t := a.cfg.Topology
+	a.mux.HandleFunc("GET /topology/json", a.json(func(*http.Request) (any, error) { return t.Get(), nil }))
+	put := a.change(func(r *http.Request) (any, error) {
+		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxGroupBody))
+		if err != nil {
+			return nil, badRequest("reading the topology: %v", err)
+		}
+		topo, err := topology.Parse(body)
+		if err != nil {
+			return nil, badRequest("%v", err)
+		}
+		if err := t.Set(topo); err != nil {
+			return nil, badRequest("%v", err)
+		}
+		a.changed("topology")
+		return noContent{}, nil
+	})
+	a.mux.HandleFunc("PUT /topology/json", a.json(put))
+	a.mux.HandleFunc("POST /topology/json", a.json(put))
+}
