@@ -32,14 +32,15 @@ type Func func(c *Compiler, args []string) (Expr, error)
 // need data from outside the sample (group:, map:, country:, sourcegroup …)
 // are registered on it by the packages that own that data.
 type Compiler struct {
-	funcs map[string]Func
-	named map[string]Expr
+	funcs   map[string]Func
+	named   map[string]Expr
+	missing map[string]error // keys that need data nobody configured
 }
 
 // NewCompiler returns a compiler that knows the keys and the key functions
 // that need no outside data.
 func NewCompiler() *Compiler {
-	c := &Compiler{funcs: map[string]Func{}, named: map[string]Expr{}}
+	c := &Compiler{funcs: map[string]Func{}, named: map[string]Expr{}, missing: map[string]error{}}
 	for name, f := range builtins {
 		c.funcs[name] = f
 	}
@@ -51,6 +52,10 @@ func (c *Compiler) Register(name string, f Func) { c.funcs[name] = f }
 
 // RegisterKey adds (or replaces) a plain key computed by e.
 func (c *Compiler) RegisterKey(name string, e Expr) { c.named[name] = e }
+
+// RegisterUnavailableKey makes a key known but refused, with the reason
+// (e.g. sourcecountry when no GeoIP database is configured).
+func (c *Compiler) RegisterUnavailableKey(name string, why error) { c.missing[name] = why }
 
 // Keys lists the plain keys registered with RegisterKey.
 func (c *Compiler) Keys() []string {
@@ -125,6 +130,9 @@ func KeyNames() []string {
 func (c *Compiler) plainKey(name string) (Expr, error) {
 	if e, ok := c.named[name]; ok {
 		return e, nil
+	}
+	if err, ok := c.missing[name]; ok {
+		return nil, &KeyError{name, err.Error()}
 	}
 	if f, ok := sampleKeys[name]; ok {
 		return sampleKey(f), nil

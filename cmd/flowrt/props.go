@@ -32,6 +32,9 @@ var knownProperties = []struct{ name, def, help string }{
 	{"agent.timeout", "300", "seconds before a silent agent is removed"},
 	{"log.level", "info", "debug, info, warn or error"},
 	{"http.log", "no", "log every HTTP request"},
+	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry"},
+	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas"},
+	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)"},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
 }

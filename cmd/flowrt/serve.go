@@ -17,6 +17,7 @@ import (
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/forward"
+	"github.com/flowrt/flowrt/geo"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
@@ -120,6 +121,11 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	thresholds := threshold.New(e, maxEvents)
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
+	sources, err := openGeo(p, log)
+	if err != nil {
+		return err
+	}
+	geo.Register(e.Compiler(), sources)
 	topo := &topology.Store{}
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
@@ -254,4 +260,37 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// openGeo opens the databases the properties name. A database that was
+// asked for and cannot be opened stops start-up; the default OUI list is
+// used only when present.
+func openGeo(p properties, log *slog.Logger) (geo.Sources, error) {
+	var s geo.Sources
+	var err error
+	if f := p.str("geo.country"); f != "" {
+		if s.Country, err = geo.Open(f); err != nil {
+			return s, err
+		}
+		log.Info("GeoIP country database", "file", f, "type", s.Country.Type())
+	}
+	if f := p.str("geo.asn"); f != "" {
+		if s.ASN, err = geo.Open(f); err != nil {
+			return s, err
+		}
+		log.Info("GeoIP ASN database", "file", f, "type", s.ASN.Type())
+	}
+	if f := p.str("oui.names"); f != "" {
+		o, err := geo.OpenOUI(f)
+		switch {
+		case err == nil:
+			s.OUI = o
+			log.Info("OUI list", "file", f, "vendors", o.Len())
+		case f != geo.DebianOUI:
+			return s, err
+		default:
+			log.Info("no OUI list: oui: is unavailable (install ieee-data or set -Doui.names)", "err", err)
+		}
+	}
+	return s, nil
 }

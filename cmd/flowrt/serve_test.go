@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/internal/testdata"
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
 // engine is a running "flowrt serve" on free ports of 127.0.0.1.
@@ -511,5 +513,38 @@ func TestRestartKeepsRESTState(t *testing.T) {
 	}
 	if bad, _ := filepath.Glob(filepath.Join(dir, "thresholds.json.bad-*")); len(bad) != 1 {
 		t.Errorf("set-aside files %v", bad)
+	}
+}
+
+// TestGeoProperties: -Dgeo.country loads a MaxMind-format database (built
+// here with mmdbwriter) and country keys classify traffic; without one, a
+// definition that needs it is refused with the property to set.
+func TestGeoProperties(t *testing.T) {
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-Country", IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, code := range map[string]string{"10.0.0.0/8": "US", "192.168.0.0/16": "DE"} {
+		_, n, _ := net.ParseCIDR(cidr)
+		tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}})
+	}
+	db := filepath.Join(t.TempDir(), "country.mmdb")
+	f, _ := os.Create(db)
+	tree.WriteTo(f)
+	f.Close()
+
+	bare := startEngine(t)
+	if code, msg := bare.do(t, "PUT", "/flow/c/json", "{keys:'sourcecountry', value:'frames'}"); code != 400 || !strings.Contains(msg, "-Dgeo.country") {
+		t.Errorf("without a database: %d %s", code, msg)
+	}
+	e := startEngine(t, "-Dgeo.country="+db)
+	if code, msg := e.do(t, "PUT", "/flow/c/json", "{keys:'sourcecountry,destinationcountry', value:'frames'}"); code != 204 {
+		t.Fatalf("%d %s", code, msg)
+	}
+	send(t, e.sflow, "-agents", "1", "-flows", "10", "-mix", "tcp,udp", "-rate", "500", "-duration", "1s")
+	var flows []struct{ Key string }
+	e.get(t, "/activeflows/ALL/c/json", &flows)
+	if len(flows) != 1 || flows[0].Key != "US,DE" {
+		t.Errorf("country flows %+v, want US,DE", flows)
 	}
 }
