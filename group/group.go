@@ -27,7 +27,9 @@ type Set struct {
 }
 
 // Compile builds a set from label → addresses and CIDRs (IPv4 and IPv6).
-// An address that is not one names itself in the error.
+// An address that is not one names itself in the error. A prefix listed
+// under several labels (block lists overlap) belongs to the label that
+// sorts first.
 func Compile(groups map[string][]string) (*Set, error) {
 	s := &Set{groups: groups}
 	names := slices.Sorted(maps.Keys(groups))
@@ -39,7 +41,9 @@ func Compile(groups map[string][]string) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("group %q: %q is not an address or CIDR", label, c)
 			}
-			s.table.Insert(p, idx)
+			if _, dup := s.table.Get(p); !dup {
+				s.table.Insert(p, idx)
+			}
 		}
 	}
 	return s, nil
