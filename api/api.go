@@ -238,3 +238,12 @@ func (a *API) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, indexPage, a.cfg.Version)
 }
+
+// readBody reads a request body of at most limit bytes.
+func readBody(r *http.Request, limit int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	if err != nil {
+		return nil, badRequest("reading the %s: %v", what, err)
+	}
+	return b, nil
+}

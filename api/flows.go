@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -27,9 +26,9 @@ func (a *API) getFlow(r *http.Request) (any, error) {
 }
 
 func (a *API) putFlow(r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := readBody(r, maxBody, "flow definition")
 	if err != nil {
-		return nil, badRequest("reading the flow definition: %v", err)
+		return nil, err
 	}
 	spec, err := flow.ParseSpec(body)
 	if err != nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/flowrt/flowrt/forward"
@@ -21,9 +20,9 @@ func (a *API) forwardingRoutes() {
 		return s, nil
 	}))
 	put := a.change(func(r *http.Request) (any, error) {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+		body, err := readBody(r, maxBody, "session")
 		if err != nil {
-			return nil, badRequest("reading the session: %v", err)
+			return nil, err
 		}
 		s, err := forward.ParseSpec(body)
 		if err != nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/flowrt/flowrt/group"
@@ -75,9 +74,9 @@ func nonNil(s []string) []string {
 
 // readSets reads a label → list of strings body.
 func readSets(r *http.Request) (map[string][]string, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxGroupBody))
+	body, err := readBody(r, maxGroupBody, "body")
 	if err != nil {
-		return nil, badRequest("reading the body: %v", err)
+		return nil, err
 	}
 	var def map[string][]string
 	if err := jsobj.Unmarshal(body, &def); err != nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"net/http"
 	"time"
 
@@ -31,9 +30,9 @@ func (a *API) getThreshold(r *http.Request) (any, error) {
 }
 
 func (a *API) putThreshold(r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := readBody(r, maxBody, "threshold")
 	if err != nil {
-		return nil, badRequest("reading the threshold: %v", err)
+		return nil, err
 	}
 	s, err := threshold.ParseSpec(body)
 	if err != nil {

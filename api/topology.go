@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/flowrt/flowrt/topology"
@@ -14,9 +13,9 @@ func (a *API) topologyRoutes() {
 	t := a.cfg.Topology
 	a.mux.HandleFunc("GET /topology/json", a.json(func(*http.Request) (any, error) { return t.Get(), nil }))
 	put := a.change(func(r *http.Request) (any, error) {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxGroupBody))
+		body, err := readBody(r, maxGroupBody, "topology")
 		if err != nil {
-			return nil, badRequest("reading the topology: %v", err)
+			return nil, err
 		}
 		topo, err := topology.Parse(body)
 		if err != nil {

@@ -181,7 +181,7 @@ func TestParseSpecSeedForms(t *testing.T) {
 	for body, want := range map[string]string{
 		"{keys:'ipsource'}":               "needs a value",
 		"{keys:'ipsource', value:frames}": "strings need quotes",
-		"{keys:'a', value:'frames', x:1}": `unknown flow attribute "x"`,
+		"{keys:'a', value:'frames', x:1}": `unknown flow definition attribute "x"`,
 	} {
 		if _, err := ParseSpec([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %s", body, err, want)

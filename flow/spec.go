@@ -103,35 +103,24 @@ func SplitNames(s string) []string {
 // form the seeds use ({keys:'ipsource', value:'frames', t:20}), fills in
 // the defaults and clamps n and t to their limits as sFlow-RT does.
 func ParseSpec(body []byte) (Spec, error) {
-	var raw map[string]json.RawMessage
-	if err := jsobj.Unmarshal(body, &raw); err != nil {
-		return Spec{}, fmt.Errorf("flow definition is not a JSON object: %v", err)
-	}
-	known := map[string]bool{"keys": true, "value": true, "values": true, "filter": true, "n": true, "t": true,
-		"fs": true, "log": true, "flowStart": true, "activeTimeout": true, "dropped": true, "aggMode": true,
-		"ipfixCollectors": true}
-	for k := range raw {
-		if !known[k] {
-			return Spec{}, fmt.Errorf("unknown flow attribute %q (known: keys, value, values, filter, n, t, fs, log, flowStart, activeTimeout, dropped, ipfixCollectors)", k)
-		}
-	}
 	var s Spec
-	js, _ := json.Marshal(raw)
-	if err := json.Unmarshal(js, &s); err != nil {
-		return Spec{}, fmt.Errorf("flow definition: %v", err)
+	present, err := jsobj.DecodeObject(body, &s, "flow definition", "keys", "value", "values", "filter", "n", "t",
+		"fs", "log", "flowStart", "activeTimeout", "dropped", "aggMode", "ipfixCollectors")
+	if err != nil {
+		return Spec{}, err
 	}
-	return s.withDefaults(raw)
+	return s.withDefaults(present)
 }
 
-func (s Spec) withDefaults(raw map[string]json.RawMessage) (Spec, error) {
+func (s Spec) withDefaults(present map[string]bool) (Spec, error) {
 	if s.Value == "" {
 		return s, fmt.Errorf("flow definition needs a value (frames, bytes or a numeric key)")
 	}
-	if _, ok := raw["n"]; !ok || s.N == 0 {
+	if !present["n"] || s.N == 0 {
 		s.N = DefaultN
 	}
 	s.N = min(max(s.N, MinN), MaxN)
-	if _, ok := raw["t"]; !ok || s.T == 0 {
+	if !present["t"] || s.T == 0 {
 		s.T = DefaultT
 	}
 	if math.IsNaN(s.T) || math.IsInf(s.T, 0) {
@@ -141,7 +130,7 @@ func (s Spec) withDefaults(raw map[string]json.RawMessage) (Spec, error) {
 	if s.FS == "" {
 		s.FS = DefaultFS
 	}
-	if _, ok := raw["activeTimeout"]; !ok || s.ActiveTimeout <= 0 {
+	if !present["activeTimeout"] || s.ActiveTimeout <= 0 {
 		s.ActiveTimeout = DefaultActiveTimeout
 	}
 	if s.Keys == nil {
@@ -152,15 +141,5 @@ func (s Spec) withDefaults(raw map[string]json.RawMessage) (Spec, error) {
 
 // Normalize fills in the defaults of a Spec built in Go rather than parsed.
 func (s Spec) Normalize() (Spec, error) {
-	raw := map[string]json.RawMessage{}
-	if s.N != 0 {
-		raw["n"] = nil
-	}
-	if s.T != 0 {
-		raw["t"] = nil
-	}
-	if s.ActiveTimeout != 0 {
-		raw["activeTimeout"] = nil
-	}
-	return s.withDefaults(raw)
+	return s.withDefaults(map[string]bool{"n": s.N != 0, "t": s.T != 0, "activeTimeout": s.ActiveTimeout != 0})
 }

@@ -7,7 +7,6 @@
 package forward
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,21 +36,9 @@ const QueueLength = 4096
 
 // ParseSpec reads a session in strict JSON or JavaScript object form.
 func ParseSpec(body []byte) (Spec, error) {
-	var raw map[string]json.RawMessage
-	if err := jsobj.Unmarshal(body, &raw); err != nil {
-		return Spec{}, fmt.Errorf("forwarding session is not a JSON object: %v", err)
-	}
-	for k := range raw {
-		switch k {
-		case "address", "port", "agents":
-		default:
-			return Spec{}, fmt.Errorf("unknown forwarding attribute %q (known: address, port, agents)", k)
-		}
-	}
 	var s Spec
-	js, _ := json.Marshal(raw)
-	if err := json.Unmarshal(js, &s); err != nil {
-		return Spec{}, fmt.Errorf("forwarding session: %v", err)
+	if _, err := jsobj.DecodeObject(body, &s, "forwarding session", "address", "port", "agents"); err != nil {
+		return Spec{}, err
 	}
 	if s.Port == 0 {
 		s.Port = DefaultPort

@@ -18,7 +18,6 @@ package threshold
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -48,26 +47,15 @@ const DefaultTimeout = 60
 // ParseSpec reads a threshold in strict JSON or the JavaScript object form
 // ({metric:'ddos', value:1000, byFlow:true, timeout:5}).
 func ParseSpec(body []byte) (Spec, error) {
-	var raw map[string]json.RawMessage
-	if err := jsobj.Unmarshal(body, &raw); err != nil {
-		return Spec{}, fmt.Errorf("threshold is not a JSON object: %v", err)
-	}
-	for k := range raw {
-		switch k {
-		case "metric", "value", "byFlow", "timeout", "filter":
-		default:
-			return Spec{}, fmt.Errorf("unknown threshold attribute %q (known: metric, value, byFlow, timeout, filter)", k)
-		}
-	}
 	var s Spec
-	js, _ := json.Marshal(raw)
-	if err := json.Unmarshal(js, &s); err != nil {
-		return Spec{}, fmt.Errorf("threshold: %v", err)
+	present, err := jsobj.DecodeObject(body, &s, "threshold", "metric", "value", "byFlow", "timeout", "filter")
+	if err != nil {
+		return Spec{}, err
 	}
-	if _, ok := raw["value"]; !ok {
+	if !present["value"] {
 		return Spec{}, fmt.Errorf("threshold needs a value (the level)")
 	}
-	if _, ok := raw["timeout"]; !ok {
+	if !present["timeout"] {
 		s.Timeout = DefaultTimeout
 	}
 	return s, s.validate()

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 
 	"github.com/flowrt/flowrt/engine"
-	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/state"
@@ -28,54 +27,10 @@ type persisted struct {
 // restore loads each kind; a bad file or entry is reported and the rest
 // still restored.
 func (p *persisted) restore() {
-	var flows map[string]flow.Spec
-	p.load("flows", &flows, func() int {
-		n := 0
-		for name, s := range flows {
-			if err := p.engine.Define(name, s); err != nil {
-				p.log.Error("state: flow not restored", "flow", name, "err", err)
-				continue
-			}
-			n++
-		}
-		return n
-	})
-	var ths map[string]threshold.Spec
-	p.load("thresholds", &ths, func() int {
-		n := 0
-		for name, s := range ths {
-			if err := p.thresholds.Set(name, s); err != nil {
-				p.log.Error("state: threshold not restored", "threshold", name, "err", err)
-				continue
-			}
-			n++
-		}
-		return n
-	})
-	var gs map[string]map[string][]string
-	p.load("groups", &gs, func() int {
-		n := 0
-		for name, g := range gs {
-			if err := p.groups.Set(name, g); err != nil {
-				p.log.Error("state: group set not restored", "group", name, "err", err)
-				continue
-			}
-			n++
-		}
-		return n
-	})
-	var ms map[string]map[string][]string
-	p.load("maps", &ms, func() int {
-		n := 0
-		for name, m := range ms {
-			if err := p.maps.Set(name, m); err != nil {
-				p.log.Error("state: map not restored", "map", name, "err", err)
-				continue
-			}
-			n++
-		}
-		return n
-	})
+	restoreEach(p, "flows", "flow", p.engine.Define)
+	restoreEach(p, "thresholds", "threshold", p.thresholds.Set)
+	restoreEach(p, "groups", "group set", p.groups.Set)
+	restoreEach(p, "maps", "map", p.maps.Set)
 	var topo *topology.Topology
 	p.load("topology", &topo, func() int {
 		if topo == nil {
@@ -87,12 +42,18 @@ func (p *persisted) restore() {
 		}
 		return len(topo.Nodes)
 	})
-	var fw map[string]forward.Spec
-	p.load("forwarding", &fw, func() int {
+	restoreEach(p, "forwarding", "forwarding session", p.forwarder.Set)
+}
+
+// restoreEach loads a kind saved as name → definition and applies each
+// entry with set.
+func restoreEach[T any](p *persisted, kind, what string, set func(name string, v T) error) {
+	var entries map[string]T
+	p.load(kind, &entries, func() int {
 		n := 0
-		for name, s := range fw {
-			if err := p.forwarder.Set(name, s); err != nil {
-				p.log.Error("state: forwarding session not restored", "session", name, "err", err)
+		for name, v := range entries {
+			if err := set(name, v); err != nil {
+				p.log.Error("state: "+what+" not restored", "name", name, "err", err)
 				continue
 			}
 			n++

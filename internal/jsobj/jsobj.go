@@ -270,3 +270,30 @@ func (p *parser) str() (string, error) {
 	}
 	return "", &SyntaxError{Offset: start, Msg: "unterminated string"}
 }
+
+// DecodeObject reads an object (strict JSON or JavaScript form) into v,
+// refusing attributes not in known; what names the object in errors ("flow
+// definition"). It returns the attributes that were present, so that
+// callers can tell an absent attribute from a zero one.
+func DecodeObject(body []byte, v any, what string, known ...string) (map[string]bool, error) {
+	var raw map[string]json.RawMessage
+	if err := Unmarshal(body, &raw); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object: %v", what, err)
+	}
+	present := map[string]bool{}
+	for k := range raw {
+		ok := false
+		for _, n := range known {
+			ok = ok || n == k
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown %s attribute %q (known: %s)", what, k, strings.Join(known, ", "))
+		}
+		present[k] = true
+	}
+	js, _ := json.Marshal(raw)
+	if err := json.Unmarshal(js, v); err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	return present, nil
+}
