@@ -23,6 +23,7 @@ import (
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/script"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 )
@@ -40,6 +41,8 @@ type Config struct {
 	Maps       *group.Maps
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
+	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
+	AppsDir    string             // where app/<name>/html lives
 	// Changed is called after every successful change over REST with
 	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
 	// or "topology" (the state store saves it then).
@@ -146,7 +149,13 @@ func (a *API) routes() {
 	m := a.mux
 	m.HandleFunc("GET /{$}", a.index)
 	m.HandleFunc("GET /version", a.json(func(*http.Request) (any, error) { return a.cfg.Version, nil }))
-	m.HandleFunc("GET /status", a.json(func(*http.Request) (any, error) { return "OK", nil }))
+	m.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.Scripts != nil && !a.cfg.Scripts.AllOK() {
+			http.Error(w, "UNAVAILABLE", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "OK")
+	})
 	m.HandleFunc("GET /analyzer/json", a.json(a.analyzer))
 	m.HandleFunc("GET /agents/json", a.json(a.agents))
 	m.HandleFunc("GET /metrics/json", a.json(func(*http.Request) (any, error) { return a.e.MetricNames(a.cfg.Now()), nil }))
@@ -170,6 +179,7 @@ func (a *API) routes() {
 	a.groupRoutes()
 	a.forwardingRoutes()
 	a.topologyRoutes()
+	a.scriptRoutes()
 }
 
 func (a *API) changed(kind string) {

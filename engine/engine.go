@@ -70,6 +70,9 @@ type Engine struct {
 	flowLog *history.History[FlowRecord]
 	topo    Topology
 
+	subMu    sync.Mutex
+	flowSubs []func(FlowRecord)
+
 	// allKeys are every plain flow key (and tunnel levels), compiled once
 	// (when traffic first arrives, after later stages registered theirs),
 	// for the once-a-second scan that tells /flowkeys/json what traffic has.
@@ -349,7 +352,22 @@ func (e *Engine) logFlow(d *flow.Definition, a *Agent, ds *source, en *flow.Entr
 	if len(values) > 0 {
 		r.Values = slices.Clone(values)
 	}
-	e.flowLog.Add(r, func(r *FlowRecord, id int64) { r.FlowID = id })
+	r.FlowID = e.flowLog.Add(r, func(r *FlowRecord, id int64) { r.FlowID = id })
+	e.subMu.Lock()
+	subs := e.flowSubs
+	e.subMu.Unlock()
+	for _, fn := range subs {
+		fn(r)
+	}
+}
+
+// SubscribeFlows calls fn with every logged flow record (definitions with
+// log:true). fn runs on the worker or sweeper that logged it, with an
+// agent locked: it must only hand the record on.
+func (e *Engine) SubscribeFlows(fn func(FlowRecord)) {
+	e.subMu.Lock()
+	e.flowSubs = append(e.flowSubs, fn)
+	e.subMu.Unlock()
 }
 
 func (e *Engine) agentList() []*Agent {

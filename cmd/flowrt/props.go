@@ -35,6 +35,11 @@ var knownProperties = []struct{ name, def, help string }{
 	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry"},
 	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas"},
 	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)"},
+	{"script.file", "", "comma list of JavaScript files to run at start"},
+	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/"},
+	{"script.store", "store", "where scripts' storeSet() values are kept"},
+	{"script.timeout", "5", "seconds one script callback may run before it is interrupted"},
+	{"script.runcmd", "yes", "allow scripts to run commands with runCmd()"},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/geo"
 	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/script"
 	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
@@ -150,6 +151,15 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		}
 		defer col.Close()
 	}
+	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
+		Topology: topo, Forwarder: forwarder, Properties: p, Version: version, Logger: log, Changed: func(kind string) {
+			if saved != nil {
+				saved.save(kind)
+			}
+		}})
+	if err != nil {
+		return err
+	}
 	httpAddr := net.JoinHostPort(p.str("http.hostname"), fmt.Sprint(httpPort))
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
@@ -159,7 +169,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Changed: func(kind string) {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind string) {
 			if saved != nil {
 				saved.save(kind)
 			}
@@ -171,6 +181,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 				"sFlowSockets": col.Sockets()}
 		}})
 	var handler http.Handler = h
+	defer scripts.Stop()
 	if logRequests, err := p.bool("http.log"); err != nil {
 		return err
 	} else if logRequests {
@@ -293,4 +304,30 @@ func openGeo(p properties, log *slog.Logger) (geo.Sources, error) {
 		}
 	}
 	return s, nil
+}
+
+// startScripts runs the applications under app.dir and the files of
+// script.file. A script that fails to load is reported and the others run.
+func startScripts(p properties, log *slog.Logger, d script.Deps) (*script.Manager, error) {
+	var err error
+	if d.CallTimeout, err = p.seconds("script.timeout"); err != nil {
+		return nil, err
+	}
+	if d.RunCmd, err = p.bool("script.runcmd"); err != nil {
+		return nil, err
+	}
+	d.StoreDir = p.str("script.store")
+	m := script.NewManager(d)
+	if err := m.LoadApps(p.str("app.dir")); err != nil {
+		log.Error("applications not loaded", "err", err)
+	}
+	for _, f := range strings.Split(p.str("script.file"), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if _, err := m.Load(f); err != nil {
+			log.Error("script not started", "file", f, "err", err)
+		}
+	}
+	return m, nil
 }

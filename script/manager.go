@@ -1,0 +1,279 @@
+package script
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/forward"
+	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
+)
+
+//go:embed extras
+var extras embed.FS
+
+// Deps are what scripts reach through the API.
+type Deps struct {
+	Engine     *engine.Engine
+	Thresholds *threshold.Monitor
+	Groups     *group.Groups
+	Maps       *group.Maps
+	Topology   *topology.Store
+	Forwarder  *forward.Forwarder
+	Properties map[string]string // getSystemProperty
+	StoreDir   string            // storeSet() files (script.store)
+	Logger     *slog.Logger
+	Version    string
+
+	CallTimeout  time.Duration // longest run of one callback (script.timeout)
+	MaxCallStack int           // deepest JavaScript call stack
+	RunCmd       bool          // runCmd() allowed (script.runcmd)
+	// Changed is told when a script changes what REST would save.
+	Changed func(kind string)
+}
+
+// Manager runs the scripts.
+type Manager struct {
+	deps    Deps
+	mu      sync.Mutex
+	scripts map[string]*Script
+	apps    map[string][]string // app → script IDs
+	shared  sync.Map
+}
+
+// NewManager returns a manager; scripts start with Load and LoadApps.
+func NewManager(d Deps) *Manager {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.CallTimeout <= 0 {
+		d.CallTimeout = 5 * time.Second
+	}
+	if d.MaxCallStack <= 0 {
+		d.MaxCallStack = 1000
+	}
+	m := &Manager{deps: d, scripts: map[string]*Script{}, apps: map[string][]string{}}
+	d.Engine.SubscribeFlows(m.flowRecord)
+	if d.Thresholds != nil {
+		d.Thresholds.Subscribe(m.event)
+	}
+	return m
+}
+
+// Load starts the script in file (as -Dscript.file does).
+func (m *Manager) Load(path string) (*Script, error) {
+	return m.start(path, "", filepath.Base(path))
+}
+
+// LoadApps starts every app/<name>/scripts/*.js under dir.
+func (m *Manager) LoadApps(dir string) error {
+	apps, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("applications in %s: %w", dir, err)
+	}
+	for _, a := range apps {
+		if !a.IsDir() {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, a.Name(), "scripts", "*.js"))
+		sort.Strings(files)
+		m.mu.Lock()
+		m.apps[a.Name()] = []string{}
+		m.mu.Unlock()
+		for _, f := range files {
+			if _, err := m.start(f, a.Name(), a.Name()+"/"+filepath.Base(f)); err != nil {
+				m.deps.Logger.Error("application script not started", "app", a.Name(), "file", f, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Manager) start(path, app, id string) (*Script, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := readFile(abs)
+	if err != nil {
+		return nil, fmt.Errorf("script %s: %w", path, err)
+	}
+	s := &Script{ID: id, App: app, Path: abs, Meta: readMeta(src), m: m, vm: goja.New(),
+		jobs: make(chan job, QueueLength), quit: make(chan struct{}), done: make(chan struct{}), loaded: make(chan struct{}),
+		log: m.deps.Logger.With("script", id), alive: true}
+	s.vm.SetMaxCallStackSize(m.deps.MaxCallStack)
+	s.vm.SetFieldNameMapper(goja.TagFieldNameMapper("json", true))
+	s.store = newStore(m.deps.StoreDir, app, filepath.Base(path))
+	bind(s)
+	m.mu.Lock()
+	if old, ok := m.scripts[id]; ok {
+		m.mu.Unlock()
+		old.stop()
+		m.mu.Lock()
+	}
+	m.scripts[id] = s
+	if app != "" {
+		m.apps[app] = append(m.apps[app], filepath.Base(path))
+	}
+	m.mu.Unlock()
+	go s.run(src)
+	<-s.loaded // its top-level code has run (or was stopped after script.timeout)
+	m.deps.Logger.Info("script started", "script", id, "path", abs)
+	return s, nil
+}
+
+// Stop stops every script.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	list := make([]*Script, 0, len(m.scripts))
+	for _, s := range m.scripts {
+		list = append(list, s)
+	}
+	m.mu.Unlock()
+	for _, s := range list {
+		s.stop()
+	}
+}
+
+// Script returns a script by ID.
+func (m *Manager) Script(id string) (*Script, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.scripts[id]
+	return s, ok
+}
+
+// Statuses returns /scripts/json.
+func (m *Manager) Statuses() map[string]Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]Status{}
+	for id, s := range m.scripts {
+		out[id] = s.Status()
+	}
+	return out
+}
+
+// AppInfo is an entry of /apps/json.
+type AppInfo struct {
+	Entry   string   `json:"entry,omitempty"`
+	Scripts []string `json:"scripts"`
+}
+
+// Apps returns /apps/json.
+func (m *Manager) Apps(dir string) map[string]AppInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]AppInfo{}
+	for app, scripts := range m.apps {
+		info := AppInfo{Scripts: slices.Clone(scripts)}
+		if _, err := os.Stat(filepath.Join(dir, app, "html", "index.html")); err == nil {
+			info.Entry = "/app/" + app + "/html/"
+		}
+		out[app] = info
+	}
+	return out
+}
+
+// AppOK answers /app/{name}/status: known, and every script alive or ended
+// cleanly.
+func (m *Manager) AppOK(app string) (ok, known bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, known = m.apps[app]; !known {
+		return false, false
+	}
+	for _, s := range m.scripts {
+		if s.App == app && !s.OK() {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// AllOK answers /status.
+func (m *Manager) AllOK() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.scripts {
+		if !s.OK() {
+			return false
+		}
+	}
+	return true
+}
+
+// flowRecord hands a logged flow to every script that asked for it.
+func (m *Manager) flowRecord(r engine.FlowRecord) {
+	m.each(func(s *Script) {
+		h := s.handlers.flow
+		if h == nil || (s.handlers.flowNames != nil && !s.handlers.flowNames[r.Name]) {
+			return
+		}
+		s.stats.flowsReceived.Add(1)
+		s.enqueue(jobFlow, func(vm *goja.Runtime) error {
+			if s.handlers.flow == nil {
+				return nil
+			}
+			_, err := s.handlers.flow(goja.Undefined(), toJS(vm, r))
+			return err
+		})
+	})
+}
+
+// event hands a threshold event to every script that asked for it.
+func (m *Manager) event(ev threshold.Event) {
+	m.each(func(s *Script) {
+		h := s.handlers.event
+		if h == nil || (s.handlers.eventIDs != nil && !s.handlers.eventIDs[ev.ThresholdID]) {
+			return
+		}
+		s.stats.eventsReceived.Add(1)
+		s.enqueue(jobEvent, func(vm *goja.Runtime) error {
+			if s.handlers.event == nil {
+				return nil
+			}
+			_, err := s.handlers.event(goja.Undefined(), toJS(vm, ev))
+			return err
+		})
+	})
+}
+
+// each calls fn for every script, with the script's handlers read-locked.
+func (m *Manager) each(fn func(s *Script)) {
+	m.mu.Lock()
+	list := make([]*Script, 0, len(m.scripts))
+	for _, s := range m.scripts {
+		list = append(list, s)
+	}
+	m.mu.Unlock()
+	for _, s := range list {
+		s.handlersMu.RLock()
+		fn(s)
+		s.handlersMu.RUnlock()
+	}
+}
+
+// extraFile finds include('extras/…') files that flowrt ships.
+func extraFile(name string) (string, bool) {
+	b, err := fs.ReadFile(extras, strings.TrimPrefix(filepath.ToSlash(name), "/"))
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}

@@ -1,0 +1,257 @@
+// Package script runs sFlow-RT's JavaScript applications: each script in
+// its own goja runtime on its own goroutine, fed by a bounded queue of
+// callbacks (flow records, threshold events, intervals, HTTP requests). A
+// script that throws is reported with file and line and keeps serving later
+// callbacks; one that runs too long is interrupted; one that falls behind
+// loses queued items, counted, and never slows the collector.
+package script
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Script is one running script.
+type Script struct {
+	ID   string // "ddos.js", or "<app>/<file>.js" for applications
+	App  string
+	Path string
+	Meta map[string]string // the leading "// key: value" comments
+
+	m          *Manager
+	vm         *goja.Runtime
+	jobs       chan job
+	quit       chan struct{}
+	done       chan struct{}
+	loaded     chan struct{} // closed when the top-level code has run
+	handlers   handlers
+	handlersMu sync.RWMutex // handlers are set on the script's goroutine, read by the engine's
+	store      *store
+	log        *slog.Logger
+
+	mu       sync.Mutex
+	alive    bool
+	graceful bool
+	lastErr  string
+	cpu      time.Duration
+
+	stats struct {
+		flowsReceived, flowsLost, eventsReceived, eventsLost, requestsReceived, requestsLost atomic.Uint64
+	}
+}
+
+// kinds of queued work, for the lost counters.
+const (
+	jobFlow = iota
+	jobEvent
+	jobRequest
+	jobInterval
+	jobCall
+)
+
+type job struct {
+	kind int
+	fn   func(vm *goja.Runtime) error
+}
+
+type handlers struct {
+	flow      goja.Callable
+	flowNames map[string]bool
+	event     goja.Callable
+	eventIDs  map[string]bool
+	http      goja.Callable
+	interval  *intervalHandler
+}
+
+type intervalHandler struct {
+	fn      goja.Callable
+	every   time.Duration
+	pending atomic.Bool
+	stop    chan struct{}
+}
+
+// QueueLength is how many callbacks may wait for one script.
+const QueueLength = 1000
+
+// Status is a script's entry in /scripts/json (sFlow-RT's fields, and ours).
+type Status struct {
+	Alive            bool              `json:"alive"`
+	GracefulExit     bool              `json:"gracefulExit"`
+	Error            string            `json:"error,omitempty"`
+	CPUMs            int64             `json:"cpuMs"`
+	FlowsReceived    uint64            `json:"flowsReceived"`
+	FlowsLost        uint64            `json:"flowsLost"`
+	EventsReceived   uint64            `json:"eventsReceived"`
+	EventsLost       uint64            `json:"eventsLost"`
+	RequestsReceived uint64            `json:"requestsReceived"`
+	RequestsLost     uint64            `json:"requestsLost"`
+	Path             string            `json:"path"`
+	App              string            `json:"app,omitempty"`
+	Meta             map[string]string `json:"meta,omitempty"`
+}
+
+// Status returns the script's status.
+func (s *Script) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Status{Alive: s.alive, GracefulExit: s.graceful, Error: s.lastErr, CPUMs: s.cpu.Milliseconds(),
+		FlowsReceived: s.stats.flowsReceived.Load(), FlowsLost: s.stats.flowsLost.Load(),
+		EventsReceived: s.stats.eventsReceived.Load(), EventsLost: s.stats.eventsLost.Load(),
+		RequestsReceived: s.stats.requestsReceived.Load(), RequestsLost: s.stats.requestsLost.Load(),
+		Path: s.Path, App: s.App, Meta: s.Meta}
+}
+
+// OK reports whether the script is running or ended cleanly (/status).
+func (s *Script) OK() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.alive || s.graceful
+}
+
+// readMeta reads the leading comment lines of the form "// key: value".
+func readMeta(src string) map[string]string {
+	meta := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(src))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		rest, ok := strings.CutPrefix(line, "//")
+		if !ok {
+			break
+		}
+		if k, v, ok := strings.Cut(rest, ":"); ok && !strings.Contains(strings.TrimSpace(k), " ") {
+			meta[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return meta
+}
+
+// enqueue queues work without ever blocking; false (and a lost count) when
+// the queue is full.
+func (s *Script) enqueue(kind int, fn func(vm *goja.Runtime) error) bool {
+	select {
+	case s.jobs <- job{kind, fn}:
+		return true
+	default:
+		switch kind {
+		case jobFlow:
+			s.stats.flowsLost.Add(1)
+		case jobEvent:
+			s.stats.eventsLost.Add(1)
+		case jobRequest:
+			s.stats.requestsLost.Add(1)
+		}
+		return false
+	}
+}
+
+// run is the script's goroutine: the top-level code, then callbacks.
+func (s *Script) run(src string) {
+	defer close(s.done)
+	s.exec(jobCall, func(vm *goja.Runtime) error {
+		_, err := vm.RunScript(s.Path, src)
+		return err
+	})
+	close(s.loaded)
+	for {
+		select {
+		case <-s.quit:
+			return
+		case j := <-s.jobs:
+			s.exec(j.kind, j.fn)
+		}
+	}
+}
+
+// exec runs one entry into JavaScript under the time limit.
+func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
+	limit := s.m.deps.CallTimeout
+	t := time.AfterFunc(limit, func() { s.vm.Interrupt(fmt.Errorf("ran longer than %v (script.timeout)", limit)) })
+	start := time.Now()
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return fn(s.vm)
+	}()
+	t.Stop()
+	s.vm.ClearInterrupt()
+	s.mu.Lock()
+	s.cpu += time.Since(start)
+	s.mu.Unlock()
+	select {
+	case <-s.quit:
+		return // interrupted because the script is being stopped
+	default:
+	}
+	if err != nil {
+		s.fail(err)
+	}
+}
+
+// fail records an error; the script goes on serving callbacks.
+func (s *Script) fail(err error) {
+	msg := describe(err)
+	s.mu.Lock()
+	s.lastErr = msg
+	s.mu.Unlock()
+	s.log.Error("script error", "err", msg)
+}
+
+// describe turns a goja error into "file:line:col message".
+func describe(err error) string {
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		return "RangeError: maximum call stack size exceeded" + strings.TrimRight(so.Error(), " \n")
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return strings.TrimSpace(ex.String())
+	}
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		return "interrupted: " + strings.TrimSpace(ie.String())
+	}
+	return err.Error()
+}
+
+func (s *Script) stop() {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	if h := s.handlers.interval; h != nil {
+		close(h.stop)
+	}
+	s.vm.Interrupt("stopped")
+	<-s.done
+	s.mu.Lock()
+	s.alive, s.graceful = false, true
+	s.mu.Unlock()
+}
+
+// Dir returns the script's directory (scriptdir()).
+func (s *Script) Dir() string { return filepath.Dir(s.Path) }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}

@@ -1,0 +1,210 @@
+package script
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/group"
+	"github.com/flowrt/flowrt/internal/synth"
+	"github.com/flowrt/flowrt/threshold"
+	"github.com/flowrt/flowrt/topology"
+)
+
+type rig struct {
+	e   *engine.Engine
+	th  *threshold.Monitor
+	m   *Manager
+	dir string
+}
+
+func newRig(t *testing.T, timeout time.Duration) *rig {
+	t.Helper()
+	e := engine.New(engine.Config{})
+	groups, maps := &group.Groups{}, &group.Maps{}
+	group.Register(e.Compiler(), groups, maps)
+	topo := &topology.Store{}
+	topology.Register(e.Compiler(), topo)
+	e.SetTopology(topo)
+	th := threshold.New(e, 100)
+	dir := t.TempDir()
+	m := NewManager(Deps{Engine: e, Thresholds: th, Groups: groups, Maps: maps, Topology: topo,
+		Properties: map[string]string{"ddos.threshold": "1000"}, StoreDir: filepath.Join(dir, "store"),
+		CallTimeout: timeout, RunCmd: true, Version: "test"})
+	t.Cleanup(m.Stop)
+	return &rig{e: e, th: th, m: m, dir: dir}
+}
+
+func (r *rig) load(t *testing.T, name, src string) *Script {
+	t.Helper()
+	path := filepath.Join(r.dir, name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.m.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// call runs JavaScript in the script and returns the value as a string.
+func call(t *testing.T, s *Script, path string, q map[string][]string) Response {
+	t.Helper()
+	resp, err := s.Serve(Request{Method: "GET", Path: strings.Split(path, "/"), Format: "json", Query: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestAPIBasics(t *testing.T) {
+	r := newRig(t, 2*time.Second)
+	s := r.load(t, "basics.js", `// author: flowrt
+// version: 1.0
+include('extras/json2.js');
+setFlow('pairs', {keys:['ipsource','ipdestination'], value:'bytes', n:10});
+setGroups({external:['0.0.0.0/0'], private:['10.0.0.0/8']});
+setGroups('zones', {a:['10.0.0.0/24']});
+setMap('protos', {udp:['17'], tcp:['6']});
+setThreshold('big', {metric:'pairs', value:1, byFlow:true, timeout:1});
+storeSet('k', {a:[1,2,3]});
+sharedSet('shared', 'hello');
+let ticks = 0;
+setIntervalHandler(function(now) { ticks++; }, 0.05);
+setHttpHandler(function(req) {
+  switch(req.path[0]) {
+  case 'ticks': return {ticks: ticks};
+  case 'echo': return {q: '' + req.query.x, first: req.query.x[0], method: req.method, format: req.format};
+  case 'store': return storeGet('k');
+  case 'prop': return getSystemProperty('ddos.threshold') + ',' + getSystemProperty('nope');
+  case 'fmt': return formatNumber(1234567.891, '#,##0.00') + '|' + formatNumber(3, "0'%' difference") + '|' + md5('abc');
+  case 'flows': return activeFlows('ALL', 'pairs', 3);
+  case 'metric': return metric('ALL', 'sum:pairs,max:ifinoctets', {});
+  case 'es6': { const [a, b] = 'x,y'.split(','); const m = new Map([[a, 1]]); return `+"`${a}-${b}-${m.get('x')}`"+`; }
+  case 'missing': throw 'not_found';
+  case 'bad': throw 'bad_request';
+  default: throw new Error('boom');
+  }
+});
+`)
+	if s.Meta["author"] != "flowrt" || s.Meta["version"] != "1.0" {
+		t.Errorf("meta %v", s.Meta)
+	}
+	eventually(t, "the interval handler", func() bool {
+		return strings.Contains(string(call(t, s, "ticks", nil).Body), `"ticks": `) && !strings.Contains(string(call(t, s, "ticks", nil).Body), `"ticks": 0`)
+	})
+	if _, ok := r.e.Definition("pairs"); !ok {
+		t.Fatal("setFlow did not define pairs")
+	}
+	if _, ok := r.th.Get("big"); !ok {
+		t.Fatal("setThreshold")
+	}
+	for path, want := range map[string]string{
+		"echo":  `"q": "1"`,
+		"store": `"a": [`,
+		"prop":  "1000,null",
+		"fmt":   "1,234,567.89|3% difference|900150983cd24fb0d6963f7d28e17f72",
+		"es6":   "x-y-1",
+	} {
+		resp := call(t, s, path, map[string][]string{"x": {"1"}})
+		if resp.Status != 200 || !strings.Contains(string(resp.Body), want) {
+			t.Errorf("%s: %d %s, want %s", path, resp.Status, resp.Body, want)
+		}
+	}
+	if resp := call(t, s, "missing", nil); resp.Status != 404 {
+		t.Errorf("throw 'not_found': %d", resp.Status)
+	}
+	if resp := call(t, s, "bad", nil); resp.Status != 400 {
+		t.Errorf("throw 'bad_request': %d", resp.Status)
+	}
+	resp := call(t, s, "other", nil)
+	if resp.Status != 500 || !strings.Contains(string(resp.Body), "boom") {
+		t.Errorf("an Error: %d %s", resp.Status, resp.Body)
+	}
+	if st := s.Status(); !st.Alive || !strings.Contains(st.Error, "basics.js:") || !strings.Contains(st.Error, "boom") {
+		t.Errorf("status %+v: the error should name the file and line", st)
+	}
+	// A second script sees the shared value; the store is on disk.
+	s2 := r.load(t, "second.js", `setHttpHandler(function() { return sharedGet('shared'); });`)
+	eventually(t, "the second script", func() bool { return string(call(t, s2, "x", nil).Body) == "hello" })
+	if _, err := os.Stat(filepath.Join(r.dir, "store", "~basics.js", "k")); err != nil {
+		t.Errorf("storeSet file: %v", err)
+	}
+}
+
+// TestRunawayScripts: an endless loop is interrupted and the script goes on
+// serving; unbounded recursion is a RangeError, not gigabytes; a script
+// that throws at load time is reported and others run.
+func TestRunawayScripts(t *testing.T) {
+	r := newRig(t, 300*time.Millisecond)
+	s := r.load(t, "loop.js", `
+setHttpHandler(function(req) {
+  if (req.path[0] == 'spin') { while(true) {} }
+  if (req.path[0] == 'deep') { function f(n) { return f(n+1) + 1; } return f(0); }
+  return 'still here';
+});`)
+	start := time.Now()
+	resp := call(t, s, "spin", nil)
+	if resp.Status != 500 || time.Since(start) > 3*time.Second {
+		t.Errorf("endless loop: %d after %v", resp.Status, time.Since(start))
+	}
+	if st := s.Status(); !strings.Contains(st.Error, "interrupted") {
+		t.Errorf("status after the loop: %+v", st)
+	}
+	if resp := call(t, s, "deep", nil); resp.Status != 500 || !strings.Contains(string(resp.Body), "RangeError") {
+		t.Errorf("deep recursion: %d %s", resp.Status, resp.Body)
+	}
+	if resp := call(t, s, "ok", nil); string(resp.Body) != "still here" {
+		t.Errorf("after both: %d %s", resp.Status, resp.Body)
+	}
+	bad := r.load(t, "bad.js", "var x = ;")
+	eventually(t, "the load error", func() bool { return bad.Status().Error != "" })
+	if !strings.Contains(bad.Status().Error, "bad.js") {
+		t.Errorf("load error %q does not name the file", bad.Status().Error)
+	}
+}
+
+func TestFlowAndEventHandlers(t *testing.T) {
+	r := newRig(t, 2*time.Second)
+	s := r.load(t, "handlers.js", `
+var flows = [], events = [];
+setFlow('uports', {keys:'ipdestination,icmpunreachableport', value:'frames', t:2, log:true, flowStart:true});
+setFlow('dst', {keys:'ipdestination', value:'frames', t:1});
+setThreshold('busy', {metric:'dst', value:10, byFlow:true, timeout:60});
+setFlowHandler(function(rec) { flows.push(rec.name + ' ' + rec.flowKeys + ' ' + rec.agent); }, ['uports']);
+setEventHandler(function(evt) { events.push(evt.thresholdID + ' ' + evt.flowKey); }, ['busy']);
+setHttpHandler(function() { return {flows: flows, events: events}; });
+`)
+	eventually(t, "the definitions", func() bool { _, ok := r.e.Definition("dst"); return ok && len(r.th.All()) == 1 })
+	g, _ := synth.New(synth.Config{Agents: 1, Ports: 1, Flows: 4, Mix: []synth.Proto{synth.Unreachable}, Seed: 1})
+	w := r.e.NewWorker()
+	now := time.Now()
+	for i := range 200 {
+		b, _ := g.Datagram(nil, 1000)
+		w.Process(b, netip.MustParseAddrPort("127.0.0.1:9"), now.Add(time.Duration(i)*5*time.Millisecond))
+	}
+	r.th.Check(now.Add(time.Second))
+	eventually(t, "flows and events in the script", func() bool {
+		body := string(call(t, s, "x", nil).Body)
+		return strings.Contains(body, "uports 10.0.0.") && strings.Contains(body, ",udp_3000") && strings.Contains(body, "busy 10.0.0.")
+	})
+	st := s.Status()
+	if st.FlowsReceived == 0 || st.EventsReceived == 0 || st.FlowsLost != 0 {
+		t.Errorf("counters %+v", st)
+	}
+}
