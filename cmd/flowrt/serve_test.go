@@ -47,12 +47,19 @@ func freePort(t *testing.T, network string) int {
 
 func startEngine(t *testing.T, props ...string) *engine {
 	t.Helper()
+	return startEngineIn(t, "", props...)
+}
+
+// startEngineIn starts the engine in a working directory ("": the test's).
+func startEngineIn(t *testing.T, dir string, props ...string) *engine {
+	t.Helper()
 	e := &engine{log: &strings.Builder{}}
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
 	e.sflow, e.http = fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("http://127.0.0.1:%d", hp)
 	args := append([]string{fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
 		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dstate.dir=" + t.TempDir()}, props...)
 	e.cmd = exec.Command(flowrt, args...)
+	e.cmd.Dir = dir
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
