@@ -39,6 +39,7 @@ Flags:
   -mix list       protocols: tcp,udp,dns,unreachable (default all four)
   -counters d     counter-sample interval (default 20s; 0: none)
   -seed n         random seed (default 1)
+  -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
 
 Examples:
   flowrt send -rate 100000 -duration 30s
@@ -86,6 +87,7 @@ func runSend(args []string) int {
 	mix := fs.String("mix", "tcp,udp,dns,unreachable", "")
 	counters := fs.Duration("counters", 20*time.Second, "")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "")
+	fs.BoolVar(&cfg.Hosts, "hosts", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -228,6 +230,9 @@ func sendSynthetic(ctx context.Context, cfg synth.Config, to string, rate float6
 				rep.Datagrams++
 				rep.Bytes += len(d)
 				rep.CounterSamples += cfg.Ports
+				if cfg.Hosts {
+					rep.CounterSamples++
+				}
 			}
 			nextCounters = nextCounters.Add(counterEvery)
 		}

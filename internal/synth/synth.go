@@ -26,6 +26,9 @@ type Config struct {
 	SamplesPerDgram int
 	Mix             []Proto // protocols, chosen per flow round robin
 	Seed            uint64
+	// Hosts adds a Host sFlow data source (2.1) to each agent's counters:
+	// host_descr (Linux, host-<n>) and host_cpu with load_one = HostLoad(n).
+	Hosts bool
 }
 
 // Proto is a kind of flow.
@@ -76,6 +79,7 @@ type Generator struct {
 type agentState struct {
 	addr    netip.Addr
 	seq     uint32
+	hostSeq uint32
 	flowSeq []uint32
 	ctrSeq  []uint32
 	pool    []uint32
@@ -257,6 +261,20 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.ctrSeq[p],
 				SourceIndex: uint32(p + 1), Records: []sflow.Record{gen, eth}})
 		}
+		if g.cfg.Hosts {
+			a.hostSeq++
+			descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte(fmt.Sprintf("host-%d", i+1)), OSName: 2,
+				MachineType: 3, OSRelease: []byte("6.1.0")})
+			if err != nil {
+				return dst, err
+			}
+			cpu, err := sflow.NewRecord(&sflow.HostCPU{LoadOne: float32(HostLoad(i)), CPUNum: 4})
+			if err != nil {
+				return dst, err
+			}
+			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.hostSeq,
+				SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, cpu}})
+		}
 		d.NumSamples = uint32(len(d.Samples))
 		b, err := d.AppendBinary(nil)
 		if err != nil {
@@ -266,6 +284,9 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 	}
 	return dst, nil
 }
+
+// HostLoad is the load_one the i-th agent's host reports (0.25, 0.5, …).
+func HostLoad(i int) float64 { return 0.25 * float64(i+1) }
 
 // buildHeader makes the first bytes of a frame of the flow.
 func buildHeader(f *Flow) []byte {

@@ -1,0 +1,149 @@
+package main_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startRsyslog runs a real rsyslogd in the foreground, receiving UDP syslog
+// on 127.0.0.1:port into a file, and returns the file.
+func startRsyslog(t *testing.T, port int) string {
+	t.Helper()
+	need(t, "rsyslogd")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "messages.log")
+	conf := filepath.Join(dir, "rsyslog.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`global(workDirectory="%s")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="%d" ruleset="flowrt")
+template(name="raw" type="string" string="%%syslogtag%% %%msg%%\n")
+ruleset(name="flowrt") { action(type="omfile" file="%s" template="raw") }
+`, dir, port, out)), 0o644)
+	cmd := exec.Command("rsyslogd", "-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+	if b, err := exec.Command("rsyslogd", "-N1", "-f", conf).CombinedOutput(); err != nil {
+		t.Fatalf("rsyslog configuration: %v\n%s", err, b)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	time.Sleep(300 * time.Millisecond)
+	return out
+}
+
+// TestSyslogScriptToRsyslog runs the article's syslog.js: ICMP port
+// unreachable traffic makes it send one RFC 5424 message per new flow to a
+// real rsyslog on 127.0.0.1:514, with the three keys.
+func TestSyslogScriptToRsyslog(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("rsyslog must listen on port 514, as syslog.js sends there: needs root")
+	}
+	log := startRsyslog(t, 514)
+	e := startEngine(t, "-Dscript.file="+examples("syslog", "syslog.js"))
+	send(t, e.sflow, "-agents", "1", "-flows", "8", "-mix", "unreachable", "-rate", "200", "-duration", "1s")
+	var got string
+	waitFor(t, 5*time.Second, "syslog messages at rsyslog", func() bool {
+		b, _ := os.ReadFile(log)
+		got = string(b)
+		return strings.Count(got, "icmpunreachableport=udp_3000") >= 2
+	})
+	line := strings.SplitN(got, "\n", 2)[0]
+	for _, want := range []string{"flowrt", "ipsource=192.168.0.", "ipdestination=10.0.0.", "icmpunreachableport=udp_3000"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("syslog line %q lacks %s", line, want)
+		}
+	}
+	t.Logf("rsyslog received %d messages, e.g. %s", strings.Count(got, "\n"), line)
+}
+
+// startCarbon runs a real carbon-cache (Debian graphite-carbon) with its
+// plaintext receiver on 127.0.0.1:2003 and returns its whisper directory.
+func startCarbon(t *testing.T) string {
+	t.Helper()
+	need(t, "carbon-cache", "whisper-fetch")
+	dir := t.TempDir()
+	for _, d := range []string{"conf", "storage/whisper", "log", "run"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	conf := filepath.Join(dir, "conf", "carbon.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`[cache]
+STORAGE_DIR = %[1]s/storage/
+LOCAL_DATA_DIR = %[1]s/storage/whisper/
+CONF_DIR = %[1]s/conf/
+LOG_DIR = %[1]s/log/
+PID_DIR = %[1]s/run/
+DATABASE = whisper
+MAX_CACHE_SIZE = inf
+MAX_UPDATES_PER_SECOND = 10000
+MAX_CREATES_PER_MINUTE = inf
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = 2003
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = 2004
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = 7002
+ENABLE_UDP_LISTENER = False
+WHISPER_AUTOFLUSH = True
+ENABLE_TAGS = False
+`, dir)), 0o644)
+	os.WriteFile(filepath.Join(dir, "conf", "storage-schemas.conf"),
+		[]byte("[default]\npattern = .*\nretentions = 10s:1d\n"), 0o644)
+	cmd := exec.Command("carbon-cache", "--config="+conf, "--pidfile="+filepath.Join(dir, "run", "carbon.pid"), "--nodaemon", "start")
+	logf, _ := os.Create(filepath.Join(dir, "log", "console.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("carbon-cache log:\n%s", b)
+		}
+	})
+	waitFor(t, 15*time.Second, "carbon-cache listening on 127.0.0.1:2003", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:2003")
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return filepath.Join(dir, "storage", "whisper")
+}
+
+// TestGraphiteScriptToCarbon runs the article's graphite.js: every 15 s it
+// sends sum:load_one over the Linux hosts to a real carbon-cache, which
+// stores linux.sum:load_one; /script/graphite.js/json reports it sent.
+func TestGraphiteScriptToCarbon(t *testing.T) {
+	whisper := startCarbon(t)
+	e := startEngine(t, "-Dscript.file="+examples("graphite", "graphite.js"))
+	// Three Linux hosts with load_one 0.25, 0.5 and 0.75: sum 1.5.
+	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "3", "-hosts", "-counters", "2s", "-rate", "50", "-duration", "20s")
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sender.Process.Kill(); sender.Wait() }()
+	wsp := filepath.Join(whisper, "linux", "sum:load_one.wsp")
+	waitFor(t, 25*time.Second, "linux.sum:load_one stored by carbon", func() bool {
+		_, err := os.Stat(wsp)
+		return err == nil
+	})
+	var out []byte
+	waitFor(t, 10*time.Second, "a value in the whisper file", func() bool {
+		out, _ = exec.Command("whisper-fetch", fmt.Sprintf("--from=%d", time.Now().Unix()-300), wsp).Output()
+		return strings.Contains(string(out), "1.500000")
+	})
+	var st struct{ Errors, Sent int }
+	e.get(t, "/script/graphite.js/json", &st)
+	if st.Sent < 1 || st.Errors != 0 {
+		t.Errorf("graphite.js reports %+v", st)
+	}
+}
