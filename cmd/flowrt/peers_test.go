@@ -1,12 +1,16 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -145,5 +149,60 @@ func TestGraphiteScriptToCarbon(t *testing.T) {
 	e.get(t, "/script/graphite.js/json", &st)
 	if st.Sent < 1 || st.Errors != 0 {
 		t.Errorf("graphite.js reports %+v", st)
+	}
+}
+
+// TestUnreachableScriptToRsyslog runs the ICMP unreachable article's script:
+// each new unreachable flow is one syslog message at a real rsyslog, typed
+// by kind, with the host and the target.
+func TestUnreachableScriptToRsyslog(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("rsyslog must listen on port 514: needs root")
+	}
+	log := startRsyslog(t, 514)
+	e := startEngine(t, "-Dscript.file="+examples("icmp-unreachable", "unreachable.js"))
+	send(t, e.sflow, "-agents", "1", "-flows", "8", "-mix", "unreachable", "-rate", "200", "-duration", "1s")
+	var got string
+	waitFor(t, 5*time.Second, "four syslog messages", func() bool {
+		b, _ := os.ReadFile(log)
+		got = string(b)
+		return strings.Count(got, "type=ports") >= 2
+	})
+	if !strings.Contains(got, "host=10.0.0.") || !strings.Contains(got, "target=udp_3000") {
+		t.Errorf("messages:\n%s", got)
+	}
+}
+
+// TestLogglyScriptPostsEvents runs loggly.js against a local HTTP endpoint
+// (loggly.url): each new ICMP unreachable flow is one JSON event POSTed
+// with the keys.
+func TestLogglyScriptPostsEvents(t *testing.T) {
+	var mu sync.Mutex
+	var events []map[string]string
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]string
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		events = append(events, ev)
+		paths = append(paths, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type"))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	e := startEngine(t, "-Dscript.file="+examples("loggly", "loggly.js"), "-Dloggly.url="+srv.URL+"/inputs/")
+	send(t, e.sflow, "-agents", "1", "-flows", "8", "-mix", "unreachable", "-rate", "200", "-duration", "1s")
+	waitFor(t, 5*time.Second, "events at the endpoint", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) >= 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if ev := events[0]; ev["type"] != "icmpunreachableport" || !strings.HasPrefix(ev["unreachable"], "udp_3000") ||
+		ev["macsource"] == "" || !strings.HasPrefix(ev["ipdestination"], "10.0.0.") {
+		t.Errorf("event %v", ev)
+	}
+	if !strings.HasPrefix(paths[0], "POST /inputs/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/tag/http/ application/json") {
+		t.Errorf("request %s", paths[0])
 	}
 }
