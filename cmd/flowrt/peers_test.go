@@ -206,3 +206,87 @@ func TestLogglyScriptPostsEvents(t *testing.T) {
 		t.Errorf("request %s", paths[0])
 	}
 }
+
+// TestPhishScriptInNamespace runs the Blacklists article's phish.js
+// unmodified. It reports to a SIEM at 10.0.0.1 and downloads PhishTank's
+// list from data.phishtank.com, so it runs in a network namespace the test
+// makes: 10.0.0.1 is the namespace's own address, where a real rsyslog
+// listens, and the download goes through HTTP_PROXY to a local web server
+// holding a small list. Traffic to a listed network and DNS queries for
+// listed domains each produce syslog messages naming the victim.
+func TestPhishScriptInNamespace(t *testing.T) {
+	need(t, "ip", "python3", "rsyslogd")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace")
+	}
+	ns := "frtphish"
+	exec.Command("ip", "netns", "del", ns).Run()
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	in := []string{"ip", "netns", "exec", ns}
+	run := func(args ...string) {
+		if out, err := exec.Command(in[0], append(in[1:], args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	run("ip", "link", "set", "lo", "up")
+	run("ip", "addr", "add", "10.0.0.1/32", "dev", "lo")
+
+	// The list: two phishing sites, one on the network the synthetic
+	// destinations are on, and domains the synthetic DNS queries ask for.
+	web := t.TempDir()
+	// python's http.server, asked as a proxy, maps the absolute URL
+	// http://data.phishtank.com/data/… to http:/data.phishtank.com/data/….
+	data := filepath.Join(web, "http:", "data.phishtank.com", "data")
+	os.MkdirAll(data, 0o755)
+	list := `[{"phish_id":"1001","url":"http://host1.example1.com/login","target":"Bank",
+	  "details":[{"ip_address":"192.168.0.2","cidr_block":"192.168.0.0/24"}]},
+	 {"phish_id":"1002","url":"http://host2.example2.com/pay","target":"Shop","details":[]}]`
+	os.WriteFile(filepath.Join(data, "online-valid.json"), []byte(list), 0o644)
+	srv := exec.Command(in[0], append(in[1:], "python3", "-m", "http.server", "8888", "--bind", "127.0.0.1", "--directory", web)...)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+
+	// rsyslog on 10.0.0.1:514 inside the namespace.
+	rs := t.TempDir()
+	log := filepath.Join(rs, "messages.log")
+	conf := filepath.Join(rs, "rsyslog.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`global(workDirectory="%s")
+module(load="imudp")
+input(type="imudp" address="10.0.0.1" port="514" ruleset="flowrt")
+template(name="raw" type="string" string="%%msg%%\n")
+ruleset(name="flowrt") { action(type="omfile" file="%s" template="raw") }
+`, rs, log)), 0o644)
+	syslogd := exec.Command(in[0], append(in[1:], "rsyslogd", "-n", "-f", conf, "-i", filepath.Join(rs, "pid"))...)
+	if err := syslogd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syslogd.Process.Kill(); syslogd.Wait() })
+	time.Sleep(500 * time.Millisecond)
+
+	e := startEngineWith(t, launch{prefix: in, env: []string{"HTTP_PROXY=http://127.0.0.1:8888", "http_proxy=http://127.0.0.1:8888"}},
+		"-Dscript.file="+examples("phish", "phish.js"))
+	sender := exec.Command(in[0], append(in[1:], flowrt, "send", "-to", e.sflow, "-agents", "1", "-flows", "8", "-mix", "dns,udp",
+		"-rate", "200", "-duration", "2s")...)
+	if out, err := sender.CombinedOutput(); err != nil {
+		t.Fatalf("flowrt send: %v %s", err, out)
+	}
+	var got string
+	waitFor(t, 5*time.Second, "phishing reports at rsyslog", func() bool {
+		b, _ := os.ReadFile(log)
+		got = string(b)
+		return strings.Contains(got, "match=cidr") && strings.Contains(got, "match=dns")
+	})
+	for _, want := range []string{"type=phishing", "phish_id=1001", "victim=10.0.0."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reports lack %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(e.log.String(), "script error") {
+		t.Errorf("script errors:\n%s", e.log)
+	}
+}

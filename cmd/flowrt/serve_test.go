@@ -53,13 +53,28 @@ func startEngine(t *testing.T, props ...string) *engine {
 // startEngineIn starts the engine in a working directory ("": the test's).
 func startEngineIn(t *testing.T, dir string, props ...string) *engine {
 	t.Helper()
+	return startEngineWith(t, launch{dir: dir}, props...)
+}
+
+// launch says how to start the engine: where, through what (e.g. "ip netns
+// exec ns"), with what more in the environment.
+type launch struct {
+	dir    string
+	prefix []string
+	env    []string
+}
+
+func startEngineWith(t *testing.T, l launch, props ...string) *engine {
+	t.Helper()
 	e := &engine{log: &strings.Builder{}}
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
 	e.sflow, e.http = fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("http://127.0.0.1:%d", hp)
 	args := append([]string{fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
 		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dstate.dir=" + t.TempDir()}, props...)
-	e.cmd = exec.Command(flowrt, args...)
-	e.cmd.Dir = dir
+	argv := append(append(append([]string{}, l.prefix...), flowrt), args...)
+	e.cmd = exec.Command(argv[0], argv[1:]...)
+	e.cmd.Dir = l.dir
+	e.cmd.Env = append(os.Environ(), l.env...)
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
