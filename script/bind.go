@@ -314,45 +314,25 @@ func bind(s *Script) {
 		}
 		return fn
 	}
-	set("setFlowHandler", func(c goja.FunctionCall) goja.Value {
-		fn := callable(arg(c, 0), "setFlowHandler")
-		s.handlersMu.Lock()
-		s.handlers.flow, s.handlers.flowNames = fn, nameSet(arg(c, 1))
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
-	set("clearFlowHandler", func(goja.FunctionCall) goja.Value {
-		s.handlersMu.Lock()
-		s.handlers.flow = nil
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
-	set("setEventHandler", func(c goja.FunctionCall) goja.Value {
-		fn := callable(arg(c, 0), "setEventHandler")
-		s.handlersMu.Lock()
-		s.handlers.event, s.handlers.eventIDs = fn, nameSet(arg(c, 1))
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
-	set("clearEventHandler", func(goja.FunctionCall) goja.Value {
-		s.handlersMu.Lock()
-		s.handlers.event = nil
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
-	set("setHttpHandler", func(c goja.FunctionCall) goja.Value {
-		fn := callable(arg(c, 0), "setHttpHandler")
-		s.handlersMu.Lock()
-		s.handlers.http = fn
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
-	set("clearHttpHandler", func(goja.FunctionCall) goja.Value {
-		s.handlersMu.Lock()
-		s.handlers.http = nil
-		s.handlersMu.Unlock()
-		return goja.Undefined()
-	})
+	// handler registers set/clear functions for one kind of handler.
+	handler := func(name string, assign func(h *handlers, fn goja.Callable, names map[string]bool)) {
+		set("set"+name, func(c goja.FunctionCall) goja.Value {
+			fn := callable(arg(c, 0), "set"+name)
+			s.handlersMu.Lock()
+			assign(&s.handlers, fn, nameSet(arg(c, 1)))
+			s.handlersMu.Unlock()
+			return goja.Undefined()
+		})
+		set("clear"+name, func(goja.FunctionCall) goja.Value {
+			s.handlersMu.Lock()
+			assign(&s.handlers, nil, nil)
+			s.handlersMu.Unlock()
+			return goja.Undefined()
+		})
+	}
+	handler("FlowHandler", func(h *handlers, fn goja.Callable, names map[string]bool) { h.flow, h.flowNames = fn, names })
+	handler("EventHandler", func(h *handlers, fn goja.Callable, names map[string]bool) { h.event, h.eventIDs = fn, names })
+	handler("HttpHandler", func(h *handlers, fn goja.Callable, _ map[string]bool) { h.http = fn })
 	set("setIntervalHandler", func(c goja.FunctionCall) goja.Value {
 		fn := callable(arg(c, 0), "setIntervalHandler")
 		every := time.Second

@@ -220,36 +220,35 @@ func (m *Manager) AllOK() bool {
 
 // flowRecord hands a logged flow to every script that asked for it.
 func (m *Manager) flowRecord(r engine.FlowRecord) {
-	m.each(func(s *Script) {
-		h := s.handlers.flow
-		if h == nil || (s.handlers.flowNames != nil && !s.handlers.flowNames[r.Name]) {
-			return
-		}
-		s.stats.flowsReceived.Add(1)
-		s.enqueue(jobFlow, func(vm *goja.Runtime) error {
-			if s.handlers.flow == nil {
-				return nil
-			}
-			_, err := s.handlers.flow(goja.Undefined(), toJS(vm, r))
-			return err
-		})
-	})
+	m.deliver(jobFlow, r.Name, r, func(h *handlers) (goja.Callable, map[string]bool) { return h.flow, h.flowNames })
 }
 
 // event hands a threshold event to every script that asked for it.
 func (m *Manager) event(ev threshold.Event) {
+	m.deliver(jobEvent, ev.ThresholdID, ev, func(h *handlers) (goja.Callable, map[string]bool) { return h.event, h.eventIDs })
+}
+
+// deliver queues v for the handler pick selects in every script whose
+// handler wants name (no list: every name).
+func (m *Manager) deliver(kind int, name string, v any, pick func(h *handlers) (goja.Callable, map[string]bool)) {
 	m.each(func(s *Script) {
-		h := s.handlers.event
-		if h == nil || (s.handlers.eventIDs != nil && !s.handlers.eventIDs[ev.ThresholdID]) {
+		fn, names := pick(&s.handlers)
+		if fn == nil || (names != nil && !names[name]) {
 			return
 		}
-		s.stats.eventsReceived.Add(1)
-		s.enqueue(jobEvent, func(vm *goja.Runtime) error {
-			if s.handlers.event == nil {
-				return nil
+		if kind == jobFlow {
+			s.stats.flowsReceived.Add(1)
+		} else {
+			s.stats.eventsReceived.Add(1)
+		}
+		s.enqueue(kind, func(vm *goja.Runtime) error {
+			// Handlers are set on this goroutine: read the current one, which
+			// may have been cleared since.
+			if fn, _ := pick(&s.handlers); fn != nil {
+				_, err := fn(goja.Undefined(), toJS(vm, v))
+				return err
 			}
-			_, err := s.handlers.event(goja.Undefined(), toJS(vm, ev))
-			return err
+			return nil
 		})
 	})
 }
