@@ -230,11 +230,17 @@ func valueResponse(v goja.Value, format string) Response {
 		}
 		return Response{Status: 200, ContentType: ct, Body: []byte(s)}
 	}
-	b, err := json.MarshalIndent(v.Export(), "", " ")
-	if err != nil {
-		return Response{Status: 500, ContentType: "text/plain", Body: []byte(err.Error())}
+	// goja's own JSON keeps the object's property order, as
+	// JSON.stringify would; exporting to a Go map would sort the keys.
+	raw, err := json.Marshal(v)
+	var b bytes.Buffer
+	if err == nil {
+		err = json.Indent(&b, raw, "", " ")
 	}
-	return Response{Status: 200, ContentType: "application/json", Body: b}
+	if err != nil {
+		return Response{Status: 500, ContentType: "text/plain", Body: []byte("the handler's answer is not JSON: " + err.Error())}
+	}
+	return Response{Status: 200, ContentType: "application/json", Body: b.Bytes()}
 }
 
 func errorResponse(err error) Response {

@@ -42,6 +42,7 @@ type Script struct {
 	mu       sync.Mutex
 	alive    bool
 	graceful bool
+	loadErr  bool // the top-level code threw: the script is only partly set up
 	lastErr  string
 	cpu      time.Duration
 
@@ -111,11 +112,13 @@ func (s *Script) Status() Status {
 		Path: s.Path, App: s.App, Meta: s.Meta}
 }
 
-// OK reports whether the script is running or ended cleanly (/status).
+// OK reports whether the script loaded and is running or ended cleanly
+// (/status, /app/<name>/status). Errors in later callbacks do not count:
+// the script goes on serving.
 func (s *Script) OK() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.alive || s.graceful
+	return !s.loadErr && (s.alive || s.graceful)
 }
 
 // readMeta reads the leading comment lines of the form "// key: value".
@@ -162,6 +165,11 @@ func (s *Script) run(src string) {
 	defer close(s.done)
 	s.exec(jobCall, func(vm *goja.Runtime) error {
 		_, err := vm.RunScript(s.Path, src)
+		if err != nil {
+			s.mu.Lock()
+			s.loadErr = true
+			s.mu.Unlock()
+		}
 		return err
 	})
 	close(s.loaded)

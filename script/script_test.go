@@ -22,7 +22,7 @@ type rig struct {
 	dir string
 }
 
-func newRig(t *testing.T, timeout time.Duration) *rig {
+func newRig(t testing.TB, timeout time.Duration) *rig {
 	t.Helper()
 	e := engine.New(engine.Config{})
 	groups, maps := &group.Groups{}, &group.Maps{}
@@ -39,7 +39,7 @@ func newRig(t *testing.T, timeout time.Duration) *rig {
 	return &rig{e: e, th: th, m: m, dir: dir}
 }
 
-func (r *rig) load(t *testing.T, name, src string) *Script {
+func (r *rig) load(t testing.TB, name, src string) *Script {
 	t.Helper()
 	path := filepath.Join(r.dir, name)
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -53,7 +53,7 @@ func (r *rig) load(t *testing.T, name, src string) *Script {
 }
 
 // call runs JavaScript in the script and returns the value as a string.
-func call(t *testing.T, s *Script, path string, q map[string][]string) Response {
+func call(t testing.TB, s *Script, path string, q map[string][]string) Response {
 	t.Helper()
 	resp, err := s.Serve(Request{Method: "GET", Path: strings.Split(path, "/"), Format: "json", Query: q})
 	if err != nil {

@@ -153,3 +153,101 @@ func TestDDoSScriptRunCmd(t *testing.T) {
 	}
 	_ = json.Valid
 }
+
+// TestRyuScript runs the article's ryu.js (reconstructed where the text was
+// lost) against a stand-in for Ryu's ofctl_rest on 127.0.0.1:8080 and a
+// topology as Mininet's sflow.py posts it: a reflection flood entering edge
+// port s2-eth1 is blocked there with the port's dpid and ofport (ES6
+// destructuring of the flow key, http2), the same flood arriving on the
+// inter-switch link port is left alone, and the block is released only once
+// thresholdTriggered says the attack is over and 10 s have passed.
+func TestRyuScript(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:8080")
+	if err != nil {
+		t.Skipf("the stand-in Ryu needs 127.0.0.1:8080, which ryu.js uses: %v", err)
+	}
+	ryu := &controller{}
+	srv := &http.Server{Handler: ryu}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	e := startEngine(t, "-Dscript.file="+examples("ryu", "ryu.js"))
+	topo := `{"nodes":{
+	  "s1":{"agent":"10.255.0.2","dpid":"0000000000000001","ports":{"s1-eth1":{"ifindex":"7","ofport":"1"}}},
+	  "s2":{"agent":"10.255.0.1","dpid":"0000000000000002","ports":{
+	    "s2-eth1":{"ifindex":"1","ofport":"1"},"s2-eth2":{"ifindex":"2","ofport":"2"}}}},
+	 "links":{"s1-s2":{"node1":"s1","port1":"s1-eth1","node2":"s2","port2":"s2-eth2"}}}`
+	if code, body := e.do(t, "PUT", "/topology/json", topo); code/100 != 2 {
+		t.Fatalf("topology: %d %s", code, body)
+	}
+	// Two reflection floods: 192.168.0.1 on edge port 1, 192.168.0.2 on link port 2.
+	const flood = 14 * time.Second
+	start := time.Now()
+	cmd := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "1", "-ports", "2", "-flows", "2", "-zipf", "0",
+		"-mix", "reflection", "-sampling", "100", "-samples", "1", "-rate", "100", "-duration", flood.String(), "-counters", "0")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	want := `{"match":{"in_port":1,"dl_type":2048,"nw_dst":"192.168.0.1/32","nw_proto":17,"tp_src":53},"dpid":2,"priority":40000}`
+	waitFor(t, 5*time.Second, "flowentry/add at the stand-in Ryu", func() bool { return ryu.find("POST", "/stats/flowentry/add") })
+	blocked := time.Since(start)
+	if !ryu.find("POST", "/stats/flowentry/add "+want) {
+		t.Errorf("add requests %v, want body %s", ryu.reqs, want)
+	}
+	waitFor(t, flood+25*time.Second, "flowentry/delete", func() bool { return ryu.find("POST", "/stats/flowentry/delete "+want) })
+	released := time.Since(start)
+	t.Logf("flood start → block %v, release %v (flood lasted %v)", blocked, released, flood)
+	if released < flood {
+		t.Errorf("released at %v while the flood (%v) still triggered the threshold", released, flood)
+	}
+	if ryu.find("POST", "192.168.0.2") {
+		t.Errorf("the flood on the inter-switch link was blocked: %v", ryu.reqs)
+	}
+	for _, l := range []string{"blocking 192.168.0.1,53", "unblocking 192.168.0.1,53"} {
+		if !strings.Contains(e.log.String(), l) {
+			t.Errorf("engine log lacks %q", l)
+		}
+	}
+	var st map[string]struct{ Error string }
+	e.get(t, "/scripts/json", &st)
+	if st["ryu.js"].Error != "" {
+		t.Errorf("script error %s", st["ryu.js"].Error)
+	}
+}
+
+// TestOvsOfctlScript runs the ovs-ofctl article's version of the DDoS script:
+// a stub ovs-ofctl first on PATH records each argv; the flood's source is
+// blocked with the article's add-flow and released with its --strict
+// del-flows, and the manual curl lines do the same for 10.0.0.1.
+func TestOvsOfctlScript(t *testing.T) {
+	stub := t.TempDir()
+	record := filepath.Join(stub, "argv.log")
+	os.WriteFile(filepath.Join(stub, "ovs-ofctl"), []byte("#!/bin/sh\necho \"$@\" >> "+record+"\n"), 0o755)
+	e := startEngineWith(t, launch{env: []string{"PATH=" + stub + ":" + os.Getenv("PATH")}},
+		"-Dscript.file="+examples("ddos", "ovs-ofctl.js"))
+	read := func() string { b, _ := os.ReadFile(record); return string(b) }
+	e.do(t, "GET", "/script/ovs-ofctl.js/json?action=block&address=10.0.0.1", "")
+	e.do(t, "GET", "/script/ovs-ofctl.js/json?action=allow&address=10.0.0.1", "")
+	for _, l := range []string{
+		"add-flow tcp:127.0.0.1 priority=11,dl_type=0x0800,nw_src=10.0.0.1,action=drop\n",
+		"--strict del-flows tcp:127.0.0.1 priority=11,dl_type=0x0800,nw_src=10.0.0.1\n",
+	} {
+		if !strings.Contains(read(), l) {
+			t.Errorf("manual block/allow: ovs-ofctl argv %q not in\n%s", l, read())
+		}
+	}
+	send(t, e.sflow, "-agents", "1", "-ports", "1", "-flows", "1", "-mix", "udp", "-sampling", "100", "-samples", "1",
+		"-rate", "100", "-duration", "2s")
+	waitFor(t, 5*time.Second, "add-flow for the flood's source", func() bool {
+		return strings.Contains(read(), "add-flow tcp:127.0.0.1 priority=11,dl_type=0x0800,nw_src=10.0.0.0,action=drop")
+	})
+	waitFor(t, 40*time.Second, "del-flows 20 s later", func() bool {
+		return strings.Contains(read(), "--strict del-flows tcp:127.0.0.1 priority=11,dl_type=0x0800,nw_src=10.0.0.0\n")
+	})
+	var st map[string]struct{ Error string }
+	e.get(t, "/scripts/json", &st)
+	if st["ovs-ofctl.js"].Error != "" {
+		t.Errorf("script error %s", st["ovs-ofctl.js"].Error)
+	}
+}

@@ -36,7 +36,8 @@ Flags:
   -flows n        flows (default 1000)    -zipf s      flow-size exponent (default 1.1)
   -sampling n     sampling rate (default 1000)
   -samples n      flow samples per datagram (default 8)
-  -mix list       protocols: tcp,udp,dns,unreachable (default all four)
+  -mix list       protocols: tcp,udp,dns,unreachable (default all four);
+                  reflection adds a DNS amplification flood (UDP from port 53)
   -counters d     counter-sample interval (default 20s; 0: none)
   -seed n         random seed (default 1)
   -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
@@ -98,10 +99,10 @@ func runSend(args []string) int {
 	cfg.Mix = nil
 	for _, m := range strings.Split(*mix, ",") {
 		switch p := synth.Proto(strings.TrimSpace(m)); p {
-		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable:
+		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable, synth.Reflection:
 			cfg.Mix = append(cfg.Mix, p)
 		default:
-			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable)\n", m)
+			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable, reflection)\n", m)
 			return 2
 		}
 	}

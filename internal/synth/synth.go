@@ -40,6 +40,9 @@ const (
 	UDP         Proto = "udp"
 	DNS         Proto = "dns"         // queries to port 53, some for ANY
 	Unreachable Proto = "unreachable" // ICMP port unreachable quoting a UDP datagram
+	// Reflection is a DNS amplification attack as the victim's switch
+	// sees it: large UDP datagrams from port 53 (hping3 --udp -k -s 53).
+	Reflection Proto = "reflection"
 )
 
 // DefaultConfig is a small mixed network.
@@ -179,6 +182,8 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 		}
 	case Unreachable:
 		f.DstPort = uint16(30000 + i%8) // the port quoted in the ICMP message
+	case Reflection:
+		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
 	}
 	f.header = buildHeader(&f)
 	if f.Size == 0 {
@@ -304,6 +309,8 @@ func buildHeader(f *Flow) []byte {
 		binary.BigEndian.PutUint16(l4[14:], 64240)
 	case UDP:
 		l4 = udp(f.SrcPort, f.DstPort, 972)
+	case Reflection:
+		l4 = udp(f.SrcPort, f.DstPort, 1400-14-20-8)
 	case DNS:
 		q := dnsQuery(f.QName, f.QType)
 		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
