@@ -59,6 +59,17 @@ type source struct {
 	// by the agent's uptime, to turn counters into rates.
 	counterAt     int64
 	counterUptime uint32
+	// datasourceInfo(): the configured sampling rate, the packets the
+	// sample pools say went by per sample received (higher when samples
+	// are lost), and the measured gap between counter samples.
+	samplingRate   uint32
+	pool           uint32 // last sample_pool
+	poolSamples    uint64 // flow samples since the first pool seen
+	poolPackets    uint64 // their pool increase
+	flowSamples    uint64
+	counterSamples uint64
+	lastCounterMs  int64
+	pollMs         float64 // smoothed gap between counter samples
 }
 
 func sourceKey(class, index uint32) uint64 { return uint64(class)<<32 | uint64(index) }

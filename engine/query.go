@@ -761,3 +761,38 @@ func (e *Engine) IsFlowMetric(name string) bool {
 	_, ok := e.defs.Load().byName[m]
 	return ok
 }
+
+// DataSourceInfo is datasourceInfo()'s answer.
+type DataSourceInfo struct {
+	SamplingRate             uint32  `json:"samplingRate"`
+	EffectiveSamplingRate    float64 `json:"effectiveSamplingRate"`
+	FlowSamples              uint64  `json:"flowSamples"`
+	CounterSamples           uint64  `json:"counterSamples"`
+	EffectivePollingInterval int64   `json:"effectivePollingInterval"` // ms
+	LastSeen                 int64   `json:"lastSeen"`                 // ms ago
+}
+
+// DataSourceInfo describes one data source of an agent ("3", "2.1").
+func (e *Engine) DataSourceInfo(addr netip.Addr, dataSource string, now time.Time) (DataSourceInfo, bool) {
+	e.agentMu.RLock()
+	a := e.agents[addr.Unmap()]
+	e.agentMu.RUnlock()
+	if a == nil {
+		return DataSourceInfo{}, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ds := range a.sources {
+		if ds.id != dataSource {
+			continue
+		}
+		info := DataSourceInfo{SamplingRate: ds.samplingRate, FlowSamples: ds.flowSamples,
+			CounterSamples: ds.counterSamples, EffectivePollingInterval: int64(ds.pollMs), LastSeen: max(now.UnixMilli()-ds.lastSeen, 0)}
+		info.EffectiveSamplingRate = float64(ds.samplingRate)
+		if ds.poolSamples > 0 {
+			info.EffectiveSamplingRate = float64(ds.poolPackets) / float64(ds.poolSamples)
+		}
+		return info, true
+	}
+	return DataSourceInfo{}, false
+}

@@ -199,6 +199,25 @@ func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source
 			ds.counterAt = 0
 		}
 	}
+	switch kind {
+	case kindFlow:
+		ds.flowSamples++
+		if ds.samplingRate != 0 {
+			ds.poolSamples++
+			ds.poolPackets += uint64(smp.SamplePool - ds.pool) // wraps as the pool does
+		}
+		ds.samplingRate, ds.pool = smp.SamplingRate, smp.SamplePool
+	case kindCounter:
+		ds.counterSamples++
+		if gap := float64(ms - ds.lastCounterMs); ds.lastCounterMs != 0 && gap > 0 {
+			if ds.pollMs == 0 {
+				ds.pollMs = gap
+			} else {
+				ds.pollMs += (gap - ds.pollMs) / 4
+			}
+		}
+		ds.lastCounterMs = ms
+	}
 	return ds
 }
 

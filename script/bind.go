@@ -14,6 +14,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/metric"
 	"github.com/flowrt/flowrt/threshold"
@@ -429,6 +430,47 @@ func bind(s *Script) {
 	set("formatNumber", func(c goja.FunctionCall) goja.Value {
 		return vm.ToValue(formatNumber(arg(c, 0).ToFloat(), arg(c, 1).String()))
 	})
+	// formatDate(date, pattern[, language[, country]]): date is a Date or
+	// milliseconds.
+	set("formatDate", func(c goja.FunctionCall) goja.Value {
+		var ms int64
+		if d, ok := arg(c, 0).Export().(time.Time); ok {
+			ms = d.UnixMilli()
+		} else {
+			ms = arg(c, 0).ToInteger()
+		}
+		return vm.ToValue(formatDate(time.UnixMilli(ms), arg(c, 1).String()))
+	})
+	set("datasourceInfo", func(c goja.FunctionCall) goja.Value {
+		a, err := netip.ParseAddr(arg(c, 0).String())
+		if err != nil {
+			throw(vm, "%q is not an agent address", arg(c, 0).String())
+		}
+		if info, ok := e.DataSourceInfo(a, arg(c, 1).String(), time.Now()); ok {
+			return toJS(vm, info)
+		}
+		return goja.Null()
+	})
+	if f := s.m.deps.Forwarder; f != nil {
+		// setForward(name, address[, port]), clearForward(name): REST's
+		// /forwarding/{name}/json.
+		set("setForward", func(c goja.FunctionCall) goja.Value {
+			spec := forward.Spec{Address: arg(c, 1).String(), Port: forward.DefaultPort}
+			if present(arg(c, 2)) {
+				spec.Port = int(arg(c, 2).ToInteger())
+			}
+			if err := f.Set(arg(c, 0).String(), spec); err != nil {
+				throw(vm, "setForward: %v", err)
+			}
+			changed("forwarding")
+			return vm.ToValue(true)
+		})
+		set("clearForward", func(c goja.FunctionCall) goja.Value {
+			ok := f.Delete(arg(c, 0).String())
+			changed("forwarding")
+			return vm.ToValue(ok)
+		})
+	}
 	set("dnsGetAllByName", func(c goja.FunctionCall) goja.Value {
 		addrs, err := net.LookupHost(arg(c, 0).String())
 		if err != nil {
@@ -563,5 +605,68 @@ func bindTopology(s *Script) {
 			return toJS(vm, l)
 		}
 		return goja.Null()
+	})
+	set("topologyNodeLinks", func(c goja.FunctionCall) goja.Value {
+		return toJS(vm, t.Get().NodeLinks(arg(c, 0).String()))
+	})
+	set("topologyLinkToInterfaces", func(c goja.FunctionCall) goja.Value {
+		if ifs, ok := t.Get().LinkToInterfaces(arg(c, 0).String()); ok {
+			return toJS(vm, ifs)
+		}
+		return goja.Null()
+	})
+	set("topologyShortestPath", func(c goja.FunctionCall) goja.Value {
+		if p := t.Get().ShortestPath(arg(c, 0).String(), arg(c, 1).String()); p != nil {
+			return toJS(vm, p)
+		}
+		return goja.Null()
+	})
+	set("topologyShortestPaths", func(c goja.FunctionCall) goja.Value {
+		k, maxLen := 1, 0
+		if present(arg(c, 2)) {
+			k = int(arg(c, 2).ToInteger())
+		}
+		if present(arg(c, 3)) {
+			maxLen = int(arg(c, 3).ToInteger())
+		}
+		return toJS(vm, t.Get().ShortestPaths(arg(c, 0).String(), arg(c, 1).String(), k, maxLen))
+	})
+	set("topologyMinimumSpanningTree", func(goja.FunctionCall) goja.Value { return toJS(vm, t.Get().MinimumSpanningTree()) })
+	set("topologyDiameter", func(goja.FunctionCall) goja.Value { return vm.ToValue(t.Get().Diameter()) })
+	// topologyLinkMetric(link, metrics[, startNode]): each metric at each
+	// end, the start node's end first.
+	set("topologyLinkMetric", func(c goja.FunctionCall) goja.Value {
+		ifs, ok := t.Get().LinkToInterfaces(arg(c, 0).String())
+		if !ok {
+			return goja.Null()
+		}
+		if present(arg(c, 2)) && ifs[1].Node == arg(c, 2).String() {
+			ifs[0], ifs[1] = ifs[1], ifs[0]
+		}
+		e := s.m.deps.Engine
+		var out []metric.Statistic
+		for _, end := range ifs {
+			sel, err := e.ParseAgents(end.Agent)
+			if err != nil {
+				throw(vm, "link %s: node %s has no agent", arg(c, 0).String(), end.Node)
+			}
+			var names []string
+			for _, m := range stringList(arg(c, 1)) {
+				if agg, name, ok := strings.Cut(m, ":"); ok {
+					names = append(names, agg+":"+end.IfIndex+"."+name)
+				} else {
+					names = append(names, end.IfIndex+"."+m)
+				}
+			}
+			st, err := e.Metric(sel, names, nil, time.Now())
+			if err != nil {
+				throw(vm, "%v", err)
+			}
+			for i, m := range stringList(arg(c, 1)) {
+				st[i].MetricName = m // as asked: the data source says which interface
+			}
+			out = append(out, st...)
+		}
+		return toJS(vm, out)
 	})
 }

@@ -1,6 +1,8 @@
 package script
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/threshold"
@@ -206,5 +209,85 @@ setHttpHandler(function() { return {flows: flows, events: events}; });
 	st := s.Status()
 	if st.FlowsReceived == 0 || st.EventsReceived == 0 || st.FlowsLost != 0 {
 		t.Errorf("counters %+v", st)
+	}
+}
+
+// TestTopologyAndDataSourceFunctions covers the rest of the catalogue a
+// Mininet-style application uses: graph functions over a topology the
+// script sets, metrics at both ends of a link, what an agent's data source
+// reports, forwarding sessions and dates.
+func TestTopologyAndDataSourceFunctions(t *testing.T) {
+	r := newRig(t, 2*time.Second)
+	fw := forward.New(nil)
+	r.m.deps.Forwarder = fw
+	s := r.load(t, "topo.js", `
+setTopology({nodes:{
+  s1:{agent:'10.255.0.1', ports:{'s1-eth1':{ifindex:'1'}, 's1-eth2':{ifindex:'2'}}},
+  s2:{agent:'10.255.0.2', ports:{'s2-eth1':{ifindex:'1'}}},
+  s3:{agent:'10.255.0.3', ports:{'s3-eth1':{ifindex:'1'}}}},
+ links:{'s1-s2':{node1:'s1',port1:'s1-eth1',node2:'s2',port2:'s2-eth1'},
+        's1-s3':{node1:'s1',port1:'s1-eth2',node2:'s3',port2:'s3-eth1'}}});
+setForward('copy', '127.0.0.1', 16343);
+setHttpHandler(function() {
+  return {
+    links: topologyNodeLinks('s1'),
+    path: topologyShortestPath('s2','s3'),
+    paths: topologyShortestPaths('s2','s3',3),
+    mst: topologyMinimumSpanningTree(),
+    diameter: topologyDiameter(),
+    ends: topologyLinkToInterfaces('s1-s2').map(i => i.node + ':' + i.ifindex),
+    metric: topologyLinkMetric('s1-s2', ['ifinoctets'], 's2').map(m => m.agent + ' ' + m.dataSource + ' ' + m.metricName + ' ' + (m.metricValue >= 0)),
+    info: datasourceInfo('10.255.0.1', '1'),
+    none: datasourceInfo('10.255.0.1', '99'),
+    date: formatDate(new Date(Date.UTC(2018, 9, 3, 12, 0, 0)), "yyyy-MM-dd'T'HH:mm:ss'Z'")
+  };
+});`)
+	g, _ := synth.New(synth.Config{Agents: 3, Ports: 2, Flows: 10, SamplingRate: 100, Mix: []synth.Proto{synth.TCP}, Seed: 1})
+	w := r.e.NewWorker()
+	now := time.Now()
+	for i := range 300 {
+		b, _ := g.Datagram(nil, uint32(1000+i*10))
+		w.Process(b, netip.MustParseAddrPort("127.0.0.1:9"), now.Add(time.Duration(i)*time.Millisecond))
+	}
+	for i := range 3 {
+		dgs, _ := g.Counters(nil, uint32(1000+i*20000))
+		for _, b := range dgs {
+			w.Process(b, netip.MustParseAddrPort("127.0.0.1:9"), now.Add(time.Duration(i)*20*time.Second))
+		}
+	}
+	var got struct {
+		Links, Path, Mst, Ends, Metric []string
+		Paths                          [][]string
+		Diameter                       int
+		Info                           map[string]float64
+		None                           any
+		Date                           string
+	}
+	if err := json.Unmarshal(call(t, s, "x", nil).Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, a, b any) {
+		t.Helper()
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s = %v, want %v", what, a, b)
+		}
+	}
+	check("topologyNodeLinks", got.Links, []string{"s1-s2", "s1-s3"})
+	check("topologyShortestPath", got.Path, []string{"s1-s2", "s1-s3"})
+	check("topologyShortestPaths", got.Paths, [][]string{{"s1-s2", "s1-s3"}})
+	check("topologyMinimumSpanningTree", got.Mst, []string{"s1-s2", "s1-s3"})
+	check("topologyDiameter", got.Diameter, 2)
+	check("topologyLinkToInterfaces", got.Ends, []string{"s1:1", "s2:1"})
+	check("topologyLinkMetric", got.Metric, []string{"10.255.0.2 1 ifinoctets true", "10.255.0.1 1 ifinoctets true"})
+	check("formatDate", got.Date, "2018-10-03T12:00:00Z")
+	if got.None != nil {
+		t.Errorf("datasourceInfo of an unknown data source = %v, want null", got.None)
+	}
+	if i := got.Info; i["samplingRate"] != 100 || i["effectiveSamplingRate"] != 100 || i["flowSamples"] == 0 ||
+		i["counterSamples"] != 3 || i["effectivePollingInterval"] != 20000 {
+		t.Errorf("datasourceInfo = %v", i)
+	}
+	if st, ok := fw.Get("copy"); !ok || st.Address != "127.0.0.1" || st.Port != 16343 {
+		t.Errorf("setForward: %+v %v", st, ok)
 	}
 }
