@@ -14,8 +14,8 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/flowrt/flowrt/engine"
-	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/metric"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"

@@ -9,7 +9,7 @@ import (
 // formatDate formats like Java's SimpleDateFormat, which sFlow-RT's
 // formatDate(date, pattern) uses: letters repeat to set the width or form
 // (yyyy/yy, MMMM/MMM/MM/M, dd, HH, hh, mm, ss, SSS, a, EEEE/EEE, z, Z, X),
-// text in single quotes is literal, '' is a quote. Language and country
+// text in single quotes is literal, ” is a quote. Language and country
 // arguments are accepted; names are English.
 func formatDate(t time.Time, pattern string) string {
 	var b strings.Builder
