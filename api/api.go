@@ -43,6 +43,8 @@ type Config struct {
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
 	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
 	AppsDir    string             // where app/<name>/html lives
+	PromPrefix string             // prometheus.metric.prefix ("sflow_")
+	PromTypes  bool               // prometheus.type: "# TYPE … gauge" lines
 	// Changed is called after every successful change over REST with
 	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
 	// or "topology" (the state store saves it then).
@@ -63,6 +65,9 @@ func New(e *engine.Engine, cfg Config) *API {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.PromPrefix == "" {
+		cfg.PromPrefix = "sflow_"
 	}
 	a := &API{cfg: cfg, e: e, mux: http.NewServeMux()}
 	a.routes()
@@ -180,6 +185,7 @@ func (a *API) routes() {
 	a.forwardingRoutes()
 	a.topologyRoutes()
 	a.scriptRoutes()
+	a.prometheusRoutes()
 }
 
 func (a *API) changed(kind string) {

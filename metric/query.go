@@ -218,3 +218,6 @@ func formatNum(v float64) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// Number returns the point's value when it is a number.
+func (p Point) Number() (float64, bool) { return p.value.Num, !p.value.IsStr }

@@ -40,6 +40,8 @@ var knownProperties = []struct{ name, def, help string }{
 	{"script.store", "store", "where scripts' storeSet() values are kept"},
 	{"script.timeout", "5", "seconds one script callback may run before it is interrupted"},
 	{"script.runcmd", "yes", "allow scripts to run commands with runCmd()"},
+	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series"},
+	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics"},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
 }

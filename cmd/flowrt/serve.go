@@ -168,7 +168,12 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		}
 		return fmt.Errorf("listening for HTTP on %s: %w", httpAddr, err)
 	}
+	promTypes, err := p.bool("prometheus.type")
+	if err != nil {
+		return err
+	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
+		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes,
 		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind string) {
 			if saved != nil {
 				saved.save(kind)

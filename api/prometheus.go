@@ -1,0 +1,221 @@
+package api
+
+import (
+	"cmp"
+	"maps"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/export"
+	"github.com/flowrt/flowrt/metric"
+)
+
+// Prometheus endpoints: sFlow-RT's /prometheus/metrics/{agent}/{metric}/txt
+// and /prometheus/analyzer/txt, and flowrt's own /metrics.
+
+var promBuffers = sync.Pool{New: func() any { return &export.Prom{} }}
+
+func (a *API) prometheusRoutes() {
+	m := a.mux
+	m.HandleFunc("GET /prometheus/metrics/{agent}/{metric}/txt", a.promMetrics)
+	m.HandleFunc("GET /prometheus/analyzer/txt", a.promAnalyzer)
+	m.HandleFunc("GET /metrics", a.promSelf)
+}
+
+func (a *API) writeProm(w http.ResponseWriter, fill func(p *export.Prom)) {
+	p := promBuffers.Get().(*export.Prom)
+	defer promBuffers.Put(p)
+	p.Reset()
+	fill(p)
+	w.Header().Set("Content-Type", export.PromContentType)
+	w.Write(p.Bytes())
+}
+
+// promMetrics writes one sample per agent, data source and numeric metric,
+// named prefix+metric with agent, datasource and (when the agent is a host
+// that says) host labels. String metrics are left out.
+func (a *API) promMetrics(w http.ResponseWriter, r *http.Request) {
+	sel, err := a.selector(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	now := a.cfg.Now()
+	pts := a.e.Dump(sel, metricNames(r.PathValue("metric")), filterOf(r), now)
+	slices.SortStableFunc(pts, func(x, y metric.Point) int { return cmp.Compare(x.MetricName, y.MetricName) })
+	hosts := map[string]string{}
+	for _, p := range a.e.Dump(sel, []string{"host_name"}, nil, now) {
+		if s, ok := p.MetricValue.(string); ok {
+			hosts[p.Agent] = s
+		}
+	}
+	a.writeProm(w, func(p *export.Prom) {
+		p.Prefix, p.Types = a.cfg.PromPrefix, a.cfg.PromTypes
+		for _, pt := range pts {
+			v, ok := pt.Number()
+			if !ok {
+				continue
+			}
+			if h, ok := hosts[pt.Agent]; ok {
+				p.Sample(pt.MetricName, v, export.Label{Name: "agent", Value: pt.Agent},
+					export.Label{Name: "datasource", Value: pt.DataSource}, export.Label{Name: "host", Value: h})
+			} else {
+				p.Sample(pt.MetricName, v, export.Label{Name: "agent", Value: pt.Agent},
+					export.Label{Name: "datasource", Value: pt.DataSource})
+			}
+		}
+	})
+}
+
+// promAnalyzer writes /analyzer/json's numbers as sflow_analyzer_<name>
+// (sflow_analyzer_agents, …).
+func (a *API) promAnalyzer(w http.ResponseWriter, r *http.Request) {
+	fields, _ := a.analyzer(r)
+	m := fields.(map[string]any)
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	a.writeProm(w, func(p *export.Prom) {
+		p.Prefix, p.Types = a.cfg.PromPrefix+"analyzer_", a.cfg.PromTypes
+		for _, k := range names {
+			if v, ok := number(m[k]); ok {
+				p.Sample(promAnalyzerName(k), v)
+			}
+		}
+	})
+}
+
+// promAnalyzerName turns sFlow-RT's camel case into Prometheus style:
+// sFlowAgents → agents, flowsTracked → flows_tracked.
+func promAnalyzerName(k string) string {
+	k = strings.TrimPrefix(k, "sFlow")
+	var b strings.Builder
+	for i, c := range k {
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			c += 'a' - 'A'
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// promSelf is flowrt's own health for Prometheus: what it received, what
+// it lost and where, what it holds, and the Go runtime.
+func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
+	t := a.e.Totals()
+	now := a.cfg.Now()
+	var lostDatagrams, lostSamples uint64
+	for _, ag := range a.e.AgentsInfo(engine.AllAgents, now) {
+		lostDatagrams += ag.DatagramsLost
+		lostSamples += ag.FlowLostSamples + ag.CounterLostSamples
+	}
+	var extra map[string]any
+	if a.cfg.Extra != nil {
+		extra = a.cfg.Extra()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	a.writeProm(w, func(p *export.Prom) {
+		p.Prefix, p.Types = "flowrt_", false
+		counter := func(name, help string, v float64, labels ...export.Label) {
+			p.Family(name, "counter", help)
+			p.Sample(name, v, labels...)
+		}
+		gauge := func(name, help string, v float64) {
+			p.Family(name, "gauge", help)
+			p.Sample(name, v)
+		}
+		counter("datagrams_total", "sFlow datagrams received.", float64(t.Datagrams))
+		counter("bytes_total", "sFlow bytes received.", float64(t.Bytes))
+		p.Family("samples_total", "counter", "sFlow samples received, by kind.")
+		p.Sample("samples_total", float64(t.FlowSamples), export.Label{Name: "kind", Value: "flow"})
+		p.Sample("samples_total", float64(t.CounterSamples), export.Label{Name: "kind", Value: "counter"})
+		p.Family("decode_errors_total", "counter", "Datagrams that could not be decoded, by reason.")
+		for _, reason := range slices.Sorted(maps.Keys(t.DecodeErrors)) {
+			p.Sample("decode_errors_total", float64(t.DecodeErrors[reason]), export.Label{Name: "reason", Value: reason})
+		}
+		if v, ok := number(extra["sFlowKernelDrops"]); ok {
+			counter("kernel_drops_total", "Datagrams the kernel dropped because the receive buffer was full.", v)
+		}
+		counter("datagrams_lost_total", "Datagrams missing from the agents' sequence numbers.", float64(lostDatagrams))
+		counter("samples_lost_total", "Samples missing from the data sources' sequence numbers.", float64(lostSamples))
+		gauge("agents", "Agents sending sFlow.", float64(a.e.AgentCount()))
+		lim := a.e.Limits()
+		gauge("flows_tracked", "Flows held in the flow tables.", float64(lim.Flows.Load()))
+		counter("flows_evicted_total", "Flows evicted at flow.max.", float64(lim.Evicted.Load()))
+		gauge("flow_definitions", "Flow definitions.", float64(len(a.e.Definitions())))
+		if a.cfg.Scripts != nil {
+			st := a.cfg.Scripts.Statuses()
+			ids := slices.Sorted(maps.Keys(st))
+			p.Family("script_lost_total", "counter", "Callbacks a script lost because it fell behind, by kind.")
+			for _, id := range ids {
+				s := st[id]
+				for _, k := range []struct {
+					kind string
+					n    uint64
+				}{{"flows", s.FlowsLost}, {"events", s.EventsLost}, {"requests", s.RequestsLost}} {
+					p.Sample("script_lost_total", float64(k.n), export.Label{Name: "script", Value: id}, export.Label{Name: "kind", Value: k.kind})
+				}
+			}
+			p.Family("script_up", "gauge", "1 when a script loaded and runs (or ended cleanly).")
+			for _, id := range ids {
+				up := 0.0
+				if s := st[id]; s.Alive && s.Error == "" || s.GracefulExit {
+					up = 1
+				}
+				p.Sample("script_up", up, export.Label{Name: "script", Value: id})
+			}
+		}
+		gauge("uptime_seconds", "Seconds since flowrt started.", a.e.Uptime().Seconds())
+		p.Prefix = ""
+		gauge("go_goroutines", "Goroutines.", float64(runtime.NumGoroutine()))
+		gauge("go_memstats_heap_alloc_bytes", "Heap bytes in use.", float64(ms.HeapAlloc))
+		gauge("go_memstats_sys_bytes", "Bytes obtained from the system.", float64(ms.Sys))
+		counter("go_gc_cycles_total", "Completed GC cycles.", float64(ms.NumGC))
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			cpu := float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+			counter("process_cpu_seconds_total", "User and system CPU time.", cpu)
+		}
+		if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+			if f := strings.Fields(string(b)); len(f) > 1 {
+				if pages, err := strconv.ParseFloat(f[1], 64); err == nil {
+					gauge("process_resident_memory_bytes", "Resident memory.", pages*float64(os.Getpagesize()))
+				}
+			}
+		}
+	})
+}
