@@ -43,8 +43,11 @@ type Config struct {
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
 	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
 	AppsDir    string             // where app/<name>/html lives
-	PromPrefix string             // prometheus.metric.prefix ("sflow_")
-	PromTypes  bool               // prometheus.type: "# TYPE … gauge" lines
+	// UI is the web interface, served at /, /ui/ and /api/ (nil: a plain
+	// index page).
+	UI         http.Handler
+	PromPrefix string // prometheus.metric.prefix ("sflow_")
+	PromTypes  bool   // prometheus.type: "# TYPE … gauge" lines
 	// Changed is called after every successful change over REST with
 	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
 	// or "topology" (the state store saves it then).
@@ -55,8 +58,28 @@ type Config struct {
 type API struct {
 	cfg Config
 	e   *engine.Engine
-	mux *http.ServeMux
+	mux *routeMux
 }
+
+// routeMux is a ServeMux that remembers its patterns, so that the OpenAPI
+// document can be checked against what is really served.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Patterns lists the route patterns the API serves ("GET /flow/{name}/json" …).
+func (a *API) Patterns() []string { return append([]string{}, a.mux.patterns...) }
 
 // New builds the handler.
 func New(e *engine.Engine, cfg Config) *API {
@@ -69,7 +92,7 @@ func New(e *engine.Engine, cfg Config) *API {
 	if cfg.PromPrefix == "" {
 		cfg.PromPrefix = "sflow_"
 	}
-	a := &API{cfg: cfg, e: e, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, e: e, mux: &routeMux{ServeMux: http.NewServeMux()}}
 	a.routes()
 	return a
 }
@@ -152,7 +175,14 @@ func (a *API) change(h handler) handler {
 
 func (a *API) routes() {
 	m := a.mux
-	m.HandleFunc("GET /{$}", a.index)
+	if a.cfg.UI != nil {
+		for _, p := range []string{"GET /{$}", "GET /ui/", "GET /api/{$}", "GET /api"} {
+			m.Handle(p, a.cfg.UI)
+		}
+	} else {
+		m.HandleFunc("GET /{$}", a.index)
+	}
+	m.HandleFunc("GET /api-docs", a.openAPI)
 	m.HandleFunc("GET /version", a.json(func(*http.Request) (any, error) { return a.cfg.Version, nil }))
 	m.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.Scripts != nil && !a.cfg.Scripts.AllOK() {

@@ -3,6 +3,10 @@ package api
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/flowrt/flowrt/metric"
 )
 
 // The live views poll the JSON endpoint next to them once a second and
@@ -88,11 +92,27 @@ type pageData struct {
 	JSON  string
 }
 
+// The live views open the web interface's pages when it is there, and are
+// small self-contained pages otherwise.
+
 func (a *API) activeFlowsPage(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.UI != nil {
+		http.Redirect(w, r, "/#/flows?"+url.Values{"name": {r.PathValue("name")}}.Encode(), http.StatusFound)
+		return
+	}
 	livePage(w, r, pages, "Active flows: "+r.PathValue("name"))
 }
 
 func (a *API) metricPage(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.UI != nil {
+		agg, name, err := metric.ParseName(strings.Split(r.PathValue("metric"), ",")[0])
+		if err != nil {
+			a.fail(w, r, badRequest("%v", err))
+			return
+		}
+		http.Redirect(w, r, "/#/metrics?"+url.Values{"agent": {r.PathValue("agent")}, "metric": {name}, "agg": {agg}}.Encode(), http.StatusFound)
+		return
+	}
 	livePage(w, r, trendPage, "Metric: "+r.PathValue("metric"))
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/flowrt/flowrt/state"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
+	"github.com/flowrt/flowrt/web"
 )
 
 const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
@@ -173,7 +174,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return err
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes,
+		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
 		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind string) {
 			if saved != nil {
 				saved.save(kind)

@@ -1,0 +1,238 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI 3 document at /api-docs describes every endpoint the API
+// serves; TestOpenAPICoversRoutes keeps it and the routes in step.
+
+// op documents one operation. pattern is the route it documents when the
+// OpenAPI path cannot spell it (wildcards).
+type op struct {
+	method, path, pattern string
+	tag, summary          string
+	query                 []param
+	body                  string // request schema name
+	resp                  string // response schema name, or a content type for non-JSON answers
+}
+
+type param struct {
+	name, desc, typ string
+	required        bool
+}
+
+var (
+	qMaxFlows = param{"maxFlows", "largest flows to return (default 100)", "integer", false}
+	qMinValue = param{"minValue", "leave out flows below this value", "number", false}
+	qAggMode  = param{"aggMode", "how one flow seen at several data sources is merged: max (default), sum, edge, core", "string", false}
+	qFilter   = param{"filter", "more query parameters name=value keep the data sources whose metric name matches value (patterns allowed; repeated names are alternatives)", "object", false}
+	qKey      = param{"key", "the flow key, its fields joined as the definition's fs (e.g. 10.0.0.1,10.0.0.2)", "string", true}
+	qTimeout  = param{"timeout", "seconds to wait for something newer than the given ID (long poll)", "integer", false}
+)
+
+var operations = []op{
+	{method: "get", path: "/version", tag: "engine", summary: "flowrt's version", resp: "String"},
+	{method: "get", path: "/status", tag: "engine", summary: "OK, or 503 UNAVAILABLE when a script failed", resp: "text/plain"},
+	{method: "get", path: "/analyzer/json", tag: "engine", summary: "datagrams, samples, losses, flows tracked, memory", resp: "Object"},
+	{method: "get", path: "/agents/json", tag: "engine", summary: "agents with sequence accounting and data source counts",
+		query: []param{{"agent", "agents to include (repeatable); default all", "string", false}}, resp: "Object"},
+	{method: "get", path: "/metrics/json", tag: "metrics", summary: "metric names → ms since last updated", resp: "Object"},
+	{method: "get", path: "/metric/{agent}/json", tag: "metrics", summary: "every metric of one agent: \"<dataSource>.<metric>\" → value", resp: "Object"},
+	{method: "get", path: "/metric/{agent}/{metric}/json", tag: "metrics", summary: "one statistic per metric (aggregation prefixes max: min: sum: avg: var: sdev: med: q1: q3: iqr: any: count:)", query: []param{qFilter}, resp: "Statistics"},
+	{method: "get", path: "/metric/{agent}/{metric}/html", tag: "metrics", summary: "live trend of a metric (the web interface's Metrics page)", resp: "text/html"},
+	{method: "get", path: "/table/{agent}/{metric}/json", tag: "metrics", summary: "a row per data source with every column (null: optional, sort:…:N orders and keeps N)", query: []param{qFilter}, resp: "Array"},
+	{method: "get", path: "/dump/{agent}/{metric}/json", tag: "metrics", summary: "every named metric (or ALL) at every data source", query: []param{qFilter}, resp: "Array"},
+	{method: "get", path: "/prometheus/metrics/{agent}/{metric}/txt", tag: "prometheus", summary: "metrics in the Prometheus text format: sflow_<metric>{agent,datasource,host}", query: []param{qFilter}, resp: "text/plain"},
+	{method: "get", path: "/prometheus/analyzer/txt", tag: "prometheus", summary: "/analyzer/json's numbers as sflow_analyzer_<name>", resp: "text/plain"},
+	{method: "get", path: "/metrics", tag: "prometheus", summary: "flowrt's own health for Prometheus: datagrams, samples, losses, decode errors, flows, scripts, Go runtime", resp: "text/plain"},
+	{method: "get", path: "/flowkeys/json", tag: "flows", summary: "flow keys seen in traffic → ms since", resp: "Object"},
+	{method: "get", path: "/flow/json", tag: "flows", summary: "flow definitions", resp: "Object"},
+	{method: "get", path: "/flow/{name}/json", tag: "flows", summary: "one flow definition", resp: "Flow"},
+	{method: "put", path: "/flow/{name}/json", tag: "flows", summary: "define a flow", body: "Flow"},
+	{method: "post", path: "/flow/{name}/json", tag: "flows", summary: "define a flow (as PUT)", body: "Flow"},
+	{method: "delete", path: "/flow/{name}/json", tag: "flows", summary: "remove a flow definition"},
+	{method: "get", path: "/activeflows/{agent}/{name}/json", tag: "flows", summary: "the largest flows now, largest first", query: []param{qMaxFlows, qMinValue, qAggMode}, resp: "ActiveFlows"},
+	{method: "get", path: "/activeflows/{agent}/{name}/html", tag: "flows", summary: "live top flows (the web interface's Flow Trend page)", resp: "text/html"},
+	{method: "get", path: "/flowvalue/{agent}/{name}/json", tag: "flows", summary: "one flow's value at one data source; name is <dataSource>.<flow>", query: []param{qKey}, resp: "Number"},
+	{method: "get", path: "/flowlocations/{agent}/{name}/json", tag: "flows", summary: "where a flow is seen: agent, data source, value", query: []param{qKey}, resp: "Array"},
+	{method: "get", path: "/flows/json", tag: "flows", summary: "completed flows of definitions with log:true",
+		query: []param{qMaxFlows, {"flowID", "return flows after this ID", "integer", false}, qTimeout, {"name", "only this definition", "string", false}}, resp: "Array"},
+	{method: "get", path: "/threshold/json", tag: "thresholds", summary: "thresholds", resp: "Object"},
+	{method: "get", path: "/threshold/{name}/json", tag: "thresholds", summary: "one threshold", resp: "Threshold"},
+	{method: "put", path: "/threshold/{name}/json", tag: "thresholds", summary: "set a threshold", body: "Threshold"},
+	{method: "post", path: "/threshold/{name}/json", tag: "thresholds", summary: "set a threshold (as PUT)", body: "Threshold"},
+	{method: "delete", path: "/threshold/{name}/json", tag: "thresholds", summary: "remove a threshold"},
+	{method: "get", path: "/events/json", tag: "thresholds", summary: "threshold events, newest first",
+		query: []param{{"maxEvents", "events to return", "integer", false}, {"eventID", "return events after this ID", "integer", false}, qTimeout}, resp: "Array"},
+	{method: "get", path: "/group/json", tag: "groups", summary: "the default address groups (sourcegroup, destinationgroup)", resp: "Groups"},
+	{method: "put", path: "/group/json", tag: "groups", summary: "replace the default address groups", body: "Groups"},
+	{method: "delete", path: "/group/json", tag: "groups", summary: "remove the default address groups"},
+	{method: "get", path: "/groups/json", tag: "groups", summary: "group sets and their sizes", resp: "Object"},
+	{method: "get", path: "/group/{name}/json", tag: "groups", summary: "a named group set (group:<key>:<name>)", resp: "Groups"},
+	{method: "put", path: "/group/{name}/json", tag: "groups", summary: "replace a named group set", body: "Groups"},
+	{method: "delete", path: "/group/{name}/json", tag: "groups", summary: "remove a named group set"},
+	{method: "get", path: "/map/json", tag: "groups", summary: "value maps", resp: "Object"},
+	{method: "get", path: "/map/{name}/json", tag: "groups", summary: "one value map (map:<key>:<name>)", resp: "Groups"},
+	{method: "put", path: "/map/{name}/json", tag: "groups", summary: "replace a value map", body: "Groups"},
+	{method: "delete", path: "/map/{name}/json", tag: "groups", summary: "remove a value map"},
+	{method: "get", path: "/forwarding/json", tag: "forwarding", summary: "forwarding sessions with counters", resp: "Object"},
+	{method: "get", path: "/forwarding/{name}/json", tag: "forwarding", summary: "one forwarding session", resp: "Forwarding"},
+	{method: "put", path: "/forwarding/{name}/json", tag: "forwarding", summary: "forward copies of the datagrams (of some agents) to an address", body: "Forwarding"},
+	{method: "post", path: "/forwarding/{name}/json", tag: "forwarding", summary: "as PUT", body: "Forwarding"},
+	{method: "delete", path: "/forwarding/{name}/json", tag: "forwarding", summary: "stop a forwarding session"},
+	{method: "get", path: "/topology/json", tag: "topology", summary: "the topology", resp: "Topology"},
+	{method: "put", path: "/topology/json", tag: "topology", summary: "set the topology (nodes, ports with ifindex, links)", body: "Topology"},
+	{method: "post", path: "/topology/json", tag: "topology", summary: "as PUT", body: "Topology"},
+	{method: "get", path: "/scripts/json", tag: "scripts", summary: "scripts with state, errors and counters", resp: "Object"},
+	{method: "get", path: "/apps/json", tag: "scripts", summary: "applications under app.dir", resp: "Object"},
+	{method: "get", path: "/app/{app}/status", tag: "scripts", summary: "OK when every script of the application loaded and runs; 503 otherwise", resp: "text/plain"},
+	{method: "get", path: "/app/{app}/html/", pattern: "GET /app/{app}/html/{file...}", tag: "scripts", summary: "the application's pages (app/<name>/html/)", resp: "text/html"},
+	{method: "get", path: "/script/{script}/json", pattern: "/script/{rest...}", tag: "scripts",
+		summary: "the script's HTTP handler (setHttpHandler); query values arrive as arrays, longer paths /script/<file>.js/<path…>/json too",
+		query:   []param{{"action", "an example parameter the seed scripts read (request.query.action)", "string", false}}, resp: "Object"},
+	{method: "post", path: "/script/{script}/json", pattern: "/script/{rest...}", tag: "scripts", summary: "the script's HTTP handler, with a body", body: "Object", resp: "Object"},
+	{method: "get", path: "/app/{app}/scripts/{script}/json", pattern: "/app/{app}/scripts/{rest...}", tag: "scripts",
+		summary: "an application script's HTTP handler (longer paths …/<file>.js/<path…>/json too)", resp: "Object"},
+	{method: "get", path: "/", pattern: "GET /{$}", tag: "web", summary: "the web interface", resp: "text/html"},
+	{method: "get", path: "/api/", pattern: "GET /api/{$}", tag: "web", summary: "this API explorer", resp: "text/html"},
+	{method: "get", path: "/api-docs", tag: "web", summary: "this OpenAPI document", resp: "Object"},
+}
+
+// documented reports which routes the table covers, by their mux pattern.
+func (o op) routePattern() string {
+	if o.pattern != "" {
+		return o.pattern
+	}
+	return strings.ToUpper(o.method) + " " + o.path
+}
+
+var pathParams = map[string]string{
+	"agent":  "agent address, ; separated list, ALL, TOPOLOGY, EDGE or CORE",
+	"metric": "comma-separated metric names, each with an optional aggregation prefix (sum:load_one); ALL for every metric",
+	"name":   "the definition's name",
+	"app":    "application name (app/<name>/)",
+	"script": "script file name, e.g. ddos.js",
+}
+
+var schemas = map[string]any{
+	"Object": map[string]any{"type": "object"},
+	"Array":  map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+	"String": map[string]any{"type": "string"},
+	"Number": map[string]any{"type": "number"},
+	"Groups": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "example": map[string]any{"external": []string{"0.0.0.0/0"}, "internal": []string{"10.0.0.0/8"}}},
+	"Flow": obj(map[string]any{
+		"keys": str("flow keys and key functions, comma separated (or an array)"), "value": str("bytes, frames or another numeric key"),
+		"values": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "filter": str("filter expression, e.g. ipprotocol=6&tcpdestinationport=80"),
+		"n": num("largest flows kept per data source"), "t": num("smoothing time constant, seconds"), "fs": str("key separator (default ,)"),
+		"log": boolean("log completed flows (/flows/json, setFlowHandler)"), "flowStart": boolean("log at flow start"),
+		"activeTimeout": num("seconds between log records of a long flow"), "dropped": boolean("analyse dropped-packet samples"),
+	}, map[string]any{"keys": "ipsource,ipdestination", "value": "bytes"}, "value"),
+	"Threshold": obj(map[string]any{
+		"metric": str("metric or flow name"), "value": num("level: an event when the metric exceeds it"),
+		"byFlow": boolean("one event per flow"), "timeout": num("seconds at or below the level before it re-arms"),
+		"filter": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}},
+	}, map[string]any{"metric": "ddos", "value": 1000, "byFlow": true, "timeout": 5}, "metric", "value"),
+	"Forwarding": obj(map[string]any{
+		"address": str("destination IP address"), "port": num("destination UDP port (default 6343)"),
+		"agents": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "only these agents' datagrams (default all)"},
+	}, map[string]any{"address": "10.0.0.99", "port": 6343}, "address"),
+	"Topology": obj(map[string]any{
+		"nodes": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object"}},
+		"links": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object"}},
+	}, map[string]any{"nodes": map[string]any{"s1": map[string]any{"agent": "10.0.0.1", "ports": map[string]any{"s1-eth1": map[string]any{"ifindex": "1"}}}}, "links": map[string]any{}}, "nodes"),
+	"ActiveFlows": map[string]any{"type": "array", "items": obj(map[string]any{
+		"key": str("flow key"), "value": num("smoothed rate"), "agent": str("agent of the (max) value"), "dataSource": str("data source of the (max) value"),
+	}, nil)},
+	"Statistics": map[string]any{"type": "array", "items": obj(map[string]any{
+		"metricName": str(""), "metricValue": map[string]any{"description": "number or string"}, "metricN": num("values summarised"),
+		"agent": str(""), "dataSource": str(""), "lastUpdate": num("ms since updated"),
+	}, nil)},
+}
+
+func obj(props map[string]any, example any, required ...string) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if example != nil {
+		o["example"] = example
+	}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+func str(d string) map[string]any     { return map[string]any{"type": "string", "description": d} }
+func num(d string) map[string]any     { return map[string]any{"type": "number", "description": d} }
+func boolean(d string) map[string]any { return map[string]any{"type": "boolean", "description": d} }
+
+var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// OpenAPI returns the document.
+func OpenAPI(version string) map[string]any {
+	paths := map[string]map[string]any{}
+	for _, o := range operations {
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(o.path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
+				"description": pathParams[m[1]], "schema": map[string]any{"type": "string"}})
+		}
+		for _, q := range o.query {
+			p := map[string]any{"name": q.name, "in": "query", "description": q.desc, "schema": map[string]any{"type": q.typ}}
+			if q.required {
+				p["required"] = true
+			}
+			if q.typ == "object" {
+				p["style"], p["explode"] = "form", true
+				p["schema"] = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}
+			}
+			params = append(params, p)
+		}
+		operation := map[string]any{"tags": []string{o.tag}, "summary": o.summary,
+			"operationId": o.method + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_").Replace(o.path)}
+		if params != nil {
+			operation["parameters"] = params
+		}
+		if o.body != "" {
+			operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": ref(o.body)}}}
+		}
+		responses := map[string]any{"4XX": map[string]any{"description": "refused, with a one-line reason",
+			"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}}
+		switch {
+		case o.resp == "":
+			responses["204"] = map[string]any{"description": "done"}
+		case strings.Contains(o.resp, "/"):
+			responses["200"] = map[string]any{"description": "OK", "content": map[string]any{o.resp: map[string]any{"schema": map[string]any{"type": "string"}}}}
+		default:
+			responses["200"] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(o.resp)}}}
+		}
+		operation["responses"] = responses
+		if paths[o.path] == nil {
+			paths[o.path] = map[string]any{}
+		}
+		paths[o.path][o.method] = operation
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "flowrt REST API", "version": version,
+			"description": "Real-time sFlow analytics. The paths and JSON shapes are sFlow-RT's, so its clients and articles work unchanged; bodies may be JSON or the JavaScript object form the articles print."},
+		"paths":      paths,
+		"components": map[string]any{"schemas": schemas},
+	}
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+var openAPIOnce struct {
+	sync.Once
+	b []byte
+}
+
+func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
+	openAPIOnce.Do(func() { openAPIOnce.b, _ = json.MarshalIndent(OpenAPI(a.cfg.Version), "", " ") })
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPIOnce.b)
+}

@@ -1,0 +1,333 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's Chromium, headless, through chromedp
+// against a running engine fed by flowrt send, and keep screenshots in
+// $FLOWRT_ARTIFACTS (default artifacts/screenshots in the repository).
+
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	e   *engine
+	dir string
+}
+
+func startBrowser(t *testing.T, e *engine) *browser {
+	t.Helper()
+	need(t, "chromium")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath("/usr/bin/chromium"), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	dir := os.Getenv("FLOWRT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(examples(), "..", "artifacts", "screenshots")
+	}
+	os.MkdirAll(dir, 0o755)
+	return &browser{t: t, ctx: ctx, e: e, dir: dir}
+}
+
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// count is the number of elements a selector matches.
+func (b *browser) count(sel string) int {
+	n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+	return n
+}
+
+func (b *browser) attr(sel, name string) string {
+	v, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{getAttribute:()=>''}).getAttribute(%q)||''`, sel, name)))
+	return v
+}
+
+func (b *browser) waitCount(what, sel string, atLeast int) int {
+	b.t.Helper()
+	var n int
+	deadline := time.Now().Add(15 * time.Second)
+	for n = b.count(sel); n < atLeast; n = b.count(sel) {
+		if time.Now().After(deadline) {
+			b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+			msg, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
+			b.t.Fatalf("no %s (%s ≥ %d) within 15 s; page error: %q", what, sel, atLeast, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n
+}
+
+func (b *browser) shot(name string) {
+	if png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644)
+	}
+}
+
+// chartsBuilt reports whether scripts/assets put uPlot in the build.
+func chartsBuilt() bool {
+	_, err := os.Stat(filepath.Join(examples(), "..", "web", "dist", "uPlot.iife.min.js"))
+	return err == nil
+}
+
+// TestWebInterface loads every page against a live engine: the status page
+// lists the agents and definitions, Flow Trend defines a flow, draws it
+// (chart and table) and removes it again, Metrics trends a metric and
+// tables an agent's metrics, Topology colours the links and lists the top
+// flows on a clicked link, Events lists threshold events, and the API
+// explorer shows every documented operation.
+func TestWebInterface(t *testing.T) {
+	e := startEngine(t)
+	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "3", "-ports", "4", "-flows", "200", "-hosts",
+		"-rate", "300", "-duration", "120s", "-counters", "1s")
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sender.Process.Kill(); sender.Wait() })
+	topo := `{"nodes":{
+	  "s1":{"agent":"10.255.0.1","ports":{"s1-eth1":{"ifindex":"1"},"s1-eth2":{"ifindex":"2"}}},
+	  "s2":{"agent":"10.255.0.2","ports":{"s2-eth1":{"ifindex":"1"}}},
+	  "s3":{"agent":"10.255.0.3","ports":{"s3-eth1":{"ifindex":"1"}}}},
+	 "links":{"s1-s2":{"node1":"s1","port1":"s1-eth1","node2":"s2","port2":"s2-eth1"},
+	          "s1-s3":{"node1":"s1","port1":"s1-eth2","node2":"s3","port2":"s3-eth1"}}}`
+	for _, c := range [][3]string{
+		{"PUT", "/topology/json", topo},
+		{"PUT", "/flow/pairs/json", "{keys:'ipsource,ipdestination', value:'bytes'}"},
+		{"PUT", "/threshold/busy/json", "{metric:'pairs', value:1000, byFlow:true, timeout:60}"},
+	} {
+		if code, body := e.do(t, c[0], c[1], c[2]); code/100 != 2 {
+			t.Fatalf("%s %s: %d %s", c[0], c[1], code, body)
+		}
+	}
+	waitFor(t, 10*time.Second, "three agents", func() bool {
+		var a map[string]any
+		e.get(t, "/agents/json", &a)
+		return len(a) == 3
+	})
+	b := startBrowser(t, e)
+	charts := chartsBuilt()
+	if !charts && os.Getenv("FLOWRT_REQUIRE_SHARED") != "" {
+		t.Fatal("web/dist has no uPlot: scripts/test runs scripts/assets first")
+	}
+
+	t.Run("status", func(t *testing.T) {
+		b.t = t
+		b.run("open status", chromedp.Navigate(e.http+"/"))
+		b.waitCount("agents table rows", "#agents tbody tr", 3)
+		waitFor(t, 5*time.Second, "datagrams/s on the status page", func() bool {
+			text, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#status-cards")))
+			return regexp.MustCompile(`datagrams/s\s*[1-9]`).MatchString(text)
+		})
+		if n := b.count("#flows tbody tr"); n != 1 {
+			t.Errorf("flow definitions table has %d rows, want 1 (pairs)", n)
+		}
+		b.shot("status")
+	})
+
+	t.Run("flow trend", func(t *testing.T) {
+		b.t = t
+		b.run("define a trend", chromedp.Navigate(e.http+"/#/flows"), chromedp.WaitVisible(chromedp.CSS("#define")),
+			chromedp.SendKeys(chromedp.CSS(`input[name=keys]`), "ipsource,ipdestination"), chromedp.Click(chromedp.CSS("#define")))
+		var defs map[string]any
+		waitFor(t, 5*time.Second, "the trend's flow definition", func() bool {
+			defs = nil
+			e.get(t, "/flow/json", &defs)
+			return len(defs) == 2
+		})
+		rows := b.waitCount("top flows table rows", "#top-table tbody tr", 10)
+		waitFor(t, 10*time.Second, "chart with series and points", func() bool {
+			s, _ := strconv.Atoi(b.attr(".chart", "data-series"))
+			p, _ := strconv.Atoi(b.attr(".chart", "data-points"))
+			return s >= 10 && p >= 4
+		})
+		if charts {
+			b.waitCount("uPlot canvas", ".chart .uplot canvas", 1)
+		}
+		b.shot("flow-trend")
+		t.Logf("top flows table: %d rows; chart: %s series, %s points, last update %s ms", rows,
+			b.attr(".chart", "data-series"), b.attr(".chart", "data-points"), b.attr(".chart", "data-draw-ms"))
+		b.run("remove the trend", chromedp.Click(chromedp.CSS("#remove")))
+		waitFor(t, 5*time.Second, "the trend's flow definition removed", func() bool {
+			defs = nil
+			e.get(t, "/flow/json", &defs)
+			_, ok := defs["pairs"]
+			return len(defs) == 1 && ok
+		})
+		// An existing definition opened from the status page is only watched.
+		b.run("open pairs", chromedp.Navigate(e.http+"/#/flows?name=pairs"))
+		b.waitCount("pairs rows", "#top-table tbody tr", 10)
+		b.run("leave", chromedp.Navigate(e.http+"/#/status"))
+		time.Sleep(300 * time.Millisecond)
+		defs = nil
+		e.get(t, "/flow/json", &defs)
+		if _, ok := defs["pairs"]; !ok {
+			t.Errorf("leaving the trend of an existing definition removed it")
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		b.t = t
+		b.run("open metrics", chromedp.Navigate(e.http+"/#/metrics?agent=10.255.0.1&metric=ifinoctets&agg=sum"))
+		b.waitCount("agent metrics rows", "#agent-metrics-table tbody tr", 20)
+		waitFor(t, 10*time.Second, "metric trend points", func() bool {
+			p, _ := strconv.Atoi(b.attr(".chart", "data-points"))
+			return p >= 3
+		})
+		text, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#metric-now")))
+		if !strings.Contains(text, "sum:ifinoctets = ") || strings.Contains(text, "no value") {
+			t.Errorf("metric line %q", text)
+		}
+		b.shot("metrics")
+		// The old live view lands on this page.
+		resp, err := http.Get(e.http + "/metric/ALL/sum:load_one/html")
+		if err != nil || resp.Request.URL.Fragment != "/metrics?agent=ALL&agg=sum&metric=load_one" {
+			t.Errorf("/metric/…/html → %v %v", resp.Request.URL, err)
+		}
+	})
+
+	t.Run("topology", func(t *testing.T) {
+		b.t = t
+		b.run("open topology", chromedp.Navigate(e.http+"/#/topology"))
+		b.waitCount("links drawn", "svg.topo line[data-link]", 2)
+		b.waitCount("links table", "#links tbody tr", 2)
+		b.run("select a link", chromedp.Click(chromedp.CSS(`#links tbody tr:first-child a`)))
+		b.waitCount("top flows on the link", "#link-flows-table tbody tr", 1)
+		b.shot("topology")
+		b.run("leave", chromedp.Navigate(e.http+"/#/status"))
+		waitFor(t, 5*time.Second, "the topology page's flow removed", func() bool {
+			var defs map[string]any
+			e.get(t, "/flow/json", &defs)
+			return len(defs) == 1
+		})
+	})
+
+	t.Run("events", func(t *testing.T) {
+		b.t = t
+		b.run("open events", chromedp.Navigate(e.http+"/#/events"))
+		b.waitCount("event rows", "#events tbody tr", 1)
+		b.shot("events")
+	})
+
+	t.Run("api explorer", func(t *testing.T) {
+		b.t = t
+		var doc struct {
+			Paths map[string]map[string]any
+		}
+		e.get(t, "/api-docs", &doc)
+		ops := 0
+		for _, p := range doc.Paths {
+			ops += len(p)
+		}
+		b.run("open explorer", chromedp.Navigate(e.http+"/api/"))
+		if charts {
+			b.waitCount("operations in swagger-ui", ".swagger-ui .opblock", ops)
+		} else {
+			b.waitCount("operations in the fallback table", "#paths tr", ops)
+		}
+		b.shot("api-explorer")
+	})
+}
+
+// TestOpenAPIPathsAnswer reads /api-docs from a running engine and calls
+// every GET in it, with each named thing defined first: none may be
+// missing (404/405) or fail (5xx).
+func TestOpenAPIPathsAnswer(t *testing.T) {
+	apps := t.TempDir()
+	os.MkdirAll(filepath.Join(apps, "demo", "scripts"), 0o755)
+	os.MkdirAll(filepath.Join(apps, "demo", "html"), 0o755)
+	os.WriteFile(filepath.Join(apps, "demo", "scripts", "demo.js"), []byte("setHttpHandler(function(r){ return {ok:true}; });"), 0o644)
+	os.WriteFile(filepath.Join(apps, "demo", "html", "index.html"), []byte("<p>demo</p>"), 0o644)
+	script := filepath.Join(t.TempDir(), "echo.js")
+	os.WriteFile(script, []byte("setHttpHandler(function(r){ return {action: ''+r.query.action}; });"), 0o644)
+	e := startEngine(t, "-Dapp.dir="+apps, "-Dscript.file="+script)
+	send(t, e.sflow, "-agents", "1", "-hosts", "-rate", "200", "-duration", "1s", "-counters", "200ms")
+	for _, c := range [][2]string{
+		{"/flow/x/json", "{keys:'ipsource', value:'bytes'}"}, {"/threshold/x/json", "{metric:'x', value:1}"},
+		{"/group/x/json", "{a:['10.0.0.0/8']}"}, {"/map/x/json", "{web:['80']}"},
+		{"/forwarding/x/json", "{address:'127.0.0.1', port:16343}"},
+		{"/topology/json", "{nodes:{s1:{agent:'10.255.0.1', ports:{p1:{ifindex:'1'}}}}, links:{}}"},
+	} {
+		if code, body := e.do(t, "PUT", c[0], c[1]); code/100 != 2 {
+			t.Fatalf("PUT %s: %d %s", c[0], code, body)
+		}
+	}
+	time.Sleep(1200 * time.Millisecond) // flow x has values
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In string }
+		}
+	}
+	e.get(t, "/api-docs", &doc)
+	values := map[string]string{"agent": "ALL", "metric": "ifinoctets", "name": "x", "app": "demo", "script": "echo.js"}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	n := 0
+	for path, ops := range doc.Paths {
+		get, ok := ops["get"]
+		if !ok {
+			continue
+		}
+		url := path
+		for k, v := range values {
+			if k == "agent" && (strings.HasPrefix(path, "/metric/{agent}/json") || strings.HasPrefix(path, "/flowvalue/")) {
+				v = "10.255.0.1"
+			}
+			if k == "name" && strings.HasPrefix(path, "/flowvalue/") {
+				v = "1.x"
+			}
+			if k == "script" && strings.HasPrefix(path, "/app/") {
+				v = "demo.js"
+			}
+			url = strings.ReplaceAll(url, "{"+k+"}", v)
+		}
+		q := []string{}
+		for _, p := range get.Parameters {
+			if p.In == "query" && p.Name == "key" {
+				q = append(q, "key=10.0.0.0")
+			}
+		}
+		if len(q) > 0 {
+			url += "?" + strings.Join(q, "&")
+		}
+		resp, err := client.Get(e.http + url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		n++
+		// flowvalue of a flow not at that data source is a legitimate 404.
+		if resp.StatusCode >= 500 || resp.StatusCode == 405 || (resp.StatusCode == 404 && !strings.HasPrefix(path, "/flowvalue/")) {
+			t.Errorf("GET %s (%s): %d", url, path, resp.StatusCode)
+		}
+	}
+	t.Logf("%d documented GET paths answered", n)
+	_ = json.Valid
+}
