@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,9 @@ import (
 // counters per data source, and flowrt's datagram counter.
 func TestPrometheusScrapesFlowrt(t *testing.T) {
 	need(t, "prometheus")
-	e := startEngine(t)
+	script := filepath.Join(t.TempDir(), "idle.js")
+	os.WriteFile(script, []byte("setIntervalHandler(function(){}, 5);"), 0o644)
+	e := startEngine(t, "-Dscript.file="+script)
 	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "2", "-ports", "2", "-hosts", "-rate", "50",
 		"-duration", "60s", "-counters", "1s")
 	if err := sender.Start(); err != nil {
@@ -34,7 +37,7 @@ func TestPrometheusScrapesFlowrt(t *testing.T) {
 	os.WriteFile(conf, []byte(fmt.Sprintf(`global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
   - job_name: sflow
-    metrics_path: /prometheus/metrics/ALL/load_one,ifinoctets,ifoutoctets,ifspeed,ifinutilization/txt
+    metrics_path: /prometheus/metrics/ALL/ifinoctets,ifoutoctets,ifspeed,ifinutilization,ifoututilization,ifinerrors,ifouterrors,ifindiscards,ifoutdiscards,load_one/txt
     static_configs: [ { targets: ['%[1]s'] } ]
   - job_name: flowrt
     static_configs: [ { targets: ['%[1]s'] } ]
@@ -98,4 +101,27 @@ scrape_configs:
 	if up := query(`up{job="flowrt"} == 1`); len(up) != 1 {
 		t.Errorf("flowrt's own target is not up: %v", up)
 	}
+	// Every series the Grafana dashboard in docs/ draws is there.
+	b, err := os.ReadFile(filepath.Join(examples(), "..", "docs", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct{ Panels []struct{ Targets []struct{ Expr string } } }
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	names := map[string]bool{}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, n := range regexp.MustCompile(`\b(?:sflow|flowrt|go)_[a-z_]+`).FindAllString(tg.Expr, -1) {
+				names[n] = true
+			}
+		}
+	}
+	for n := range names {
+		if len(query("count("+n+")")) == 0 {
+			t.Errorf("the dashboard draws %s, which Prometheus does not have", n)
+		}
+	}
+	t.Logf("the dashboard's %d series names are all in Prometheus", len(names))
 }

@@ -331,3 +331,48 @@ func TestOpenAPIPathsAnswer(t *testing.T) {
 	t.Logf("%d documented GET paths answered", n)
 	_ = json.Valid
 }
+
+// TestFlowTrendThousandSeries draws a 1,000-series stacked trend at 2 Hz
+// (the SC13 demo's rate) and records what each update costs the page; the
+// figures go to docs/performance.md.
+func TestFlowTrendThousandSeries(t *testing.T) {
+	if !chartsBuilt() {
+		t.Skip("no uPlot in web/dist: run scripts/assets")
+	}
+	e := startEngine(t)
+	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "10", "-flows", "3000", "-zipf", "0.3",
+		"-rate", "3000", "-duration", "60s", "-counters", "0")
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sender.Process.Kill(); sender.Wait() })
+	b := startBrowser(t, e)
+	b.run("define a 1,000-flow trend", chromedp.Navigate(e.http+"/#/flows?keys=ipsource,ipdestination&value=frames&maxFlows=1000"))
+	b.waitCount("100 rows in the top flows table", "#top-table tbody tr", 100)
+	var costs []float64
+	last := ""
+	deadline := time.Now().Add(20 * time.Second)
+	for len(costs) < 12 && time.Now().Before(deadline) {
+		p := b.attr(".chart", "data-points")
+		if p != last {
+			last = p
+			if s, _ := strconv.Atoi(b.attr(".chart", "data-series")); s >= 1000 {
+				ms, _ := strconv.ParseFloat(b.attr(".chart", "data-draw-ms"), 64)
+				costs = append(costs, ms)
+				t.Logf("update: %s ms preparing, %s ms in setData, %.1f ms to the next frame", b.attr(".chart", "data-prep-ms"), b.attr(".chart", "data-set-ms"), ms)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(costs) < 6 {
+		t.Fatalf("only %d updates with 1,000 series in 20 s", len(costs))
+	}
+	sum, worst := 0.0, 0.0
+	for _, c := range costs {
+		sum += c
+		worst = max(worst, c)
+	}
+	b.shot("flow-trend-1000")
+	t.Logf("1,000-series stacked trend, %d updates at 2 Hz: mean %.1f ms, worst %.1f ms per update (budget 500 ms)",
+		len(costs), sum/float64(len(costs)), worst)
+}
