@@ -106,7 +106,9 @@ scrape_configs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dash struct{ Panels []struct{ Targets []struct{ Expr string } } }
+	var dash struct {
+		Panels []struct{ Targets []struct{ Expr string } }
+	}
 	if err := json.Unmarshal(b, &dash); err != nil {
 		t.Fatalf("docs/grafana-dashboard.json: %v", err)
 	}
