@@ -247,6 +247,11 @@ func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decode
 		if err := st.write(w, buf[:n], src, time.Now(), time.Time{}); err != nil {
 			return err
 		}
+		// Live: each datagram goes out as it arrives, as sflowtool's do, so
+		// that a pipe (flowrt decode -j | ./emerging.py) sees it at once.
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 }
 

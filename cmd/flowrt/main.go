@@ -3,6 +3,7 @@
 //	flowrt [serve]  the analytics engine: sFlow on UDP 6343, REST on TCP 8008
 //	flowrt send     send sFlow: a capture replayed or a synthetic mix, at a rate
 //	flowrt decode   decode sFlow like sflowtool (text, -g, -j, -J, -l, -L, -t)
+//	flowrt agent    a Host sFlow agent: host counters and sampled packets
 //
 // Run "flowrt help" for the list of commands.
 package main
@@ -24,6 +25,7 @@ var commands = []command{
 	{"serve", "run the analytics engine: sFlow on UDP 6343, REST and web on TCP 8008 (the default)", runServe},
 	{"send", "send sFlow to a collector: a capture's datagrams or a synthetic mix, at a chosen rate", runSend},
 	{"decode", "decode sFlow from a UDP port or a capture file, sflowtool-style", runDecode},
+	{"agent", "a Host sFlow agent: this host's counters and sampled packets (hsflowd.conf)", runAgent},
 	{"version", "print the version", func([]string) int { fmt.Println("flowrt", version); return 0 }},
 }
 

@@ -1,0 +1,333 @@
+package agent
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// The host's own data source: class 2 (entPhysicalEntry) index 1, as
+// hsflowd reports it; interfaces are class 0 by ifIndex.
+const (
+	hostClass, hostIndex = 2, 1
+	maxDatagram          = 1400 // bytes: stays under a 1500-byte MTU with headers
+	flushEvery           = 100 * time.Millisecond
+)
+
+// Agent streams the host's counters and samples to the collectors.
+type Agent struct {
+	cfg   Config
+	log   *slog.Logger
+	host  Host
+	addr  netip.Addr
+	start time.Time
+
+	conns  []*collectorConn
+	sendMu sync.Mutex // the collectors' datagram sequence numbers
+	mu     sync.Mutex // data source sequence numbers, the pending flow samples
+	seqs   map[uint64]uint32
+	flows  []sflow.Sample
+	size   int
+
+	containers map[string]uint32 // container ID → data source index
+
+	// Stats, for logs and tests.
+	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
+}
+
+type collectorConn struct {
+	addr   netip.AddrPort
+	conn   *net.UDPConn
+	seq    uint32
+	failed atomic.Bool // the last send failed (logged once per failure run)
+}
+
+// New checks the configuration and picks the agent address.
+func New(cfg Config, log *slog.Logger) (*Agent, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(cfg.Collectors) == 0 {
+		return nil, fmt.Errorf("no collector configured: sflow { collector { ip=… } }")
+	}
+	a := &Agent{cfg: cfg, log: log, host: Host{Proc: "/proc", Sys: "/sys"}, start: time.Now(), seqs: map[uint64]uint32{},
+		containers: map[string]uint32{}}
+	var err error
+	if a.addr, err = agentAddress(cfg); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.Collectors {
+		conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(c.Addr))
+		if err != nil {
+			return nil, fmt.Errorf("collector %s: %w", c.Addr, err)
+		}
+		a.conns = append(a.conns, &collectorConn{addr: c.Addr, conn: conn})
+	}
+	return a, nil
+}
+
+// Address is the agent address the datagrams carry.
+func (a *Agent) Address() netip.Addr { return a.addr }
+
+// agentAddress is agentIP=, else the first address of agent=<device>, else
+// the first global unicast address of an interface that is up (IPv4 first).
+func agentAddress(cfg Config) (netip.Addr, error) {
+	if cfg.AgentIP.IsValid() {
+		return cfg.AgentIP, nil
+	}
+	ifs, _ := net.Interfaces()
+	var v6 netip.Addr
+	for _, i := range ifs {
+		if cfg.AgentDevice != "" && i.Name != cfg.AgentDevice || i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := i.Addrs()
+		for _, ad := range addrs {
+			p, err := netip.ParsePrefix(ad.String())
+			if err != nil || !p.Addr().IsGlobalUnicast() {
+				continue
+			}
+			if p.Addr().Is4() {
+				return p.Addr(), nil
+			}
+			if !v6.IsValid() {
+				v6 = p.Addr()
+			}
+		}
+	}
+	if v6.IsValid() {
+		return v6, nil
+	}
+	if cfg.AgentDevice != "" {
+		return netip.Addr{}, fmt.Errorf("agent=%s: the device has no usable address; set agentIP=", cfg.AgentDevice)
+	}
+	return netip.MustParseAddr("127.0.0.1"), nil
+}
+
+// Run sends counters every polling interval and packet samples as they
+// come, until ctx ends.
+func (a *Agent) Run(ctx context.Context) error {
+	a.log.Info("sFlow agent started", "agent", a.addr, "collectors", a.cfg.Collectors, "polling", a.cfg.Polling,
+		"devices", len(a.cfg.Devices))
+	var wg sync.WaitGroup
+	for _, d := range a.cfg.Devices {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.sample(ctx, d) }()
+	}
+	if a.cfg.Docker {
+		if a.cfg.Cgroup == "" {
+			root, ok := CgroupRoot()
+			if !ok {
+				a.log.Error("docker { }: no cgroup v2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified); no container counters")
+				a.cfg.Docker = false
+			}
+			a.cfg.Cgroup = root
+		}
+		if a.cfg.Docker {
+			a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		}
+	}
+	poll := time.NewTicker(a.cfg.Polling)
+	flush := time.NewTicker(flushEvery)
+	defer poll.Stop()
+	defer flush.Stop()
+	a.poll()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			a.flush()
+			for _, c := range a.conns {
+				c.conn.Close()
+			}
+			return nil
+		case <-poll.C:
+			a.poll()
+		case <-flush.C:
+			a.flush()
+		}
+	}
+}
+
+// sample runs one device's sampler, waiting for the device when it is
+// missing (docker0 appears when Docker starts).
+func (a *Agent) sample(ctx context.Context, d Device) {
+	var s *Sampler
+	for s == nil {
+		dev, ok := interfaceByName(a.host.Sys, d.Name)
+		if ok {
+			n := d.Sampling
+			if n == 0 {
+				n = a.cfg.Sampling
+			}
+			if n == 0 {
+				n = DefaultSampling(dev.SpeedMb)
+			}
+			var err error
+			if s, err = NewSampler(dev, n, a.cfg.HeaderBytes); err != nil {
+				a.log.Error("packet sampling not started", "device", d.Name, "err", err)
+				return
+			}
+			a.log.Info("sampling packets", "device", d.Name, "ifindex", dev.Index, "sampling", n, "headerBytes", a.cfg.HeaderBytes)
+			break
+		}
+		a.log.Warn("device to sample not found; trying again every 10 s", "device", d.Name)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
+		}
+	}
+	defer s.Close()
+	startPool := s.Device.Packets()
+	var drops uint32
+	for ctx.Err() == nil {
+		p, ok, err := s.Read()
+		if err != nil {
+			a.log.Error("packet sampling stopped", "device", d.Name, "err", err)
+			return
+		}
+		if !ok {
+			continue
+		}
+		drops += s.Drops()
+		// The pool is every packet the device saw in both directions since
+		// sampling began; never below what the samples imply.
+		pool := uint32(s.Device.Packets() - startPool)
+		a.addFlowSample(s, p, pool, drops)
+	}
+}
+
+func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
+	rec, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: sflow.HeaderEthernet, FrameLength: p.Length + 4, Stripped: 4,
+		Header: append([]byte(nil), p.Header...)})
+	if err != nil {
+		return
+	}
+	smp := sflow.Sample{Format: sflow.FlowSample, SourceClass: 0, SourceIndex: s.Device.Index, SamplingRate: s.N,
+		SamplePool: pool, Drops: drops, Records: []sflow.Record{rec}}
+	if p.Outgoing {
+		smp.Input, smp.Output = sflow.Interface{Value: sflow.InternalIfIndex}, sflow.Interface{Value: s.Device.Index}
+	} else {
+		smp.Input, smp.Output = sflow.Interface{Value: s.Device.Index}, sflow.Interface{Value: sflow.InternalIfIndex}
+	}
+	a.mu.Lock()
+	smp.Sequence = a.next(uint64(sflow.FlowSample)<<40 | uint64(s.Device.Index))
+	a.flows = append(a.flows, smp)
+	a.size += 60 + len(p.Header)
+	full := a.size >= maxDatagram-200
+	a.mu.Unlock()
+	a.FlowSamples.Add(1)
+	if full {
+		a.flush()
+	}
+}
+
+// next returns the next sequence number of a data source's samples.
+func (a *Agent) next(key uint64) uint32 {
+	a.seqs[key]++
+	return a.seqs[key]
+}
+
+func (a *Agent) flush() {
+	a.mu.Lock()
+	flows := a.flows
+	a.flows, a.size = nil, 0
+	a.mu.Unlock()
+	if len(flows) > 0 {
+		a.send(flows)
+	}
+}
+
+// poll sends the host's, the interfaces' and the containers' counters,
+// as many datagrams as they need.
+func (a *Agent) poll() {
+	ifs := Interfaces(a.host.Sys)
+	records := func(vs ...any) []sflow.Record {
+		var recs []sflow.Record
+		for _, v := range vs {
+			if r, err := sflow.NewRecord(v); err == nil {
+				recs = append(recs, r)
+			}
+		}
+		return recs
+	}
+	descr, adapters, cpu, mem, disk, nio := a.host.Descr(), Adapters(ifs), a.host.CPU(), a.host.Memory(), a.host.Disk(), a.host.NetIO()
+	ip, icmp, tcp, udp := a.host.MIB2()
+	hostRecs := records(&descr, &adapters, &cpu, &mem, &disk, &nio, &ip, &icmp, &tcp, &udp)
+	var containers []sflow.Sample
+	if a.cfg.Docker {
+		var node sflow.Record
+		node, containers = a.containerSamples(mem, cpu)
+		hostRecs = append(hostRecs, node)
+	}
+	a.mu.Lock()
+	all := []sflow.Sample{{Format: sflow.CounterSample, SourceClass: hostClass, SourceIndex: hostIndex,
+		Sequence: a.next(uint64(sflow.CounterSample)<<40 | hostClass<<32 | hostIndex), Records: hostRecs}}
+	for _, i := range ifs {
+		g, e := i.Counters()
+		all = append(all, sflow.Sample{Format: sflow.CounterSample, SourceIndex: i.Index,
+			Sequence: a.next(uint64(sflow.CounterSample)<<40 | uint64(i.Index)), Records: records(&g, &e, &sflow.PortName{Name: []byte(i.Name)})})
+	}
+	a.mu.Unlock()
+	all = append(all, containers...)
+	a.CounterSamples.Add(uint64(len(all)))
+	// Pack into datagrams of at most maxDatagram bytes.
+	var batch []sflow.Sample
+	size := 0
+	for _, smp := range all {
+		n := 24
+		for _, r := range smp.Records {
+			n += 8 + len(r.Data)
+		}
+		if len(batch) > 0 && size+n > maxDatagram {
+			a.send(batch)
+			batch, size = nil, 0
+		}
+		batch = append(batch, smp)
+		size += n
+	}
+	if len(batch) > 0 {
+		a.send(batch)
+	}
+}
+
+// send encodes the samples once and sends the datagram to every collector
+// with that collector's own sequence number.
+func (a *Agent) send(samples []sflow.Sample) {
+	d := sflow.Datagram{Version: 5, Agent: a.addr, Uptime: uint32(time.Since(a.start).Milliseconds()), Samples: samples}
+	b, err := d.AppendBinary(nil)
+	if err != nil {
+		a.log.Error("encoding a datagram", "err", err)
+		return
+	}
+	seqAt := 4 + 4 + 4 + 4 // version, address type, IPv4 address, sub-agent
+	if a.addr.Is6() {
+		seqAt += 12
+	}
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	for _, c := range a.conns {
+		c.seq++
+		binary.BigEndian.PutUint32(b[seqAt:], c.seq)
+		if _, err := c.conn.Write(b); err != nil {
+			a.SendErrors.Add(1)
+			if !c.failed.Swap(true) {
+				a.log.Warn("collector unreachable; going on sending", "collector", c.addr, "err", err)
+			}
+			continue
+		}
+		if c.failed.Swap(false) {
+			a.log.Info("collector reachable again", "collector", c.addr)
+		}
+		a.Datagrams.Add(1)
+	}
+}

@@ -1,0 +1,194 @@
+package agent
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// Containers, read from cgroup v2: each container's cgroup gives its CPU
+// (cpu.stat), memory (memory.current, memory.max), block I/O (io.stat) and,
+// through a process in it, its network namespace's interfaces. Each is a
+// data source of class 3 (a virtual entity) with host_descr naming it,
+// host_parent pointing at the host, and the virtual structures 2101–2104;
+// the host's own sample carries virt_node (2100).
+
+// containerCgroup matches the cgroup directory names of Docker (systemd
+// and cgroupfs drivers), containerd, CRI-O and Podman.
+var containerCgroup = regexp.MustCompile(`^(?:docker-|cri-containerd-|crio-|libpod-)?([0-9a-f]{64})(?:\.scope)?$`)
+
+// CgroupRoot finds the cgroup v2 hierarchy: /sys/fs/cgroup on a unified
+// system, /sys/fs/cgroup/unified on a hybrid one.
+func CgroupRoot() (string, bool) {
+	for _, p := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		if _, err := os.Stat(filepath.Join(p, "cgroup.controllers")); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// Container is one container's cgroup.
+type Container struct {
+	ID   string
+	Path string
+}
+
+// FindContainers walks a cgroup v2 hierarchy for container cgroups.
+func FindContainers(root string) []Container {
+	var out []Container
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.Count(strings.TrimPrefix(p, root), "/") > 6 {
+			return filepath.SkipDir
+		}
+		if m := containerCgroup.FindStringSubmatch(d.Name()); m != nil {
+			out = append(out, Container{ID: m[1], Path: p})
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return out
+}
+
+func cgroupKeyed(path string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, l := range readLines(path) {
+		if f := strings.Fields(l); len(f) == 2 {
+			out[f[0]] = u64(f[1])
+		}
+	}
+	return out
+}
+
+// Counters reads the container's virtual structures.
+func (c Container) Counters(hostMem uint64) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk, sflow.VirtNetIO) {
+	var cpu sflow.VirtCPU
+	st := cgroupKeyed(filepath.Join(c.Path, "cpu.stat"))
+	cpu.CPUTime = uint32(st["usage_usec"] / 1000)
+	procs := readLines(filepath.Join(c.Path, "cgroup.procs"))
+	if len(procs) > 0 && procs[0] != "" {
+		cpu.State = 1 // running
+	} else {
+		cpu.State = 5 // shut off
+	}
+	if max := readTrim(filepath.Join(c.Path, "cpu.max")); max != "" {
+		f := strings.Fields(max)
+		if len(f) == 2 && f[0] != "max" {
+			cpu.CPUCount = uint32((u64(f[0]) + u64(f[1]) - 1) / max64(u64(f[1]), 1))
+		}
+	}
+	mem := sflow.VirtMemory{Memory: u64(readTrim(filepath.Join(c.Path, "memory.current"))), MaxMemory: hostMem}
+	if m := readTrim(filepath.Join(c.Path, "memory.max")); m != "" && m != "max" {
+		mem.MaxMemory = u64(m)
+	}
+	var disk sflow.VirtDisk
+	for _, l := range readLines(filepath.Join(c.Path, "io.stat")) {
+		for _, kv := range strings.Fields(l)[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "rbytes":
+				disk.RdBytes += u64(v)
+			case "wbytes":
+				disk.WrBytes += u64(v)
+			case "rios":
+				disk.RdReq += uint32(u64(v))
+			case "wios":
+				disk.WrReq += uint32(u64(v))
+			}
+		}
+	}
+	var nio sflow.VirtNetIO
+	if len(procs) > 0 && procs[0] != "" {
+		h := Host{Proc: filepath.Join("/proc", procs[0])}
+		nio = sflow.VirtNetIO(h.NetIO()) // the same counters, of the container's network namespace
+	}
+	return cpu, mem, disk, nio
+}
+
+func max64(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// dockerNames asks the Docker daemon (its socket, when there is one) for
+// the containers' names.
+func dockerNames() map[string]string {
+	const sock = "/var/run/docker.sock"
+	if _, err := os.Stat(sock); err != nil {
+		return nil
+	}
+	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := c.Get("http://docker/containers/json")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		ID    string `json:"Id"`
+		Names []string
+	}
+	if json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, c := range list {
+		if len(c.Names) > 0 {
+			out[c.ID] = strings.TrimPrefix(c.Names[0], "/")
+		}
+	}
+	return out
+}
+
+// containerSamples is one counter sample per container, and the host's
+// virt_node record (for the host's own sample).
+func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node sflow.Record, out []sflow.Sample) {
+	cs := FindContainers(a.cfg.Cgroup)
+	names := dockerNames()
+	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
+		NumDomains: uint32(len(cs))})
+	for _, c := range cs {
+		name := names[c.ID]
+		if name == "" {
+			name = c.ID[:12]
+		}
+		a.mu.Lock()
+		idx, ok := a.containers[c.ID]
+		if !ok {
+			idx = uint32(len(a.containers) + 1)
+			a.containers[c.ID] = idx
+		}
+		seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(idx))
+		a.mu.Unlock()
+		descr := sflow.HostDescr{Hostname: []byte(name), OSName: 2}
+		if id, err := hex.DecodeString(c.ID[:32]); err == nil {
+			copy(descr.UUID[:], id)
+		}
+		parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
+		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total)
+		var recs []sflow.Record
+		for _, v := range []any{&descr, &parent, &vcpu, &vmem, &vdisk, &vnio} {
+			if r, err := sflow.NewRecord(v); err == nil {
+				recs = append(recs, r)
+			}
+		}
+		out = append(out, sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: idx, Sequence: seq, Records: recs})
+	}
+	return node, out
+}
