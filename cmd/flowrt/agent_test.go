@@ -453,3 +453,65 @@ func TestAgentContainers(t *testing.T) {
 	}
 	t.Logf("container %s: vir_cpu_utilization %.0f%%, host vir_node_domains %v", m["3.1.host_name"], m["3.1.vir_cpu_utilization"], m["2.1.vir_node_domains"])
 }
+
+// TestAgentCPU measures the agent's own CPU while it samples about 100,000
+// packets/s 1 in 1,000 (iperf3 UDP, 64-byte datagrams, through a veth):
+// the kernel filter drops the rest, so the agent handles ~100 samples/s.
+// The figure goes to docs/performance.md.
+func TestAgentCPU(t *testing.T) {
+	need(t, "ip", "iperf3")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace and packet sockets")
+	}
+	ns, veth, peer := "frtagcpu", "frtac0", "frtac1"
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	exec.Command("ip", "netns", "del", ns).Run()
+	exec.Command("ip", "link", "del", veth).Run()
+	run("ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
+	run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
+	run("ip", "link", "set", peer, "netns", ns)
+	run("ip", "addr", "add", "198.19.1.1/24", "dev", veth)
+	run("ip", "link", "set", veth, "up")
+	run("ip", "-n", ns, "addr", "add", "198.19.1.2/24", "dev", peer)
+	run("ip", "-n", ns, "link", "set", peer, "up")
+	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", "198.19.1.2")
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	d := startDecoder(t)
+	a := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=20\n  agentIP=10.250.0.4\n  pcap { dev=%s sampling=1000 }\n}\n", d.port, veth))
+	time.Sleep(1500 * time.Millisecond)
+	ticks := func() float64 {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", a.cmd.Process.Pid))
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		return u + s
+	}
+	pkts := func() float64 {
+		b, _ := os.ReadFile("/sys/class/net/" + veth + "/statistics/tx_packets")
+		v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		return v
+	}
+	t0, p0, start := ticks(), pkts(), time.Now()
+	if out, err := exec.Command("iperf3", "-c", "198.19.1.2", "-u", "-b", "70M", "-l", "64", "-t", "8").CombinedOutput(); err != nil {
+		t.Fatalf("iperf3: %v %s", err, out)
+	}
+	elapsed := time.Since(start).Seconds()
+	cpu := (ticks() - t0) / 100 / elapsed // USER_HZ
+	pps := (pkts() - p0) / elapsed
+	samples := len(d.values("flowSampleType"))
+	rss := procValue(t, fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid), "VmRSS", 1)
+	t.Logf("%.0f packets/s on %s sampled 1 in 1,000 (%d samples): agent CPU %.2f%% of a core, %.2f%% per 100k packets/s; RSS %d MiB",
+		pps, veth, samples, 100*cpu, 100*cpu*100000/pps, rss/1024)
+	if samples == 0 {
+		t.Errorf("no samples")
+	}
+}
