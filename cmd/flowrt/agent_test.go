@@ -280,16 +280,12 @@ func TestAgentConfigErrors(t *testing.T) {
 	}
 }
 
-// TestAgentSamplesInNamespace samples an iperf3 TCP stream on a veth pair
-// into a network namespace, 1 in 10, and sends to an engine and to flowrt
-// decode: the engine's flow rate matches iperf3's within 15%, and the
-// samples are as many as the sample pool over the rate, within 3σ.
-func TestAgentSamplesInNamespace(t *testing.T) {
-	need(t, "ip", "iperf3")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace and packet sockets")
-	}
-	ns, veth, peer := "frtagent", "frtag0", "frtag1"
+// iperfNamespace makes a network namespace joined to this one by a veth
+// pair, <prefix>0 here with <net>.1/24 and <prefix>1 there with <net>.2,
+// runs an iperf3 server for one test there, and returns the local end.
+func iperfNamespace(t *testing.T, ns, prefix, net string) string {
+	t.Helper()
+	veth, peer := prefix+"0", prefix+"1"
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -302,16 +298,29 @@ func TestAgentSamplesInNamespace(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
 	run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
 	run("ip", "link", "set", peer, "netns", ns)
-	run("ip", "addr", "add", "198.19.0.1/24", "dev", veth)
+	run("ip", "addr", "add", net+".1/24", "dev", veth)
 	run("ip", "link", "set", veth, "up")
-	run("ip", "-n", ns, "addr", "add", "198.19.0.2/24", "dev", peer)
+	run("ip", "-n", ns, "addr", "add", net+".2/24", "dev", peer)
 	run("ip", "-n", ns, "link", "set", peer, "up")
 	run("ip", "-n", ns, "link", "set", "lo", "up")
-	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", "198.19.0.2")
+	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", net+".2")
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	return veth
+}
+
+// TestAgentSamplesInNamespace samples an iperf3 TCP stream on a veth pair
+// into a network namespace, 1 in 10, and sends to an engine and to flowrt
+// decode: the engine's flow rate matches iperf3's within 15%, and the
+// samples are as many as the sample pool over the rate, within 3σ.
+func TestAgentSamplesInNamespace(t *testing.T) {
+	need(t, "ip", "iperf3")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace and packet sockets")
+	}
+	veth := iperfNamespace(t, "frtagent", "frtag", "198.19.0")
 
 	e := startEngine(t)
 	d := startDecoder(t)
@@ -463,28 +472,7 @@ func TestAgentCPU(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a network namespace and packet sockets")
 	}
-	ns, veth, peer := "frtagcpu", "frtac0", "frtac1"
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v %s", args, err, out)
-		}
-	}
-	exec.Command("ip", "netns", "del", ns).Run()
-	exec.Command("ip", "link", "del", veth).Run()
-	run("ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
-	run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
-	run("ip", "link", "set", peer, "netns", ns)
-	run("ip", "addr", "add", "198.19.1.1/24", "dev", veth)
-	run("ip", "link", "set", veth, "up")
-	run("ip", "-n", ns, "addr", "add", "198.19.1.2/24", "dev", peer)
-	run("ip", "-n", ns, "link", "set", peer, "up")
-	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", "198.19.1.2")
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	veth := iperfNamespace(t, "frtagcpu", "frtac", "198.19.1")
 	d := startDecoder(t)
 	a := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=20\n  agentIP=10.250.0.4\n  pcap { dev=%s sampling=1000 }\n}\n", d.port, veth))
 	time.Sleep(1500 * time.Millisecond)
