@@ -106,7 +106,12 @@ func chartsBuilt() bool {
 // flows on a clicked link, Events lists threshold events, and the API
 // explorer shows every documented operation.
 func TestWebInterface(t *testing.T) {
-	e := startEngine(t)
+	apps := t.TempDir()
+	os.MkdirAll(filepath.Join(apps, "demo", "scripts"), 0o755)
+	os.MkdirAll(filepath.Join(apps, "demo", "html"), 0o755)
+	os.WriteFile(filepath.Join(apps, "demo", "scripts", "demo.js"), []byte("setFlowHandler(function(){}, ['pairs']);"), 0o644)
+	os.WriteFile(filepath.Join(apps, "demo", "html", "index.html"), []byte("<p>demo</p>"), 0o644)
+	e := startEngine(t, "-Dapp.dir="+apps)
 	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "3", "-ports", "4", "-flows", "200", "-hosts",
 		"-rate", "300", "-duration", "120s", "-counters", "1s")
 	if err := sender.Start(); err != nil {
@@ -149,6 +154,9 @@ func TestWebInterface(t *testing.T) {
 		})
 		if n := b.count("#flows tbody tr"); n != 1 {
 			t.Errorf("flow definitions table has %d rows, want 1 (pairs)", n)
+		}
+		if n, link := b.count("#scripts tbody tr"), b.attr("#apps tbody a", "href"); n != 1 || link != "/app/demo/html/" {
+			t.Errorf("scripts table %d rows, application link %q", n, link)
 		}
 		b.shot("status")
 	})

@@ -207,9 +207,10 @@ views.status = (root) => {
   root.append(cards, body);
   let prev = null;
   return every(1000, async () => {
-    const [an, agents, flows, thresholds, groups, fwd, scripts] = await Promise.all([
+    const [an, agents, flows, thresholds, groups, fwd, scripts, apps] = await Promise.all([
       request('/analyzer/json'), request('/agents/json'), request('/flow/json'), request('/threshold/json'),
-      request('/groups/json').catch(() => ({})), request('/forwarding/json').catch(() => ({})), request('/scripts/json').catch(() => ({}))]);
+      request('/groups/json').catch(() => ({})), request('/forwarding/json').catch(() => ({})), request('/scripts/json').catch(() => ({})),
+      request('/apps/json').catch(() => ({}))]);
     const now = Date.now();
     let dps = '', sps = '';
     if (prev) {
@@ -252,7 +253,14 @@ views.status = (root) => {
         {t: 'flows', f: r => si(r[1].flowsReceived), num: true}, {t: 'events', f: r => si(r[1].eventsReceived), num: true},
         {t: 'lost', f: r => si(r[1].flowsLost + r[1].eventsLost + r[1].requestsLost), num: true},
         {t: 'CPU ms', f: r => si(r[1].cpuMs), num: true}, {t: 'error', f: r => r[1].error || '', cls: 'err'},
-      ], scriptRows, {id: 'scripts'}) : el('p', {class: 'muted'}, 'No scripts (-Dscript.file= or app/<name>/scripts/).'));
+      ], scriptRows, {id: 'scripts'}) : el('p', {class: 'muted'}, 'No scripts (-Dscript.file= or app/<name>/scripts/).'),
+      Object.keys(apps).length ? table([
+        {t: 'application', f: r => r[1].entry ? el('a', {href: r[1].entry}, r[0]) : r[0]},
+        {t: 'scripts', f: r => (r[1].scripts || []).join(', ')},
+        {t: 'state', f: r => {
+          const bad = (r[1].scripts || []).some(f => (scripts[r[0] + '/' + f] || {}).error);
+          return el('span', {class: bad ? 'bad' : 'ok'}, bad ? 'error' : 'ok');
+        }}], Object.entries(apps).sort(), {id: 'apps'}) : null);
   });
 };
 
