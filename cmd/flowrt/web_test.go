@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -262,6 +263,34 @@ func TestWebInterface(t *testing.T) {
 			b.waitCount("operations in the fallback table", "#paths tr", ops)
 		}
 		b.shot("api-explorer")
+	})
+
+	t.Run("without the libraries", func(t *testing.T) {
+		b.t = t
+		// As a build without scripts/assets would be: uPlot and swagger-ui absent.
+		if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+			t.Fatal(err)
+		}
+		block := []*network.BlockPattern{{URLPattern: "*://*:*/ui/dist/*", Block: true}}
+		if _, err := chromedp.Call(b.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: block}); err != nil {
+			t.Fatal(err)
+		}
+		b.run("open a trend without uPlot", chromedp.Navigate(e.http+"/?plain#/flows?name=pairs"))
+		b.waitCount("the note in place of the chart", ".chart .note", 1)
+		b.waitCount("the top flows table", "#top-table tbody tr", 10)
+		if n := b.count(".chart canvas"); n != 0 {
+			t.Errorf("%d canvases without uPlot", n)
+		}
+		b.shot("flow-trend-without-charts")
+		b.run("open the explorer without swagger-ui", chromedp.Navigate(e.http+"/api/?plain"))
+		var doc struct{ Paths map[string]map[string]any }
+		e.get(t, "/api-docs", &doc)
+		ops := 0
+		for _, p := range doc.Paths {
+			ops += len(p)
+		}
+		b.waitCount("every operation in the fallback table", "#paths tr", ops)
+		b.shot("api-without-explorer")
 	})
 }
 
