@@ -89,11 +89,17 @@ func startFakeMicrosoft(t *testing.T, list []byte) *fakeMicrosoft {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
-		down, _, err := http.NewResponseController(w).Hijack()
+		// Take the connection first, then answer on it: a status written
+		// through the ResponseWriter may still sit in its buffer.
+		down, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			up.Close()
 			return
+		}
+		down.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+		if n := buf.Reader.Buffered(); n > 0 { // the client may have sent its TLS hello already
+			b, _ := buf.Reader.Peek(n)
+			up.Write(b)
 		}
 		go func() { io.Copy(up, down); up.Close() }()
 		io.Copy(down, up)
