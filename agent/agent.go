@@ -38,6 +38,10 @@ type Agent struct {
 	size   int
 
 	containers map[string]uint32 // container ID → data source index
+	// macs maps the MACs of containers' interfaces to their data source
+	// index, so that flow samples can say which container sent or received
+	// a frame (extended_entities).
+	macs atomic.Pointer[map[sflow.MAC]uint32]
 
 	// Stats, for logs and tests.
 	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
@@ -214,6 +218,11 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 	}
 	smp := sflow.Sample{Format: sflow.FlowSample, SourceClass: 0, SourceIndex: s.Device.Index, SamplingRate: s.N,
 		SamplePool: pool, Drops: drops, Records: []sflow.Record{rec}}
+	if ent, ok := a.entities(p.Header); ok {
+		if r, err := sflow.NewRecord(&ent); err == nil {
+			smp.Records = append(smp.Records, r)
+		}
+	}
 	if p.Outgoing {
 		smp.Input, smp.Output = sflow.Interface{Value: sflow.InternalIfIndex}, sflow.Interface{Value: s.Device.Index}
 	} else {
@@ -229,6 +238,25 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 	if full {
 		a.flush()
 	}
+}
+
+// entities says which containers sent and received a frame, by their MACs.
+func (a *Agent) entities(frame []byte) (sflow.ExtendedEntities, bool) {
+	var e sflow.ExtendedEntities
+	macs := a.macs.Load()
+	if macs == nil || len(*macs) == 0 || len(frame) < 12 {
+		return e, false
+	}
+	var dst, src sflow.MAC
+	copy(dst[:], frame[0:6])
+	copy(src[:], frame[6:12])
+	if i, ok := (*macs)[src]; ok {
+		e.SrcClass, e.SrcIndex = 3, i
+	}
+	if i, ok := (*macs)[dst]; ok {
+		e.DstClass, e.DstIndex = 3, i
+	}
+	return e, e.SrcIndex != 0 || e.DstIndex != 0
 }
 
 // next returns the next sequence number of a data source's samples.

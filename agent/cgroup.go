@@ -73,6 +73,26 @@ func cgroupKeyed(path string) map[string]uint64 {
 	return out
 }
 
+// Adapters lists the interfaces of the container's own network namespace
+// (none when it shares the host's): what maps sampled frames to it.
+func (c Container) Adapters() sflow.HostAdapters {
+	var a sflow.HostAdapters
+	procs := readLines(filepath.Join(c.Path, "cgroup.procs"))
+	if len(procs) == 0 || procs[0] == "" {
+		return a
+	}
+	ifs, _ := nsInterfaces(procs[0])
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback != 0 || len(i.HardwareAddr) != 6 {
+			continue
+		}
+		var m sflow.MAC
+		copy(m[:], i.HardwareAddr)
+		a.Adapters = append(a.Adapters, sflow.Adapter{IfIndex: uint32(i.Index), MACs: []sflow.MAC{m}})
+	}
+	return a
+}
+
 // Counters reads the container's virtual structures.
 func (c Container) Counters(hostMem uint64) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk, sflow.VirtNetIO) {
 	var cpu sflow.VirtCPU
@@ -163,6 +183,8 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node 
 	names := dockerNames()
 	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
 		NumDomains: uint32(len(cs))})
+	macs := map[sflow.MAC]uint32{}
+	defer func() { a.macs.Store(&macs) }()
 	for _, c := range cs {
 		name := names[c.ID]
 		if name == "" {
@@ -181,9 +203,15 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node 
 			copy(descr.UUID[:], id)
 		}
 		parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
+		adapters := c.Adapters()
+		for _, ad := range adapters.Adapters {
+			for _, m := range ad.MACs {
+				macs[m] = idx
+			}
+		}
 		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total)
 		var recs []sflow.Record
-		for _, v := range []any{&descr, &parent, &vcpu, &vmem, &vdisk, &vnio} {
+		for _, v := range []any{&descr, &adapters, &parent, &vcpu, &vmem, &vdisk, &vnio} {
 			if r, err := sflow.NewRecord(v); err == nil {
 				recs = append(recs, r)
 			}

@@ -404,10 +404,14 @@ func TestAgentSamplesInNamespace(t *testing.T) {
 	}
 }
 
-// TestAgentContainers makes a container's cgroup as Docker's systemd
-// driver names it (docker-<id>.scope) in the cgroup v2 hierarchy, runs a
-// busy process in it, and checks the engine sees the container as a data
-// source of its own with its name and CPU, and the host's virt_node.
+// TestAgentContainers makes a container as Docker would: a cgroup named as
+// Docker's systemd driver names it (docker-<id>.scope) in the cgroup v2
+// hierarchy, and a network namespace joined to the host by a veth; a busy
+// process runs in both. The engine sees the container as a data source of
+// its own with its name and CPU, and the host's virt_node; pings to the
+// container, sampled on the host's end of the veth, carry
+// extended_entities naming the container as destination (requests) and
+// source (replies), found through the MAC its counters report.
 func TestAgentContainers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make a cgroup")
@@ -428,7 +432,9 @@ func TestAgentContainers(t *testing.T) {
 	if err := os.MkdirAll(cg, 0o755); err != nil {
 		t.Skipf("cannot make a cgroup: %v", err)
 	}
-	busy := exec.Command("sh", "-c", "while :; do :; done")
+	need(t, "ip", "ping")
+	veth := iperfNamespace(t, "frtctr", "frtct", "198.19.2")
+	busy := exec.Command("ip", "netns", "exec", "frtctr", "sh", "-c", "while :; do :; done")
 	if err := busy.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -443,8 +449,10 @@ func TestAgentContainers(t *testing.T) {
 		t.Skipf("cannot move a process into the cgroup: %v", err)
 	}
 	e := startEngine(t)
+	d := startDecoder(t)
 	host, port, _ := strings.Cut(e.sflow, ":")
-	startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=%s udpport=%s }\n  polling=1\n  agentIP=10.250.0.3\n  docker { }\n}\n", host, port))
+	startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=%s udpport=%s }\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=1\n  agentIP=10.250.0.3\n  docker { }\n  pcap { dev=%s sampling=1 }\n}\n",
+		host, port, d.port, veth))
 	var m map[string]any
 	waitFor(t, 10*time.Second, "the container's CPU at the engine", func() bool {
 		m = nil
@@ -461,6 +469,37 @@ func TestAgentContainers(t *testing.T) {
 		t.Errorf("host virt_node domains %v", m["2.1.vir_node_domains"])
 	}
 	t.Logf("container %s: vir_cpu_utilization %.0f%%, host vir_node_domains %v", m["3.1.host_name"], m["3.1.vir_cpu_utilization"], m["2.1.vir_node_domains"])
+
+	// The container's MAC is in its counters; frames to and from it say so.
+	out, err := exec.Command("ip", "-n", "frtctr", "-o", "link", "show", "frtct1").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out[strings.Index(string(out), "link/ether"):]))
+	mac := strings.ReplaceAll(f[1], ":", "")
+	if out, err := exec.Command("ping", "-c", "5", "-i", "0.2", "-W", "1", "198.19.2.2").CombinedOutput(); err != nil {
+		t.Fatalf("ping: %v %s", err, out)
+	}
+	if !strings.Contains(d.String(), mac) {
+		t.Errorf("the container's MAC %s is not in the decoded counters", mac)
+	}
+	// Every frame is sampled (1 in 1): the 5 echo requests go to the
+	// container and the 5 replies come from it, at least.
+	toIt, fromIt := 0, 0
+	waitFor(t, 5*time.Second, "extended_entities on the pings' frames", func() bool {
+		toIt, fromIt = 0, 0
+		srcC, srcI, dstC, dstI := d.values("entities_src_class"), d.values("entities_src_index"), d.values("entities_dst_class"), d.values("entities_dst_index")
+		for i := range min(len(srcC), len(srcI), len(dstC), len(dstI)) {
+			if dstC[i] == "3" && dstI[i] == "1" {
+				toIt++
+			}
+			if srcC[i] == "3" && srcI[i] == "1" {
+				fromIt++
+			}
+		}
+		return toIt >= 5 && fromIt >= 5
+	})
+	t.Logf("%d sampled frames to the container and %d from it carry extended_entities 3:1; its MAC %s is in its host_adapters", toIt, fromIt, mac)
 }
 
 // TestAgentCPU measures the agent's own CPU while it samples about 100,000
