@@ -1,0 +1,92 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// TestRun runs the agent against a UDP socket on 127.0.0.1 for a few
+// polling intervals (under -race in scripts/test): the datagrams decode,
+// carry the host's data source 2.1 with the host records, and each
+// collector's sequence numbers go 1, 2, 3… As root it also samples lo,
+// where its own datagrams pass, 1 in 1.
+func TestRun(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	cfg := DefaultConfig()
+	cfg.Polling = 300 * time.Millisecond
+	cfg.AgentIP = netip.MustParseAddr("192.0.2.1")
+	cfg.Collectors = []Collector{{netip.MustParseAddrPort(pc.LocalAddr().String())}}
+	root := os.Geteuid() == 0
+	if root {
+		cfg.Devices = []Device{{Name: "lo", Sampling: 1}}
+	}
+	a, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+
+	var d sflow.Datagram
+	var rec sflow.Record
+	seq, hosts, flows := uint32(0), 0, 0
+	buf := make([]byte, 65536)
+	pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if err := sflow.Decode(buf[:n], &d); err != nil {
+			t.Fatalf("datagram %d does not decode: %v", seq+1, err)
+		}
+		seq++
+		if d.Sequence != seq || d.Agent != cfg.AgentIP {
+			t.Errorf("datagram %d: sequence %d, agent %v", seq, d.Sequence, d.Agent)
+		}
+		for _, s := range d.Samples {
+			switch {
+			case s.Format == sflow.CounterSample && s.SourceClass == hostClass && s.SourceIndex == hostIndex:
+				hosts++
+				if len(s.Records) < 10 {
+					t.Errorf("host sample with %d records", len(s.Records))
+				}
+			case s.Format == sflow.FlowSample:
+				flows++
+				rec = s.Records[0]
+			}
+		}
+		if hosts >= 3 && (!root || flows > 0) {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hosts < 3 {
+		t.Errorf("%d host counter samples in %d datagrams, want 3", hosts, seq)
+	}
+	if root {
+		var h sflow.SampledHeader
+		if flows == 0 {
+			t.Fatal("no flow samples from lo")
+		}
+		if err := rec.Decode(&h); err != nil || h.FrameLength < uint32(len(h.Header)) {
+			t.Errorf("flow sample header %+v: %v", h, err)
+		}
+	}
+	t.Logf("%d datagrams, %d host samples, %d flow samples", seq, hosts, flows)
+}
