@@ -248,14 +248,7 @@ func TestWebInterface(t *testing.T) {
 
 	t.Run("api explorer", func(t *testing.T) {
 		b.t = t
-		var doc struct {
-			Paths map[string]map[string]any
-		}
-		e.get(t, "/api-docs", &doc)
-		ops := 0
-		for _, p := range doc.Paths {
-			ops += len(p)
-		}
+		ops := operations(t, e)
 		b.run("open explorer", chromedp.Navigate(e.http+"/api/"))
 		if charts {
 			b.waitCount("operations in swagger-ui", ".swagger-ui .opblock", ops)
@@ -283,15 +276,20 @@ func TestWebInterface(t *testing.T) {
 		}
 		b.shot("flow-trend-without-charts")
 		b.run("open the explorer without swagger-ui", chromedp.Navigate(e.http+"/api/?plain"))
-		var doc struct{ Paths map[string]map[string]any }
-		e.get(t, "/api-docs", &doc)
-		ops := 0
-		for _, p := range doc.Paths {
-			ops += len(p)
-		}
-		b.waitCount("every operation in the fallback table", "#paths tr", ops)
+		b.waitCount("every operation in the fallback table", "#paths tr", operations(t, e))
 		b.shot("api-without-explorer")
 	})
+}
+
+// operations counts the operations the engine's /api-docs documents.
+func operations(t *testing.T, e *engine) int {
+	var doc struct{ Paths map[string]map[string]any }
+	e.get(t, "/api-docs", &doc)
+	n := 0
+	for _, p := range doc.Paths {
+		n += len(p)
+	}
+	return n
 }
 
 // TestOpenAPIPathsAnswer reads /api-docs from a running engine and calls
