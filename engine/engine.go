@@ -54,6 +54,7 @@ type Engine struct {
 	cfg      Config
 	log      *slog.Logger
 	compiler *flow.Compiler
+	hosts    hostTable // host: key function
 	limits   flow.Limits
 	started  time.Time
 
@@ -126,6 +127,7 @@ func New(cfg Config) *Engine {
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
+	registerHost(e.compiler, &e.hosts)
 	return e
 }
 

@@ -31,6 +31,8 @@ type Worker struct {
 	keysMu   sync.Mutex
 	keysSeen map[string]int64 // flow key → ms a sample last had it
 	keysScan int64            // ms of the last scan
+
+	hostScratch []byte // MAC keys for the host: table
 }
 
 type factor struct {
@@ -107,7 +109,7 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		case sflow.CounterSample, sflow.ExpandedCounterSample:
 			w.stats.CounterSamples.Add(1)
 			ds := w.sample(a, smp, kindCounter, ms)
-			w.counterSample(ds, smp, ms)
+			w.counterSample(a, ds, smp, ms)
 		case sflow.RTMetricSample:
 			w.stats.CounterSamples.Add(1)
 			w.customMetrics(a, smp, ms)
@@ -325,7 +327,7 @@ func (ds *source) table(i int, sl *slot, limits *flow.Limits) *flow.Table {
 	return t
 }
 
-func (w *Worker) counterSample(ds *source, smp *sflow.Sample, ms int64) {
+func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64) {
 	// Rates use the agent's own clock (uptime) when it moved forward, so
 	// that network and queueing delays do not distort them.
 	dt := 0.0
@@ -337,12 +339,23 @@ func (w *Worker) counterSample(ds *source, smp *sflow.Sample, ms int64) {
 	}
 	ds.counterAt, ds.counterUptime = ms, w.d.Uptime
 	ds.metrics.Begin(ms, dt)
+	var descr bool
+	var adapters *sflow.HostAdapters
 	for _, rec := range smp.Records {
 		v, err := w.rc.Decode(smp.Format, rec)
 		if err != nil || v == nil {
 			continue
 		}
 		ds.metrics.Apply(v)
+		switch r := v.(type) {
+		case *sflow.HostDescr:
+			descr = true
+		case *sflow.HostAdapters:
+			adapters = r
+		}
+	}
+	if descr { // a host or container describes itself: host: can name it
+		w.hostScratch = w.e.hosts.learn(a.name, smp.SourceClass, ds, adapters, w.hostScratch)
 	}
 }
 

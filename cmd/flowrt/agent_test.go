@@ -477,6 +477,9 @@ func TestAgentContainers(t *testing.T) {
 	}
 	f := strings.Fields(string(out[strings.Index(string(out), "link/ether"):]))
 	mac := strings.ReplaceAll(f[1], ":", "")
+	if code, body := e.do(t, "PUT", "/flow/bycontainer/json", "{keys:'host:macdestination:host_name', value:'frames'}"); code/100 != 2 {
+		t.Fatalf("flow: %d %s", code, body)
+	}
 	if out, err := exec.Command("ping", "-c", "5", "-i", "0.2", "-W", "1", "198.19.2.2").CombinedOutput(); err != nil {
 		t.Fatalf("ping: %v %s", err, out)
 	}
@@ -500,6 +503,18 @@ func TestAgentContainers(t *testing.T) {
 		return toIt >= 5 && fromIt >= 5
 	})
 	t.Logf("%d sampled frames to the container and %d from it carry extended_entities 3:1; its MAC %s is in its host_adapters", toIt, fromIt, mac)
+	// The engine names each frame's destination: the container for the
+	// requests, this host (whose adapters include the veth) for the replies.
+	var flows []struct{ Key string }
+	e.get(t, "/activeflows/ALL/bycontainer/json", &flows)
+	hostname, _ := os.Hostname()
+	keys := map[string]bool{}
+	for _, f := range flows {
+		keys[f.Key] = true
+	}
+	if !keys[id[:12]] || !keys[hostname] {
+		t.Errorf("flows by host:macdestination:host_name %+v, want the container %s and this host %s", flows, id[:12], hostname)
+	}
 }
 
 // TestAgentCPU measures the agent's own CPU while it samples about 100,000

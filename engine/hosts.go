@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// The host: key function (host:<key>:<attribute>) names the host that owns
+// an address: a Host sFlow agent's host by its agent address, and any host
+// or container by the MACs its host_adapters report. The table is filled
+// from counter samples that carry host_descr, so flows sampled on a bridge
+// can be keyed by the container that sent them (host:macsource:host_name).
+
+// hostAttributes are the attributes host: can return, in hostInfo order.
+var hostAttributes = []string{"host_name", "machine_type", "os_name", "uuid", "os_release"}
+
+type hostInfo [5]string
+
+type hostTable struct {
+	mu    sync.RWMutex
+	byKey map[string]*hostInfo // agent address or MAC, as the flow keys spell them
+}
+
+// learn records a counter sample's host, if it describes one: under the
+// agent's address for the host itself (data source class 2) and under each
+// of its MACs. It allocates only when something changed.
+func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflow.HostAdapters, scratch []byte) []byte {
+	var info hostInfo
+	for i, name := range hostAttributes {
+		if v, ok := ds.metrics.Get(name); ok {
+			info[i] = v.Str
+		}
+	}
+	if info[0] == "" {
+		return scratch
+	}
+	set := func(key []byte) {
+		t.mu.RLock()
+		old := t.byKey[string(key)]
+		t.mu.RUnlock()
+		if old != nil && *old == info {
+			return
+		}
+		t.mu.Lock()
+		if t.byKey == nil {
+			t.byKey = map[string]*hostInfo{}
+		}
+		cp := info
+		t.byKey[string(key)] = &cp
+		t.mu.Unlock()
+	}
+	if class == 2 {
+		set(append(scratch[:0], agent...))
+	}
+	if adapters != nil {
+		const hex = "0123456789ABCDEF"
+		for _, ad := range adapters.Adapters {
+			for _, m := range ad.MACs {
+				scratch = scratch[:0]
+				for _, c := range m {
+					scratch = append(scratch, hex[c>>4], hex[c&15])
+				}
+				set(scratch)
+			}
+		}
+	}
+	return scratch
+}
+
+func (t *hostTable) lookup(key []byte, attr int) (string, bool) {
+	t.mu.RLock()
+	h := t.byKey[string(key)]
+	t.mu.RUnlock()
+	if h == nil || h[attr] == "" {
+		return "", false
+	}
+	return h[attr], true
+}
+
+type hostExpr struct {
+	k    flow.Expr
+	attr int
+	t    *hostTable
+}
+
+func (e hostExpr) AppendValue(smp *flow.Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := e.k.AppendValue(smp, dst)
+	if !ok {
+		return dst, false
+	}
+	v, ok := e.t.lookup(out[start:], e.attr)
+	if !ok {
+		return dst, false
+	}
+	return append(out[:start], v...), true
+}
+
+func registerHost(c *flow.Compiler, t *hostTable) {
+	c.Register("host", func(c *flow.Compiler, args []string) (flow.Expr, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("usage host:<address key>:<%s>, e.g. host:macsource:host_name", joinAttrs())
+		}
+		attr := slices.Index(hostAttributes, args[1])
+		if attr < 0 {
+			return nil, fmt.Errorf("host: attribute %q is not one of %s", args[1], joinAttrs())
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		return hostExpr{k: k, attr: attr, t: t}, nil
+	})
+}
+
+func joinAttrs() string {
+	s := ""
+	for i, a := range hostAttributes {
+		if i > 0 {
+			s += "|"
+		}
+		s += a
+	}
+	return s
+}
