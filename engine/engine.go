@@ -285,6 +285,7 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) Sweep(now time.Time) {
 	ms := now.UnixMilli()
 	defs := e.defs.Load()
+	e.hosts.sweep(ms - e.cfg.AgentTimeout.Milliseconds())
 	for _, a := range e.agentList() {
 		a.mu.Lock()
 		for id, ds := range a.sources {

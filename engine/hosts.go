@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/sflow"
@@ -20,15 +21,20 @@ var hostAttributes = []string{"host_name", "machine_type", "os_name", "uuid", "o
 
 type hostInfo [5]string
 
+type hostEntry struct {
+	info hostInfo
+	seen atomic.Int64 // ms: entries no counter sample renewed age out with the agents
+}
+
 type hostTable struct {
 	mu    sync.RWMutex
-	byKey map[string]*hostInfo // agent address or MAC, as the flow keys spell them
+	byKey map[string]*hostEntry // agent address or MAC, as the flow keys spell them
 }
 
 // learn records a counter sample's host, if it describes one: under the
 // agent's address for the host itself (data source class 2) and under each
 // of its MACs. It allocates only when something changed.
-func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflow.HostAdapters, scratch []byte) []byte {
+func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflow.HostAdapters, ms int64, scratch []byte) []byte {
 	var info hostInfo
 	for i, name := range hostAttributes {
 		if v, ok := ds.metrics.Get(name); ok {
@@ -42,15 +48,17 @@ func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflo
 		t.mu.RLock()
 		old := t.byKey[string(key)]
 		t.mu.RUnlock()
-		if old != nil && *old == info {
+		if old != nil && old.info == info {
+			old.seen.Store(ms)
 			return
 		}
 		t.mu.Lock()
 		if t.byKey == nil {
-			t.byKey = map[string]*hostInfo{}
+			t.byKey = map[string]*hostEntry{}
 		}
-		cp := info
-		t.byKey[string(key)] = &cp
+		n := &hostEntry{info: info}
+		n.seen.Store(ms)
+		t.byKey[string(key)] = n
 		t.mu.Unlock()
 	}
 	if class == 2 {
@@ -75,10 +83,21 @@ func (t *hostTable) lookup(key []byte, attr int) (string, bool) {
 	t.mu.RLock()
 	h := t.byKey[string(key)]
 	t.mu.RUnlock()
-	if h == nil || h[attr] == "" {
+	if h == nil || h.info[attr] == "" {
 		return "", false
 	}
-	return h[attr], true
+	return h.info[attr], true
+}
+
+// sweep forgets hosts and MACs no counter sample named since cutoff (ms).
+func (t *hostTable) sweep(cutoff int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, h := range t.byKey {
+		if h.seen.Load() < cutoff {
+			delete(t.byKey, k)
+		}
+	}
 }
 
 type hostExpr struct {

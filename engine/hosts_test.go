@@ -55,3 +55,17 @@ func TestHostKey(t *testing.T) {
 		t.Errorf("flows %+v, want web,node1,linux", got)
 	}
 }
+
+func TestHostTableAgesOut(t *testing.T) {
+	var h hostTable
+	h.byKey = map[string]*hostEntry{"A": {info: hostInfo{"a"}}, "B": {info: hostInfo{"b"}}}
+	h.byKey["A"].seen.Store(1000)
+	h.byKey["B"].seen.Store(5000)
+	h.sweep(2000)
+	if _, ok := h.lookup([]byte("A"), 0); ok {
+		t.Error("A outlived the cutoff")
+	}
+	if v, ok := h.lookup([]byte("B"), 0); !ok || v != "b" {
+		t.Error("B was swept")
+	}
+}

@@ -355,7 +355,7 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 		}
 	}
 	if descr { // a host or container describes itself: host: can name it
-		w.hostScratch = w.e.hosts.learn(a.name, smp.SourceClass, ds, adapters, w.hostScratch)
+		w.hostScratch = w.e.hosts.learn(a.name, smp.SourceClass, ds, adapters, ms, w.hostScratch)
 	}
 }
 
