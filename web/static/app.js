@@ -391,6 +391,35 @@ views.metrics = (root, q) => {
   return () => { if (stop) stop(); if (trend) trend.destroy(); };
 };
 
+// relax places nodes on a circle, then lets links pull and nodes push
+// (a small force-directed layout), so that trees and fabrics read as such.
+function relax(nodes, links, W, H, R) {
+  const pos = {};
+  nodes.forEach((n, i) => { const a = 2 * Math.PI * i / nodes.length - Math.PI / 2; pos[n] = [W / 2 + R * Math.cos(a), H / 2 + R * Math.sin(a)]; });
+  const k = Math.sqrt(W * H / Math.max(nodes.length, 1)) * 0.6;
+  for (let it = 0; it < 200; it++) {
+    const f = Object.fromEntries(nodes.map(n => [n, [0, 0]]));
+    for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) {
+      const a = pos[nodes[i]], b = pos[nodes[j]], dx = a[0] - b[0], dy = a[1] - b[1], d = Math.max(Math.hypot(dx, dy), 1);
+      const r = k * k / d / d;
+      f[nodes[i]][0] += dx * r; f[nodes[i]][1] += dy * r; f[nodes[j]][0] -= dx * r; f[nodes[j]][1] -= dy * r;
+    }
+    for (const l of links) {
+      const a = pos[l.node1], b = pos[l.node2];
+      if (!a || !b) continue;
+      const dx = a[0] - b[0], dy = a[1] - b[1], d = Math.max(Math.hypot(dx, dy), 1), r = d / k;
+      f[l.node1][0] -= dx * r; f[l.node1][1] -= dy * r; f[l.node2][0] += dx * r; f[l.node2][1] += dy * r;
+    }
+    const step = 10 * (1 - it / 200);
+    for (const n of nodes) {
+      const [fx, fy] = f[n], m = Math.max(Math.hypot(fx, fy), 1e-9), s = Math.min(step, m);
+      pos[n][0] = Math.min(W - 60, Math.max(40, pos[n][0] + fx / m * s));
+      pos[n][1] = Math.min(H - 30, Math.max(30, pos[n][1] + fy / m * s));
+    }
+  }
+  return pos;
+}
+
 views.topology = (root) => {
   root.append(el('h2', {}, 'Topology'));
   const box = el('div'), flowsBox = el('div', {id: 'link-flows'});
@@ -417,9 +446,8 @@ views.topology = (root) => {
     const metrics = {};
     await Promise.all(agents.map(a => request('/metric/' + a + '/json').then(m => { metrics[a] = m; }).catch(() => { metrics[a] = {}; })));
     const W = 760, H = 480, R = Math.min(W, H) / 2 - 60;
-    if (!layout || layout.n !== nodes.join()) {
-      layout = {n: nodes.join(), pos: {}};
-      nodes.forEach((n, i) => { const a = 2 * Math.PI * i / nodes.length - Math.PI / 2; layout.pos[n] = [W / 2 + R * Math.cos(a), H / 2 + R * Math.sin(a)]; });
+    if (!layout || layout.n !== nodes.join() + '|' + Object.keys(topo.links || {}).join()) {
+      layout = {n: nodes.join() + '|' + Object.keys(topo.links || {}).join(), pos: relax(nodes, Object.values(topo.links || {}), W, H, R)};
     }
     const ns = 'http://www.w3.org/2000/svg', svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('class', 'topo'); svg.setAttribute('width', W); svg.setAttribute('height', H);
