@@ -191,8 +191,13 @@ func (a *Agent) sample(ctx context.Context, d Device) {
 		}
 	}
 	defer s.Close()
+	// The pool is every packet the device saw in both directions since
+	// sampling began, from its counters; they are read at most every
+	// poolEvery (two sysfs reads per sample would cost more than the rest).
+	const poolEvery = 50 * time.Millisecond
 	startPool := s.Device.Packets()
-	var drops uint32
+	var pool, drops uint32
+	var poolAt time.Time
 	for ctx.Err() == nil {
 		p, ok, err := s.Read()
 		if err != nil {
@@ -202,10 +207,10 @@ func (a *Agent) sample(ctx context.Context, d Device) {
 		if !ok {
 			continue
 		}
-		drops += s.Drops()
-		// The pool is every packet the device saw in both directions since
-		// sampling began; never below what the samples imply.
-		pool := uint32(s.Device.Packets() - startPool)
+		if now := time.Now(); now.Sub(poolAt) >= poolEvery {
+			pool, poolAt = uint32(s.Device.Packets()-startPool), now
+			drops += s.Drops()
+		}
 		a.addFlowSample(s, p, pool, drops)
 	}
 }
