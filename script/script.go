@@ -39,6 +39,13 @@ type Script struct {
 	store      *store
 	log        *slog.Logger
 
+	// The watchdog interrupts a callback that runs longer than
+	// script.timeout: one timer per script, reset for each callback (a new
+	// timer per callback cost more than a short handler).
+	watchdog  *time.Timer
+	watchMu   sync.Mutex
+	execStart int64 // unix ns of the running callback's start; 0 when idle
+
 	mu       sync.Mutex
 	alive    bool
 	graceful bool
@@ -183,11 +190,28 @@ func (s *Script) run(src string) {
 	}
 }
 
+// bark interrupts the running callback if it has run past the limit.
+func (s *Script) bark() {
+	limit := s.m.deps.CallTimeout
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if s.execStart != 0 && time.Since(time.Unix(0, s.execStart)) >= limit {
+		s.vm.Interrupt(fmt.Errorf("ran longer than %v (script.timeout)", limit))
+	}
+}
+
 // exec runs one entry into JavaScript under the time limit.
 func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
 	limit := s.m.deps.CallTimeout
-	t := time.AfterFunc(limit, func() { s.vm.Interrupt(fmt.Errorf("ran longer than %v (script.timeout)", limit)) })
 	start := time.Now()
+	s.watchMu.Lock()
+	s.execStart = start.UnixNano()
+	s.watchMu.Unlock()
+	if s.watchdog == nil {
+		s.watchdog = time.AfterFunc(limit, s.bark)
+	} else {
+		s.watchdog.Reset(limit)
+	}
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -196,7 +220,11 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
 		}()
 		return fn(s.vm)
 	}()
-	t.Stop()
+	// After this no bark interrupts; one that came before is cleared.
+	s.watchMu.Lock()
+	s.execStart = 0
+	s.watchMu.Unlock()
+	s.watchdog.Stop()
 	s.vm.ClearInterrupt()
 	s.mu.Lock()
 	s.cpu += time.Since(start)

@@ -291,3 +291,19 @@ setHttpHandler(function() {
 		t.Errorf("setForward: %+v %v", st, ok)
 	}
 }
+
+// TestHandlerArgumentsArePlainObjects: scripts annotate the records they
+// get (evt.blocked = true) and pass them on; the argument must be an
+// ordinary object for that, not a read-only view of a Go value.
+func TestHandlerArgumentsArePlainObjects(t *testing.T) {
+	r := newRig(t, 2*time.Second)
+	s := r.load(t, "annotate.js", `
+var last = '';
+setEventHandler(function(evt) { evt.blocked = true; delete evt.metric; last = JSON.stringify(evt); }, ['ddos']);
+setHttpHandler(function() { return last; });`)
+	r.m.event(threshold.Event{EventID: 7, ThresholdID: "ddos", Metric: "ddos", Value: 5, Agent: "10.0.0.1", DataSource: "3", FlowKey: "10.1.1.1"})
+	eventually(t, "the annotated event", func() bool {
+		body := string(call(t, s, "x", nil).Body)
+		return strings.Contains(body, `"blocked":true`) && !strings.Contains(body, `"metric"`) && strings.Contains(body, `"flowKey":"10.1.1.1"`)
+	})
+}
