@@ -495,6 +495,7 @@ func TestRestartKeepsRESTState(t *testing.T) {
 		{"/map/protos/json", "{udp:['17']}"},
 		{"/forwarding/SessionA/json", `{"address":"127.0.0.1","port":` + fwd.addr[strings.LastIndexByte(fwd.addr, ':')+1:] + `}`},
 		{"/topology/json", "{nodes:{s1:{agent:'10.0.0.1', ports:{p1:{ifindex:'1'}}}}}"},
+		{"/flow/ui_trend_0a1b2c/json", "{keys:'ipsource', value:'bytes'}"}, // a web page's own: not kept
 	} {
 		if code, msg := e.do(t, "PUT", c.path, c.body); code != 204 {
 			t.Fatalf("PUT %s: %d %s", c.path, code, msg)
@@ -519,6 +520,9 @@ func TestRestartKeepsRESTState(t *testing.T) {
 	}
 	e2 := startEngine(t, "-Dstate.dir="+dir)
 	check(e2)
+	if code, _ := e2.do(t, "GET", "/flow/ui_trend_0a1b2c/json", ""); code != 404 {
+		t.Errorf("the web interface's trend definition came back after a restart: %d", code)
+	}
 	e2.stop()
 	// Corrupt the thresholds: reported and set aside, the rest restored.
 	os.WriteFile(filepath.Join(dir, "thresholds.json"), []byte("{half a file"), 0o644)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/forward"
@@ -73,12 +74,24 @@ func (p *persisted) load(kind string, v any, apply func() int) {
 	}
 }
 
+// ephemeralFlow starts the names of the web interface's own definitions
+// (a trend being watched, the topology page's link flows): they live while
+// a page is open, so they are not kept across restarts — a page closed by
+// a crash would otherwise leave them defined for ever.
+const ephemeralFlow = "ui_"
+
 // save writes one kind after a change.
 func (p *persisted) save(kind string) {
 	var v any
 	switch kind {
 	case "flows":
-		v = p.engine.Definitions()
+		defs := p.engine.Definitions()
+		for name := range defs {
+			if strings.HasPrefix(name, ephemeralFlow) {
+				delete(defs, name)
+			}
+		}
+		v = defs
 	case "thresholds":
 		v = p.thresholds.All()
 	case "groups":

@@ -316,7 +316,7 @@ views.flows = (root, q) => {
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
     cleanup();
-    name = 'trend_' + Math.random().toString(16).slice(2, 8);
+    name = 'ui_trend_' + Math.random().toString(16).slice(2, 8); // ui_: not kept across restarts
     // n: flows kept per data source, enough for the top asked for.
     const spec = {keys: keys.value.trim(), value: value.value.trim() || 'bytes', n: Math.max(10, Math.min(1000, +maxFlows.value || 20))};
     if (filter.value.trim()) spec.filter = filter.value.trim();
@@ -424,7 +424,7 @@ views.topology = (root) => {
   root.append(el('h2', {}, 'Topology'));
   const box = el('div'), flowsBox = el('div', {id: 'link-flows'});
   root.append(box, flowsBox);
-  const flowName = 'ui_linkflows_' + Math.random().toString(16).slice(2, 8);
+  const flowName = 'ui_links_' + Math.random().toString(16).slice(2, 8);
   let defined = false, selected = null, layout = null;
   const define = async () => {
     if (defined) return;
