@@ -162,35 +162,53 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // sample runs one device's sampler, waiting for the device when it is
-// missing (docker0 appears when Docker starts).
+// missing (docker0 appears when Docker starts) and starting again when it
+// goes away and comes back (a veth re-created with a new ifIndex).
 func (a *Agent) sample(ctx context.Context, d Device) {
-	var s *Sampler
-	for s == nil {
-		dev, ok := interfaceByName(a.host.Sys, d.Name)
-		if ok {
-			n := d.Sampling
-			if n == 0 {
-				n = a.cfg.Sampling
-			}
-			if n == 0 {
-				n = DefaultSampling(dev.SpeedMb)
-			}
-			var err error
-			if s, err = NewSampler(dev, n, a.cfg.HeaderBytes); err != nil {
-				a.log.Error("packet sampling not started", "device", d.Name, "err", err)
-				return
-			}
-			a.log.Info("sampling packets", "device", d.Name, "ifindex", dev.Index, "sampling", n, "headerBytes", a.cfg.HeaderBytes)
-			break
-		}
-		a.log.Warn("device to sample not found; trying again every 10 s", "device", d.Name)
+	wait := func() bool {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(10 * time.Second):
+			return true
 		}
 	}
-	defer s.Close()
+	for ctx.Err() == nil {
+		dev, ok := interfaceByName(a.host.Sys, d.Name)
+		if !ok {
+			a.log.Warn("device to sample not found; trying again every 10 s", "device", d.Name)
+			if !wait() {
+				return
+			}
+			continue
+		}
+		n := d.Sampling
+		if n == 0 {
+			n = a.cfg.Sampling
+		}
+		if n == 0 {
+			n = DefaultSampling(dev.SpeedMb)
+		}
+		s, err := NewSampler(dev, n, a.cfg.HeaderBytes)
+		if err != nil {
+			a.log.Error("packet sampling not started", "device", d.Name, "err", err)
+			return // permissions or the kernel: trying again would not help
+		}
+		a.log.Info("sampling packets", "device", d.Name, "ifindex", dev.Index, "sampling", n, "headerBytes", a.cfg.HeaderBytes)
+		err = a.readSamples(ctx, s)
+		s.Close()
+		if err != nil {
+			a.log.Warn("packet sampling interrupted; waiting for the device", "device", d.Name, "err", err)
+			if !wait() {
+				return
+			}
+		}
+	}
+}
+
+// readSamples turns a sampler's packets into flow samples until ctx ends
+// or the socket fails (the device went away).
+func (a *Agent) readSamples(ctx context.Context, s *Sampler) error {
 	// The pool is every packet the device saw in both directions since
 	// sampling began, from its counters; they are read at most every
 	// poolEvery (two sysfs reads per sample would cost more than the rest).
@@ -198,11 +216,19 @@ func (a *Agent) sample(ctx context.Context, d Device) {
 	startPool := s.Device.Packets()
 	var pool, drops uint32
 	var poolAt time.Time
+	checked := time.Now()
 	for ctx.Err() == nil {
 		p, ok, err := s.Read()
 		if err != nil {
-			a.log.Error("packet sampling stopped", "device", d.Name, "err", err)
-			return
+			return err
+		}
+		// The kernel does not always wake a quiet socket when its device
+		// goes: look for it by name every second.
+		if now := time.Now(); now.Sub(checked) >= time.Second {
+			checked = now
+			if dev, found := interfaceByName(a.host.Sys, s.Device.Name); !found || dev.Index != s.Device.Index {
+				return fmt.Errorf("device %s (ifindex %d) is gone", s.Device.Name, s.Device.Index)
+			}
 		}
 		if !ok {
 			continue
@@ -213,6 +239,7 @@ func (a *Agent) sample(ctx context.Context, d Device) {
 		}
 		a.addFlowSample(s, p, pool, drops)
 	}
+	return nil
 }
 
 func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {

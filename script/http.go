@@ -198,12 +198,15 @@ func (s *Script) Serve(r Request) (Response, error) {
 		jsReq := toJS(vm, req)
 		v, err := h(goja.Undefined(), jsReq)
 		if err != nil {
+			// throw 'not_found' and the like answer the request: not a script
+			// error. A real one is recorded before the answer goes out, so
+			// that /scripts/json shows it as soon as the caller has the 500.
 			resp := errorResponse(err)
-			reply <- resp
-			if resp.Status < 500 {
-				return nil // throw 'not_found' and the like answer the request: not a script error
+			if resp.Status >= 500 {
+				s.fail(err)
 			}
-			return err
+			reply <- resp
+			return nil
 		}
 		reply <- valueResponse(v, r.Format)
 		return nil

@@ -561,3 +561,36 @@ func TestAgentCPU(t *testing.T) {
 		t.Errorf("no samples")
 	}
 }
+
+// TestAgentDeviceComesBack: a sampled device that is deleted and made again
+// (a container restarted, a new veth with a new ifIndex) is sampled again
+// without restarting the agent.
+func TestAgentDeviceComesBack(t *testing.T) {
+	need(t, "ip", "ping", "iperf3")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace and packet sockets")
+	}
+	d := startDecoder(t)
+	veth := iperfNamespace(t, "frtback", "frtbk", "198.19.3")
+	a := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=20\n  agentIP=10.250.0.5\n  pcap { dev=%s sampling=1 }\n}\n", d.port, veth))
+	ping := func() {
+		t.Helper()
+		if out, err := exec.Command("ping", "-c", "3", "-i", "0.2", "-W", "1", "198.19.3.2").CombinedOutput(); err != nil {
+			t.Fatalf("ping: %v %s", err, out)
+		}
+	}
+	waitFor(t, 5*time.Second, "sampling started", func() bool { return strings.Contains(a.logText(), "sampling packets") })
+	ping()
+	waitFor(t, 5*time.Second, "samples of the first veth", func() bool { return len(d.values("flowSampleType")) >= 6 })
+	first := d.values("sourceId")
+	if out, err := exec.Command("ip", "link", "del", veth).CombinedOutput(); err != nil { // both ends go
+		t.Fatalf("ip link del: %v %s", err, out)
+	}
+	waitFor(t, 5*time.Second, "the agent noticing", func() bool { return strings.Contains(a.logText(), "packet sampling interrupted") })
+	iperfNamespace(t, "frtback", "frtbk", "198.19.3")
+	before := len(d.values("flowSampleType"))
+	waitFor(t, 25*time.Second, "sampling the new veth", func() bool { return strings.Count(a.logText(), "sampling packets") >= 2 })
+	ping()
+	waitFor(t, 5*time.Second, "samples of the new veth", func() bool { return len(d.values("flowSampleType")) >= before+6 })
+	t.Logf("first veth %s, then %s", first[len(first)-1], d.values("sourceId")[len(d.values("sourceId"))-1])
+}
