@@ -10,8 +10,9 @@ import (
 )
 
 // The live views poll the JSON endpoint next to them once a second and
-// redraw; they need nothing but the engine (the full web interface, with
-// charting libraries, is a separate stage).
+// redraw; they need nothing but the engine. With the web interface (the
+// web package, Config.UI) they open its pages instead; these are what an
+// API built without it serves.
 
 const indexPage = `<!doctype html><html><head><meta charset="utf-8"><title>flowrt</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}code{background:#eee;padding:0 .3em}</style></head>
