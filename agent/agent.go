@@ -78,9 +78,6 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	return a, nil
 }
 
-// Address is the agent address the datagrams carry.
-func (a *Agent) Address() netip.Addr { return a.addr }
-
 // agentAddress is agentIP=, else the first address of agent=<device>, else
 // the first global unicast address of an interface that is up (IPv4 first).
 func agentAddress(cfg Config) (netip.Addr, error) {
@@ -222,9 +219,10 @@ func (a *Agent) readSamples(ctx context.Context, s *Sampler) error {
 		if err != nil {
 			return err
 		}
+		now := time.Now()
 		// The kernel does not always wake a quiet socket when its device
 		// goes: look for it by name every second.
-		if now := time.Now(); now.Sub(checked) >= time.Second {
+		if now.Sub(checked) >= time.Second {
 			checked = now
 			if dev, found := interfaceByName(a.host.Sys, s.Device.Name); !found || dev.Index != s.Device.Index {
 				return fmt.Errorf("device %s (ifindex %d) is gone", s.Device.Name, s.Device.Index)
@@ -233,7 +231,7 @@ func (a *Agent) readSamples(ctx context.Context, s *Sampler) error {
 		if !ok {
 			continue
 		}
-		if now := time.Now(); now.Sub(poolAt) >= poolEvery {
+		if now.Sub(poolAt) >= poolEvery {
 			pool, poolAt = uint32(s.Device.Packets()-startPool), now
 			drops += s.Drops()
 		}
@@ -311,15 +309,6 @@ func (a *Agent) flush() {
 // as many datagrams as they need.
 func (a *Agent) poll() {
 	ifs := Interfaces(a.host.Sys)
-	records := func(vs ...any) []sflow.Record {
-		var recs []sflow.Record
-		for _, v := range vs {
-			if r, err := sflow.NewRecord(v); err == nil {
-				recs = append(recs, r)
-			}
-		}
-		return recs
-	}
 	descr, adapters, cpu, mem, disk, nio := a.host.Descr(), Adapters(ifs), a.host.CPU(), a.host.Memory(), a.host.Disk(), a.host.NetIO()
 	ip, icmp, tcp, udp := a.host.MIB2()
 	hostRecs := records(&descr, &adapters, &cpu, &mem, &disk, &nio, &ip, &icmp, &tcp, &udp)
@@ -358,6 +347,18 @@ func (a *Agent) poll() {
 	if len(batch) > 0 {
 		a.send(batch)
 	}
+}
+
+// records encodes counter structures as records; one that cannot be
+// encoded (it never happens for this package's own values) is left out.
+func records(vs ...any) []sflow.Record {
+	var recs []sflow.Record
+	for _, v := range vs {
+		if r, err := sflow.NewRecord(v); err == nil {
+			recs = append(recs, r)
+		}
+	}
+	return recs
 }
 
 // send encodes the samples once and sends the datagram to every collector

@@ -63,25 +63,24 @@ func FindContainers(root string) []Container {
 	return out
 }
 
-func cgroupKeyed(path string) map[string]uint64 {
-	out := map[string]uint64{}
-	for _, l := range readLines(path) {
-		if f := strings.Fields(l); len(f) == 2 {
-			out[f[0]] = u64(f[1])
-		}
+// pid is a process in the container ("" when none is left).
+func (c Container) pid() string {
+	procs := readLines(filepath.Join(c.Path, "cgroup.procs"))
+	if len(procs) == 0 {
+		return ""
 	}
-	return out
+	return procs[0]
 }
 
-// Adapters lists the interfaces of the container's own network namespace
-// (none when it shares the host's): what maps sampled frames to it.
-func (c Container) Adapters() sflow.HostAdapters {
+// Adapters lists the interfaces of the network namespace of pid, a process
+// in the container (none when it shares the host's): what maps sampled
+// frames to the container.
+func (c Container) Adapters(pid string) sflow.HostAdapters {
 	var a sflow.HostAdapters
-	procs := readLines(filepath.Join(c.Path, "cgroup.procs"))
-	if len(procs) == 0 || procs[0] == "" {
+	if pid == "" {
 		return a
 	}
-	ifs, _ := nsInterfaces(procs[0])
+	ifs, _ := nsInterfaces(pid)
 	for _, i := range ifs {
 		if i.Flags&net.FlagLoopback != 0 || len(i.HardwareAddr) != 6 {
 			continue
@@ -93,21 +92,21 @@ func (c Container) Adapters() sflow.HostAdapters {
 	return a
 }
 
-// Counters reads the container's virtual structures.
-func (c Container) Counters(hostMem uint64) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk, sflow.VirtNetIO) {
+// Counters reads the container's virtual structures; pid is a process in
+// it, whose network namespace's interfaces are the container's.
+func (c Container) Counters(hostMem uint64, pid string) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk, sflow.VirtNetIO) {
 	var cpu sflow.VirtCPU
-	st := cgroupKeyed(filepath.Join(c.Path, "cpu.stat"))
+	st := keyed(filepath.Join(c.Path, "cpu.stat"))
 	cpu.CPUTime = uint32(st["usage_usec"] / 1000)
-	procs := readLines(filepath.Join(c.Path, "cgroup.procs"))
-	if len(procs) > 0 && procs[0] != "" {
+	if pid != "" {
 		cpu.State = 1 // running
 	} else {
 		cpu.State = 5 // shut off
 	}
-	if max := readTrim(filepath.Join(c.Path, "cpu.max")); max != "" {
-		f := strings.Fields(max)
+	if quota := readTrim(filepath.Join(c.Path, "cpu.max")); quota != "" {
+		f := strings.Fields(quota)
 		if len(f) == 2 && f[0] != "max" {
-			cpu.CPUCount = uint32((u64(f[0]) + u64(f[1]) - 1) / max64(u64(f[1]), 1))
+			cpu.CPUCount = uint32((u64(f[0]) + u64(f[1]) - 1) / max(u64(f[1]), 1))
 		}
 	}
 	mem := sflow.VirtMemory{Memory: u64(readTrim(filepath.Join(c.Path, "memory.current"))), MaxMemory: hostMem}
@@ -131,18 +130,11 @@ func (c Container) Counters(hostMem uint64) (sflow.VirtCPU, sflow.VirtMemory, sf
 		}
 	}
 	var nio sflow.VirtNetIO
-	if len(procs) > 0 && procs[0] != "" {
-		h := Host{Proc: filepath.Join("/proc", procs[0])}
+	if pid != "" {
+		h := Host{Proc: filepath.Join("/proc", pid)}
 		nio = sflow.VirtNetIO(h.NetIO()) // the same counters, of the container's network namespace
 	}
 	return cpu, mem, disk, nio
-}
-
-func max64(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // dockerNames asks the Docker daemon (its socket, when there is one) for
@@ -203,20 +195,16 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node 
 			copy(descr.UUID[:], id)
 		}
 		parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
-		adapters := c.Adapters()
+		pid := c.pid()
+		adapters := c.Adapters(pid)
 		for _, ad := range adapters.Adapters {
 			for _, m := range ad.MACs {
 				macs[m] = idx
 			}
 		}
-		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total)
-		var recs []sflow.Record
-		for _, v := range []any{&descr, &adapters, &parent, &vcpu, &vmem, &vdisk, &vnio} {
-			if r, err := sflow.NewRecord(v); err == nil {
-				recs = append(recs, r)
-			}
-		}
-		out = append(out, sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: idx, Sequence: seq, Records: recs})
+		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total, pid)
+		out = append(out, sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: idx, Sequence: seq,
+			Records: records(&descr, &adapters, &parent, &vcpu, &vmem, &vdisk, &vnio)})
 	}
 	return node, out
 }
