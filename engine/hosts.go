@@ -3,10 +3,12 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/packet"
 	"github.com/flowrt/flowrt/sflow"
 )
 
@@ -65,13 +67,9 @@ func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflo
 		set(append(scratch[:0], agent...))
 	}
 	if adapters != nil {
-		const hex = "0123456789ABCDEF"
 		for _, ad := range adapters.Adapters {
 			for _, m := range ad.MACs {
-				scratch = scratch[:0]
-				for _, c := range m {
-					scratch = append(scratch, hex[c>>4], hex[c&15])
-				}
+				scratch = packet.AppendMAC(scratch[:0], m[:]) // as macsource spells it
 				set(scratch)
 			}
 		}
@@ -122,11 +120,11 @@ func (e hostExpr) AppendValue(smp *flow.Sample, dst []byte) ([]byte, bool) {
 func registerHost(c *flow.Compiler, t *hostTable) {
 	c.Register("host", func(c *flow.Compiler, args []string) (flow.Expr, error) {
 		if len(args) != 2 {
-			return nil, fmt.Errorf("usage host:<address key>:<%s>, e.g. host:macsource:host_name", joinAttrs())
+			return nil, fmt.Errorf("usage host:<address key>:<%s>, e.g. host:macsource:host_name", strings.Join(hostAttributes, "|"))
 		}
 		attr := slices.Index(hostAttributes, args[1])
 		if attr < 0 {
-			return nil, fmt.Errorf("host: attribute %q is not one of %s", args[1], joinAttrs())
+			return nil, fmt.Errorf("host: attribute %q is not one of %s", args[1], strings.Join(hostAttributes, "|"))
 		}
 		k, err := c.Key(args[0])
 		if err != nil {
@@ -134,15 +132,4 @@ func registerHost(c *flow.Compiler, t *hostTable) {
 		}
 		return hostExpr{k: k, attr: attr, t: t}, nil
 	})
-}
-
-func joinAttrs() string {
-	s := ""
-	for i, a := range hostAttributes {
-		if i > 0 {
-			s += "|"
-		}
-		s += a
-	}
-	return s
 }

@@ -125,12 +125,18 @@ func macAt(delta int) keyFunc {
 		if o+6 > len(p.b) {
 			return dst, false
 		}
-		const hex = "0123456789ABCDEF"
-		for _, c := range p.b[o : o+6] {
-			dst = append(dst, hex[c>>4], hex[c&15])
-		}
-		return dst, true
+		return AppendMAC(dst, p.b[o:o+6]), true
 	}
+}
+
+// AppendMAC appends a MAC address as the flow keys (macsource,
+// macdestination) spell it: 12 upper-case hex digits.
+func AppendMAC(dst, mac []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, c := range mac {
+		dst = append(dst, hex[c>>4], hex[c&15])
+	}
+	return dst
 }
 
 func ip4At(delta int) keyFunc {
