@@ -644,6 +644,7 @@ func bindTopology(s *Script) {
 			ifs[0], ifs[1] = ifs[1], ifs[0]
 		}
 		e := s.m.deps.Engine
+		asked := stringList(arg(c, 1))
 		var out []metric.Statistic
 		for _, end := range ifs {
 			sel, err := e.ParseAgents(end.Agent)
@@ -651,7 +652,7 @@ func bindTopology(s *Script) {
 				throw(vm, "link %s: node %s has no agent", arg(c, 0).String(), end.Node)
 			}
 			var names []string
-			for _, m := range stringList(arg(c, 1)) {
+			for _, m := range asked {
 				if agg, name, ok := strings.Cut(m, ":"); ok {
 					names = append(names, agg+":"+end.IfIndex+"."+name)
 				} else {
@@ -662,7 +663,7 @@ func bindTopology(s *Script) {
 			if err != nil {
 				throw(vm, "%v", err)
 			}
-			for i, m := range stringList(arg(c, 1)) {
+			for i, m := range asked {
 				st[i].MetricName = m // as asked: the data source says which interface
 			}
 			out = append(out, st...)
