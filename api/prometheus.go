@@ -63,13 +63,12 @@ func (a *API) promMetrics(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				continue
 			}
+			labels := [3]export.Label{{Name: "agent", Value: pt.Agent}, {Name: "datasource", Value: pt.DataSource}, {Name: "host"}}
+			n := 2
 			if h, ok := hosts[pt.Agent]; ok {
-				p.Sample(pt.MetricName, v, export.Label{Name: "agent", Value: pt.Agent},
-					export.Label{Name: "datasource", Value: pt.DataSource}, export.Label{Name: "host", Value: h})
-			} else {
-				p.Sample(pt.MetricName, v, export.Label{Name: "agent", Value: pt.Agent},
-					export.Label{Name: "datasource", Value: pt.DataSource})
+				labels[2].Value, n = h, 3
 			}
+			p.Sample(pt.MetricName, v, labels[:n]...)
 		}
 	})
 }
@@ -79,11 +78,7 @@ func (a *API) promMetrics(w http.ResponseWriter, r *http.Request) {
 func (a *API) promAnalyzer(w http.ResponseWriter, r *http.Request) {
 	fields, _ := a.analyzer(r)
 	m := fields.(map[string]any)
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(m))
 	a.writeProm(w, func(p *export.Prom) {
 		p.Prefix, p.Types = a.cfg.PromPrefix+"analyzer_", a.cfg.PromTypes
 		for _, k := range names {
