@@ -61,6 +61,10 @@ func runAgent(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	counts := func() []any {
+		return []any{"datagrams", a.Datagrams.Load(), "flow_samples", a.FlowSamples.Load(),
+			"counter_samples", a.CounterSamples.Load(), "send_errors", a.SendErrors.Load()}
+	}
 	if *verbose {
 		go func() {
 			t := time.NewTicker(cfg.Polling)
@@ -70,8 +74,7 @@ func runAgent(args []string) int {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					log.Info("agent", "datagrams", a.Datagrams.Load(), "flow_samples", a.FlowSamples.Load(),
-						"counter_samples", a.CounterSamples.Load(), "send_errors", a.SendErrors.Load())
+					log.Info("agent", counts()...)
 				}
 			}
 		}()
@@ -80,7 +83,6 @@ func runAgent(args []string) int {
 		fmt.Fprintf(os.Stderr, "flowrt agent: %v\n", err)
 		return 1
 	}
-	log.Info("agent stopped", "datagrams", a.Datagrams.Load(), "flow_samples", a.FlowSamples.Load(),
-		"counter_samples", a.CounterSamples.Load(), "send_errors", a.SendErrors.Load())
+	log.Info("agent stopped", counts()...)
 	return 0
 }
