@@ -282,9 +282,15 @@ func TestAgentConfigErrors(t *testing.T) {
 
 // iperfNamespace makes a network namespace joined to this one by a veth
 // pair, <prefix>0 here with <net>.1/24 and <prefix>1 there with <net>.2,
-// runs an iperf3 server for one test there, and returns the local end.
+// runs an iperf3 server for one test there, and returns the local end. It
+// skips the test where that cannot be done (not root, no ip or iperf3);
+// root also lets the agent open packet sockets.
 func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 	t.Helper()
+	need(t, "ip", "iperf3")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace and packet sockets")
+	}
 	veth, peer := prefix+"0", prefix+"1"
 	run := func(args ...string) {
 		t.Helper()
@@ -320,10 +326,6 @@ func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 // decode: the engine's flow rate matches iperf3's within 15%, and the
 // samples are as many as the sample pool over the rate, within 3σ.
 func TestAgentSamplesInNamespace(t *testing.T) {
-	need(t, "ip", "iperf3")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace and packet sockets")
-	}
 	veth := iperfNamespace(t, "frtagent", "frtag", "198.19.0")
 
 	e := startEngine(t)
@@ -526,10 +528,6 @@ func TestAgentContainers(t *testing.T) {
 // the kernel filter drops the rest, so the agent handles ~100 samples/s.
 // The figure goes to docs/performance.md.
 func TestAgentCPU(t *testing.T) {
-	need(t, "ip", "iperf3")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace and packet sockets")
-	}
 	veth := iperfNamespace(t, "frtagcpu", "frtac", "198.19.1")
 	d := startDecoder(t)
 	a := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=20\n  agentIP=10.250.0.4\n  pcap { dev=%s sampling=1000 }\n}\n", d.port, veth))
@@ -566,12 +564,9 @@ func TestAgentCPU(t *testing.T) {
 // (a container restarted, a new veth with a new ifIndex) is sampled again
 // without restarting the agent.
 func TestAgentDeviceComesBack(t *testing.T) {
-	need(t, "ip", "ping", "iperf3")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace and packet sockets")
-	}
-	d := startDecoder(t)
+	need(t, "ping")
 	veth := iperfNamespace(t, "frtback", "frtbk", "198.19.3")
+	d := startDecoder(t)
 	a := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=20\n  agentIP=10.250.0.5\n  pcap { dev=%s sampling=1 }\n}\n", d.port, veth))
 	ping := func() {
 		t.Helper()
