@@ -27,6 +27,15 @@ async function request(url, opts) {
   return r.status === 204 ? null : r.json();
 }
 
+// The pages' own flow definitions (ui_…): defined while a page shows them,
+// deleted when it goes, also as the tab closes (keepalive).
+function defineFlow(name, spec) {
+  return request('/flow/' + encodeURIComponent(name) + '/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(spec)});
+}
+function deleteFlow(name) {
+  fetch('/flow/' + encodeURIComponent(name) + '/json', {method: 'DELETE', keepalive: true});
+}
+
 function showError(msg) { document.getElementById('error').textContent = msg || ''; }
 
 // every runs fn now and then every ms until stopped; runs never overlap.
@@ -195,7 +204,6 @@ class Trend {
 
   destroy() { if (this.plot) this.plot.destroy(); this.plot = null; }
 }
-window.flowrtSI = si;
 
 // ---- views ---------------------------------------------------------------
 
@@ -290,7 +298,7 @@ views.flows = (root, q) => {
     stop = null;
     if (trend) trend.destroy();
     trend = null;
-    if (owned && name) fetch('/flow/' + encodeURIComponent(name) + '/json', {method: 'DELETE', keepalive: true});
+    if (owned && name) deleteFlow(name);
     owned = false;
   };
   const watch = () => {
@@ -321,7 +329,7 @@ views.flows = (root, q) => {
     const spec = {keys: keys.value.trim(), value: value.value.trim() || 'bytes', n: Math.max(10, Math.min(1000, +maxFlows.value || 20))};
     if (filter.value.trim()) spec.filter = filter.value.trim();
     try {
-      await request('/flow/' + name + '/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(spec)});
+      await defineFlow(name, spec);
     } catch (e) { showError(e.message); name = null; return; }
     owned = true;
     history.replaceState(null, '', '#/flows?' + new URLSearchParams({keys: spec.keys, value: spec.value, filter: spec.filter || '', maxFlows: maxFlows.value}));
@@ -428,8 +436,7 @@ views.topology = (root) => {
   let defined = false, selected = null, layout = null;
   const define = async () => {
     if (defined) return;
-    await request('/flow/' + flowName + '/json', {method: 'PUT', headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({keys: 'or:[link:inputifindex]:[link:outputifindex],ipsource,ipdestination', value: 'bytes'})});
+    await defineFlow(flowName, {keys: 'or:[link:inputifindex]:[link:outputifindex],ipsource,ipdestination', value: 'bytes'});
     defined = true;
   };
   const util = (m, ifindex) => Math.max(m[ifindex + '.ifinutilization'] || 0, m[ifindex + '.ifoututilization'] || 0);
@@ -481,7 +488,7 @@ views.topology = (root) => {
         {t: 'destination', f: r => r.key.split(',')[2]}, {t: 'bytes/s', f: r => si(r.value), num: true}], flows.slice(0, 50), {id: 'link-flows-table'}));
     }
   });
-  const cleanup = () => { if (defined) fetch('/flow/' + flowName + '/json', {method: 'DELETE', keepalive: true}); defined = false; };
+  const cleanup = () => { if (defined) deleteFlow(flowName); defined = false; };
   window.addEventListener('pagehide', cleanup);
   return () => { stop(); window.removeEventListener('pagehide', cleanup); cleanup(); };
 };
