@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -284,46 +283,48 @@ func TestAgreesWithTshark(t *testing.T) {
 
 func u(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 
-// The seeds' Python scripts (the sFlow to JSON article), ported to Python 3,
-// read flowrt's -j output exactly as they read sflowtool's.
+// The seeds' Python scripts (the sFlow to JSON, sflowtool and sflow/tshark
+// articles), ported to Python 3, run as the README prints them: executable,
+// in their directory, reading flowrt's output from a pipe exactly as they
+// read sflowtool's or tshark's.
 func TestSeedPythonScripts(t *testing.T) {
-	need(t, "python3")
+	need(t, "python3", "sh")
 	capture := filepath.Join(testdata.Dir(t), "gopacket_SFlowTestPacket1.pcap")
-	// The scripts run "sflowtool -j"; a sflowtool on PATH that is flowrt
-	// replaying the capture stands in for the network.
-	bin := t.TempDir()
-	shim := fmt.Sprintf("#!/bin/sh\nexec %s decode -r %s \"$@\"\n", flowrt, capture)
-	if err := os.WriteFile(filepath.Join(bin, "sflowtool"), []byte(shim), 0o755); err != nil {
-		t.Fatal(err)
+	srv := serveText(t, "# compromised\n10.1.8.19\n192.0.2.1\n")
+	run := func(pipeline string) []string {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", pipeline)
+		cmd.Dir = "../../examples/sflow-to-json"
+		cmd.Env = append(os.Environ(), "TZ=UTC", "FLOWRT="+flowrt, "CAPTURE="+capture, "BLACKLIST_URL="+srv)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", pipeline, err, out)
+		}
+		return nonEmpty(string(out))
 	}
-	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "TZ=UTC")
 
-	cmd := exec.Command("python3", "../../examples/sflow-to-json/sflow.py")
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("sflow.py: %v\n%s", err, out)
-	}
-	lines := nonEmpty(string(out))
+	lines := run(`"$FLOWRT" decode -r "$CAPTURE" -j | ./sflow.py`)
 	if len(lines) != 6 {
-		t.Fatalf("sflow.py printed %d flows, want the capture's 6:\n%s", len(lines), out)
+		t.Fatalf("sflow.py printed %d flows, want the capture's 6:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 	if lines[0] != "1970-01-01T00:00:00+0000 10.1.14.22 54.240.235.69 1490" {
-		t.Errorf("first flow: %q", lines[0])
+		t.Errorf("sflow.py first flow: %q", lines[0])
 	}
 
 	// emerging.py: the blacklist comes from a local web server instead of
 	// the Emerging Threats site.
-	srv := serveText(t, "# compromised\n10.1.8.19\n192.0.2.1\n")
-	cmd = exec.Command("python3", "../../examples/sflow-to-json/emerging.py")
-	cmd.Env = append(env, "BLACKLIST_URL="+srv)
-	out, err = cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("emerging.py: %v\n%s", err, out)
-	}
-	lines = nonEmpty(string(out))
+	lines = run(`"$FLOWRT" decode -r "$CAPTURE" -j | ./emerging.py`)
 	if len(lines) != 1 || lines[0] != "1970-01-01T00:00:00+0000 10.1.14.16 10.1.8.19" {
 		t.Errorf("emerging.py printed %q, want the one flow to 10.1.8.19", lines)
+	}
+
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Log("tshark.py not run: tshark is not installed (apt-get install tshark)")
+		return
+	}
+	lines = run(`"$FLOWRT" decode -r "$CAPTURE" -t | tshark -r - -T ek 2>/dev/null | ./tshark.py`)
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], " 10.1.14.16 10.1.8.19") {
+		t.Errorf("tshark.py printed %q, want the one packet to 10.1.8.19", lines)
 	}
 }
 

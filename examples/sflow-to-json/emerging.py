@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-# The second script of the "sFlow to JSON" article, ported to Python 3:
-# download the Emerging Threats compromised address list and print the
-# sampled flows to or from a listed address. BLACKLIST_URL overrides the
-# list's address (the tests serve a list from 127.0.0.1).
+# The emerging.py script of the sflowtool article, ported to Python 3:
+# downloads the Emerging Threats compromised address list, then reads one
+# JSON datagram a line from standard input and prints the sampled flows to or
+# from a listed address:
+#
+#   flowrt decode -j | ./emerging.py
+#
+# BLACKLIST_URL overrides the list's address (the tests serve a list from
+# 127.0.0.1).
 
 import os
-import subprocess
+from sys import stdin
 from json import loads
 from requests import get
 
@@ -14,13 +19,7 @@ r = get(os.environ.get('BLACKLIST_URL', 'https://rules.emergingthreats.net/block
 for line in r.iter_lines(decode_unicode=True):
     blacklist.add(line)
 
-p = subprocess.Popen(
-    ["sflowtool", "-j"],
-    stdout=subprocess.PIPE,
-    universal_newlines=True,
-)
-lines = iter(p.stdout.readline, '')
-for line in lines:
+for line in stdin:
     datagram = loads(line)
     localtime = datagram["localtime"]
     samples = datagram["samples"]
@@ -35,6 +34,6 @@ for line in lines:
                         src = element["srcIP"]
                         dst = element["dstIP"]
                         if src in blacklist or dst in blacklist:
-                            print("%s %s %s" % (localtime, src, dst))
+                            print("%s %s %s" % (localtime, src, dst), flush=True)
                     except KeyError:
                         pass

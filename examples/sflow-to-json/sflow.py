@@ -1,20 +1,17 @@
 #!/usr/bin/env python3
-# The first script of the "sFlow to JSON" article, ported to Python 3:
-# run "sflowtool -j" and print time, source, destination and size of each
-# sampled packet. flowrt stands in for sflowtool: put a "sflowtool" on PATH
-# that runs "flowrt decode", or change the command below to
-# ["flowrt", "decode", "-j"].
+# Prints time, source, destination and size of each sampled packet, reading
+# one JSON datagram a line from standard input, as "sflowtool -j" writes them:
+#
+#   flowrt decode -j | ./sflow.py
+#
+# The sFlow to JSON article's scripts, ported to Python 3; flowrt decode -j
+# writes the same lines as sflowtool -j, so the article's pipeline works with
+# either on the left.
 
-import subprocess
+from sys import stdin
 from json import loads
 
-p = subprocess.Popen(
-    ["sflowtool", "-j"],
-    stdout=subprocess.PIPE,
-    universal_newlines=True,
-)
-lines = iter(p.stdout.readline, '')
-for line in lines:
+for line in stdin:
     datagram = loads(line)
     localtime = datagram["localtime"]
     samples = datagram["samples"]
@@ -29,6 +26,6 @@ for line in lines:
                         src = element["srcIP"]
                         dst = element["dstIP"]
                         pktsize = element["sampledPacketSize"]
-                        print("%s %s %s %s" % (localtime, src, dst, pktsize))
+                        print("%s %s %s %s" % (localtime, src, dst, pktsize), flush=True)
                     except KeyError:
                         pass
