@@ -105,17 +105,35 @@ func (c *Collector) Sockets() int { return len(c.conns) }
 func (c *Collector) ReadBuffer() int { return c.granted }
 
 // KernelDrops returns the datagrams the kernel dropped because a socket's
-// buffer was full (SO_RXQ_OVFL), over all sockets.
+// buffer was full, over all sockets: each socket's own drop counter
+// (SO_MEMINFO) where the kernel has it, else the last SO_RXQ_OVFL count a
+// datagram carried (which lags: it comes with the next datagram received).
 func (c *Collector) KernelDrops() uint64 {
 	var n uint64
 	for i := range c.drops {
+		if i < len(c.conns) {
+			if m, ok := socketDrops(c.conns[i]); ok {
+				storeMax(&c.drops[i], m) // kept: a closed socket answers no more
+			}
+		}
 		n += c.drops[i].Load()
 	}
 	return n
 }
 
-// Close closes the sockets.
+// storeMax raises v to n; counts only grow.
+func storeMax(v *atomic.Uint64, n uint64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// Close closes the sockets, keeping their last drop counts.
 func (c *Collector) Close() {
+	c.KernelDrops()
 	for _, conn := range c.conns {
 		conn.Close()
 	}

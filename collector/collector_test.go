@@ -83,6 +83,49 @@ func TestReceiveIPv4AndIPv6(t *testing.T) {
 	}
 }
 
+// TestKernelDropsExact overflows a socket nobody reads yet (a small buffer,
+// a burst larger than it holds), then reads it: what was received and what
+// KernelDrops reports add up to what was sent, to the datagram, although no
+// datagram arrived after the burst to carry an SO_RXQ_OVFL count.
+func TestKernelDropsExact(t *testing.T) {
+	c, err := Listen(Config{Addr: "127.0.0.1:0", Sockets: 1, ReadBuffer: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	payload := make([]byte, 1000)
+	for range n {
+		if _, err := conn.Write(payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	drops := c.KernelDrops()
+	if drops == 0 {
+		t.Fatalf("%d datagrams of 1000 bytes into a 64 KiB buffer: no drop counted", n)
+	}
+	rec := &recorder{got: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx, func() Handler { return rec }) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for uint64(rec.count())+c.KernelDrops() < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := uint64(rec.count()) + c.KernelDrops(); got != n || c.KernelDrops() != drops {
+		t.Errorf("received %d + dropped %d (%d before reading) = %d, want %d sent", rec.count(), c.KernelDrops(), drops, got, n)
+	}
+	t.Logf("%d sent: %d received, %d dropped by the kernel", n, rec.count(), drops)
+}
+
 func TestPortInUse(t *testing.T) {
 	c, err := Listen(Config{Addr: "127.0.0.1:0", Sockets: 2})
 	if err != nil {

@@ -51,6 +51,35 @@ func listen(addr string, rcvbuf int, shared bool) (*net.UDPConn, int, error) {
 	return conn, granted, nil
 }
 
+// skMeminfoDrops is SK_MEMINFO_DROPS, the index of the socket's drop count
+// in SO_MEMINFO's array of SK_MEMINFO_VARS (9) counters (linux/sock_diag.h).
+const skMeminfoDrops = 8
+
+// socketDrops reads the kernel's count of datagrams dropped at this socket
+// (sk_drops, the "drops" column of /proc/net/udp) with SO_MEMINFO. Unlike
+// SO_RXQ_OVFL, which arrives only with a later datagram, it is exact at any
+// moment, also after the last datagram of a burst.
+func socketDrops(conn *net.UDPConn) (uint64, bool) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var info [9]uint32
+	var errno syscall.Errno
+	rc.Control(func(fd uintptr) {
+		size := uint32(unsafe.Sizeof(info))
+		_, _, errno = unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO,
+			uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&size)), 0)
+		if size <= skMeminfoDrops*4 {
+			errno = unix.EINVAL
+		}
+	})
+	if errno != 0 {
+		return 0, false
+	}
+	return uint64(info[skMeminfoDrops]), true
+}
+
 // mmsghdr is struct mmsghdr of recvmmsg(2).
 type mmsghdr struct {
 	hdr unix.Msghdr
@@ -163,7 +192,7 @@ func receive(conn *net.UDPConn, h Handler, n int, drops *atomic.Uint64) error {
 		now := time.Now()
 		for i := range b.n {
 			if d, ok := b.overflow(i); ok {
-				drops.Store(uint64(d))
+				storeMax(drops, uint64(d))
 			}
 			h.Process(b.bufs[i*b.size:i*b.size+int(b.msgs[i].len)], sourceOf(&b.names[i]), now)
 		}

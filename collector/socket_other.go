@@ -28,3 +28,6 @@ func receive(conn *net.UDPConn, h Handler, _ int, _ *atomic.Uint64) error {
 	}
 	return err
 }
+
+// socketDrops has no portable source outside Linux.
+func socketDrops(*net.UDPConn) (uint64, bool) { return 0, false }
