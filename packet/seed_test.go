@@ -15,13 +15,16 @@ type seed struct {
 // seedHeaders returns every sampled header in the shared captures, or none
 // where the captures are absent (fuzzing still runs on the built seeds).
 func seedHeaders(tb testing.TB) []seed {
-	if _, ok := tb.(*testing.F); ok {
-		defer func() { _ = recover() }()
+	var captures []testdata.Capture
+	if f, ok := tb.(*testing.F); ok {
+		captures = testdata.FuzzCaptures(f) // the fuzz target's own seeds are enough without them
+	} else {
+		captures = testdata.Captures(tb)
 	}
 	var out []seed
 	var d sflow.Datagram
 	var h sflow.SampledHeader
-	for _, c := range testdata.Captures(tb) {
+	for _, c := range captures {
 		for _, dg := range c.Datagrams {
 			if sflow.Decode(dg.Payload, &d) != nil {
 				continue

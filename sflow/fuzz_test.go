@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/internal/testdata"
 	"github.com/flowrt/flowrt/sflow"
 )
@@ -11,14 +12,35 @@ import (
 // FuzzDecode: no input panics; every sample decodes or is reported; what
 // decodes re-encodes to the same bytes.
 func FuzzDecode(f *testing.F) {
-	if dir, ok := tryCaptures(f); ok {
-		for _, c := range dir {
-			for _, d := range c.Datagrams {
-				f.Add(d.Payload)
-			}
+	for _, c := range testdata.FuzzCaptures(f) {
+		for _, d := range c.Datagrams {
+			f.Add(d.Payload)
 		}
 	}
+	// Built-in seeds, so that the target fuzzes real structure without the
+	// shared captures: an empty datagram, and synthetic ones with flow
+	// samples of every protocol and counter samples of interfaces and hosts.
 	f.Add([]byte{0, 0, 0, 5, 0, 0, 0, 1, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0})
+	cfg := synth.DefaultConfig()
+	cfg.Hosts = true
+	g, err := synth.New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 8 {
+		b, err := g.Datagram(nil, uint32(i)*1000)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	counters, err := g.Counters(nil, 5000)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range counters {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d sflow.Datagram
 		err := sflow.Decode(b, &d)
@@ -39,13 +61,4 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("encode(decode(encode(x))) != encode(x)")
 		}
 	})
-}
-
-func tryCaptures(f *testing.F) (c []testdata.Capture, ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	return testdata.Captures(f), true
 }

@@ -98,6 +98,23 @@ func Captures(tb testing.TB) []Capture {
 	return out
 }
 
+// FuzzCaptures returns the captures as fuzzing seeds where the shared
+// directory is present. Where it is absent a fuzz target still runs on its
+// own built-in seeds: it logs that it does, and fails instead under
+// FLOWRT_REQUIRE_SHARED (CI), which must fuzz from the real captures. It
+// never skips: a skipped fuzz target reports PASS having run nothing.
+func FuzzCaptures(f *testing.F) []Capture {
+	f.Helper()
+	if _, ok := find(); !ok {
+		if os.Getenv("FLOWRT_REQUIRE_SHARED") != "" {
+			f.Fatal("shared sFlow captures not found (../shared/testdata/sflow): CI fuzzes from them")
+		}
+		f.Log("shared sFlow captures not found: fuzzing from the built-in seeds only")
+		return nil
+	}
+	return Captures(f)
+}
+
 // ReadPcap returns the UDP payloads of a pcap file.
 func ReadPcap(tb testing.TB, path string) []Datagram {
 	tb.Helper()
