@@ -85,7 +85,7 @@ func bindHTTP(s *Script) {
 	vm := s.vm
 	// http(url[, method[, contentType, body][, user, password]]): the body
 	// of the answer; a transport failure or an error status throws.
-	vm.Set("http", func(c goja.FunctionCall) goja.Value {
+	s.set("http", func(c goja.FunctionCall) goja.Value {
 		url, method := arg(c, 0).String(), "get"
 		var ctype, body, user, pass string
 		if present(arg(c, 1)) {
@@ -109,7 +109,7 @@ func bindHTTP(s *Script) {
 	})
 	// http2({url, operation, headers, body, user, password}) → {status,
 	// body, headers}: status errors are returned, not thrown.
-	vm.Set("http2", func(c goja.FunctionCall) goja.Value {
+	s.set("http2", func(c goja.FunctionCall) goja.Value {
 		var req request
 		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
 			throw(vm, "http2 needs an object with a url")
@@ -124,7 +124,7 @@ func bindHTTP(s *Script) {
 	// httpAsync({url, operation, headers, body, success(res), error(res)}):
 	// the request runs on its own goroutine; the callback runs on the
 	// script's.
-	vm.Set("httpAsync", func(c goja.FunctionCall) goja.Value {
+	s.set("httpAsync", func(c goja.FunctionCall) goja.Value {
 		obj := arg(c, 0).ToObject(vm)
 		var req request
 		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
