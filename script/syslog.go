@@ -2,13 +2,16 @@ package script
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -27,58 +30,192 @@ func bindSyslog(s *Script) {
 		if present(arg(c, 3)) {
 			severity = int(arg(c, 3).ToInteger())
 		}
-		if err := sendSyslog(arg(c, 0).String(), port, facility, severity, arg(c, 4).Export()); err != nil {
+		msg, err := syslogMessageOf(vm, arg(c, 4))
+		if err == nil {
+			err = sendSyslog(optString(arg(c, 0)), port, facility, severity, msg)
+		}
+		if err != nil {
 			throw(vm, "syslog: %v", err)
 		}
 		return vm.ToValue(true)
 	})
 }
 
-// sendSyslog sends one RFC 5424 message over UDP: <PRI>1 TIMESTAMP HOST
-// flowrt PROCID - - MSG, where MSG is the object's fields as key=value pairs
-// (values with spaces, quotes or '=' are quoted), in key order — a form SIEM
-// tools such as Splunk and Logstash split into fields by themselves.
-func sendSyslog(host string, port, facility, severity int, obj any) error {
+// syslogField is one of the object's fields, its value as JavaScript would
+// print it (String(v); JSON for objects and arrays).
+type syslogField struct{ name, value string }
+
+// syslogMessage is what a script asked to send: an object's fields, or a
+// text.
+type syslogMessage struct {
+	fields []syslogField // nil for a text
+	text   string
+}
+
+// syslogMessageOf reads syslog()'s last argument: an object's own fields in
+// the script's order, or a string (or any other value, as JSON).
+func syslogMessageOf(vm *goja.Runtime, v goja.Value) (syslogMessage, error) {
+	if !present(v) {
+		return syslogMessage{}, errors.New("no message: give an object of fields or a string")
+	}
+	if s, ok := v.Export().(string); ok {
+		return syslogMessage{text: s}, nil
+	}
+	obj, ok := v.(*goja.Object)
+	if !ok || obj.ClassName() == "Array" {
+		return syslogMessage{text: string(jsonOf(v))}, nil
+	}
+	m := syslogMessage{fields: []syslogField{}}
+	for _, k := range obj.Keys() {
+		if err := checkParamName(k); err != nil {
+			return syslogMessage{}, err
+		}
+		fv := obj.Get(k)
+		val := fv.String()
+		if o, ok := fv.(*goja.Object); ok && o.ClassName() != "Date" && o.ClassName() != "String" && o.ClassName() != "Number" {
+			val = string(jsonOf(fv))
+		}
+		m.fields = append(m.fields, syslogField{k, val})
+	}
+	return m, nil
+}
+
+// checkParamName refuses a field name that RFC 5424 does not allow as a
+// PARAM-NAME (1–32 printable US-ASCII characters but '=', ' ', ']' and '"'):
+// renaming it would send a field the script never named.
+func checkParamName(k string) error {
+	ok := len(k) >= 1 && len(k) <= 32
+	for i := 0; ok && i < len(k); i++ {
+		c := k[i]
+		ok = c > 32 && c < 127 && c != '=' && c != ']' && c != '"'
+	}
+	if !ok {
+		return fmt.Errorf("field name %q cannot be sent: RFC 5424 names are 1 to 32 printable ASCII characters without '=', ' ', ']' or '\"'", k)
+	}
+	return nil
+}
+
+// syslogSequence numbers the messages this process sends ([meta
+// sequenceId], 1 to 2147483647, then 1 again), so that a receiver can count
+// what UDP lost.
+var syslogSequence atomic.Uint32
+
+func nextSequence() uint32 {
+	for {
+		old := syslogSequence.Load()
+		next := old + 1
+		if next > 2147483647 {
+			next = 1
+		}
+		if syslogSequence.CompareAndSwap(old, next) {
+			return next
+		}
+	}
+}
+
+// sendSyslog sends one RFC 5424 message over UDP (RFC 5426).
+func sendSyslog(host string, port, facility, severity int, m syslogMessage) error {
 	if host == "" {
 		host = "127.0.0.1"
+	}
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("port %d out of range (1–65535)", port)
 	}
 	if facility < 0 || facility > 23 || severity < 0 || severity > 7 {
 		return fmt.Errorf("facility %d / severity %d out of range (0–23 / 0–7)", facility, severity)
 	}
 	hostname, _ := os.Hostname()
-	if hostname == "" {
-		hostname = "-"
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "<%d>1 %s %s flowrt %d - - ", facility*8+severity, time.Now().UTC().Format(time.RFC3339Nano),
-		hostname, os.Getpid())
-	b.WriteString(keyValues(obj))
+	b := formatSyslog(facility*8+severity, time.Now(), hostname, os.Getpid(), nextSequence(), m)
 	conn, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	_, err = conn.Write(b.Bytes())
+	_, err = conn.Write(b)
 	return err
 }
 
-func keyValues(obj any) string {
-	m, ok := obj.(map[string]any)
-	if !ok {
-		return fmt.Sprint(obj)
+// syslogSDID names flowrt's structured data element. RFC 5424 wants a name
+// outside IANA's registry to carry a private enterprise number; flowrt has
+// none of its own and uses 32473, which RFC 5612 sets aside for examples,
+// rather than borrow another organisation's.
+const syslogSDID = "flowrt@32473"
+
+// formatSyslog writes
+//
+//	<PRI>1 TIMESTAMP HOSTNAME flowrt PROCID - [flowrt@32473 k="v" …][meta sequenceId="n"] k=v …
+//
+// keeping RFC 5424's rules: TIME-SECFRAC of at most 6 digits (microseconds,
+// UTC); HOSTNAME 1–255 printable US-ASCII characters or "-"; PARAM-VALUEs
+// with '"', '\' and ']' escaped; the fields again in MSG as key=value pairs
+// (values with spaces, quotes, '=', '\' or control characters quoted as Go
+// strings), the form that SIEM tools split by themselves and that a syslog
+// file shows; MSG with a byte order mark when it is UTF-8 beyond ASCII.
+func formatSyslog(pri int, now time.Time, hostname string, pid int, seq uint32, m syslogMessage) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<%d>1 %s %s flowrt %d - ", pri, now.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+		headerField(hostname, 255), pid)
+	if len(m.fields) > 0 {
+		b.WriteString("[" + syslogSDID)
+		for _, f := range m.fields {
+			b.WriteString(" " + f.name + `="`)
+			sdEscaper.WriteString(&b, f.value)
+			b.WriteByte('"')
+		}
+		b.WriteByte(']')
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	fmt.Fprintf(&b, `[meta sequenceId="%d"]`, seq)
+	text := m.text
+	if m.fields != nil {
+		text = keyValues(m.fields)
 	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		v := fmt.Sprint(m[k])
-		if v == "" || strings.ContainsAny(v, " \"=\t") {
+	if text != "" {
+		b.WriteByte(' ')
+		if !isASCII(text) {
+			b.WriteString("\uFEFF") // BOM: RFC 5424's MSG-UTF8
+		}
+		b.WriteString(text)
+	}
+	return b.Bytes()
+}
+
+var sdEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `]`, `\]`)
+
+// headerField is a header field's value, or the NILVALUE "-" when it is
+// empty, too long or not printable US-ASCII (RFC 5424 allows no other).
+func headerField(v string, max int) string {
+	if v == "" || len(v) > max {
+		return "-"
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= 32 || v[i] >= 127 {
+			return "-"
+		}
+	}
+	return v
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// keyValues writes the fields as key=value pairs, quoting the values that
+// would not read back as one value.
+func keyValues(fields []syslogField) string {
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		v := f.value
+		if v == "" || strings.IndexFunc(v, func(r rune) bool {
+			return r == ' ' || r == '"' || r == '=' || r == '\\' || !unicode.IsPrint(r)
+		}) >= 0 {
 			v = strconv.Quote(v)
 		}
-		parts = append(parts, k+"="+v)
+		parts = append(parts, f.name+"="+v)
 	}
 	return strings.Join(parts, " ")
 }
