@@ -7,12 +7,12 @@
 package script
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,22 +128,21 @@ func (s *Script) OK() bool {
 	return !s.loadErr && (s.alive || s.graceful)
 }
 
-// readMeta reads the leading comment lines of the form "// key: value".
+// metaLine is a header line: "// key: value", the key one word.
+var metaLine = regexp.MustCompile(`^//\s*([A-Za-z][A-Za-z0-9_.-]*):\s*(.*?)\s*$`)
+
+// readMeta reads the header: the "// key: value" lines a script starts with
+// (sFlow-RT's author, version, date, description). The header ends at the
+// first other line, so a comment in prose is never read as a field, even
+// where a sentence has a colon.
 func readMeta(src string) map[string]string {
 	meta := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(src))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		rest, ok := strings.CutPrefix(line, "//")
-		if !ok {
+	for _, line := range strings.Split(strings.TrimLeft(src, "\uFEFF\r\n\t "), "\n") {
+		m := metaLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
 			break
 		}
-		if k, v, ok := strings.Cut(rest, ":"); ok && !strings.Contains(strings.TrimSpace(k), " ") {
-			meta[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+		meta[m[1]] = m[2]
 	}
 	return meta
 }

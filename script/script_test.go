@@ -307,3 +307,22 @@ setHttpHandler(function() { return last; });`)
 		return strings.Contains(body, `"blocked":true`) && !strings.Contains(body, `"metric"`) && strings.Contains(body, `"flowKey":"10.1.1.1"`)
 	})
 }
+
+// TestReadMeta: only the "// key: value" lines the file starts with.
+func TestReadMeta(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want map[string]string
+	}{
+		{"// author: Peter\n// version: 1.0\n// date: 9/30/2013\n// description: DDoS controller script\n\ninclude('x.js');\n// later: not meta\n",
+			map[string]string{"author": "Peter", "version": "1.0", "date": "9/30/2013", "description": "DDoS controller script"}},
+		{"\n\n// author: Ann \r\n//version:2\r\nvar x;\n", map[string]string{"author": "Ann", "version": "2"}},
+		{"// The article's script, as it prints\n// it: it drives a controller on localhost:8080.\n", map[string]string{}},
+		{"// author: Ann\n// a sentence: with a colon, after the header\n", map[string]string{"author": "Ann"}},
+		{"var a = 1; // author: nobody\n", map[string]string{}},
+	} {
+		if got := readMeta(c.src); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("readMeta(%q) = %v, want %v", c.src, got, c.want)
+		}
+	}
+}

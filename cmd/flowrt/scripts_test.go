@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -249,5 +251,48 @@ func TestOvsOfctlScript(t *testing.T) {
 	e.get(t, "/scripts/json", &st)
 	if st["ovs-ofctl.js"].Error != "" {
 		t.Errorf("script error %s", st["ovs-ofctl.js"].Error)
+	}
+}
+
+// TestExampleScriptsMeta loads every script under examples/ and checks that
+// /scripts/json's meta holds exactly each file's "// key: value" header:
+// the four fields of the two scripts that have one, nothing for the scripts
+// that open with prose (normal.js's "as the article prints it: it drives a
+// Floodlight controller" once became a field "it"). The proxies are a closed
+// local port, so the scripts that fetch lists from the Internet fail at
+// once; runCmd is off, so nothing is run.
+func TestExampleScriptsMeta(t *testing.T) {
+	files, _ := filepath.Glob(examples("*", "*.js"))
+	if len(files) < 10 {
+		t.Fatalf("examples: %v", files)
+	}
+	closed := fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp"))
+	e := startEngineWith(t, launch{env: []string{"HTTP_PROXY=" + closed, "HTTPS_PROXY=" + closed, "http_proxy=" + closed, "https_proxy=" + closed}},
+		"-Dscript.file="+strings.Join(files, ","), "-Dscript.runcmd=no")
+	header := func(date, description string) map[string]string {
+		return map[string]string{"author": "Peter", "version": "1.0", "date": date, "description": description}
+	}
+	want := map[string]map[string]string{
+		"ddos.js":     header("9/30/2013", "DDoS controller script"),
+		"graphite.js": header("11/23/2013", "Log metrics to Graphite"),
+	}
+	var scripts map[string]struct {
+		Path string
+		Meta map[string]string
+	}
+	e.get(t, "/scripts/json", &scripts)
+	if len(scripts) != len(files) {
+		t.Errorf("/scripts/json lists %d scripts, %d loaded", len(scripts), len(files))
+	}
+	for _, f := range files {
+		id := filepath.Base(f)
+		s, ok := scripts[id]
+		if !ok {
+			t.Errorf("%s missing from /scripts/json", id)
+			continue
+		}
+		if !maps.Equal(s.Meta, want[id]) {
+			t.Errorf("%s: meta %q, want %q", id, s.Meta, want[id])
+		}
 	}
 }
