@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 		req.SetBasicAuth(user, password)
 	}
 	resp, err := client.Do(req)
+	if ue, ok := err.(*neturl.Error); ok {
+		err = ue.Err // the callers name the method and URL already
+	}
 	if err != nil {
 		return httpResult{}, err
 	}
@@ -181,6 +185,9 @@ func (s *Script) Serve(r Request) (Response, error) {
 	h := s.handlers.http
 	s.handlersMu.RUnlock()
 	if h == nil {
+		if msg := s.LoadError(); msg != "" {
+			return Response{}, fmt.Errorf("%w: the script did not load: %s", ErrNoHandler, msg)
+		}
 		return Response{}, ErrNoHandler
 	}
 	s.stats.requestsReceived.Add(1)
@@ -258,5 +265,6 @@ func errorResponse(err error) Response {
 			return Response{Status: 403, ContentType: "text/plain", Body: []byte("forbidden")}
 		}
 	}
-	return Response{Status: 500, ContentType: "text/plain", Body: bytes.TrimSpace([]byte("script error: " + describe(err)))}
+	line, _ := describe(err)
+	return Response{Status: 500, ContentType: "text/plain", Body: []byte("script error: " + line)}
 }

@@ -7,7 +7,6 @@
 package script
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -49,8 +48,11 @@ type Script struct {
 	mu       sync.Mutex
 	alive    bool
 	graceful bool
-	loadErr  bool // the top-level code threw: the script is only partly set up
+	loadErr  string // why the script did not load, or stopped loading part way
 	lastErr  string
+	errCount uint64
+	errTime  time.Time
+	errLog   errorLog
 	cpu      time.Duration
 
 	stats struct {
@@ -92,10 +94,17 @@ type intervalHandler struct {
 const QueueLength = 1000
 
 // Status is a script's entry in /scripts/json (sFlow-RT's fields, and ours).
+// A script that could not be read or compiled is listed, not alive, with
+// LoadError; one whose top-level code threw is alive (what it set up before
+// the error runs) with LoadError. Error is the last error of any kind, in
+// one line; Errors counts them all, ErrorTime (ms) is the last one's time.
 type Status struct {
 	Alive            bool              `json:"alive"`
 	GracefulExit     bool              `json:"gracefulExit"`
+	LoadError        string            `json:"loadError,omitempty"`
 	Error            string            `json:"error,omitempty"`
+	Errors           uint64            `json:"errors"`
+	ErrorTime        int64             `json:"errorTime,omitempty"`
 	CPUMs            int64             `json:"cpuMs"`
 	FlowsReceived    uint64            `json:"flowsReceived"`
 	FlowsLost        uint64            `json:"flowsLost"`
@@ -112,7 +121,12 @@ type Status struct {
 func (s *Script) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Status{Alive: s.alive, GracefulExit: s.graceful, Error: s.lastErr, CPUMs: s.cpu.Milliseconds(),
+	var errTime int64
+	if s.errCount > 0 {
+		errTime = s.errTime.UnixMilli()
+	}
+	return Status{Alive: s.alive, GracefulExit: s.graceful, LoadError: s.loadErr, Error: s.lastErr,
+		Errors: s.errCount, ErrorTime: errTime, CPUMs: s.cpu.Milliseconds(),
 		FlowsReceived: s.stats.flowsReceived.Load(), FlowsLost: s.stats.flowsLost.Load(),
 		EventsReceived: s.stats.eventsReceived.Load(), EventsLost: s.stats.eventsLost.Load(),
 		RequestsReceived: s.stats.requestsReceived.Load(), RequestsLost: s.stats.requestsLost.Load(),
@@ -125,7 +139,15 @@ func (s *Script) Status() Status {
 func (s *Script) OK() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.loadErr && (s.alive || s.graceful)
+	return s.loadErr == "" && (s.alive || s.graceful)
+}
+
+// LoadError says why the script did not load, or stopped loading part way
+// ("" when it loaded).
+func (s *Script) LoadError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
 }
 
 // metaLine is a header line: "// key: value", the key one word.
@@ -167,26 +189,37 @@ func (s *Script) enqueue(kind int, fn func(vm *goja.Runtime) error) bool {
 }
 
 // run is the script's goroutine: the top-level code, then callbacks.
-func (s *Script) run(src string) {
+func (s *Script) run(prg *goja.Program) {
 	defer close(s.done)
-	s.exec(jobCall, func(vm *goja.Runtime) error {
-		_, err := vm.RunScript(s.Path, src)
-		if err != nil {
-			s.mu.Lock()
-			s.loadErr = true
-			s.mu.Unlock()
-		}
+	if err := s.exec(jobCall, func(vm *goja.Runtime) error {
+		_, err := vm.RunProgram(prg)
 		return err
-	})
+	}); err != nil {
+		line, _ := describe(err)
+		s.notLoaded(line, true)
+	}
 	close(s.loaded)
 	for {
 		select {
 		case <-s.quit:
 			return
 		case j := <-s.jobs:
-			s.exec(j.kind, j.fn)
+			if err := s.exec(j.kind, j.fn); err != nil {
+				s.fail(err)
+			}
 		}
 	}
+}
+
+// notLoaded records why the script did not load (alive: its top-level code
+// threw, and what it set up before goes on).
+func (s *Script) notLoaded(msg string, alive bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alive = alive
+	s.loadErr, s.lastErr = msg, msg
+	s.errCount++
+	s.errTime = time.Now()
 }
 
 // bark interrupts the running callback if it has run past the limit.
@@ -199,8 +232,9 @@ func (s *Script) bark() {
 	}
 }
 
-// exec runs one entry into JavaScript under the time limit.
-func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
+// exec runs one entry into JavaScript under the time limit and returns its
+// error (none when the script is being stopped).
+func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	limit := s.m.deps.CallTimeout
 	start := time.Now()
 	s.watchMu.Lock()
@@ -230,38 +264,32 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
 	s.mu.Unlock()
 	select {
 	case <-s.quit:
-		return // interrupted because the script is being stopped
+		return nil // interrupted because the script is being stopped
 	default:
 	}
-	if err != nil {
-		s.fail(err)
-	}
+	return err
 }
 
-// fail records an error; the script goes on serving callbacks.
+// fail records an error in a callback; the script goes on serving. The log
+// gets it as errorLog allows; /scripts/json counts it always.
 func (s *Script) fail(err error) {
-	msg := describe(err)
+	line, full := describe(err)
+	now := time.Now()
 	s.mu.Lock()
-	s.lastErr = msg
+	s.lastErr = line
+	s.errCount++
+	s.errTime = now
+	n := s.errLog.note(now, line)
 	s.mu.Unlock()
-	s.log.Error("script error", "err", msg)
-}
-
-// describe turns a goja error into "file:line:col message".
-func describe(err error) string {
-	var so *goja.StackOverflowError
-	if errors.As(err, &so) {
-		return "RangeError: maximum call stack size exceeded" + strings.TrimRight(so.Error(), " \n")
+	if n.skipped > 0 {
+		s.log.Warn("script errors not logged", "count", n.skipped, "over", n.over.Round(time.Second), "last", n.last)
 	}
-	var ex *goja.Exception
-	if errors.As(err, &ex) {
-		return strings.TrimSpace(ex.String())
+	switch {
+	case n.full:
+		s.log.Error("script error", "err", full)
+	case n.notice:
+		s.log.Warn("script error repeats: repeats are counted in /scripts/json (errors, error, errorTime) and summarised here once a minute", "err", line)
 	}
-	var ie *goja.InterruptedError
-	if errors.As(err, &ie) {
-		return "interrupted: " + strings.TrimSpace(ie.String())
-	}
-	return err.Error()
 }
 
 func (s *Script) stop() {
@@ -276,7 +304,9 @@ func (s *Script) stop() {
 	s.vm.Interrupt("stopped")
 	<-s.done
 	s.mu.Lock()
-	s.alive, s.graceful = false, true
+	if s.alive {
+		s.alive, s.graceful = false, true
+	}
 	s.mu.Unlock()
 }
 

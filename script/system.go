@@ -4,6 +4,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -47,7 +48,13 @@ func bindSystem(s *Script) {
 				throw(vm, "include %s: %v", name, err)
 			}
 		}
-		if _, err := vm.RunScript(path, src); err != nil {
+		prg, err := compileScript(path, src)
+		if err != nil {
+			// A SyntaxError the script can catch, worded as for the script itself.
+			e, _ := vm.New(vm.Get("SyntaxError"), vm.ToValue(strings.TrimPrefix(err.Error(), "SyntaxError: ")))
+			panic(e)
+		}
+		if _, err := vm.RunProgram(prg); err != nil {
 			panic(err)
 		}
 		return goja.Undefined()
