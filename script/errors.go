@@ -142,12 +142,11 @@ func describe(err error) (line, full string) {
 // is down, an http() every interval) would fill the log with stack traces:
 // errorLog lets through each different error once, with its stack, and at
 // most errorLines of them a minute; the rest are counted, summarised in one
-// line when the next error comes after the minute, and in /scripts/json
-// always.
-const (
-	errorWindow = time.Minute
-	errorLines  = 5
-)
+// line at the end of the minute, and in /scripts/json always.
+const errorLines = 5
+
+// errorWindow is a var for the tests, which cannot wait a minute.
+var errorWindow = time.Minute
 
 type errorLog struct {
 	start       time.Time // of the current window
@@ -186,4 +185,14 @@ func (l *errorLog) note(now time.Time, msg string) errorNote {
 	}
 	n.full = true
 	return n
+}
+
+// flush ends the window when it is over and returns what it held back.
+func (l *errorLog) flush(now time.Time) (skipped int, last string, over time.Duration) {
+	if l.skipped == 0 || now.Sub(l.start) < errorWindow {
+		return 0, "", 0
+	}
+	skipped, last, over = l.skipped, l.skippedLast, now.Sub(l.start)
+	l.start, l.lines, l.skipped = now, 0, 0
+	return skipped, last, over
 }

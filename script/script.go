@@ -53,6 +53,7 @@ type Script struct {
 	errCount uint64
 	errTime  time.Time
 	errLog   errorLog
+	errFlush *time.Timer // logs what errLog held back when its window ends
 	cpu      time.Duration
 
 	stats struct {
@@ -280,15 +281,35 @@ func (s *Script) fail(err error) {
 	s.errCount++
 	s.errTime = now
 	n := s.errLog.note(now, line)
-	s.mu.Unlock()
-	if n.skipped > 0 {
-		s.log.Warn("script errors not logged", "count", n.skipped, "over", n.over.Round(time.Second), "last", n.last)
+	if !n.full && s.errFlush == nil {
+		s.errFlush = time.AfterFunc(s.errLog.start.Add(errorWindow).Sub(now)+time.Millisecond, s.flushErrors)
 	}
+	s.mu.Unlock()
+	s.logSkipped(n.skipped, n.last, n.over)
 	switch {
 	case n.full:
 		s.log.Error("script error", "err", full)
 	case n.notice:
 		s.log.Warn("script error repeats: repeats are counted in /scripts/json (errors, error, errorTime) and summarised here once a minute", "err", line)
+	}
+}
+
+// flushErrors logs the summary of the errors held back in a window that
+// ended (the errors may have stopped: the summary must not wait for the next).
+func (s *Script) flushErrors() {
+	s.mu.Lock()
+	s.errFlush = nil
+	n, last, over := s.errLog.flush(time.Now())
+	s.mu.Unlock()
+	s.logSkipped(n, last, over)
+}
+
+func (s *Script) logSkipped(n int, last string, over time.Duration) {
+	if n > 0 {
+		if over >= time.Second {
+			over = over.Round(time.Second)
+		}
+		s.log.Warn("script errors not logged", "count", n, "over", over.Round(time.Millisecond), "last", last)
 	}
 }
 
@@ -307,7 +328,15 @@ func (s *Script) stop() {
 	if s.alive {
 		s.alive, s.graceful = false, true
 	}
+	if s.errFlush != nil {
+		s.errFlush.Stop()
+		s.errFlush = nil
+	}
+	// What was held back is told now, not lost with the script.
+	n, last, over := s.errLog.skipped, s.errLog.skippedLast, time.Since(s.errLog.start)
+	s.errLog.skipped = 0
 	s.mu.Unlock()
+	s.logSkipped(n, last, over)
 }
 
 // Dir returns the script's directory (scriptdir()).

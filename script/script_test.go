@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -434,5 +436,55 @@ func TestReadMeta(t *testing.T) {
 		if got := readMeta(c.src); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("readMeta(%q) = %v, want %v", c.src, got, c.want)
 		}
+	}
+}
+
+// lockedBuffer collects log lines written from the scripts' goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestRepeatedErrorsInTheLog: an error every 20 ms is logged once with its
+// stack and announced as repeating; when the window ends the count of what
+// was held back is logged even though the errors have stopped by then.
+func TestRepeatedErrorsInTheLog(t *testing.T) {
+	defer func(w time.Duration) { errorWindow = w }(errorWindow)
+	errorWindow = time.Second
+	r := newRig(t, 2*time.Second)
+	var logBuf lockedBuffer
+	r.m.deps.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
+	s := r.load(t, "flaky.js", `var failing = true;
+function check() { if (failing) throw new Error('controller down'); }
+setIntervalHandler(function() { check(); }, 0.02);
+setHttpHandler(function() { failing = false; return 'ok'; });`)
+	eventually(t, "five errors", func() bool { return s.Status().Errors >= 5 })
+	call(t, s, "stop", nil)
+	stopped := s.Status().Errors
+	eventually(t, "the summary of the errors held back", func() bool { return len(logBuf.lines("script errors not logged")) > 0 })
+	full, notice, summary := logBuf.lines(`msg="script error"`), logBuf.lines("script error repeats"), logBuf.lines("script errors not logged")
+	if len(full) != 1 || !strings.Contains(full[0], `err="Error: controller down\n\tat check (`) || len(notice) != 1 || len(summary) != 1 {
+		t.Fatalf("log:\nfull %q\nnotice %q\nsummary %q", full, notice, summary)
+	}
+	if want := fmt.Sprintf("count=%d ", stopped-1); !strings.Contains(summary[0], want) || !strings.Contains(summary[0], `last="Error: controller down at check (`) {
+		t.Errorf("summary %s, want %s (%d errors, one logged)", summary[0], want, stopped)
 	}
 }
