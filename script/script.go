@@ -298,8 +298,12 @@ func (s *Script) fail(err error) {
 // ended (the errors may have stopped: the summary must not wait for the next).
 func (s *Script) flushErrors() {
 	s.mu.Lock()
+	now := time.Now()
 	s.errFlush = nil
-	n, last, over := s.errLog.flush(time.Now())
+	n, last, over := s.errLog.flush(now)
+	if s.errLog.skipped > 0 { // a new window began (at an error) before this ran
+		s.errFlush = time.AfterFunc(s.errLog.start.Add(errorWindow).Sub(now)+time.Millisecond, s.flushErrors)
+	}
 	s.mu.Unlock()
 	s.logSkipped(n, last, over)
 }
