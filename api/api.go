@@ -184,10 +184,14 @@ func (a *API) routes() {
 	}
 	m.HandleFunc("GET /api-docs", a.openAPI)
 	m.HandleFunc("GET /version", a.json(func(*http.Request) (any, error) { return a.cfg.Version, nil }))
+	// /status: OK, or 503 with why: "UNAVAILABLE: script ddos.js: SyntaxError: …
+	// at …:2:9", a line for each script that did not load.
 	m.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		if a.cfg.Scripts != nil && !a.cfg.Scripts.AllOK() {
-			http.Error(w, "UNAVAILABLE", http.StatusServiceUnavailable)
-			return
+		if a.cfg.Scripts != nil {
+			if p := a.cfg.Scripts.Problems(""); len(p) > 0 {
+				http.Error(w, "UNAVAILABLE: script "+strings.Join(p, "\nUNAVAILABLE: script "), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		io.WriteString(w, "OK")
 	})

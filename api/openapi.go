@@ -37,7 +37,7 @@ var (
 
 var operations = []op{
 	{method: "get", path: "/version", tag: "engine", summary: "flowrt's version", resp: "String"},
-	{method: "get", path: "/status", tag: "engine", summary: "OK, or 503 UNAVAILABLE when a script failed", resp: "text/plain"},
+	{method: "get", path: "/status", tag: "engine", summary: "OK, or 503 with a line UNAVAILABLE: script <id>: <why> for each script that did not load", resp: "text/plain"},
 	{method: "get", path: "/analyzer/json", tag: "engine", summary: "datagrams, samples, losses, flows tracked, memory", resp: "Object"},
 	{method: "get", path: "/agents/json", tag: "engine", summary: "agents with sequence accounting and data source counts",
 		query: []param{{"agent", "agents to include (repeatable); default all", "string", false}}, resp: "Object"},
@@ -90,7 +90,7 @@ var operations = []op{
 	{method: "post", path: "/topology/json", tag: "topology", summary: "as PUT", body: "Topology"},
 	{method: "get", path: "/scripts/json", tag: "scripts", summary: "scripts with state, errors and counters", resp: "Object"},
 	{method: "get", path: "/apps/json", tag: "scripts", summary: "applications under app.dir", resp: "Object"},
-	{method: "get", path: "/app/{app}/status", tag: "scripts", summary: "OK when every script of the application loaded and runs; 503 otherwise", resp: "text/plain"},
+	{method: "get", path: "/app/{app}/status", tag: "scripts", summary: "OK when every script of the application loaded and runs; 503 with the reasons otherwise", resp: "text/plain"},
 	{method: "get", path: "/app/{app}/html/", pattern: "GET /app/{app}/html/{file...}", tag: "scripts", summary: "the application's pages (app/<name>/html/)", resp: "text/html"},
 	{method: "get", path: "/script/{script}/json", pattern: "/script/{rest...}", tag: "scripts",
 		summary: "the script's HTTP handler (setHttpHandler); query values arrive as arrays, longer paths /script/<file>.js/<path…>/json too",

@@ -185,10 +185,14 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 					p.Sample("script_lost_total", float64(k.n), export.Label{Name: "script", Value: id}, export.Label{Name: "kind", Value: k.kind})
 				}
 			}
+			p.Family("script_errors_total", "counter", "Errors a script raised, loading or in callbacks (each in /scripts/json; the log has them rate-limited).")
+			for _, id := range ids {
+				p.Sample("script_errors_total", float64(st[id].Errors), export.Label{Name: "script", Value: id})
+			}
 			p.Family("script_up", "gauge", "1 when a script loaded and runs (or ended cleanly).")
 			for _, id := range ids {
 				up := 0.0
-				if s := st[id]; s.Alive && s.Error == "" || s.GracefulExit {
+				if s := st[id]; s.LoadError == "" && (s.Alive || s.GracefulExit) {
 					up = 1
 				}
 				p.Sample("script_up", up, export.Label{Name: "script", Value: id})

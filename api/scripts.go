@@ -25,7 +25,8 @@ func (a *API) scriptRoutes() {
 		case ok:
 			w.Write([]byte("OK"))
 		default:
-			http.Error(w, "UNAVAILABLE", http.StatusServiceUnavailable)
+			p := sm.Problems(r.PathValue("app"))
+			http.Error(w, "UNAVAILABLE: script "+strings.Join(p, "\nUNAVAILABLE: script "), http.StatusServiceUnavailable)
 		}
 	})
 	if a.cfg.AppsDir != "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 		req.SetBasicAuth(user, password)
 	}
 	resp, err := client.Do(req)
+	if ue, ok := err.(*neturl.Error); ok {
+		err = ue.Err // the callers name the method and URL already
+	}
 	if err != nil {
 		return httpResult{}, err
 	}
@@ -85,7 +89,7 @@ func bindHTTP(s *Script) {
 	vm := s.vm
 	// http(url[, method[, contentType, body][, user, password]]): the body
 	// of the answer; a transport failure or an error status throws.
-	vm.Set("http", func(c goja.FunctionCall) goja.Value {
+	s.set("http", func(c goja.FunctionCall) goja.Value {
 		url, method := arg(c, 0).String(), "get"
 		var ctype, body, user, pass string
 		if present(arg(c, 1)) {
@@ -109,7 +113,7 @@ func bindHTTP(s *Script) {
 	})
 	// http2({url, operation, headers, body, user, password}) → {status,
 	// body, headers}: status errors are returned, not thrown.
-	vm.Set("http2", func(c goja.FunctionCall) goja.Value {
+	s.set("http2", func(c goja.FunctionCall) goja.Value {
 		var req request
 		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
 			throw(vm, "http2 needs an object with a url")
@@ -124,7 +128,7 @@ func bindHTTP(s *Script) {
 	// httpAsync({url, operation, headers, body, success(res), error(res)}):
 	// the request runs on its own goroutine; the callback runs on the
 	// script's.
-	vm.Set("httpAsync", func(c goja.FunctionCall) goja.Value {
+	s.set("httpAsync", func(c goja.FunctionCall) goja.Value {
 		obj := arg(c, 0).ToObject(vm)
 		var req request
 		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
@@ -181,6 +185,9 @@ func (s *Script) Serve(r Request) (Response, error) {
 	h := s.handlers.http
 	s.handlersMu.RUnlock()
 	if h == nil {
+		if msg := s.LoadError(); msg != "" {
+			return Response{}, fmt.Errorf("%w: the script did not load: %s", ErrNoHandler, msg)
+		}
 		return Response{}, ErrNoHandler
 	}
 	s.stats.requestsReceived.Add(1)
@@ -258,5 +265,6 @@ func errorResponse(err error) Response {
 			return Response{Status: 403, ContentType: "text/plain", Body: []byte("forbidden")}
 		}
 	}
-	return Response{Status: 500, ContentType: "text/plain", Body: bytes.TrimSpace([]byte("script error: " + describe(err)))}
+	line, _ := describe(err)
+	return Response{Status: 500, ContentType: "text/plain", Body: []byte("script error: " + line)}
 }

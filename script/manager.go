@@ -2,9 +2,11 @@ package script
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +74,8 @@ func NewManager(d Deps) *Manager {
 	return m
 }
 
-// Load starts the script in file (as -Dscript.file does).
+// Load starts the script in file (as -Dscript.file does). It returns the
+// script even when it fails to load (the error says why, and was logged).
 func (m *Manager) Load(path string) (*Script, error) {
 	return m.start(path, "", filepath.Base(path))
 }
@@ -96,30 +99,42 @@ func (m *Manager) LoadApps(dir string) error {
 		m.apps[a.Name()] = []string{}
 		m.mu.Unlock()
 		for _, f := range files {
-			if _, err := m.start(f, a.Name(), a.Name()+"/"+filepath.Base(f)); err != nil {
-				m.deps.Logger.Error("application script not started", "app", a.Name(), "file", f, "err", err)
-			}
+			m.start(f, a.Name(), a.Name()+"/"+filepath.Base(f)) // start logs a failure; /scripts/json shows it
 		}
 	}
 	return nil
 }
 
+// start loads and runs one script. A script that cannot be read or
+// compiled is listed all the same (not alive, with its error), so that
+// /scripts/json and /status show it; the error is logged once, here, and
+// returned.
 func (m *Manager) start(path, app, id string) (*Script, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
-	src, err := readFile(abs)
-	if err != nil {
-		return nil, fmt.Errorf("script %s: %w", path, err)
-	}
-	s := &Script{ID: id, App: app, Path: abs, Meta: readMeta(src), m: m, vm: goja.New(),
+	s := &Script{ID: id, App: app, Path: abs, m: m, vm: goja.New(),
 		jobs: make(chan job, QueueLength), quit: make(chan struct{}), done: make(chan struct{}), loaded: make(chan struct{}),
-		log: m.deps.Logger.With("script", id), alive: true}
+		log: m.deps.Logger.With("script", id)}
+	src, err := readFile(abs)
+	var prg *goja.Program
+	if err == nil {
+		s.Meta = readMeta(src)
+		prg, err = compileScript(abs, src)
+	} else {
+		err = fmt.Errorf("cannot read the script: %w", err)
+	}
+	if err != nil {
+		s.notLoaded(err.Error(), false)
+		close(s.loaded)
+		close(s.done)
+	} else {
+		s.alive = true
+	}
 	s.vm.SetMaxCallStackSize(m.deps.MaxCallStack)
 	s.vm.SetFieldNameMapper(goja.TagFieldNameMapper("json", true))
 	s.store = newStore(m.deps.StoreDir, app, filepath.Base(path))
-	bind(s)
 	m.mu.Lock()
 	if old, ok := m.scripts[id]; ok {
 		m.mu.Unlock()
@@ -131,8 +146,17 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 		m.apps[app] = append(m.apps[app], filepath.Base(path))
 	}
 	m.mu.Unlock()
-	go s.run(src)
+	if err != nil {
+		m.deps.Logger.Error("script not started", "script", id, "err", err)
+		return s, err
+	}
+	bind(s)
+	go s.run(prg)
 	<-s.loaded // its top-level code has run (or was stopped after script.timeout)
+	if msg := s.LoadError(); msg != "" {
+		m.deps.Logger.Error("script failed while loading: what it set up before the error runs", "script", id, "err", msg)
+		return s, errors.New(msg)
+	}
 	m.deps.Logger.Info("script started", "script", id, "path", abs)
 	return s, nil
 }
@@ -321,6 +345,27 @@ func floats(v []float64) []any {
 	out := make([]any, len(v))
 	for i, x := range v {
 		out[i] = x
+	}
+	return out
+}
+
+// Problems lists, by script ID, why scripts are not OK ("ddos.js:
+// SyntaxError: … at …"): every script's for /status (app ""), an
+// application's for /app/<name>/status.
+func (m *Manager) Problems(app string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(m.scripts)) {
+		s := m.scripts[id]
+		if s.OK() || app != "" && s.App != app {
+			continue
+		}
+		msg := s.LoadError()
+		if msg == "" {
+			msg = "stopped"
+		}
+		out = append(out, id+": "+msg)
 	}
 	return out
 }

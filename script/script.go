@@ -7,12 +7,11 @@
 package script
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,8 +48,12 @@ type Script struct {
 	mu       sync.Mutex
 	alive    bool
 	graceful bool
-	loadErr  bool // the top-level code threw: the script is only partly set up
+	loadErr  string // why the script did not load, or stopped loading part way
 	lastErr  string
+	errCount uint64
+	errTime  time.Time
+	errLog   errorLog
+	errFlush *time.Timer // logs what errLog held back when its window ends
 	cpu      time.Duration
 
 	stats struct {
@@ -92,10 +95,17 @@ type intervalHandler struct {
 const QueueLength = 1000
 
 // Status is a script's entry in /scripts/json (sFlow-RT's fields, and ours).
+// A script that could not be read or compiled is listed, not alive, with
+// LoadError; one whose top-level code threw is alive (what it set up before
+// the error runs) with LoadError. Error is the last error of any kind, in
+// one line; Errors counts them all, ErrorTime (ms) is the last one's time.
 type Status struct {
 	Alive            bool              `json:"alive"`
 	GracefulExit     bool              `json:"gracefulExit"`
+	LoadError        string            `json:"loadError,omitempty"`
 	Error            string            `json:"error,omitempty"`
+	Errors           uint64            `json:"errors"`
+	ErrorTime        int64             `json:"errorTime,omitempty"`
 	CPUMs            int64             `json:"cpuMs"`
 	FlowsReceived    uint64            `json:"flowsReceived"`
 	FlowsLost        uint64            `json:"flowsLost"`
@@ -112,7 +122,12 @@ type Status struct {
 func (s *Script) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Status{Alive: s.alive, GracefulExit: s.graceful, Error: s.lastErr, CPUMs: s.cpu.Milliseconds(),
+	var errTime int64
+	if s.errCount > 0 {
+		errTime = s.errTime.UnixMilli()
+	}
+	return Status{Alive: s.alive, GracefulExit: s.graceful, LoadError: s.loadErr, Error: s.lastErr,
+		Errors: s.errCount, ErrorTime: errTime, CPUMs: s.cpu.Milliseconds(),
 		FlowsReceived: s.stats.flowsReceived.Load(), FlowsLost: s.stats.flowsLost.Load(),
 		EventsReceived: s.stats.eventsReceived.Load(), EventsLost: s.stats.eventsLost.Load(),
 		RequestsReceived: s.stats.requestsReceived.Load(), RequestsLost: s.stats.requestsLost.Load(),
@@ -125,25 +140,32 @@ func (s *Script) Status() Status {
 func (s *Script) OK() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.loadErr && (s.alive || s.graceful)
+	return s.loadErr == "" && (s.alive || s.graceful)
 }
 
-// readMeta reads the leading comment lines of the form "// key: value".
+// LoadError says why the script did not load, or stopped loading part way
+// ("" when it loaded).
+func (s *Script) LoadError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
+}
+
+// metaLine is a header line: "// key: value", the key one word.
+var metaLine = regexp.MustCompile(`^//\s*([A-Za-z][A-Za-z0-9_.-]*):\s*(.*?)\s*$`)
+
+// readMeta reads the header: the "// key: value" lines a script starts with
+// (sFlow-RT's author, version, date, description). The header ends at the
+// first other line, so a comment in prose is never read as a field, even
+// where a sentence has a colon.
 func readMeta(src string) map[string]string {
 	meta := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(src))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		rest, ok := strings.CutPrefix(line, "//")
-		if !ok {
+	for _, line := range strings.Split(strings.TrimLeft(src, "\uFEFF\r\n\t "), "\n") {
+		m := metaLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
 			break
 		}
-		if k, v, ok := strings.Cut(rest, ":"); ok && !strings.Contains(strings.TrimSpace(k), " ") {
-			meta[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+		meta[m[1]] = m[2]
 	}
 	return meta
 }
@@ -168,26 +190,37 @@ func (s *Script) enqueue(kind int, fn func(vm *goja.Runtime) error) bool {
 }
 
 // run is the script's goroutine: the top-level code, then callbacks.
-func (s *Script) run(src string) {
+func (s *Script) run(prg *goja.Program) {
 	defer close(s.done)
-	s.exec(jobCall, func(vm *goja.Runtime) error {
-		_, err := vm.RunScript(s.Path, src)
-		if err != nil {
-			s.mu.Lock()
-			s.loadErr = true
-			s.mu.Unlock()
-		}
+	if err := s.exec(jobCall, func(vm *goja.Runtime) error {
+		_, err := vm.RunProgram(prg)
 		return err
-	})
+	}); err != nil {
+		line, _ := describe(err)
+		s.notLoaded(line, true)
+	}
 	close(s.loaded)
 	for {
 		select {
 		case <-s.quit:
 			return
 		case j := <-s.jobs:
-			s.exec(j.kind, j.fn)
+			if err := s.exec(j.kind, j.fn); err != nil {
+				s.fail(err)
+			}
 		}
 	}
+}
+
+// notLoaded records why the script did not load (alive: its top-level code
+// threw, and what it set up before goes on).
+func (s *Script) notLoaded(msg string, alive bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alive = alive
+	s.loadErr, s.lastErr = msg, msg
+	s.errCount++
+	s.errTime = time.Now()
 }
 
 // bark interrupts the running callback if it has run past the limit.
@@ -200,8 +233,9 @@ func (s *Script) bark() {
 	}
 }
 
-// exec runs one entry into JavaScript under the time limit.
-func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
+// exec runs one entry into JavaScript under the time limit and returns its
+// error (none when the script is being stopped).
+func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	limit := s.m.deps.CallTimeout
 	start := time.Now()
 	s.watchMu.Lock()
@@ -231,38 +265,56 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) {
 	s.mu.Unlock()
 	select {
 	case <-s.quit:
-		return // interrupted because the script is being stopped
+		return nil // interrupted because the script is being stopped
 	default:
 	}
-	if err != nil {
-		s.fail(err)
-	}
+	return err
 }
 
-// fail records an error; the script goes on serving callbacks.
+// fail records an error in a callback; the script goes on serving. The log
+// gets it as errorLog allows; /scripts/json counts it always.
 func (s *Script) fail(err error) {
-	msg := describe(err)
+	line, full := describe(err)
+	now := time.Now()
 	s.mu.Lock()
-	s.lastErr = msg
+	s.lastErr = line
+	s.errCount++
+	s.errTime = now
+	n := s.errLog.note(now, line)
+	if !n.full && s.errFlush == nil {
+		s.errFlush = time.AfterFunc(s.errLog.start.Add(errorWindow).Sub(now)+time.Millisecond, s.flushErrors)
+	}
 	s.mu.Unlock()
-	s.log.Error("script error", "err", msg)
+	s.logSkipped(n.skipped, n.last, n.over)
+	switch {
+	case n.full:
+		s.log.Error("script error", "err", full)
+	case n.notice:
+		s.log.Warn("script error repeats: repeats are counted in /scripts/json (errors, error, errorTime) and summarised here once a minute", "err", line)
+	}
 }
 
-// describe turns a goja error into "file:line:col message".
-func describe(err error) string {
-	var so *goja.StackOverflowError
-	if errors.As(err, &so) {
-		return "RangeError: maximum call stack size exceeded" + strings.TrimRight(so.Error(), " \n")
+// flushErrors logs the summary of the errors held back in a window that
+// ended (the errors may have stopped: the summary must not wait for the next).
+func (s *Script) flushErrors() {
+	s.mu.Lock()
+	now := time.Now()
+	s.errFlush = nil
+	n, last, over := s.errLog.flush(now)
+	if s.errLog.skipped > 0 { // a new window began (at an error) before this ran
+		s.errFlush = time.AfterFunc(s.errLog.start.Add(errorWindow).Sub(now)+time.Millisecond, s.flushErrors)
 	}
-	var ex *goja.Exception
-	if errors.As(err, &ex) {
-		return strings.TrimSpace(ex.String())
+	s.mu.Unlock()
+	s.logSkipped(n, last, over)
+}
+
+func (s *Script) logSkipped(n int, last string, over time.Duration) {
+	if n > 0 {
+		if over >= time.Second {
+			over = over.Round(time.Second)
+		}
+		s.log.Warn("script errors not logged", "count", n, "over", over.Round(time.Millisecond), "last", last)
 	}
-	var ie *goja.InterruptedError
-	if errors.As(err, &ie) {
-		return "interrupted: " + strings.TrimSpace(ie.String())
-	}
-	return err.Error()
 }
 
 func (s *Script) stop() {
@@ -277,8 +329,18 @@ func (s *Script) stop() {
 	s.vm.Interrupt("stopped")
 	<-s.done
 	s.mu.Lock()
-	s.alive, s.graceful = false, true
+	if s.alive {
+		s.alive, s.graceful = false, true
+	}
+	if s.errFlush != nil {
+		s.errFlush.Stop()
+		s.errFlush = nil
+	}
+	// What was held back is told now, not lost with the script.
+	n, last, over := s.errLog.skipped, s.errLog.skippedLast, time.Since(s.errLog.start)
+	s.errLog.skipped = 0
 	s.mu.Unlock()
+	s.logSkipped(n, last, over)
 }
 
 // Dir returns the script's directory (scriptdir()).

@@ -2,11 +2,14 @@ package script
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +43,15 @@ func newRig(t testing.TB, timeout time.Duration) *rig {
 		CallTimeout: timeout, RunCmd: true, Version: "test"})
 	t.Cleanup(m.Stop)
 	return &rig{e: e, th: th, m: m, dir: dir}
+}
+
+func (r *rig) mustScript(t testing.TB, id string) *Script {
+	t.Helper()
+	s, ok := r.m.Script(id)
+	if !ok {
+		t.Fatalf("no script %s", id)
+	}
+	return s
 }
 
 func (r *rig) load(t testing.TB, name, src string) *Script {
@@ -175,10 +187,110 @@ setHttpHandler(function(req) {
 	if resp := call(t, s, "ok", nil); string(resp.Body) != "still here" {
 		t.Errorf("after both: %d %s", resp.Status, resp.Body)
 	}
-	bad := r.load(t, "bad.js", "var x = ;")
-	eventually(t, "the load error", func() bool { return bad.Status().Error != "" })
-	if !strings.Contains(bad.Status().Error, "bad.js") {
-		t.Errorf("load error %q does not name the file", bad.Status().Error)
+	if resp := call(t, s, "ok", nil); string(resp.Body) != "still here" || s.Status().Errors != 2 {
+		t.Errorf("after both: %d %s, %d errors", resp.Status, resp.Body, s.Status().Errors)
+	}
+}
+
+// TestScriptsThatDoNotLoad: a file that is missing, does not compile, or
+// throws at top level is listed with one clear error, and the manager is
+// not OK; the others run.
+func TestScriptsThatDoNotLoad(t *testing.T) {
+	r := newRig(t, 2*time.Second)
+	good := r.load(t, "good.js", "setHttpHandler(function() { return 'fine'; });")
+	write := func(name, src string) string {
+		p := filepath.Join(r.dir, name)
+		os.WriteFile(p, []byte(src), 0o644)
+		return p
+	}
+	for _, c := range []struct {
+		name, src string
+		alive     bool
+		want      string // the error, after the directory
+	}{
+		{"syntax.js", "// author: x\nvar x = ;\n", false, "SyntaxError: Unexpected token ; at DIR/syntax.js:2:9"},
+		{"open.js", "var a = 1;\nfunction f() {\n  return 1;\n\n", false,
+			"SyntaxError: Unexpected end of input (a block, call or string left open) after DIR/open.js:3:11"},
+		{"unclosed.js", "var a = 1;\nvar b = [1, 2\n\n  // the next line\n  var c = 3;\n", false,
+			"SyntaxError: Unexpected token var at DIR/unclosed.js:5:3 (the code before it, line 2, may be unfinished)"},
+		{"extra.js", "function f() {\n  return 1;\n}\n}\n", false, "SyntaxError: Unexpected token } at DIR/extra.js:4:1"},
+		{"redeclared.js", "let a = 1;\nlet a = 2;\n", false, "SyntaxError: Identifier 'a' has already been declared at DIR/redeclared.js:2:5"},
+		{"inc.js", "var y = 1;\ninclude('syntax.js');\n", true, "SyntaxError: Unexpected token ; at DIR/syntax.js:2:9 at DIR/inc.js:2:8"},
+		{"throws.js", "setHttpHandler(function() { return 'partly'; });\nnull.x;\n", true,
+			"TypeError: Cannot read property 'x' of undefined at DIR/throws.js:2:6"},
+	} {
+		s, err := r.m.Load(write(c.name, c.src))
+		want := strings.ReplaceAll(c.want, "DIR", r.dir)
+		st := s.Status()
+		if err == nil || err.Error() != want || st.LoadError != want || st.Error != want || st.Alive != c.alive || st.Errors != 1 ||
+			time.Since(time.UnixMilli(st.ErrorTime)) > time.Minute || s.OK() {
+			t.Errorf("%s: err %v, status %+v; want %q, alive %v, 1 error", c.name, err, st, want, c.alive)
+		}
+	}
+	// What throws.js set up before its error runs; syntax.js has no handler.
+	if resp := call(t, r.mustScript(t, "throws.js"), "x", nil); string(resp.Body) != "partly" {
+		t.Errorf("throws.js's handler: %d %s", resp.Status, resp.Body)
+	}
+	syntax := r.mustScript(t, "syntax.js")
+	if _, err := syntax.Serve(Request{Method: "GET"}); !errors.Is(err, ErrNoHandler) || !strings.Contains(err.Error(), "did not load: SyntaxError") {
+		t.Errorf("a request to syntax.js: %v", err)
+	}
+	if syntax.Meta["author"] != "x" {
+		t.Errorf("meta of a script that did not compile: %v", syntax.Meta)
+	}
+	missing := filepath.Join(r.dir, "missing.js")
+	s, err := r.m.Load(missing)
+	if st := s.Status(); err == nil || st.Alive || !strings.HasPrefix(st.LoadError, "cannot read the script: open "+missing+": no such file") {
+		t.Errorf("missing file: %v %+v", err, st)
+	}
+	if r.m.AllOK() || !good.OK() {
+		t.Errorf("AllOK %v with failed scripts; good.js OK %v", r.m.AllOK(), good.OK())
+	}
+	problems := r.m.Problems("")
+	if len(problems) != 8 || !strings.HasPrefix(problems[0], "extra.js: SyntaxError") || !strings.HasPrefix(problems[2], "missing.js: cannot read") {
+		t.Errorf("problems %q", problems)
+	}
+	r.m.Stop()
+	if st := s.Status(); st.GracefulExit || st.Alive {
+		t.Errorf("a script that never ran, after Stop: %+v", st)
+	}
+}
+
+// TestErrorLog: each different error once in full, at most errorLines a
+// minute; repeats announced once, then counted and summarised.
+func TestErrorLog(t *testing.T) {
+	var l errorLog
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var got []string
+	for i := range 130 { // the same error every second for 130 s
+		n := l.note(t0.Add(time.Duration(i)*time.Second), "controller down")
+		got = append(got, fmt.Sprintf("%v/%v/%d", n.full, n.notice, n.skipped))
+	}
+	want := map[int]string{0: "true/false/0", 1: "false/true/0", 2: "false/false/0", 60: "false/false/59", 61: "false/false/0", 120: "false/false/60"}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("error %d: full/notice/skipped %s, want %s", i, got[i], w)
+		}
+	}
+	full := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "true") {
+			full++
+		}
+	}
+	if full != 1 {
+		t.Errorf("%d full lines for one repeated error", full)
+	}
+	// Errors that differ every time: errorLines a minute, the rest counted.
+	var m errorLog
+	full = 0
+	for i := range 100 {
+		if m.note(t0.Add(time.Duration(i)*100*time.Millisecond), fmt.Sprintf("error %d", i)).full {
+			full++
+		}
+	}
+	if full != errorLines || m.skipped != 100-errorLines {
+		t.Errorf("%d full, %d skipped of 100 different errors in 10 s", full, m.skipped)
 	}
 }
 
@@ -306,4 +418,73 @@ setHttpHandler(function() { return last; });`)
 		body := string(call(t, s, "x", nil).Body)
 		return strings.Contains(body, `"blocked":true`) && !strings.Contains(body, `"metric"`) && strings.Contains(body, `"flowKey":"10.1.1.1"`)
 	})
+}
+
+// TestReadMeta: only the "// key: value" lines the file starts with.
+func TestReadMeta(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want map[string]string
+	}{
+		{"// author: Peter\n// version: 1.0\n// date: 9/30/2013\n// description: DDoS controller script\n\ninclude('x.js');\n// later: not meta\n",
+			map[string]string{"author": "Peter", "version": "1.0", "date": "9/30/2013", "description": "DDoS controller script"}},
+		{"\n\n// author: Ann \r\n//version:2\r\nvar x;\n", map[string]string{"author": "Ann", "version": "2"}},
+		{"// The article's script, as it prints\n// it: it drives a controller on localhost:8080.\n", map[string]string{}},
+		{"// author: Ann\n// a sentence: with a colon, after the header\n", map[string]string{"author": "Ann"}},
+		{"var a = 1; // author: nobody\n", map[string]string{}},
+	} {
+		if got := readMeta(c.src); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("readMeta(%q) = %v, want %v", c.src, got, c.want)
+		}
+	}
+}
+
+// lockedBuffer collects log lines written from the scripts' goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestRepeatedErrorsInTheLog: an error every 20 ms is logged once with its
+// stack and announced as repeating; when the window ends the count of what
+// was held back is logged even though the errors have stopped by then.
+func TestRepeatedErrorsInTheLog(t *testing.T) {
+	defer func(w time.Duration) { errorWindow = w }(errorWindow)
+	errorWindow = time.Second
+	r := newRig(t, 2*time.Second)
+	var logBuf lockedBuffer
+	r.m.deps.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
+	s := r.load(t, "flaky.js", `var failing = true;
+function check() { if (failing) throw new Error('controller down'); }
+setIntervalHandler(function() { check(); }, 0.02);
+setHttpHandler(function() { failing = false; return 'ok'; });`)
+	eventually(t, "five errors", func() bool { return s.Status().Errors >= 5 })
+	call(t, s, "stop", nil)
+	stopped := s.Status().Errors
+	eventually(t, "the summary of the errors held back", func() bool { return len(logBuf.lines("script errors not logged")) > 0 })
+	full, notice, summary := logBuf.lines(`msg="script error"`), logBuf.lines("script error repeats"), logBuf.lines("script errors not logged")
+	if len(full) != 1 || !strings.Contains(full[0], `err="Error: controller down\n\tat check (`) || len(notice) != 1 || len(summary) != 1 {
+		t.Fatalf("log:\nfull %q\nnotice %q\nsummary %q", full, notice, summary)
+	}
+	if want := fmt.Sprintf("count=%d ", stopped-1); !strings.Contains(summary[0], want) || !strings.Contains(summary[0], `last="Error: controller down at check (`) {
+		t.Errorf("summary %s, want %s (%d errors, one logged)", summary[0], want, stopped)
+	}
 }

@@ -1,11 +1,14 @@
 package script
 
 import (
+	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/dop251/goja"
 )
 
 // store is a script's persistent key/value store: one file per key under
@@ -84,4 +87,45 @@ func (s *store) keys() []string {
 		out = []string{}
 	}
 	return out
+}
+
+// bindStore installs the per-script store on disk (storeGet, storeSet,
+// storeDelete, storeKeys) and the memory every script shares (sharedGet,
+// sharedSet).
+func bindStore(s *Script) {
+	vm := s.vm
+	s.set("storeGet", func(c goja.FunctionCall) goja.Value {
+		b, ok := s.store.get(arg(c, 0).String())
+		if !ok {
+			return goja.Null()
+		}
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return goja.Null()
+		}
+		return vm.ToValue(v)
+	})
+	s.set("storeSet", func(c goja.FunctionCall) goja.Value {
+		if err := s.store.set(arg(c, 0).String(), jsonOf(arg(c, 1))); err != nil {
+			throw(vm, "storeSet: %v", err)
+		}
+		return goja.Undefined()
+	})
+	s.set("storeDelete", func(c goja.FunctionCall) goja.Value {
+		s.store.delete(arg(c, 0).String())
+		return goja.Undefined()
+	})
+	s.set("storeKeys", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.store.keys()) })
+	s.set("sharedGet", func(c goja.FunctionCall) goja.Value {
+		if b, ok := s.m.shared.Load(arg(c, 0).String()); ok {
+			var v any
+			json.Unmarshal(b.([]byte), &v)
+			return vm.ToValue(v)
+		}
+		return goja.Null()
+	})
+	s.set("sharedSet", func(c goja.FunctionCall) goja.Value {
+		s.m.shared.Store(arg(c, 0).String(), jsonOf(arg(c, 1)))
+		return goja.Undefined()
+	})
 }

@@ -3,41 +3,95 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// startRsyslog runs a real rsyslogd in the foreground, receiving UDP syslog
-// on 127.0.0.1:port into a file, and returns the file.
-func startRsyslog(t *testing.T, port int) string {
+// rsyslog is a real rsyslogd receiving UDP syslog. It writes each message
+// twice: to log as "TAG MSG" lines (what a syslog file shows), and to parsed
+// as one JSON object a line with the fields rsyslog's own RFC 5424 parser
+// found (mmpstrucdata for the structured data).
+type rsyslog struct{ log, parsed string }
+
+// rsyslogMessage is a line of the parsed file.
+type rsyslogMessage struct {
+	Raw, Pri, Timestamp, Hostname, App, ProcID, MsgID, SD, Msg string
+	Fields                                                     struct {
+		SD map[string]map[string]string `json:"rfc5424-sd"`
+	}
+}
+
+// startRsyslog runs rsyslogd in the foreground on 127.0.0.1:port.
+func startRsyslog(t *testing.T, port int) *rsyslog {
+	t.Helper()
+	return startRsyslogAt(t, nil, "127.0.0.1", port)
+}
+
+// startRsyslogAt runs rsyslogd through prefix (e.g. "ip netns exec ns"),
+// listening on addr:port.
+func startRsyslogAt(t *testing.T, prefix []string, addr string, port int) *rsyslog {
 	t.Helper()
 	need(t, "rsyslogd")
 	dir := t.TempDir()
-	out := filepath.Join(dir, "messages.log")
+	r := &rsyslog{log: filepath.Join(dir, "messages.log"), parsed: filepath.Join(dir, "parsed.json")}
 	conf := filepath.Join(dir, "rsyslog.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`global(workDirectory="%s")
 module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="%d" ruleset="flowrt")
+module(load="mmpstrucdata")
+input(type="imudp" address="%s" port="%d" ruleset="flowrt")
 template(name="raw" type="string" string="%%syslogtag%% %%msg%%\n")
-ruleset(name="flowrt") { action(type="omfile" file="%s" template="raw") }
-`, dir, port, out)), 0o644)
-	cmd := exec.Command("rsyslogd", "-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+template(name="parsed" type="string" string="{\"raw\":\"%%rawmsg:::json%%\",\"pri\":\"%%pri%%\",\"timestamp\":\"%%timereported:::date-rfc3339,json%%\",\"hostname\":\"%%hostname:::json%%\",\"app\":\"%%app-name:::json%%\",\"procid\":\"%%procid:::json%%\",\"msgid\":\"%%msgid:::json%%\",\"sd\":\"%%structured-data:::json%%\",\"msg\":\"%%msg:::json%%\",\"fields\":%%$!%%}\n")
+ruleset(name="flowrt") {
+  action(type="mmpstrucdata" sd_name.lowercase="off")
+  action(type="omfile" file="%s" template="raw")
+  action(type="omfile" file="%s" template="parsed")
+}
+`, dir, addr, port, r.log, r.parsed)), 0o644)
 	if b, err := exec.Command("rsyslogd", "-N1", "-f", conf).CombinedOutput(); err != nil {
 		t.Fatalf("rsyslog configuration: %v\n%s", err, b)
 	}
+	argv := append(append([]string{}, prefix...), "rsyslogd", "-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+	cmd := exec.Command(argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	return r
+}
+
+// text is what the log file holds so far.
+func (r *rsyslog) text() string {
+	b, _ := os.ReadFile(r.log)
+	return string(b)
+}
+
+// messages are the messages rsyslog parsed so far.
+func (r *rsyslog) messages(t *testing.T) []rsyslogMessage {
+	t.Helper()
+	b, _ := os.ReadFile(r.parsed)
+	var out []rsyslogMessage
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var m rsyslogMessage
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("rsyslog wrote %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
 	return out
 }
 
@@ -53,8 +107,7 @@ func TestSyslogScriptToRsyslog(t *testing.T) {
 	send(t, e.sflow, "-agents", "1", "-flows", "8", "-mix", "unreachable", "-rate", "200", "-duration", "1s")
 	var got string
 	waitFor(t, 5*time.Second, "syslog messages at rsyslog", func() bool {
-		b, _ := os.ReadFile(log)
-		got = string(b)
+		got = log.text()
 		return strings.Count(got, "icmpunreachableport=udp_3000") >= 2
 	})
 	line := strings.SplitN(got, "\n", 2)[0]
@@ -64,6 +117,102 @@ func TestSyslogScriptToRsyslog(t *testing.T) {
 		}
 	}
 	t.Logf("rsyslog received %d messages, e.g. %s", strings.Count(got, "\n"), line)
+}
+
+// TestSyslogRFC5424AtRsyslog sends 1,200 messages from a script's syslog()
+// calls to a real rsyslog and checks every one as rsyslog's RFC 5424 parser
+// read it: the timestamp (microseconds, as sent: rsyslog mangled the nine
+// digits flowrt once wrote), the header fields, each structured-data value
+// (quotes, backslashes, brackets and UTF-8 included), the key=value text,
+// and the sequence numbers (none lost, none twice).
+func TestSyslogRFC5424AtRsyslog(t *testing.T) {
+	const total = 1200
+	port := freePort(t, "udp")
+	rs := startRsyslog(t, port)
+	script := filepath.Join(t.TempDir(), "burst.js")
+	os.WriteFile(script, []byte(fmt.Sprintf(`var sent = 0;
+function fields(i) {
+  return {seq: i, text: 'event ' + i + ': quote " backslash \\ bracket ] equals = end',
+    utf8: 'caf\u00e9 \u4e2d', neg: -i, frac: i / 8, flag: i %% 2 == 0, nested: {a: [1, 'x']}, empty: ''};
+}
+// 50 messages every 50 ms: 1,000 a second, well within what rsyslog reads
+// from its socket.
+setIntervalHandler(function() {
+  for (var n = 0; n < 50 && sent < %d; n++) { syslog('127.0.0.1', %d, 16, 5, fields(sent)); sent++; }
+}, 0.05);
+setHttpHandler(function() { return {sent: sent}; });
+`, total, port)), 0o644)
+	start := time.Now().Add(-time.Second)
+	e := startEngine(t, "-Dscript.file="+script)
+	var msgs []rsyslogMessage
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d messages at rsyslog", total), func() bool {
+		var st struct{ Sent int }
+		e.get(t, "/script/burst.js/json", &st)
+		if st.Sent < total {
+			return false
+		}
+		msgs = rs.messages(t)
+		return len(msgs) >= total
+	})
+	end := time.Now().Add(time.Second)
+	hostname, _ := os.Hostname()
+	pid := strconv.Itoa(e.cmd.Process.Pid)
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
+	seen := map[int]bool{}
+	intact, last := 0, time.Time{}
+	for _, m := range msgs {
+		sd := m.Fields.SD["flowrt@32473"]
+		i, err := strconv.Atoi(sd["seq"])
+		if err != nil {
+			t.Fatalf("message without its seq field: %+v", m)
+		}
+		ok := true
+		bad := func(format string, args ...any) {
+			ok = false
+			t.Errorf("message %d: "+format+"\nraw: %s", append(append([]any{i}, args...), m.Raw)...)
+		}
+		// The timestamp rsyslog parsed is the one sent, in the header.
+		sent := strings.Fields(m.Raw)[1]
+		ts, err := time.Parse(time.RFC3339Nano, m.Timestamp)
+		switch {
+		case m.Timestamp != sent || !stamp.MatchString(m.Timestamp):
+			bad("timestamp %q at rsyslog, %q sent", m.Timestamp, sent)
+		case err != nil || ts.Before(start) || ts.After(end):
+			bad("timestamp %s outside the test's %s…%s (%v)", m.Timestamp, start.UTC(), end.UTC(), err)
+		case ts.Before(last):
+			bad("timestamp %s before the previous message's %s", ts, last)
+		}
+		last = ts
+		if m.Pri != "133" || m.Hostname != hostname || m.App != "flowrt" || m.ProcID != pid || m.MsgID != "-" {
+			bad("header pri %s host %s app %s procid %s msgid %s, want 133 %s flowrt %s -", m.Pri, m.Hostname, m.App, m.ProcID, m.MsgID, hostname, pid)
+		}
+		frac := strconv.FormatFloat(float64(i)/8, 'f', -1, 64)
+		text := fmt.Sprintf(`event %d: quote " backslash \ bracket ] equals = end`, i)
+		neg := strconv.Itoa(-i)
+		flag := strconv.FormatBool(i%2 == 0)
+		want := map[string]string{"seq": strconv.Itoa(i), "text": text, "utf8": "café 中", "neg": neg, "frac": frac,
+			"flag": flag, "nested": `{"a":[1,"x"]}`, "empty": ""}
+		if !maps.Equal(sd, want) {
+			bad("structured data %q, want %q", sd, want)
+		}
+		wantMsg := "\uFEFF" + fmt.Sprintf(`seq=%d text=%q utf8="café 中" neg=%s frac=%s flag=%s nested="{\"a\":[1,\"x\"]}" empty=""`,
+			i, text, neg, frac, flag)
+		if m.Msg != wantMsg {
+			bad("MSG %q, want %q", m.Msg, wantMsg)
+		}
+		seq, err := strconv.Atoi(m.Fields.SD["meta"]["sequenceId"])
+		if err != nil || seen[seq] {
+			bad("sequenceId %q: missing or repeated", m.Fields.SD["meta"]["sequenceId"])
+		}
+		seen[seq] = true
+		if ok {
+			intact++
+		}
+	}
+	if len(msgs) != total || len(seen) != total {
+		t.Errorf("rsyslog received %d messages with %d sequence numbers, %d sent", len(msgs), len(seen), total)
+	}
+	t.Logf("%d of %d messages intact at rsyslog, e.g. %s", intact, total, msgs[0].Raw)
 }
 
 // startCarbon runs a real carbon-cache (Debian graphite-carbon) with its
@@ -164,8 +313,7 @@ func TestUnreachableScriptToRsyslog(t *testing.T) {
 	send(t, e.sflow, "-agents", "1", "-flows", "8", "-mix", "unreachable", "-rate", "200", "-duration", "1s")
 	var got string
 	waitFor(t, 5*time.Second, "four syslog messages", func() bool {
-		b, _ := os.ReadFile(log)
-		got = string(b)
+		got = log.text()
 		return strings.Count(got, "type=ports") >= 2
 	})
 	if !strings.Contains(got, "host=10.0.0.") || !strings.Contains(got, "target=udp_3000") {
@@ -252,21 +400,7 @@ func TestPhishScriptInNamespace(t *testing.T) {
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 
 	// rsyslog on 10.0.0.1:514 inside the namespace.
-	rs := t.TempDir()
-	log := filepath.Join(rs, "messages.log")
-	conf := filepath.Join(rs, "rsyslog.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`global(workDirectory="%s")
-module(load="imudp")
-input(type="imudp" address="10.0.0.1" port="514" ruleset="flowrt")
-template(name="raw" type="string" string="%%msg%%\n")
-ruleset(name="flowrt") { action(type="omfile" file="%s" template="raw") }
-`, rs, log)), 0o644)
-	syslogd := exec.Command(in[0], append(in[1:], "rsyslogd", "-n", "-f", conf, "-i", filepath.Join(rs, "pid"))...)
-	if err := syslogd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syslogd.Process.Kill(); syslogd.Wait() })
-	time.Sleep(500 * time.Millisecond)
+	log := startRsyslogAt(t, in, "10.0.0.1", 514)
 
 	e := startEngineWith(t, launch{prefix: in, env: []string{"HTTP_PROXY=http://127.0.0.1:8888", "http_proxy=http://127.0.0.1:8888"}},
 		"-Dscript.file="+examples("phish", "phish.js"))
@@ -277,8 +411,7 @@ ruleset(name="flowrt") { action(type="omfile" file="%s" template="raw") }
 	}
 	var got string
 	waitFor(t, 5*time.Second, "phishing reports at rsyslog", func() bool {
-		b, _ := os.ReadFile(log)
-		got = string(b)
+		got = log.text()
 		return strings.Contains(got, "match=cidr") && strings.Contains(got, "match=dns")
 	})
 	for _, want := range []string{"type=phishing", "phish_id=1001", "victim=10.0.0."} {

@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -250,4 +252,157 @@ func TestOvsOfctlScript(t *testing.T) {
 	if st["ovs-ofctl.js"].Error != "" {
 		t.Errorf("script error %s", st["ovs-ofctl.js"].Error)
 	}
+}
+
+// TestExampleScriptsMeta loads every script under examples/ and checks that
+// /scripts/json's meta holds exactly each file's "// key: value" header:
+// the four fields of the two scripts that have one, nothing for the scripts
+// that open with prose (normal.js's "as the article prints it: it drives a
+// Floodlight controller" once became a field "it"). The proxies are a closed
+// local port, so the scripts that fetch lists from the Internet fail at
+// once; runCmd is off, so nothing is run.
+func TestExampleScriptsMeta(t *testing.T) {
+	files, _ := filepath.Glob(examples("*", "*.js"))
+	if len(files) < 10 {
+		t.Fatalf("examples: %v", files)
+	}
+	closed := fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp"))
+	e := startEngineWith(t, launch{env: []string{"HTTP_PROXY=" + closed, "HTTPS_PROXY=" + closed, "http_proxy=" + closed, "https_proxy=" + closed}},
+		"-Dscript.file="+strings.Join(files, ","), "-Dscript.runcmd=no")
+	header := func(date, description string) map[string]string {
+		return map[string]string{"author": "Peter", "version": "1.0", "date": date, "description": description}
+	}
+	want := map[string]map[string]string{
+		"ddos.js":     header("9/30/2013", "DDoS controller script"),
+		"graphite.js": header("11/23/2013", "Log metrics to Graphite"),
+	}
+	var scripts map[string]struct {
+		Path string
+		Meta map[string]string
+	}
+	e.get(t, "/scripts/json", &scripts)
+	if len(scripts) != len(files) {
+		t.Errorf("/scripts/json lists %d scripts, %d loaded", len(scripts), len(files))
+	}
+	for _, f := range files {
+		id := filepath.Base(f)
+		s, ok := scripts[id]
+		if !ok {
+			t.Errorf("%s missing from /scripts/json", id)
+			continue
+		}
+		if !maps.Equal(s.Meta, want[id]) {
+			t.Errorf("%s: meta %q, want %q", id, s.Meta, want[id])
+		}
+	}
+}
+
+// TestScriptStateOverHTTP: scripts that do not load — a syntax error, a
+// block left open, a missing file, an application that does not compile —
+// are each in /scripts/json (not alive, one clear error with file, line and
+// column), make /status and /app/<name>/status answer 503 with the reasons,
+// and are logged once, never as "script started". A script whose
+// controller is down fails every 50 ms: the log has its stack once and a
+// note that repeats are counted; /scripts/json and /metrics count them.
+func TestScriptStateOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, text string) string {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	down := fmt.Sprintf("http://127.0.0.1:%d/wm/core/controller/switches/json", freePort(t, "tcp"))
+	files := []string{
+		write("good.js", "setHttpHandler(function() { return 'fine'; });\n"),
+		write("bad.js", "// author: flowrt tests\nvar x = ;\n"),
+		write("open.js", "setIntervalHandler(function() {\n  logInfo('tick');\n"),
+		filepath.Join(dir, "missing.js"),
+		write("down.js", "var calls = 0;\nfunction poll() {\n  calls++;\n  return http('"+down+"');\n}\nsetIntervalHandler(function() { poll(); }, 0.05);\n"),
+	}
+	write("apps/broken/scripts/broken.js", "setFlow('x', {keys:'ipsource' value:'frames'});\n")
+	e := startEngine(t, "-Dscript.file="+strings.Join(files, ","), "-Dapp.dir="+filepath.Join(dir, "apps"))
+
+	type status struct {
+		Alive            bool
+		LoadError, Error string
+		Errors           int
+		ErrorTime        int64
+	}
+	var scripts map[string]status
+	want := map[string]string{
+		"bad.js":           "SyntaxError: Unexpected token ; at " + files[1] + ":2:9",
+		"open.js":          "SyntaxError: Unexpected end of input (a block, call or string left open) after " + files[2] + ":2:18",
+		"missing.js":       "cannot read the script: open " + files[3] + ": no such file or directory",
+		"broken/broken.js": "SyntaxError: Unexpected identifier at " + filepath.Join(dir, "apps/broken/scripts/broken.js") + ":1:31",
+	}
+	waitFor(t, 5*time.Second, "down.js failing 40 times", func() bool {
+		e.get(t, "/scripts/json", &scripts)
+		return scripts["down.js"].Errors >= 40
+	})
+	for id, msg := range want {
+		if s, ok := scripts[id]; !ok || s.Alive || s.LoadError != msg || s.Error != msg || s.Errors != 1 ||
+			time.Since(time.UnixMilli(s.ErrorTime)) > time.Minute {
+			t.Errorf("%s: %+v (listed %v), want not alive with %q", id, s, ok, msg)
+		}
+	}
+	if s := scripts["good.js"]; !s.Alive || s.LoadError != "" || s.Error != "" || s.Errors != 0 || s.ErrorTime != 0 {
+		t.Errorf("good.js: %+v", s)
+	}
+	d := scripts["down.js"]
+	if !d.Alive || d.LoadError != "" || !strings.HasPrefix(d.Error, "GoError: http GET "+down+": ") ||
+		!strings.Contains(d.Error, "connection refused at poll ("+files[4]+":4:14)") || time.Since(time.UnixMilli(d.ErrorTime)) > 2*time.Second {
+		t.Errorf("down.js: %+v", d)
+	}
+
+	code, body := e.do(t, "GET", "/status", "")
+	var lines []string
+	for _, id := range []string{"bad.js", "broken/broken.js", "missing.js", "open.js"} {
+		lines = append(lines, "UNAVAILABLE: script "+id+": "+want[id])
+	}
+	if code != 503 || strings.TrimSpace(body) != strings.Join(lines, "\n") {
+		t.Errorf("/status = %d\n%s\nwant 503\n%s", code, body, strings.Join(lines, "\n"))
+	}
+	code, body = e.do(t, "GET", "/app/broken/status", "")
+	if code != 503 || strings.TrimSpace(body) != lines[1] {
+		t.Errorf("/app/broken/status = %d %q", code, body)
+	}
+	code, body = e.do(t, "GET", "/script/bad.js/x/json", "")
+	if code != 404 || !strings.Contains(body, "the script did not load: "+want["bad.js"]) {
+		t.Errorf("/script/bad.js/x/json = %d %q", code, body)
+	}
+	code, body = e.do(t, "GET", "/metrics", "")
+	if !strings.Contains(body, `flowrt_script_up{script="bad.js"} 0`) || !strings.Contains(body, `flowrt_script_up{script="down.js"} 1`) ||
+		!strings.Contains(body, `flowrt_script_errors_total{script="bad.js"} 1`) {
+		t.Errorf("/metrics = %d, script lines:\n%s", code, grepLines(body, "script_"))
+	}
+
+	log := e.log.String()
+	for id := range want {
+		got := grepLines(log, "script="+id+" ")
+		if len(got) != 1 || !strings.Contains(got[0], `msg="script not started"`) || !strings.Contains(got[0], strings.ReplaceAll(want[id], `"`, `\"`)) {
+			t.Errorf("log lines for %s:\n%s", id, strings.Join(got, "\n"))
+		}
+	}
+	if got := grepLines(log, `msg="script started"`); len(got) != 2 {
+		t.Errorf("script started lines:\n%s", strings.Join(got, "\n"))
+	}
+	got := grepLines(log, "script=down.js")
+	if len(got) != 3 || !strings.Contains(got[1], `msg="script error"`) || !strings.Contains(got[1], `\n\tat poll (`+files[4]+`:4:14)\n\tat `+files[4]+`:6:37`) ||
+		!strings.Contains(got[2], "script error repeats") {
+		t.Errorf("after %d errors, the log has for down.js:\n%s", d.Errors, strings.Join(got, "\n"))
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -331,9 +331,7 @@ func startScripts(p properties, log *slog.Logger, d script.Deps) (*script.Manage
 		if f = strings.TrimSpace(f); f == "" {
 			continue
 		}
-		if _, err := m.Load(f); err != nil {
-			log.Error("script not started", "file", f, "err", err)
-		}
+		m.Load(f) // the manager logs a failure; /scripts/json and /status show it
 	}
 	return m, nil
 }

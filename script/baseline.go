@@ -2,58 +2,10 @@ package script
 
 import (
 	"math"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
 )
-
-// formatNumber formats like Java's DecimalFormat for the patterns scripts
-// use: grouping ("#,##0"), fixed and optional decimals ("0.00", "#.##"),
-// percent-free literal prefixes and suffixes in quotes or after the digits
-// ("#,##0 seconds", "0'%' difference").
-func formatNumber(v float64, pattern string) string {
-	start := strings.IndexAny(pattern, "#0")
-	if start < 0 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	end := start
-	for end < len(pattern) && strings.ContainsRune("#0,.", rune(pattern[end])) {
-		end++
-	}
-	prefix, num, suffix := unquote(pattern[:start]), pattern[start:end], unquote(pattern[end:])
-	intPart, frac, _ := strings.Cut(num, ".")
-	minFrac, maxFrac := strings.Count(frac, "0"), len(frac)
-	s := strconv.FormatFloat(math.Abs(v), 'f', maxFrac, 64)
-	whole, dec, _ := strings.Cut(s, ".")
-	for len(dec) > minFrac && strings.HasSuffix(dec, "0") {
-		dec = dec[:len(dec)-1]
-	}
-	if strings.Contains(intPart, ",") {
-		size := len(intPart) - strings.LastIndexByte(intPart, ',') - 1
-		var b strings.Builder
-		for i, c := range whole {
-			if i > 0 && (len(whole)-i)%size == 0 {
-				b.WriteByte(',')
-			}
-			b.WriteRune(c)
-		}
-		whole = b.String()
-	}
-	out := whole
-	if dec != "" {
-		out += "." + dec
-	}
-	if v < 0 && strings.Trim(out, "0.,") != "" {
-		out = "-" + out
-	}
-	return prefix + out + suffix
-}
-
-func unquote(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "''", "\x00"), "'", "")
-}
 
 // Baselines (baselineCreate/Check/Statistics/Reset): a window of recent
 // values per name; a value outside mean ± sensitivity·sdev for repeat checks
@@ -70,7 +22,7 @@ func bindBaselines(s *Script) {
 	vm := s.vm
 	var mu sync.Mutex
 	b := map[string]*baseline{}
-	vm.Set("baselineCreate", func(c goja.FunctionCall) goja.Value {
+	s.set("baselineCreate", func(c goja.FunctionCall) goja.Value {
 		bl := &baseline{window: 100, sensitivity: 2, repeat: 1}
 		if present(arg(c, 1)) {
 			bl.window = max(int(arg(c, 1).ToInteger()), 2)
@@ -95,7 +47,7 @@ func bindBaselines(s *Script) {
 		}
 		return bl
 	}
-	vm.Set("baselineCheck", func(c goja.FunctionCall) goja.Value {
+	s.set("baselineCheck", func(c goja.FunctionCall) goja.Value {
 		bl := get(arg(c, 0).String())
 		x := arg(c, 1).ToFloat()
 		status := "learning"
@@ -125,7 +77,7 @@ func bindBaselines(s *Script) {
 		bl.last = status
 		return vm.ToValue(status)
 	})
-	vm.Set("baselineStatistics", func(c goja.FunctionCall) goja.Value {
+	s.set("baselineStatistics", func(c goja.FunctionCall) goja.Value {
 		bl := get(arg(c, 0).String())
 		if len(bl.values) < bl.window {
 			return goja.Null()
@@ -137,7 +89,7 @@ func bindBaselines(s *Script) {
 		}
 		return vm.ToValue(map[string]any{"mean": mean, "sdev": sd, "min": lo, "max": hi, "n": len(bl.values)})
 	})
-	vm.Set("baselineReset", func(c goja.FunctionCall) goja.Value {
+	s.set("baselineReset", func(c goja.FunctionCall) goja.Value {
 		bl := get(arg(c, 0).String())
 		bl.values, bl.outside = nil, 0
 		return goja.Undefined()

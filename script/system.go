@@ -1,0 +1,69 @@
+package script
+
+import (
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// bindSystem installs what a script asks of the server and its host:
+// version, analyzer, agents, the -D properties, scriptdir, include and
+// dnsGetAllByName.
+func bindSystem(s *Script) {
+	vm, d := s.vm, s.m.deps
+	s.set("version", func(goja.FunctionCall) goja.Value { return vm.ToValue(d.Version) })
+	s.set("analyzer", func(goja.FunctionCall) goja.Value { return toJS(vm, d.Engine.Analyzer()) })
+	s.set("agents", func(c goja.FunctionCall) goja.Value {
+		return toJS(vm, d.Engine.AgentsInfo(s.agentsOf(arg(c, 0)), time.Now()))
+	})
+	s.set("getSystemProperty", func(c goja.FunctionCall) goja.Value {
+		if v, ok := d.Properties[arg(c, 0).String()]; ok {
+			return vm.ToValue(v)
+		}
+		return goja.Null()
+	})
+	s.set("getSystemPropertyNames", func(goja.FunctionCall) goja.Value {
+		names := make([]string, 0, len(d.Properties))
+		for k := range d.Properties {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		return vm.ToValue(names)
+	})
+	s.set("scriptdir", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.Dir()) })
+	s.set("include", func(c goja.FunctionCall) goja.Value {
+		name := arg(c, 0).String()
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(s.Dir(), name)
+		}
+		src, err := readFile(path)
+		if err != nil {
+			var ok bool
+			if src, ok = extraFile(name); !ok {
+				throw(vm, "include %s: %v", name, err)
+			}
+		}
+		prg, err := compileScript(path, src)
+		if err != nil {
+			// A SyntaxError the script can catch, worded as for the script itself.
+			e, _ := vm.New(vm.Get("SyntaxError"), vm.ToValue(strings.TrimPrefix(err.Error(), "SyntaxError: ")))
+			panic(e)
+		}
+		if _, err := vm.RunProgram(prg); err != nil {
+			panic(err)
+		}
+		return goja.Undefined()
+	})
+	s.set("dnsGetAllByName", func(c goja.FunctionCall) goja.Value {
+		addrs, err := net.LookupHost(arg(c, 0).String())
+		if err != nil {
+			throw(vm, "dnsGetAllByName: %v", err)
+		}
+		return vm.ToValue(addrs)
+	})
+}
