@@ -46,7 +46,11 @@ func TestDecodeCaptureWithoutSFlow(t *testing.T) {
 	udpPort := udp.LocalAddr().(*net.UDPAddr).Port
 
 	file := filepath.Join(t.TempDir(), "no-sflow.pcap")
-	td := exec.Command("tcpdump", "--immediate-mode", "-Z", "root", "-U", "-i", "lo", "-w", file, fmt.Sprintf("tcp port %d or udp port %d", httpPort, udpPort))
+	// Immediate mode, so that the test need not wait for a buffer to fill,
+	// and a snapshot length that fits many packets in the capture ring: at
+	// tcpdump's default (256 KiB a frame) it holds 8 and the kernel drops
+	// the rest of a burst.
+	td := exec.Command("tcpdump", "--immediate-mode", "-s", "2048", "-B", "8192", "-Z", "root", "-U", "-i", "lo", "-w", file, fmt.Sprintf("tcp port %d or udp port %d", httpPort, udpPort))
 	stderr, _ := td.StderrPipe()
 	if err := td.Start(); err != nil {
 		t.Fatal(err)
@@ -81,7 +85,8 @@ func TestDecodeCaptureWithoutSFlow(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("tcpdump did not capture the 2 UDP datagrams in 10 s")
+			all, _ := exec.Command("tcpdump", "-n", "-r", file).CombinedOutput()
+			t.Fatalf("tcpdump did not capture the 2 UDP datagrams in 10 s; the capture holds:\n%s", all)
 		}
 	}
 	td.Process.Signal(os.Interrupt)
