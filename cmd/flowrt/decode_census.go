@@ -23,6 +23,9 @@ type census struct {
 	frames   int            // capture frames read
 }
 
+// maxNamed is how many distinct ports and senders a census names.
+const maxNamed = 64
+
 func newCensus() *census {
 	return &census{ports: map[uint16]int{}, senders: map[netip.Addr]int{}, looks: map[string]int{}, nonUDP: map[string]int{}}
 }
@@ -49,8 +52,12 @@ func (c *census) frame(proto uint8, ok bool) {
 // to port dst (0 when unknown).
 func (c *census) datagram(payload []byte, src netip.Addr, dst uint16) {
 	c.notSFlow++
-	c.ports[dst]++
-	if src.IsValid() {
+	// A port flooded from spoofed addresses must not grow these without
+	// bound: past maxNamed distinct ports or senders, only the total grows.
+	if _, ok := c.ports[dst]; ok || len(c.ports) < maxNamed {
+		c.ports[dst]++
+	}
+	if _, ok := c.senders[src]; src.IsValid() && (ok || len(c.senders) < maxNamed) {
 		c.senders[src]++
 	}
 	c.looks[looksLike(payload)]++
