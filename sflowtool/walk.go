@@ -31,21 +31,30 @@ type sampleState struct {
 }
 
 // Datagram writes one datagram. src is the sender (the zero Addr when
-// reading a capture, printed "-" as sflowtool does); received is when it
-// arrived (zero for a capture) and captured its capture timestamp (zero when
-// live). A datagram that is not valid sFlow v5 is written as far as it goes
-// and returned as an error; the Writer stays usable. Records that fail to
-// decode are reported on Options.Stderr.
+// reading a capture, printed "-" as sflowtool does). received is when it
+// arrived on a socket (zero for a capture) and captured its capture
+// timestamp (zero when live). As in sflowtool, unixSecondsUTC and localtime
+// are the receive time, pcapTimestamp is printed only for a capture record
+// whose timestamp is not 0 s, and the time that starts -g lines and stamps
+// -t records is the capture's, else the receive time. A datagram that is not
+// valid sFlow v5 is written as far as it goes and returned as an error; the
+// Writer stays usable. Records that fail to decode are reported on
+// Options.Stderr.
 func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured time.Time) error {
 	w.ctx = context{}
-	// A capture with zero timestamps gets no pcapTimestamp, as in sflowtool.
-	if received.IsZero() && captured.IsZero() {
-		captured = time.Unix(0, 0)
+	// sflowtool keeps both times as whole seconds plus microseconds, 0 s
+	// meaning "none"; the zero time.Time is none here.
+	read, pcapTime := time.Unix(0, 0), time.Unix(0, 0)
+	if !received.IsZero() {
+		read = received.Truncate(time.Microsecond)
 	}
-	hasPcapTime := captured.Unix() != 0 || captured.Nanosecond() != 0
-	w.ctxTime = captured
-	if !received.IsZero() && captured.Unix() == 0 {
-		w.ctxTime = received
+	if !captured.IsZero() {
+		pcapTime = captured.Truncate(time.Microsecond)
+	}
+	hasPcapTime := pcapTime.Unix() != 0
+	w.ctxTime = read
+	if hasPcapTime {
+		w.ctxTime = pcapTime
 	}
 	w.prefix = w.prefix[:0]
 	w.sampleScope = false
@@ -56,17 +65,14 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	w.line("startDatagram =================================")
 	w.fieldString("datagramSourceIP", string(appendAddr(nil, src)))
 	w.fieldU32("datagramSize", uint32(len(payload)))
-	var secs, usecs uint32
-	localtime := time.Unix(0, 0)
-	if !received.IsZero() {
-		secs, usecs, localtime = uint32(received.Unix()), uint32(received.Nanosecond()/1000), received
-	}
-	w.fieldU32("unixSecondsUTC", secs)
-	w.fieldU32("unixSecondsUTC_uS", usecs)
-	w.fieldString("localtime", string(appendTime(nil, localtime, w.loc)))
+	w.fieldU32("unixSecondsUTC", uint32(read.Unix()))
+	w.fieldU32("unixSecondsUTC_uS", uint32(read.Nanosecond()/1000))
+	w.scratch = appendTime(w.scratch[:0], read, w.loc)
+	w.field("localtime", w.scratch)
 	if hasPcapTime {
-		w.fieldString("pcapTimestamp", string(appendTime(nil, captured, w.loc)))
-		w.fieldU32("pcapTimestamp_uS", uint32(captured.Nanosecond()/1000))
+		w.scratch = appendTime(w.scratch[:0], pcapTime, w.loc)
+		w.field("pcapTimestamp", w.scratch)
+		w.fieldU32("pcapTimestamp_uS", uint32(pcapTime.Nanosecond()/1000))
 	}
 	w.fieldU32("datagramVersion", w.d.Version) // set by Decode even when it is not 5
 	if err == nil || !headerFailed(err) {
@@ -334,8 +340,7 @@ func (w *Writer) pcapPacket() {
 	if len(s.header) == 0 {
 		return
 	}
-	t := w.ctxTime
-	t = time.Unix(t.Unix(), 0)
+	t := w.ctxTime // seconds and microseconds, as sflowtool writes them
 	switch s.headerProtocol {
 	case sflow.HeaderEthernet:
 		w.pcapw.WritePacket(t, s.sampledPacketSize, s.header)

@@ -97,7 +97,7 @@ func runDecode(args []string) int {
 	if err != nil {
 		return outputFailed(err)
 	}
-	st := &decodeStats{errors: map[string]int{}}
+	st := &decodeStats{errors: map[string]int{}, found: newCensus()}
 	if *file != "" {
 		err = decodeFile(ctx, *file, w, st)
 	} else {
@@ -111,6 +111,9 @@ func runDecode(args []string) int {
 		err = ferr
 	}
 	st.report()
+	if msg := st.found.empty(st.where, *file == ""); msg != "" && (err == nil || errors.Is(err, context.Canceled)) {
+		fmt.Fprintf(os.Stderr, "flowrt decode: %s\n", msg)
+	}
 	switch {
 	case err == nil || errors.Is(err, context.Canceled):
 		return 0
@@ -138,6 +141,8 @@ type decodeStats struct {
 	window     time.Time
 	inWindow   int
 	suppressed int
+	found      *census
+	where      string // "in FILE", "on UDP ADDR": for the census report
 }
 
 func (s *decodeStats) problem(from string, err error) {
@@ -153,7 +158,7 @@ func (s *decodeStats) problem(from string, err error) {
 		s.suppressed++
 		return
 	}
-	fmt.Fprintf(os.Stderr, "flowrt decode: datagram from %s skipped: %v\n", from, err)
+	fmt.Fprintf(os.Stderr, "flowrt decode: datagram %s skipped: %v\n", from, err)
 }
 
 func (s *decodeStats) report() {
@@ -170,19 +175,39 @@ func (s *decodeStats) report() {
 	fmt.Fprintf(os.Stderr, "flowrt decode: %d datagrams, %d with problems (%s)\n", s.datagrams, total, strings.Join(parts, ", "))
 }
 
-func (s *decodeStats) write(w *sflowtool.Writer, payload []byte, src netip.AddrPort, received, captured time.Time) error {
+// datagramIn is one UDP datagram to decode and where it came from.
+type datagramIn struct {
+	payload  []byte
+	src      netip.AddrPort // printed as datagramSourceIP: the sender when live, none for a capture (as sflowtool)
+	from     netip.AddrPort // the sender, for messages (also for a capture)
+	dstPort  uint16
+	received time.Time // zero for a capture
+	captured time.Time // zero when live
+}
+
+func (s *decodeStats) write(w *sflowtool.Writer, in datagramIn) error {
 	s.datagrams++
-	err := w.Datagram(payload, src.Addr(), received, captured)
+	err := w.Datagram(in.payload, in.src.Addr(), in.received, in.captured)
+	var e *sflow.Error
+	if err != nil && !errors.As(err, &e) {
+		return err // an output error
+	}
+	if e == nil || e.Sample > 0 {
+		s.found.sflow++
+	} else {
+		s.found.datagram(in.payload, in.from.Addr(), in.dstPort)
+	}
 	if err == nil {
 		return nil
 	}
-	var e *sflow.Error
-	if !errors.As(err, &e) {
-		return err // an output error
+	from := fmt.Sprintf("#%d", s.datagrams)
+	if in.from.IsValid() {
+		from += " from " + in.from.String()
 	}
-	from := src.String()
-	if !src.IsValid() {
-		from = fmt.Sprintf("#%d", s.datagrams)
+	if e.Sample == 0 {
+		if l := looksLike(in.payload); l != notFlow && l != tooShort {
+			err = fmt.Errorf("%w; it looks like %s", err, l)
+		}
 	}
 	s.problem(from, err)
 	return nil
@@ -190,7 +215,9 @@ func (s *decodeStats) write(w *sflowtool.Writer, payload []byte, src netip.AddrP
 
 func decodeFile(ctx context.Context, name string, w *sflowtool.Writer, st *decodeStats) error {
 	var in io.Reader = os.Stdin
+	st.where = "on standard input"
 	if name != "-" {
+		st.where = "in " + name
 		f, err := os.Open(name)
 		if err != nil {
 			return err
@@ -210,11 +237,14 @@ func decodeFile(ctx context.Context, name string, w *sflowtool.Writer, st *decod
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		st.found.frames++
 		u, ok := pcap.DecodeUDP(p.LinkType, p.Data)
 		if !ok {
+			st.found.frame(pcap.IPProtocol(p.LinkType, p.Data))
 			continue
 		}
-		if err := st.write(w, u.Payload, netip.AddrPort{}, time.Time{}, p.Time); err != nil {
+		in := datagramIn{payload: u.Payload, from: u.Src, dstPort: u.Dst.Port(), captured: p.Time}
+		if err := st.write(w, in); err != nil {
 			return err
 		}
 	}
@@ -230,6 +260,8 @@ func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decode
 	uc := conn.(*net.UDPConn)
 	_ = uc.SetReadBuffer(8 << 20)
 	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("listening for sFlow", "udp", conn.LocalAddr().String())
+	st.where = "on UDP " + conn.LocalAddr().String()
+	port := uint16(conn.LocalAddr().(*net.UDPAddr).Port)
 	go func() {
 		<-ctx.Done()
 		conn.Close()
@@ -244,7 +276,8 @@ func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decode
 			return err
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if err := st.write(w, buf[:n], src, time.Now(), time.Time{}); err != nil {
+		in := datagramIn{payload: buf[:n], src: src, from: src, dstPort: port, received: time.Now()}
+		if err := st.write(w, in); err != nil {
 			return err
 		}
 		// Live: each datagram goes out as it arrives, as sflowtool's do, so

@@ -238,43 +238,67 @@ type UDP struct {
 // DecodeUDP finds the UDP datagram in a frame of the given link type. ok is
 // false for anything else (ARP, TCP, IP fragments after the first…).
 func DecodeUDP(link uint32, b []byte) (u UDP, ok bool) {
+	et, b, ok := network(link, b)
+	if !ok {
+		return u, false
+	}
+	return decodeIP(et, b)
+}
+
+// IPProtocol returns the protocol number a frame's IP header names (6 TCP,
+// 17 UDP, 1 ICMP, 58 ICMPv6…), so that a capture without sFlow can be
+// described; ok is false for frames that carry no IP packet (ARP, LLDP…).
+func IPProtocol(link uint32, b []byte) (proto uint8, ok bool) {
+	et, b, ok := network(link, b)
+	switch {
+	case !ok:
+	case et == 0x0800 && len(b) >= 20 && b[0]>>4 == 4:
+		return b[9], true
+	case et == 0x86dd && len(b) >= 40 && b[0]>>4 == 6:
+		return b[6], true
+	}
+	return 0, false
+}
+
+// network strips the link layer: the EtherType of what follows and its bytes.
+func network(link uint32, b []byte) (ethertype uint16, rest []byte, ok bool) {
 	switch link {
 	case LinkEthernet:
 		if len(b) < 14 {
-			return u, false
+			return 0, nil, false
 		}
 		et, p := binary.BigEndian.Uint16(b[12:]), 14
 		for (et == 0x8100 || et == 0x88a8) && len(b) >= p+4 {
 			et, p = binary.BigEndian.Uint16(b[p+2:]), p+4
 		}
-		return decodeIP(et, b[p:])
+		return et, b[p:], true
 	case LinkLinuxSLL:
 		if len(b) < 16 {
-			return u, false
+			return 0, nil, false
 		}
-		return decodeIP(binary.BigEndian.Uint16(b[14:]), b[16:])
+		return binary.BigEndian.Uint16(b[14:]), b[16:], true
 	case LinkRaw, LinkIPv4, LinkIPv6:
 		if len(b) < 1 {
-			return u, false
+			return 0, nil, false
 		}
 		if b[0]>>4 == 6 {
-			return decodeIP(0x86dd, b)
+			return 0x86dd, b, true
 		}
-		return decodeIP(0x0800, b)
+		return 0x0800, b, true
 	case LinkNull:
 		if len(b) < 4 {
-			return u, false
+			return 0, nil, false
 		}
 		fam := binary.LittleEndian.Uint32(b)
 		if fam > 0xffff {
 			fam = binary.BigEndian.Uint32(b)
 		}
 		if fam == 2 {
-			return decodeIP(0x0800, b[4:])
+			return 0x0800, b[4:], true
 		}
-		return decodeIP(0x86dd, b[4:])
+		return 0x86dd, b[4:], true
 	}
-	return u, false
+	return 0, nil, false
 }
 
 func decodeIP(ethertype uint16, b []byte) (u UDP, ok bool) {

@@ -6,7 +6,6 @@
 package synth
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -61,6 +60,9 @@ type Flow struct {
 	QName    string // DNS
 	QType    uint16 // DNS
 	header   []byte
+	// Where the header's per-packet fields are, so that each sample is a
+	// different packet of the flow (0: none).
+	seqAt, idAt int
 }
 
 // Key returns the flow as sFlow-RT would key it by ipsource,ipdestination.
@@ -185,10 +187,7 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 	case Reflection:
 		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
 	}
-	f.header = buildHeader(&f)
-	if f.Size == 0 {
-		f.Size = uint32(len(f.header)) + 4
-	}
+	buildHeader(&f)
 	return f
 }
 
@@ -212,6 +211,7 @@ func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
 		fi := g.pick()
 		g.Sent[fi]++
 		f := &g.flows[fi]
+		f.nextPacket(g.Sent[fi], g.cfg.SamplingRate)
 		port := int(fi) % g.cfg.Ports
 		a.flowSeq[port]++
 		a.pool[port] += g.cfg.SamplingRate
@@ -292,77 +292,3 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 
 // HostLoad is the load_one the i-th agent's host reports (0.25, 0.5, …).
 func HostLoad(i int) float64 { return 0.25 * float64(i+1) }
-
-// buildHeader makes the first bytes of a frame of the flow.
-func buildHeader(f *Flow) []byte {
-	eth := []byte{0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00}
-	var l4 []byte
-	proto := byte(17)
-	switch f.Proto {
-	case TCP:
-		proto = 6
-		l4 = make([]byte, 20)
-		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
-		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
-		l4[12] = 5 << 4
-		l4[13] = 0x18 // PSH ACK
-		binary.BigEndian.PutUint16(l4[14:], 64240)
-	case UDP:
-		l4 = udp(f.SrcPort, f.DstPort, 972)
-	case Reflection:
-		l4 = udp(f.SrcPort, f.DstPort, 1400-14-20-8)
-	case DNS:
-		q := dnsQuery(f.QName, f.QType)
-		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
-	case Unreachable:
-		proto = 1
-		inner := ipv4(f.Dst, f.Src, 17, 8+32) // the datagram that could not be delivered
-		inner = append(inner, udp(f.SrcPort, f.DstPort, 32)...)
-		l4 = append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)
-		// The ICMP message goes back to the sender of the datagram.
-		f.Src, f.Dst = f.Dst, f.Src
-	}
-	ip := ipv4(f.Src, f.Dst, proto, len(l4))
-	out := append(append(eth, ip...), l4...)
-	return out
-}
-
-func udp(src, dst uint16, payload int) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint16(b[0:], src)
-	binary.BigEndian.PutUint16(b[2:], dst)
-	binary.BigEndian.PutUint16(b[4:], uint16(8+payload))
-	return b
-}
-
-func ipv4(src, dst netip.Addr, proto byte, payload int) []byte {
-	b := make([]byte, 20)
-	b[0], b[8], b[9] = 0x45, 64, proto
-	binary.BigEndian.PutUint16(b[2:], uint16(20+payload))
-	s, d := src.As4(), dst.As4()
-	copy(b[12:], s[:])
-	copy(b[16:], d[:])
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	sum = sum>>16 + sum&0xffff
-	sum += sum >> 16
-	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
-	return b
-}
-
-func dnsQuery(name string, qtype uint16) []byte {
-	b := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
-	start := 0
-	for i := 0; i <= len(name); i++ {
-		if i == len(name) || name[i] == '.' {
-			b = append(b, byte(i-start))
-			b = append(b, name[start:i]...)
-			start = i + 1
-		}
-	}
-	b = append(b, 0)
-	b = binary.BigEndian.AppendUint16(b, qtype)
-	return binary.BigEndian.AppendUint16(b, 1)
-}

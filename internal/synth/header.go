@@ -1,0 +1,134 @@
+package synth
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// The sampled headers are what a switch's sFlow agent would capture from a
+// real frame: Ethernet, IPv4 and the transport header with lengths and
+// checksums that agree with the frame length, so that tcpdump and tshark
+// read them as well-formed packets (tshark over flowrt decode -t of synth
+// traffic reports no malformed frame). A frame longer than its header is
+// sampled truncated, as agents sample: the lengths in the header are those
+// of the whole frame.
+
+// fcs is the Ethernet frame check sequence, counted in the frame length and
+// stripped from the header (SampledHeader.Stripped).
+const fcs = 4
+
+const (
+	ethLen  = 14
+	ipLen   = 20
+	udpLen  = 8
+	tcpLen  = 20
+	icmpLen = 8
+)
+
+// buildHeader makes the first bytes of a frame of the flow and, for frames
+// that are sampled whole (DNS queries, ICMP messages), sets its size.
+func buildHeader(f *Flow) {
+	eth := []byte{0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00}
+	var l4 []byte
+	proto := byte(17)
+	ipTotal := int(f.Size) - ethLen - fcs // a truncated frame's IP packet
+	switch f.Proto {
+	case TCP:
+		proto = 6
+		l4 = make([]byte, tcpLen)
+		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
+		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
+		binary.BigEndian.PutUint32(l4[4:], 0x10000000) // sequence: nextPacket advances it
+		binary.BigEndian.PutUint32(l4[8:], 0x20000000) // acknowledgment, as a bulk sender's stays
+		l4[12] = tcpLen / 4 << 4
+		l4[13] = 0x10 // ACK: a segment in the middle of an established connection
+		binary.BigEndian.PutUint16(l4[14:], 64240)
+		f.seqAt = ethLen + ipLen + 4
+	case UDP, Reflection:
+		l4 = udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen)
+	case DNS:
+		q := dnsQuery(f.QName, f.QType)
+		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
+		f.idAt = ethLen + ipLen + udpLen
+		ipTotal = ipLen + len(l4)
+	case Unreachable:
+		proto = 1
+		// The datagram that could not be delivered, quoted as RFC 792 has
+		// it: its IP header and first 8 bytes (its UDP header).
+		inner := ipv4(f.Dst, f.Src, 17, udpLen+32)
+		inner = append(inner, udp(f.SrcPort, f.DstPort, 32)...)
+		l4 = append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)
+		binary.BigEndian.PutUint16(l4[2:], checksum(l4))
+		ipTotal = ipLen + len(l4)
+		// The ICMP message goes back to the sender of the datagram.
+		f.Src, f.Dst = f.Dst, f.Src
+	}
+	ip := ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
+	f.header = append(append(eth, ip...), l4...)
+	f.Size = uint32(ethLen + ipTotal + fcs)
+}
+
+// nextPacket makes the header that of the flow's n-th sampled packet: TCP
+// sequence numbers advance by the segments between samples (rate of them),
+// DNS queries get their own transaction ID.
+func (f *Flow) nextPacket(n uint64, rate uint32) {
+	if f.seqAt > 0 {
+		segment := uint64(f.Size) - ethLen - ipLen - tcpLen - fcs
+		binary.BigEndian.PutUint32(f.header[f.seqAt:], uint32(0x10000000+n*uint64(rate)*segment))
+	}
+	if f.idAt > 0 {
+		binary.BigEndian.PutUint16(f.header[f.idAt:], uint16(0x1234+n))
+	}
+}
+
+// udp is a UDP header with no checksum (0, allowed over IPv4): the
+// checksum covers the payload, which a truncated sample does not hold.
+func udp(src, dst uint16, payload int) []byte {
+	b := make([]byte, udpLen)
+	binary.BigEndian.PutUint16(b[0:], src)
+	binary.BigEndian.PutUint16(b[2:], dst)
+	binary.BigEndian.PutUint16(b[4:], uint16(udpLen+payload))
+	return b
+}
+
+func ipv4(src, dst netip.Addr, proto byte, payload int) []byte {
+	b := make([]byte, ipLen)
+	b[0], b[8], b[9] = 0x45, 64, proto
+	binary.BigEndian.PutUint16(b[2:], uint16(ipLen+payload))
+	s, d := src.As4(), dst.As4()
+	copy(b[12:], s[:])
+	copy(b[16:], d[:])
+	binary.BigEndian.PutUint16(b[10:], checksum(b))
+	return b
+}
+
+// checksum is the Internet checksum (RFC 1071) of b, whose checksum field
+// is zero.
+func checksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return ^uint16(sum)
+}
+
+func dnsQuery(name string, qtype uint16) []byte {
+	b := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			b = append(b, byte(i-start))
+			b = append(b, name[start:i]...)
+			start = i + 1
+		}
+	}
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, qtype)
+	return binary.BigEndian.AppendUint16(b, 1)
+}
