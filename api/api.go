@@ -176,7 +176,7 @@ func (a *API) change(h handler) handler {
 func (a *API) routes() {
 	m := a.mux
 	if a.cfg.UI != nil {
-		for _, p := range []string{"GET /{$}", "GET /ui/", "GET /api/{$}", "GET /api"} {
+		for _, p := range []string{"GET /{$}", "GET /ui/", "GET /api/{$}", "GET /api", "GET /favicon.ico"} {
 			m.Handle(p, a.cfg.UI)
 		}
 	} else {
