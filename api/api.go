@@ -227,6 +227,7 @@ func (a *API) changed(kind string) {
 func (a *API) analyzer(*http.Request) (any, error) {
 	out := a.e.Analyzer()
 	out["version"] = a.cfg.Version
+	out["build"] = buildInfo()
 	out["updateAvailable"] = false
 	if a.cfg.Extra != nil {
 		for k, v := range a.cfg.Extra() {
