@@ -42,7 +42,7 @@ views.flows = (root, q) => {
     put(side, table([
       {t: '#', f: r => r.i + 1, num: true},
       {t: label, f: r => el('span', {}, el('span', {class: 'swatch', style: 'background:' + color(trend ? trend.rank.indexOf(r.key) : r.i)}), r.key)},
-      {t: u, f: r => si(r.value * f), num: true}],
+      {t: u, f: r => el('span', {'data-value': r.value}, si(r.value * f)), num: true}],
     // the first 100 rows: more is not readable at 2 Hz, and the chart has them all
     flows.slice(0, 100).map((x, i) => ({...x, i})), {id: 'top-table'}),
     flows.length > 100 ? el('p', {class: 'muted'}, `and ${flows.length - 100} more`) : null);

@@ -179,7 +179,8 @@ views.topology = (root, q) => {
       if (v > 0.3) { lx = -vx / v; ly = -vy / v; }
       const anchor = lx > 0.5 ? 'start' : lx < -0.5 ? 'end' : 'middle';
       nodeLayer.append(svg('circle', {cx: x, cy: y, r: 10, 'data-node': n}),
-        svg('text', {x: x + lx * 16, y: y + ly * 18 + 5, 'text-anchor': anchor, class: 'node-label', 'data-node-label': n}, n));
+        // 22 px out: the text (about 16 px high, centred 5 px above its baseline) clears the circle (r 10)
+        svg('text', {x: x + lx * 16, y: y + ly * 22 + 5, 'text-anchor': anchor, class: 'node-label', 'data-node-label': n}, n));
     }
     picture.append(linkLayer, labelLayer, nodeLayer);
     put(box, picture, el('div', {class: 'legend muted'}, ['idle', '< 20%', '20–50%', '50–80%', '≥ 80%'].map((s, i) =>

@@ -14,6 +14,7 @@ class Trend {
     this.times = []; this.series = new Map(); // key → values aligned with times
     this.paused = false; this.plot = null; this.keys = [];
     this.box = el('div', {class: 'chart', 'data-series': 0, 'data-points': 0});
+    this.box.trend = this; // for the browser tests: the chart's ticks and legend
     parent.append(this.box);
     if (!charts) this.box.append(el('div', {class: 'note', text: 'Charts are not in this build (bash scripts/assets); the table shows the values.'}));
     // The chart follows its column's width: drawn at the width it had when
@@ -77,6 +78,7 @@ class Trend {
     } else raw = keys.map(k => this.series.get(k));
     this.box.dataset.series = keys.length; this.box.dataset.points = this.times.length;
     this.box.dataset.unit = this.unit;
+    this.raw = raw; this.rank = keys;
     if (!charts) return;
     // Stacked: cumulative from the largest up. With the legend shown (a
     // few series) the series go largest first, each band filled down to
@@ -93,7 +95,6 @@ class Trend {
     const order = this.stacked && !banded ? keys.slice().reverse() : keys;
     const same = order.length === this.keys.length && order.every((k, i) => k === this.keys[i]);
     if (!this.plot || !same) this.build(order, keys, banded);
-    this.raw = raw; this.rank = keys;
     const t1 = performance.now();
     this.plot.setData([this.times, ...data]);
     this.box.dataset.prepMs = (t1 - t0).toFixed(1);
