@@ -176,7 +176,7 @@ func (a *API) change(h handler) handler {
 func (a *API) routes() {
 	m := a.mux
 	if a.cfg.UI != nil {
-		for _, p := range []string{"GET /{$}", "GET /ui/", "GET /api/{$}", "GET /api"} {
+		for _, p := range []string{"GET /{$}", "GET /ui/", "GET /api/{$}", "GET /api", "GET /favicon.ico"} {
 			m.Handle(p, a.cfg.UI)
 		}
 	} else {
@@ -231,6 +231,7 @@ func (a *API) changed(kind string) {
 func (a *API) analyzer(*http.Request) (any, error) {
 	out := a.e.Analyzer()
 	out["version"] = a.cfg.Version
+	out["build"] = buildInfo()
 	out["updateAvailable"] = false
 	if a.cfg.Extra != nil {
 		for k, v := range a.cfg.Extra() {

@@ -114,7 +114,7 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/activeflows/ALL/pairs/json?maxFlows=x", "", 400, []string{`maxFlows="x"`}},
 		{"GET", "/activeflows/ALL/pairs/json?aggMode=edge", "", 400, []string{"aggMode"}},
 		{"GET", "/activeflows/ALL/nope/json", "", 404, []string{"no flow definition"}},
-		{"GET", "/activeflows/ALL/pairs/html?maxFlows=20&aggMode=sum", "", 200, []string{"<table", "json?maxFlows=20\\u0026aggMode=sum"}},
+		{"GET", "/activeflows/ALL/pairs/html?maxFlows=20&aggMode=sum", "", 200, []string{`<table id="activeflows">`, `href="json?maxFlows=20&amp;aggMode=sum"`}},
 		{"GET", "/metric/ALL/sum:total/html", "", 200, []string{"<svg"}},
 		{"GET", "/flowvalue/10.255.0.1/1.pairs/json?key=10.0.0.0,192.168.0.1", "", 200, nil},
 		{"GET", "/flowvalue/10.255.0.1/1.pairs/json?key=nope", "", 404, []string{"not active"}},

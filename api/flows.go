@@ -34,7 +34,24 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	if err := a.e.Define(r.PathValue("name"), spec); err != nil {
+	name := r.PathValue("name")
+	if r.URL.Query().Has("lease") {
+		// lease=<seconds>: the definition goes unless PUT again (the same
+		// spec renews it, keeping its flows) within that time.
+		lease, err := queryFloat(r, "lease", 0)
+		if err != nil {
+			return nil, err
+		}
+		renewed, err := a.e.DefineLeased(name, spec, time.Duration(lease*float64(time.Second)), time.Now())
+		if err != nil {
+			return nil, badRequest("%v", err)
+		}
+		if !renewed {
+			a.changed("flows")
+		}
+		return noContent{}, nil
+	}
+	if err := a.e.Define(name, spec); err != nil {
 		return nil, badRequest("%v", err)
 	}
 	a.changed("flows")
@@ -50,28 +67,92 @@ func (a *API) deleteFlow(r *http.Request) (any, error) {
 	return noContent{}, nil
 }
 
-func (a *API) activeFlows(r *http.Request) (any, error) {
-	sel, err := a.selector(r)
-	if err != nil {
-		return nil, err
+// activeQuery is what /activeflows/{agent}/{name}/json and its html page
+// are asked: both read it here, so they answer the same query alike.
+type activeQuery struct {
+	agents   engine.Agents
+	name     string
+	maxFlows int
+	minValue float64
+	aggMode  string
+	filter   string // a pattern the key must match, * any characters
+}
+
+func (a *API) readActiveQuery(r *http.Request) (q activeQuery, err error) {
+	if q.agents, err = a.selector(r); err != nil {
+		return q, err
 	}
-	maxFlows, err := queryInt(r, "maxFlows", 100)
-	if err != nil {
-		return nil, err
+	if q.maxFlows, err = queryInt(r, "maxFlows", 100); err != nil {
+		return q, err
 	}
-	minValue, err := queryFloat(r, "minValue", 0)
-	if err != nil {
-		return nil, err
+	if q.minValue, err = queryFloat(r, "minValue", 0); err != nil {
+		return q, err
 	}
-	name := r.PathValue("name")
-	out, err := a.e.ActiveFlows(sel, name, maxFlows, minValue, r.URL.Query().Get("aggMode"), a.cfg.Now())
+	q.name, q.aggMode, q.filter = r.PathValue("name"), r.URL.Query().Get("aggMode"), r.URL.Query().Get("filter")
+	return q, nil
+}
+
+// run answers the query.
+func (a *API) runActiveQuery(q activeQuery) ([]engine.ActiveFlow, error) {
+	limit := q.maxFlows
+	if q.filter != "" {
+		limit = -1 // filtered first, then cut to maxFlows
+	}
+	out, err := a.e.ActiveFlows(q.agents, q.name, limit, q.minValue, q.aggMode, a.cfg.Now())
 	if errors.Is(err, engine.ErrNoFlow) {
-		return nil, notFound("no flow definition named %q", name)
+		return nil, notFound("no flow definition named %q", q.name)
 	}
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
+	if q.filter != "" {
+		kept := out[:0]
+		for _, f := range out {
+			if globMatch(q.filter, f.Key) {
+				kept = append(kept, f)
+			}
+		}
+		out = kept
+		if q.maxFlows >= 0 && len(out) > q.maxFlows {
+			out = out[:q.maxFlows]
+		}
+	}
 	return out, nil
+}
+
+func (a *API) activeFlows(r *http.Request) (any, error) {
+	q, err := a.readActiveQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.runActiveQuery(q)
+}
+
+// globMatch reports whether s matches pattern, where * stands for any
+// characters (also none) and every other character for itself: flow keys
+// hold '/', '.' and ':' that path.Match would treat specially or refuse.
+func globMatch(pattern, s string) bool {
+	star, mark := -1, 0
+	p, i := 0, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && pattern[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			p, mark = star+1, mark+1
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // splitFlowName splits "<dataSource>.<flow>" (e.g. "22.tcp" or "2.1.tcp").

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/flowrt/flowrt/metric"
 )
 
 // The OpenAPI 3 document at /api-docs describes every endpoint the API
@@ -33,7 +35,12 @@ var (
 	qFilter   = param{"filter", "more query parameters name=value keep the data sources whose metric name matches value (patterns allowed; repeated names are alternatives)", "object", false}
 	qKey      = param{"key", "the flow key, its fields joined as the definition's fs (e.g. 10.0.0.1,10.0.0.2)", "string", true}
 	qTimeout  = param{"timeout", "seconds to wait for something newer than the given ID (long poll)", "integer", false}
+	qKeyMatch = param{"filter", "keep only the flows whose key matches this pattern, * standing for any characters (e.g. 10.0.0.*,*)", "string", false}
+	qLease    = param{"lease", "seconds the definition lives unless PUT again: the same definition PUT again renews the lease and keeps its flows, a different one replaces it; once the lease lapses the definition is removed (the web pages' own ui_… flows are leased); leased definitions are not saved in state.dir. Without lease a definition stays until deleted", "number", false}
 )
+
+// active are the query parameters of /activeflows, JSON and html alike.
+var active = []param{qMaxFlows, qMinValue, qAggMode, qKeyMatch}
 
 var operations = []op{
 	{method: "get", path: "/version", tag: "engine", summary: "flowrt's version", resp: "String"},
@@ -43,7 +50,7 @@ var operations = []op{
 		query: []param{{"agent", "agents to include (repeatable); default all", "string", false}}, resp: "Object"},
 	{method: "get", path: "/metrics/json", tag: "metrics", summary: "metric names → ms since last updated", resp: "Object"},
 	{method: "get", path: "/metric/{agent}/json", tag: "metrics", summary: "every metric of one agent: \"<dataSource>.<metric>\" → value", resp: "Object"},
-	{method: "get", path: "/metric/{agent}/{metric}/json", tag: "metrics", summary: "one statistic per metric (aggregation prefixes max: min: sum: avg: var: sdev: med: q1: q3: iqr: any: count:)", query: []param{qFilter}, resp: "Statistics"},
+	{method: "get", path: "/metric/{agent}/{metric}/json", tag: "metrics", summary: "one statistic per metric (aggregation prefixes " + aggregationPrefixes() + ")", query: []param{qFilter}, resp: "Statistics"},
 	{method: "get", path: "/metric/{agent}/{metric}/html", tag: "metrics", summary: "live trend of a metric (the web interface's Metrics page)", resp: "text/html"},
 	{method: "get", path: "/table/{agent}/{metric}/json", tag: "metrics", summary: "a row per data source with every column (null: optional, sort:…:N orders and keeps N)", query: []param{qFilter}, resp: "Array"},
 	{method: "get", path: "/dump/{agent}/{metric}/json", tag: "metrics", summary: "every named metric (or ALL) at every data source", query: []param{qFilter}, resp: "Array"},
@@ -53,11 +60,11 @@ var operations = []op{
 	{method: "get", path: "/flowkeys/json", tag: "flows", summary: "flow keys seen in traffic → ms since", resp: "Object"},
 	{method: "get", path: "/flow/json", tag: "flows", summary: "flow definitions", resp: "Object"},
 	{method: "get", path: "/flow/{name}/json", tag: "flows", summary: "one flow definition", resp: "Flow"},
-	{method: "put", path: "/flow/{name}/json", tag: "flows", summary: "define a flow", body: "Flow"},
-	{method: "post", path: "/flow/{name}/json", tag: "flows", summary: "define a flow (as PUT)", body: "Flow"},
+	{method: "put", path: "/flow/{name}/json", tag: "flows", summary: "define a flow", query: []param{qLease}, body: "Flow"},
+	{method: "post", path: "/flow/{name}/json", tag: "flows", summary: "define a flow (as PUT)", query: []param{qLease}, body: "Flow"},
 	{method: "delete", path: "/flow/{name}/json", tag: "flows", summary: "remove a flow definition"},
-	{method: "get", path: "/activeflows/{agent}/{name}/json", tag: "flows", summary: "the largest flows now, largest first", query: []param{qMaxFlows, qMinValue, qAggMode}, resp: "ActiveFlows"},
-	{method: "get", path: "/activeflows/{agent}/{name}/html", tag: "flows", summary: "live top flows (the web interface's Flow Trend page)", resp: "text/html"},
+	{method: "get", path: "/activeflows/{agent}/{name}/json", tag: "flows", summary: "the largest flows now, largest first", query: active, resp: "ActiveFlows"},
+	{method: "get", path: "/activeflows/{agent}/{name}/html", tag: "flows", summary: "the same query as an HTML table (numbers as in the JSON), reloaded every 2 s: sFlow-RT's live top flows", query: active, resp: "text/html"},
 	{method: "get", path: "/flowvalue/{agent}/{name}/json", tag: "flows", summary: "one flow's value at one data source; name is <dataSource>.<flow>", query: []param{qKey}, resp: "Number"},
 	{method: "get", path: "/flowlocations/{agent}/{name}/json", tag: "flows", summary: "where a flow is seen: agent, data source, value", query: []param{qKey}, resp: "Array"},
 	{method: "get", path: "/flows/json", tag: "flows", summary: "completed flows of definitions with log:true",
@@ -101,6 +108,13 @@ var operations = []op{
 	{method: "get", path: "/", pattern: "GET /{$}", tag: "web", summary: "the web interface", resp: "text/html"},
 	{method: "get", path: "/api/", pattern: "GET /api/{$}", tag: "web", summary: "this API explorer", resp: "text/html"},
 	{method: "get", path: "/api-docs", tag: "web", summary: "this OpenAPI document", resp: "Object"},
+	{method: "get", path: "/favicon.ico", tag: "web", summary: "flowrt's icon (SVG)", resp: "image/svg+xml"},
+}
+
+// aggregationPrefixes lists the aggregations /metric accepts, from the
+// list the engine checks them against.
+func aggregationPrefixes() string {
+	return strings.Join(metric.Aggregations, ": ") + ":"
 }
 
 // documented reports which routes the table covers, by their mux pattern.

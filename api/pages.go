@@ -9,10 +9,10 @@ import (
 	"github.com/flowrt/flowrt/metric"
 )
 
-// The live views poll the JSON endpoint next to them once a second and
-// redraw; they need nothing but the engine. With the web interface (the
-// web package, Config.UI) they open its pages instead; these are what an
-// API built without it serves.
+// /metric/{agent}/{metric}/html polls the JSON endpoint next to it once a
+// second and redraws; it needs nothing but the engine. With the web
+// interface (the web package, Config.UI) it opens the Metrics page instead.
+// /activeflows/…/html is served from the engine directly (toppage.go).
 
 const indexPage = `<!doctype html><html><head><meta charset="utf-8"><title>flowrt</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}code{background:#eee;padding:0 .3em}</style></head>
@@ -28,33 +28,6 @@ const indexPage = `<!doctype html><html><head><meta charset="utf-8"><title>flowr
 </ul>
 <p>Live views: <code>/activeflows/ALL/{flow}/html</code>, <code>/metric/ALL/{metric}/html</code>.</p>
 </body></html>`
-
-var pages = template.Must(template.New("active").Parse(`<!doctype html><html><head><meta charset="utf-8">
-<title>{{.Title}}</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:1.5em}
-table{border-collapse:collapse;min-width:40em}
-th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
-td.v{text-align:right;font-variant-numeric:tabular-nums}
-#err{color:#a00}
-</style></head><body>
-<h2>{{.Title}}</h2><div id="err"></div>
-<table><thead><tr><th>#</th><th>key</th><th>value</th><th>agent</th><th>data source</th></tr></thead><tbody id="rows"></tbody></table>
-<script>
-const url = {{.JSON}};
-function fmt(v){return v>=100?v.toFixed(0):v.toPrecision(3)}
-async function tick(){
-  try{
-    const r = await fetch(url); if(!r.ok){document.getElementById('err').textContent = await r.text(); return}
-    const flows = await r.json(); document.getElementById('err').textContent='';
-    const tb = document.getElementById('rows'); tb.replaceChildren();
-    flows.forEach((f,i)=>{const tr=document.createElement('tr');
-      [i+1,f.key,fmt(f.value),f.agent,f.dataSource].forEach((c,j)=>{const td=document.createElement('td');td.textContent=c;if(j==2)td.className='v';tr.appendChild(td)});
-      tb.appendChild(tr)});
-  }catch(e){document.getElementById('err').textContent=String(e)}
-}
-tick(); setInterval(tick,1000);
-</script></body></html>`))
 
 var trendPage = template.Must(template.New("trend").Parse(`<!doctype html><html><head><meta charset="utf-8">
 <title>{{.Title}}</title>
@@ -93,17 +66,6 @@ type pageData struct {
 	JSON  string
 }
 
-// The live views open the web interface's pages when it is there, and are
-// small self-contained pages otherwise.
-
-func (a *API) activeFlowsPage(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.UI != nil {
-		http.Redirect(w, r, "/#/flows?"+url.Values{"name": {r.PathValue("name")}}.Encode(), http.StatusFound)
-		return
-	}
-	livePage(w, r, pages, "Active flows: "+r.PathValue("name"))
-}
-
 func (a *API) metricPage(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.UI != nil {
 		agg, name, err := metric.ParseName(strings.Split(r.PathValue("metric"), ",")[0])
@@ -111,7 +73,11 @@ func (a *API) metricPage(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, badRequest("%v", err))
 			return
 		}
-		http.Redirect(w, r, "/#/metrics?"+url.Values{"agent": {r.PathValue("agent")}, "metric": {name}, "agg": {agg}}.Encode(), http.StatusFound)
+		v := url.Values{"agent": {r.PathValue("agent")}, "metric": {name}, "agg": {agg}}
+		if r.URL.RawQuery != "" {
+			v.Set("filter", r.URL.RawQuery) // the data source filter (host_name=*web*…), applied by the page
+		}
+		http.Redirect(w, r, "/#/metrics?"+v.Encode(), http.StatusFound)
 		return
 	}
 	livePage(w, r, trendPage, "Metric: "+r.PathValue("metric"))

@@ -97,6 +97,7 @@ type slot struct {
 	def   *flow.Definition
 	gen   uint64
 	index int
+	lease atomic.Int64 // ms when the definition goes unless renewed; 0: no lease (lease.go)
 }
 
 // New returns an engine.
@@ -176,6 +177,11 @@ func (e *Engine) Define(name string, spec flow.Spec) error {
 func (e *Engine) Undefine(name string) bool {
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
+	return e.undefineLocked(name)
+}
+
+// undefineLocked is Undefine with defMu held.
+func (e *Engine) undefineLocked(name string) bool {
 	old := e.defs.Load()
 	s, ok := old.byName[name]
 	if !ok {
@@ -276,6 +282,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
+			e.expireLeases(now)
 			e.Sweep(now)
 		}
 	}

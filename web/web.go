@@ -7,9 +7,14 @@ package web
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/metric"
 )
 
 //go:embed static dist
@@ -34,6 +39,7 @@ func Explorer() bool {
 func Handler(openAPIPath string) http.Handler {
 	m := http.NewServeMux()
 	index, _ := files.ReadFile("static/index.html")
+	index = []byte(strings.Replace(string(index), "{{config}}", pageConfig(), 1))
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
@@ -55,5 +61,24 @@ func Handler(openAPIPath string) http.Handler {
 		w.Write(explorer)
 	})
 	m.Handle("GET /api", http.RedirectHandler("/api/", http.StatusMovedPermanently))
+	icon, _ := files.ReadFile("static/favicon.svg")
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "max-age=86400")
+		w.Write(icon)
+	})
 	return m
+}
+
+// pageConfig is what the pages need to know of the engine, from the lists
+// the engine itself checks requests against, so a page never offers what
+// the API refuses: the /metric aggregations, the /activeflows aggModes,
+// the flows a definition keeps per data source (n), the lease range.
+func pageConfig() string {
+	b, _ := json.Marshal(map[string]any{
+		"aggregations": metric.Aggregations, "aggModes": engine.AggModes, "maxN": flow.MaxN,
+		"minLease": engine.MinLease.Seconds(), "maxLease": engine.MaxLease.Seconds(),
+	})
+	// The JSON goes into a <script> element: no "</" may end it early.
+	return strings.ReplaceAll(string(b), "</", "<\\/")
 }

@@ -76,8 +76,8 @@ func (p *persisted) load(kind string, v any, apply func() int) {
 
 // ephemeralFlow starts the names of the web interface's own definitions
 // (a trend being watched, the topology page's link flows): they live while
-// a page is open, so they are not kept across restarts — a page closed by
-// a crash would otherwise leave them defined for ever.
+// a page is open and renews their lease, so they are not kept across
+// restarts, nor is any other leased definition.
 const ephemeralFlow = "ui_"
 
 // save writes one kind after a change.
@@ -85,10 +85,10 @@ func (p *persisted) save(kind string) {
 	var v any
 	switch kind {
 	case "flows":
-		defs := p.engine.Definitions()
+		defs, leased := p.engine.Definitions(), p.engine.Leases()
 		for name := range defs {
-			if strings.HasPrefix(name, ephemeralFlow) {
-				delete(defs, name)
+			if _, ok := leased[name]; ok || strings.HasPrefix(name, ephemeralFlow) {
+				delete(defs, name) // held by a client while it renews the lease, not kept
 			}
 		}
 		v = defs

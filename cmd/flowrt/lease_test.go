@@ -1,0 +1,64 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFlowLease defines a flow with a 2 s lease over REST, renews it for a
+// while (it stays, its flows kept), stops renewing and sees the engine
+// remove it once the lease has passed; a leased definition is never saved.
+func TestFlowLease(t *testing.T) {
+	state := t.TempDir()
+	e := startEngine(t, "-Dstate.dir="+state)
+	spec := "{keys:'ipsource', value:'frames'}"
+	for _, bad := range []string{"0", "x", "7200"} {
+		if code, body := e.do(t, "PUT", "/flow/leased/json?lease="+bad, spec); code != 400 || strings.Count(body, "\n") > 1 {
+			t.Errorf("lease=%s: %d %q", bad, code, body)
+		}
+	}
+	if code, body := e.do(t, "PUT", "/flow/leased/json?lease=2", spec); code != 204 {
+		t.Fatalf("PUT with a lease: %d %s", code, body)
+	}
+	if code, body := e.do(t, "PUT", "/flow/kept/json", spec); code != 204 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	send(t, e.sflow, "-agents", "1", "-rate", "200", "-duration", "1s", "-counters", "0")
+	var before []struct{ Key string }
+	e.get(t, "/activeflows/ALL/leased/json", &before)
+	if len(before) == 0 {
+		t.Fatal("no flows for the leased definition")
+	}
+	// Renewed every second for 3 s, longer than the lease: it stays, and
+	// the renewal keeps what it has gathered.
+	for range 3 {
+		time.Sleep(time.Second)
+		if code, body := e.do(t, "PUT", "/flow/leased/json?lease=2", spec); code != 204 {
+			t.Fatalf("renewal: %d %s", code, body)
+		}
+	}
+	var after []struct{ Key string }
+	e.get(t, "/activeflows/ALL/leased/json", &after)
+	if len(after) != len(before) {
+		t.Errorf("renewals lost flows: %d, had %d", len(after), len(before))
+	}
+	stopped := time.Now()
+	gone := waitFor(t, 6*time.Second, "the lapsed definition removed", func() bool {
+		code, _ := e.do(t, "GET", "/flow/leased/json", "")
+		return code == 404
+	})
+	if gone < time.Second {
+		t.Errorf("removed %v after the last renewal, before its 2 s lease", gone)
+	}
+	t.Logf("removed %v after the last renewal (lease 2 s)", time.Since(stopped).Round(100*time.Millisecond))
+	if code, _ := e.do(t, "GET", "/flow/kept/json", ""); code != 200 {
+		t.Error("the definition without a lease went too")
+	}
+	saved, _ := os.ReadFile(filepath.Join(state, "flows.json"))
+	if !strings.Contains(string(saved), `"kept"`) || strings.Contains(string(saved), `"leased"`) {
+		t.Errorf("state.dir flows: %s", saved)
+	}
+}

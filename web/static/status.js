@@ -1,0 +1,107 @@
+// Status: the engine's health, its agents, and everything defined in it
+// (flows, thresholds, group sets, forwarding, scripts), each listed.
+'use strict';
+
+const gapHelp = {
+  datagrams: 'Datagrams an agent numbered that never arrived here: lost in the network, or in this host before flowrt read them ' +
+    '(kernel drops, counted apart). Counted from each agent\'s datagram sequence numbers; per agent in the table below.',
+  samples: 'Flow and counter samples missing from the sample sequence numbers of the agents\' data sources: lost with their ' +
+    'datagrams, or dropped by the agent itself (sampling faster than it can export). Per agent in the table below.',
+};
+
+function buildText(b) {
+  if (!b) return '';
+  return [b.revision ? 'git ' + b.revision.slice(0, 12) + (b.modified ? ' (modified)' : '') : '', b.time || '', b.go || ''].filter(Boolean).join(' · ');
+}
+
+views.status = (root) => {
+  append(root, el('h2', {}, 'Status'));
+  const cards = el('div', {class: 'cards', id: 'status-cards'}), body = el('div');
+  append(root, cards, body);
+  let prev = null;
+  return every(1000, async () => {
+    const [an, agents, flows, thresholds, groups, fwd, scripts, apps] = await Promise.all([
+      request('/analyzer/json'), request('/agents/json'), request('/flow/json'), request('/threshold/json').catch(() => ({})),
+      request('/groups/json').catch(() => ({})), request('/forwarding/json').catch(() => ({})), request('/scripts/json').catch(() => ({})),
+      request('/apps/json').catch(() => ({}))]);
+    const now = Date.now();
+    let dps = '', sps = '';
+    if (prev) {
+      const dt = (now - prev.t) / 1000;
+      dps = si((an.sFlowDatagramsReceived - prev.d) / dt);
+      sps = si((an.sFlowSamplesReceived - prev.s) / dt);
+    }
+    prev = {t: now, d: an.sFlowDatagramsReceived, s: an.sFlowSamplesReceived};
+    const ag = Object.entries(agents).sort((a, b) => a[0].localeCompare(b[0], undefined, {numeric: true}));
+    const sampleGaps = a => a.sFlowFlowLostSamples + a.sFlowCounterLostSamples;
+    const gaps = ag.reduce((s, [, a]) => s + a.sFlowDatagramsLost, 0);
+    const sGaps = ag.reduce((s, [, a]) => s + sampleGaps(a), 0);
+    const userFlows = Object.entries(flows).filter(([n]) => !own(n)).sort();
+    const pageFlows = Object.keys(flows).length - userFlows.length;
+    put(cards,
+      card('version', an.version || '', false, 'flowrt ' + (an.version || '') + ' ' + buildText(an.build), buildText(an.build)), card('uptime', age(an.uptime)),
+      card('datagrams/s', dps), card('samples/s', sps),
+      card('kernel drops', si(an.sFlowKernelDrops || 0), an.sFlowKernelDrops > 0, 'Datagrams the kernel dropped because flowrt read its socket too slowly (SO_RXQ_OVFL).'),
+      card('datagram sequence gaps', si(gaps), gaps > 0, gapHelp.datagrams), card('sample sequence gaps', si(sGaps), sGaps > 0, gapHelp.samples),
+      card('decode errors', si(an.sFlowDecodeErrors), an.sFlowDecodeErrors > 0),
+      card('agents', ag.length), card('flows tracked', si(an.flowsTracked)));
+    const scriptRows = Object.entries(scripts).sort();
+    put(body,
+      el('h3', {}, 'Agents'),
+      ag.length ? [table([
+        {t: 'agent', f: r => r[0]}, {t: 'last seen', f: r => age(r[1].lastSeen), num: true},
+        {t: 'datagrams', f: r => si(r[1].sFlowDatagramsReceived), num: true},
+        {t: 'datagram gaps', f: r => si(r[1].sFlowDatagramsLost), num: true, title: gapHelp.datagrams},
+        {t: 'flow samples', f: r => si(r[1].sFlowFlowSamples), num: true},
+        {t: 'counter samples', f: r => si(r[1].sFlowCounterSamples), num: true},
+        {t: 'sample gaps', f: r => si(sampleGaps(r[1])), num: true, title: gapHelp.samples},
+        {t: 'data sources', f: r => r[1].sFlowDatasources, num: true},
+        {t: 'decode errors', f: r => si(r[1].sFlowDatagramsDecodeErrors), num: true},
+        {t: 'from', f: r => (r[1].sFlowDatagramSource || []).join(' ')},
+      ], ag, {id: 'agents'}),
+      el('p', {class: 'muted note', id: 'gaps-note'}, 'Gaps are counted from sequence numbers: a datagram gap is a datagram the agent sent that did not arrive; ',
+        'a sample gap is a sample an agent\'s data source numbered that is missing (lost with a datagram, or dropped by the agent). ',
+        'Kernel drops are datagrams that arrived but were dropped before flowrt read them.')]
+        : el('p', {class: 'muted'}, 'No agent has sent sFlow yet (UDP ' + (an.sFlowPort || 6343) + ').'),
+      el('h3', {}, 'Flow definitions'),
+      userFlows.length ? table([{t: 'name', f: r => r[0]}, {t: 'keys', f: r => [].concat(r[1].keys).join(',')}, {t: 'value', f: r => r[1].value},
+        {t: 'filter', f: r => r[1].filter || ''}, {t: 'n', f: r => r[1].n, num: true}, {t: 't', f: r => r[1].t, num: true},
+        {t: 'top flows', f: r => [el('a', {href: '#/flows?name=' + encodeURIComponent(r[0])}, 'trend'), ' ',
+          el('a', {href: '/activeflows/ALL/' + encodeURIComponent(r[0]) + '/html'}, 'table')]}],
+      userFlows, {id: 'flows'}) : el('p', {class: 'muted', id: 'no-flows'}, 'No flow definitions (PUT /flow/{name}/json, setFlow() or Flow Trend).'),
+      pageFlows ? el('p', {class: 'muted', id: 'page-flows'}, `and ${pageFlows} of the web pages' own (ui_…), removed when the pages close or their lease lapses`) : null,
+      el('h3', {}, 'Thresholds'),
+      Object.keys(thresholds).length ? table([{t: 'name', f: r => r[0]}, {t: 'metric', f: r => r[1].metric},
+        {t: 'level', f: r => si(r[1].value), num: true}, {t: 'by flow', f: r => r[1].byFlow ? 'yes' : 'no'},
+        {t: 'timeout', f: r => r[1].timeout + ' s', num: true},
+        {t: 'filter', f: r => Object.entries(r[1].filter || {}).map(([k, v]) => k + '=' + [].concat(v).join('|')).join(' & ')}],
+      Object.entries(thresholds).sort(), {id: 'thresholds'}) : el('p', {class: 'muted', id: 'no-thresholds'}, 'No thresholds (PUT /threshold/{name}/json or setThreshold()).'),
+      el('h3', {}, 'Address groups'),
+      Object.keys(groups).length ? table([
+        {t: 'group set', f: r => el('a', {href: r[0] === '(default)' ? '/group/json' : '/group/' + encodeURIComponent(r[0]) + '/json'}, r[0])},
+        {t: 'groups', f: r => r[1].labels, num: true}, {t: 'prefixes', f: r => si(r[1].prefixes), num: true},
+        {t: 'keys', f: r => r[0] === '(default)' ? 'sourcegroup, destinationgroup' : `group:<address key>:${r[0]}`}],
+      Object.entries(groups).sort(), {id: 'groups'}) : el('p', {class: 'muted', id: 'no-groups'}, 'No address groups (PUT /group/json or setGroups()).'),
+      el('h3', {}, 'Forwarding'),
+      Object.keys(fwd).length ? table([{t: 'session', f: r => r[0]},
+        {t: 'target', f: r => `${r[1].address}:${r[1].port || 6343}`},
+        {t: 'agents', f: r => (r[1].agents || []).join(' ') || 'all'},
+        // every counter the session reports, whatever the engine counts
+        {t: 'counts', f: r => Object.entries(r[1]).filter(([k, v]) => typeof v === 'number' && k !== 'port').map(([k, v]) => `${k} ${si(v)}`).join(' · ')}],
+      Object.entries(fwd).sort(), {id: 'forwarding'}) : el('p', {class: 'muted', id: 'no-forwarding'}, 'No forwarding sessions (PUT /forwarding/{name}/json).'),
+      el('h3', {}, 'Scripts and applications'),
+      scriptRows.length ? table([
+        {t: 'script', f: r => r[0]}, {t: 'state', f: r => el('span', {class: r[1].error ? 'bad' : 'ok'}, r[1].alive ? (r[1].error ? 'error' : 'running') : (r[1].gracefulExit ? 'ended' : 'stopped'))},
+        {t: 'flows', f: r => si(r[1].flowsReceived), num: true}, {t: 'events', f: r => si(r[1].eventsReceived), num: true},
+        {t: 'lost', f: r => si(r[1].flowsLost + r[1].eventsLost + r[1].requestsLost), num: true},
+        {t: 'CPU ms', f: r => si(r[1].cpuMs), num: true}, {t: 'error', f: r => r[1].error || '', cls: 'err'},
+      ], scriptRows, {id: 'scripts'}) : el('p', {class: 'muted'}, 'No scripts (-Dscript.file= or app/<name>/scripts/).'),
+      Object.keys(apps).length ? table([
+        {t: 'application', f: r => r[1].entry ? el('a', {href: r[1].entry}, r[0]) : r[0]},
+        {t: 'scripts', f: r => (r[1].scripts || []).join(', ')},
+        {t: 'state', f: r => {
+          const bad = (r[1].scripts || []).some(f => (scripts[r[0] + '/' + f] || {}).error);
+          return el('span', {class: bad ? 'bad' : 'ok'}, bad ? 'error' : 'ok');
+        }}], Object.entries(apps).sort(), {id: 'apps'}) : null);
+  });
+};
