@@ -167,7 +167,7 @@ func (lp *livePeer) stop(t *testing.T) []string {
 }
 
 // near fails unless got is within 2 s of [from, now].
-func near(t *testing.T, what string, got, from time.Time) {
+func nearNow(t *testing.T, what string, got, from time.Time) {
 	t.Helper()
 	if got.Before(from.Add(-2*time.Second)) || got.After(time.Now().Add(2*time.Second)) {
 		t.Errorf("%s: %s, want the receive time (%s … now)", what, got.Format(time.RFC3339Nano), from.Format(time.RFC3339Nano))
@@ -193,7 +193,7 @@ func TestLivePcapIntoTcpdump(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tcpdump line does not start with a time: %q", l)
 		}
-		near(t, "tcpdump packet time", time.Unix(0, int64(secs*1e9)), from)
+		nearNow(t, "tcpdump packet time", time.Unix(0, int64(secs*1e9)), from)
 		if f[1] != "IP" {
 			t.Errorf("tcpdump does not see an IPv4 packet: %q", l)
 		}
@@ -219,7 +219,7 @@ func TestLivePcapIntoTshark(t *testing.T) {
 			t.Fatalf("tshark frame.time_epoch %q", f[1])
 		}
 		at := time.Unix(0, int64(secs*1e9)).UTC()
-		if near(t, "tshark frame time", at, from); t.Failed() {
+		if nearNow(t, "tshark frame time", at, from); t.Failed() {
 			break
 		}
 		// frame.time is the date a user reads ("Dec  1, 2026 21:50:40.27 UTC"): today's.
@@ -248,7 +248,7 @@ func TestLiveGrepTime(t *testing.T) {
 			t.Fatalf("-g line does not start with a time: %q", l)
 		}
 		// -g prints whole seconds.
-		if near(t, "-g line time", at, from.Truncate(time.Second)); t.Failed() {
+		if nearNow(t, "-g line time", at, from.Truncate(time.Second)); t.Failed() {
 			break
 		}
 	}
@@ -307,7 +307,7 @@ func TestLiveTextAndJSONTimes(t *testing.T) {
 				t.Fatalf("unixSecondsUTC %q unixSecondsUTC_uS %q", fields["unixSecondsUTC"], fields["unixSecondsUTC_uS"])
 			}
 			at := time.Unix(secs, us*1000)
-			near(t, "unixSecondsUTC", at, from)
+			nearNow(t, "unixSecondsUTC", at, from)
 			if want := time.Unix(secs, 0).Local().Format("2006-01-02T15:04:05-0700"); fields["localtime"] != want {
 				t.Errorf("localtime %q, want %q (unixSecondsUTC in the local zone)", fields["localtime"], want)
 			}
