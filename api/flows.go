@@ -34,11 +34,25 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	if err := a.e.Define(r.PathValue("name"), spec); err != nil {
+	notes, err := a.e.DefineNotes(r.PathValue("name"), spec)
+	if err != nil {
 		return nil, badRequest("%v", err)
 	}
 	a.changed("flows")
+	if len(notes) > 0 {
+		// Stored, but not as given: say so in the answer (200 with the
+		// stored definition) rather than only in the log.
+		stored, _ := a.e.Definition(r.PathValue("name"))
+		return storedFlow{Spec: stored, Adjusted: notes}, nil
+	}
 	return noContent{}, nil
+}
+
+// storedFlow is the answer to a PUT whose definition was stored with
+// changes: the stored definition and what was changed.
+type storedFlow struct {
+	flow.Spec
+	Adjusted []string `json:"adjusted"`
 }
 
 func (a *API) deleteFlow(r *http.Request) (any, error) {

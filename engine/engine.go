@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,9 @@ type Engine struct {
 	defMu sync.Mutex // serialises definition changes
 	defs  atomic.Pointer[defSet]
 	gen   atomic.Uint64
+
+	captureMs atomic.Int64 // the capture's clock during and after a fast replay; noCapture: the wall clock
+	sweepMu   sync.Mutex   // one sweep at a time (Run's, and a replay's)
 
 	agentMu sync.RWMutex
 	agents  map[netip.Addr]*Agent
@@ -126,6 +130,7 @@ func New(cfg Config) *Engine {
 		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
+	e.captureMs.Store(noCapture)
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
 	registerHost(e.compiler, &e.hosts)
 	return e
@@ -140,9 +145,20 @@ func (e *Engine) Compiler() *flow.Compiler { return e.compiler }
 
 // Define creates or replaces a flow definition.
 func (e *Engine) Define(name string, spec flow.Spec) error {
+	_, err := e.DefineNotes(name, spec)
+	return err
+}
+
+// DefineNotes creates or replaces a flow definition and returns what
+// storing it changed or leaves without effect (n above its cap …: see
+// flow.Spec.Stored), which it also logs.
+func (e *Engine) DefineNotes(name string, spec flow.Spec) ([]string, error) {
 	d, err := e.compiler.Define(name, spec)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if len(d.Notes) > 0 {
+		e.log.Warn("flow definition stored with changes", "name", name, "notes", strings.Join(d.Notes, "; "))
 	}
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
@@ -169,7 +185,7 @@ func (e *Engine) Define(name string, spec flow.Spec) error {
 	next.slots[s.index] = s
 	next.byName[name] = s
 	e.defs.Store(next)
-	return nil
+	return d.Notes, nil
 }
 
 // Undefine removes a flow definition; false when there was none.
@@ -242,7 +258,7 @@ func (e *Engine) keysToScan() []namedKey {
 // the ms since a sample last had it. Each worker lists the keys of one
 // flow sample a second.
 func (e *Engine) FlowKeys(now time.Time) map[string]int64 {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	out := map[string]int64{}
 	e.workerMu.Lock()
 	defer e.workerMu.Unlock()
@@ -276,13 +292,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			e.Sweep(now)
+			e.Sweep(e.Time(now))
 		}
 	}
 }
 
-// Sweep does one round of the periodic work at now.
+// Sweep does one round of the periodic work at now (engine time).
 func (e *Engine) Sweep(now time.Time) {
+	e.sweepMu.Lock()
+	defer e.sweepMu.Unlock()
 	ms := now.UnixMilli()
 	defs := e.defs.Load()
 	e.hosts.sweep(ms - e.cfg.AgentTimeout.Milliseconds())

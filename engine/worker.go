@@ -33,6 +33,11 @@ type Worker struct {
 	keysScan int64            // ms of the last scan
 
 	hostScratch []byte // MAC keys for the host: table
+
+	// A fast replay's worker: its times are the capture's, and drive the
+	// engine's clock and sweeps (see clock.go).
+	replay    bool
+	nextSweep int64
 }
 
 type factor struct {
@@ -72,6 +77,9 @@ func (e *Engine) NewWorker() *Worker {
 
 // Process applies one datagram received from src at now.
 func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
+	if w.replay {
+		w.advance(now)
+	}
 	w.stats.Datagrams.Add(1)
 	w.stats.Bytes.Add(uint64(len(b)))
 	err := sflow.Decode(b, &w.d)

@@ -221,9 +221,11 @@ func (m *Monitor) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Check evaluates every threshold at now, records the events and returns
-// how many there were.
+// Check evaluates every threshold at now (wall time; the engine maps it to
+// its own clock, the capture's after a fast replay), records the events and
+// returns how many there were.
 func (m *Monitor) Check(now time.Time) int {
+	now = m.e.Time(now)
 	ms := now.UnixMilli()
 	m.mu.Lock()
 	specs := maps.Clone(m.specs)

@@ -48,40 +48,62 @@ func runServe(args []string) int {
 			return 0
 		}
 	}
-	props, rest, err := parseProperties(args, os.Getenv("RTPROP"))
+	props, jvm, rest, err := parseProperties(args, os.Getenv("RTPROP"))
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q (properties are -Dname=value)", rest[0])
 	}
+	if err == nil {
+		err = props.check()
+	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+		printError(err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, props, nil); err != nil {
-		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+	if err := serve(ctx, props, jvm, nil); err != nil {
+		printError(err)
 		return 1
 	}
 	return 0
+}
+
+// printError writes an error to stderr, one "flowrt: " line per problem.
+func printError(err error) {
+	fmt.Fprintf(os.Stderr, "flowrt: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflowrt: "))
 }
 
 func logLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	err := l.UnmarshalText([]byte(s))
 	if err != nil {
-		return 0, fmt.Errorf("log.level=%q: use debug, info, warn or error", s)
+		return 0, fmt.Errorf("is not a log level")
 	}
 	return l, nil
 }
 
 // serve runs the engine until ctx ends. ready, when not nil, is told the
 // addresses once everything listens.
-func serve(ctx context.Context, p properties, ready func(sflow, http string)) error {
+func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, http string)) error {
+	if err := p.check(); err != nil {
+		return err
+	}
 	level, err := logLevel(p.str("log.level"))
 	if err != nil {
 		return err
 	}
+	// A capture to replay is opened first: a missing file is one line and
+	// a non-zero exit before anything listens.
+	var capture *collector.Capture
+	file := p.str("sflow.file")
+	if file != "" {
+		if capture, err = collector.OpenCapture(file); err != nil {
+			return err
+		}
+		defer capture.Close()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logPropertyNotes(log, p, jvm, os.Getenv("RTMEM"))
 	cfg := engine.DefaultConfig()
 	cfg.Logger = log
 	var errs []error
@@ -143,8 +165,7 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	}
 
 	var col *collector.Collector
-	file := p.str("sflow.file")
-	if file == "" {
+	if capture == nil {
 		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
 			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
 		if err != nil {
@@ -209,9 +230,6 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	}
 	log.Info("REST and web listening", "http", ln.Addr().String(), "readonly", readonly)
 	log.Info("limits", "engine", cfg.String())
-	if u := p.unknown(); len(u) > 0 {
-		log.Info("other properties (kept for scripts)", "properties", strings.Join(u, " "))
-	}
 	if ready != nil {
 		ready(sflowAddr, ln.Addr().String())
 	}
@@ -233,10 +251,21 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
 			return
 		}
-		st, err := collector.Replay(ctx, file, realtime, e.NewWorker())
-		log.Info("replay finished; still serving", "datagrams", st.Datagrams, "not_udp", st.Skipped)
+		w := e.NewWorker()
+		if !realtime {
+			w = e.NewReplayWorker()
+		}
+		st, err := capture.Replay(ctx, realtime, w)
 		if err != nil {
+			log.Error("replay stopped", "file", file, "datagrams", st.Datagrams, "err", err)
 			done <- err
+			return
+		}
+		if ms, ok := e.CaptureClock(); ok {
+			log.Info("replay finished; still serving, the engine's clock stays at the capture's last timestamp",
+				"datagrams", st.Datagrams, "not_udp", st.Skipped, "clock", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
+		} else {
+			log.Info("replay finished; still serving", "datagrams", st.Datagrams, "not_udp", st.Skipped)
 		}
 	}()
 	var runErr error
