@@ -34,10 +34,13 @@ type Config struct {
 	DataSourceTimeout time.Duration // a data source with nothing new for this long is removed
 	AgentTimeout      time.Duration // an agent with no datagram for this long is removed
 	Logger            *slog.Logger
-	// Tap, when set, is given every datagram whose header decoded, with its
-	// agent, before the samples are applied (forwarding). It must not
-	// block or keep b.
-	Tap func(b []byte, agent netip.Addr)
+	// Tap, when set, is given every datagram whose header decoded, with
+	// its agent, sub-agent, sequence number and uptime and the address it
+	// came from, before the samples are applied (forwarding). It must not
+	// block or keep b. It returns true for a datagram that is a copy of one
+	// it forwarded coming back (a forwarding loop): the engine counts it
+	// (sFlowDatagramsLooped) and applies nothing of it.
+	Tap func(b []byte, agent netip.Addr, subAgent, sequence, uptime uint32, from netip.Addr) (looped bool)
 }
 
 // DefaultConfig returns the defaults (also printed at start-up).

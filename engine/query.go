@@ -165,6 +165,7 @@ func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
 // Totals are the engine-wide counters.
 type Totals struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples uint64
+	Looped                                                 uint64 // forwarded copies that came back, not applied
 	DecodeErrors                                           map[string]uint64
 }
 
@@ -179,6 +180,7 @@ func (e *Engine) Totals() Totals {
 		t.Samples += w.stats.Samples.Load()
 		t.FlowSamples += w.stats.FlowSamples.Load()
 		t.CounterSamples += w.stats.CounterSamples.Load()
+		t.Looped += w.stats.Looped.Load()
 		for i, r := range reasons {
 			t.DecodeErrors[r] += w.stats.DecodeErrors[i].Load()
 		}
@@ -202,8 +204,9 @@ func (e *Engine) Analyzer() map[string]any {
 	for _, n := range t.DecodeErrors {
 		errs += n
 	}
-	return map[string]any{
+	out := map[string]any{
 		"sFlowDatagramsReceived": t.Datagrams,
+		"sFlowDatagramsLooped":   t.Looped,
 		"sFlowBytesReceived":     t.Bytes,
 		"sFlowSamplesReceived":   t.Samples,
 		"sFlowFlowSamples":       t.FlowSamples,
@@ -220,7 +223,12 @@ func (e *Engine) Analyzer() map[string]any {
 		"heapMax":                ms.Sys,
 		"goroutines":             runtime.NumGoroutine(),
 		"uptime":                 e.Uptime().Milliseconds(),
+		"clock":                  "wall",
 	}
+	if ms, ok := e.CaptureClock(); ok {
+		out["clock"], out["clockTime"] = "capture", ms
+	}
+	return out
 }
 
 // splitQualified splits "2.1.ifinoctets" into ("2.1", "ifinoctets").

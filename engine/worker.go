@@ -49,6 +49,7 @@ type factor struct {
 // WorkerStats are one worker's counters; the engine sums them.
 type WorkerStats struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples atomic.Uint64
+	Looped                                                 atomic.Uint64 // forwarded copies that came back
 	DecodeErrors                                           [numReasons]atomic.Uint64
 }
 
@@ -90,8 +91,9 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			return
 		}
 	}
-	if w.e.cfg.Tap != nil {
-		w.e.cfg.Tap(b, w.d.Agent)
+	if w.e.cfg.Tap != nil && w.e.cfg.Tap(b, w.d.Agent, w.d.SubAgentID, w.d.Sequence, w.d.Uptime, src.Addr()) {
+		w.stats.Looped.Add(1) // already applied when it first came
+		return
 	}
 	ms := now.UnixMilli()
 	a := w.agent(w.d.Agent, ms)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -136,7 +137,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	forwarder := forward.New(log)
-	cfg.Tap = forwarder.Send
+	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
+		return forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+	}
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
 	if err != nil {
@@ -153,6 +156,18 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	topo := &topology.Store{}
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
+	var col *collector.Collector
+	if capture == nil {
+		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
+			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer col.Close()
+		// Known before any session is restored or set: a session to our
+		// own socket is refused.
+		forwarder.SetOwn(col.Addr())
+	}
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
 		store, err := state.Open(dir)
@@ -164,15 +179,6 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		saved.restore()
 	}
 
-	var col *collector.Collector
-	if capture == nil {
-		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
-			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
-		if err != nil {
-			return err
-		}
-		defer col.Close()
-	}
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p, Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
