@@ -77,8 +77,8 @@ type session struct {
 	dropped  atomic.Uint64
 	errors   atomic.Uint64
 	returned atomic.Uint64
-	recent   recent       // datagrams sent lately, to recognise one coming back
-	loggedAt atomic.Int64 // Unix ns of the last loop warning
+	recent   recent        // datagrams sent lately, to recognise one coming back
+	loggedAt atomic.Int64  // Unix ns of the last loop warning
 	quit     chan struct{} // closed to stop the sender (the queue never is: Send may still hold it)
 	done     chan struct{}
 }
