@@ -43,14 +43,19 @@ const DefaultPort = 6343
 // QueueLength is how many datagrams may wait for one session's sender.
 const QueueLength = 4096
 
-// ParseSpec reads a session in strict JSON or JavaScript object form.
+// ParseSpec reads a session in strict JSON or JavaScript object form; a
+// session that gives no port forwards to 6343.
 func ParseSpec(body []byte) (Spec, error) {
 	var s Spec
-	if _, err := jsobj.DecodeObject(body, &s, "forwarding session", "address", "port", "agents"); err != nil {
+	present, err := jsobj.DecodeObject(body, &s, "forwarding session", "address", "port", "agents")
+	if err != nil {
 		return Spec{}, err
 	}
-	if s.Port == 0 {
+	if !present["port"] {
 		s.Port = DefaultPort
+	}
+	if s.Address == "" {
+		return Spec{}, errors.New("forwarding session needs an address (the collector to copy datagrams to)")
 	}
 	return s, nil
 }

@@ -130,6 +130,12 @@ func TestParseSpecArticle(t *testing.T) {
 	if _, err := ParseSpec([]byte(`{"address":"10.0.0.30","bogus":1}`)); err == nil {
 		t.Error("unknown attribute accepted")
 	}
+	if s, err := ParseSpec([]byte(`{"address":"10.0.0.30","port":0}`)); err != nil || s.Port != 0 {
+		t.Errorf("port 0 given: %+v %v, want it kept (and refused by Set)", s, err)
+	}
+	if _, err := ParseSpec([]byte(`{"port":6343}`)); err == nil || !strings.Contains(err.Error(), "needs an address") {
+		t.Errorf("no address: %v", err)
+	}
 	f := New(nil)
 	if err := f.Set("x", Spec{Address: "not-an-ip", Port: 6343}); err == nil {
 		t.Error("bad address accepted")
