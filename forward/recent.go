@@ -2,6 +2,7 @@ package forward
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync/atomic"
 )
 
@@ -30,9 +31,9 @@ func (r *recent) has(slot, key uint64) bool { return r[slot].Load() == key }
 // evict each other.
 func datagramKey(id ID, length int) (slot, key uint64) {
 	a := id.Agent.As16()
-	h := mix(mix(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])), uint64(id.SubAgent))
+	h := mix(binary.BigEndian.Uint64(a[:8])^bits.RotateLeft64(binary.BigEndian.Uint64(a[8:]), 29), uint64(id.SubAgent))
 	slot = (h + uint64(id.Sequence)) & (recentSize - 1)
-	key = mix(mix(h, uint64(id.Sequence)<<32|uint64(id.Uptime)), uint64(length)) | 1
+	key = mix(h^(uint64(id.Sequence)<<32|uint64(id.Uptime)), uint64(length)) | 1
 	return slot, key
 }
 
