@@ -69,7 +69,7 @@ func (a *API) activeFlows(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxFlows, err := queryInt(r, "maxFlows", 100)
+	maxFlows, err := queryCount(r, "maxFlows", 100)
 	if err != nil {
 		return nil, err
 	}
@@ -135,15 +135,14 @@ func (a *API) flows(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxFlows, err := queryInt(r, "maxFlows", 100)
+	maxFlows, err := queryCount(r, "maxFlows", 100)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := queryFloat(r, "timeout", 0)
+	wait, err := querySeconds(r, "timeout")
 	if err != nil {
 		return nil, err
 	}
-	wait := min(time.Duration(timeout*float64(time.Second)), MaxPoll)
 	names := r.URL.Query()["name"]
 	var keep func(*engine.FlowRecord) bool
 	if len(names) > 0 {
@@ -160,5 +159,5 @@ func (a *API) flows(r *http.Request) (any, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return a.e.FlowLog().After(ctx, int64(after), max(maxFlows, 0), wait, keep), nil
+	return a.e.FlowLog().After(ctx, int64(after), maxFlows, wait, keep), nil
 }

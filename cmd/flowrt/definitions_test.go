@@ -21,13 +21,21 @@ func TestDefinitionRanges(t *testing.T) {
 		{"/flow/f/json", "{keys:'ipsource', value:'frames', activeTimeout:-1}", "activeTimeout: -1 is out of range"},
 		{"/flow/f/json", "{keys:'ipsource', value:'frames', aggMode:'total'}", `aggMode: "total" is not one of max, sum, avg, edge, core`},
 		{"/flow/f/json", "{keys:'ipsource', value:'frames', fs:''}", "fs: the separator between key values must not be empty"},
-		{"/threshold/th/json", "{metric:'f', value:10, timeout:-1}", "timeout must be 0 or more seconds"},
+		{"/threshold/th/json", "{metric:'f', value:10, timeout:-1}", "threshold timeout -1 is out of range: 0 to 31622400 seconds"},
+		{"/threshold/th/json", "{metric:'f', value:10, timeout:1e12}", "threshold timeout 1000000000000 is out of range"},
 		{"/threshold/th/json", "{metric:'f', value:10, timeout:2.5}", "timeout: got number 2.5, want a whole number"},
 		{"/forwarding/s/json", `{"address":"10.0.0.30","port":0}`, "port 0 is not a UDP port"},
 		{"/forwarding/s/json", `{"address":"10.0.0.30","port":70000}`, "port 70000 is not a UDP port"},
 	} {
 		if code, msg := e.do(t, "PUT", c.path, c.body); code != 400 || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") > 1 {
 			t.Errorf("PUT %s %s: %d %q, want 400 saying %q", c.path, c.body, code, msg, c.want)
+		}
+	}
+	for _, path := range []string{"/activeflows/ALL/f/json?maxFlows=-1", "/flows/json?maxFlows=-1", "/events/json?maxEvents=-5",
+		"/flows/json?timeout=-1", "/events/json?timeout=abc"} {
+		e.do(t, "PUT", "/flow/f/json", "{keys:'ipsource', value:'frames'}")
+		if code, msg := e.do(t, "GET", path, ""); code != 400 || !strings.Contains(msg, "=") {
+			t.Errorf("GET %s: %d %q, want 400 naming the parameter", path, code, msg)
 		}
 	}
 	code, body := e.do(t, "PUT", "/flow/big/json", "{keys:'ipsource', value:'bytes', n:50, t:1000}")
