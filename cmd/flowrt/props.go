@@ -276,7 +276,12 @@ func (p properties) unknown() []string {
 func propertiesUsage() string {
 	var b strings.Builder
 	for _, k := range knownProperties {
-		fmt.Fprintf(&b, "  -D%-22s %s (default %q)\n", k.name+"=…", k.help, k.def)
+		// A default is said once: by the help when it names it, else here.
+		def := ""
+		if k.def != "" && !strings.Contains(k.help, "default") {
+			def = fmt.Sprintf(" (default %s)", k.def)
+		}
+		fmt.Fprintf(&b, "  -D%-22s %s%s\n", k.name+"=…", k.help, def)
 	}
 	return b.String()
 }

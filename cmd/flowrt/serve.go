@@ -32,6 +32,9 @@ const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
 Runs the analytics engine: sFlow in on UDP 6343, REST and web on TCP 8008.
 Properties are sFlow-RT's: as -Dname=value arguments, in the RTPROP
 environment variable, or as flags of the same name (-http.port=8080).
+A value out of range stops start-up with the allowed range; a property
+flowrt does not read is warned about at start-up (and kept for scripts);
+sFlow-RT's JVM options (-Xmx2000m, -XX:…) are accepted and do nothing.
 
 Properties:
 %s
@@ -39,7 +42,7 @@ Examples:
   flowrt
   flowrt -Dhttp.port=8080 -Dsflow.port=6344
   RTPROP="-Dhttp.readonly=yes" flowrt
-  flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no
+  flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no -Dscript.file=flows.js
 `
 
 func runServe(args []string) int {
