@@ -133,6 +133,9 @@ func parseProperties(args []string, env string) (p properties, jvm, rest []strin
 	add := func(arg string) error {
 		kv, _ := strings.CutPrefix(arg, "-D")
 		k, v, ok := strings.Cut(kv, "=")
+		if !ok && isJVMProperty(k) { // the JVM takes -Dname alone (value "")
+			ok = true
+		}
 		if !ok || k == "" {
 			return fmt.Errorf("property %q must be -Dname=value", arg)
 		}

@@ -14,7 +14,7 @@ import (
 // engine, each with one line that says so.
 func TestStartupSaysWhatItIgnores(t *testing.T) {
 	e := startEngineWith(t, launch{env: []string{"RTPROP=-Xms2000m -Dhttp.readonly=yes"}},
-		"-Dsflow.prot=6360", "-Xmx2000m", "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true", "-Dworkers.number=4",
+		"-Dsflow.prot=6360", "-Xmx2000m", "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless", "-Dworkers.number=4",
 		"-Dddos_protect.router=10.0.0.1")
 	log := e.log.String()
 	for _, want := range []string{
@@ -27,7 +27,7 @@ func TestStartupSaysWhatItIgnores(t *testing.T) {
 			t.Errorf("start-up log has %q %d times, want once:\n%s", want, strings.Count(log, want), log)
 		}
 	}
-	if !strings.Contains(log, `options="-Xms2000m -Xmx2000m -XX:+UseG1GC -Djava.net.preferIPv4Stack=true"`) {
+	if !strings.Contains(log, `options="-Xms2000m -Xmx2000m -XX:+UseG1GC -Djava.awt.headless= -Djava.net.preferIPv4Stack=true"`) {
 		t.Errorf("the JVM options are not listed:\n%s", log)
 	}
 	if code, _ := e.do(t, "PUT", "/flow/x/json", "{value:'frames'}"); code != 403 {
