@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -160,12 +161,14 @@ func (e *Engine) DefineNotes(name string, spec flow.Spec) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(d.Notes) > 0 {
-		e.log.Warn("flow definition stored with changes", "name", name, "notes", strings.Join(d.Notes, "; "))
-	}
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
 	old := e.defs.Load()
+	// Logged once, not at each renewal of the same definition (the web
+	// pages PUT theirs again while they show them).
+	if prev, ok := old.byName[name]; len(d.Notes) > 0 && (!ok || !reflect.DeepEqual(prev.def.Spec, d.Spec)) {
+		e.log.Warn("flow definition stored with changes", "name", name, "notes", strings.Join(d.Notes, "; "))
+	}
 	next := &defSet{slots: slices.Clone(old.slots), byName: map[string]*slot{}}
 	for k, v := range old.byName {
 		next.byName[k] = v
