@@ -273,6 +273,29 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
+// queryCount reads a count (maxFlows, maxEvents): a whole number, 0 or
+// more.
+func queryCount(r *http.Request, name string, def int) (int, error) {
+	n, err := queryInt(r, name, def)
+	if err == nil && n < 0 {
+		return 0, badRequest("%s=%d: must be 0 or more", name, n)
+	}
+	return n, err
+}
+
+// querySeconds reads a long-poll timeout: 0 or more seconds, at most
+// MaxPoll (longer is waited MaxPoll, as documented).
+func querySeconds(r *http.Request, name string) (time.Duration, error) {
+	f, err := queryFloat(r, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	if f < 0 || math.IsInf(f, 0) {
+		return 0, badRequest("%s=%v: must be 0 or more seconds (at most %v are waited)", name, f, MaxPoll.Seconds())
+	}
+	return min(time.Duration(f*float64(time.Second)), MaxPoll), nil
+}
+
 func queryFloat(r *http.Request, name string, def float64) (float64, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {

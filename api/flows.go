@@ -51,11 +51,25 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 		}
 		return noContent{}, nil
 	}
-	if err := a.e.Define(name, spec); err != nil {
+	notes, err := a.e.DefineNotes(name, spec)
+	if err != nil {
 		return nil, badRequest("%v", err)
 	}
 	a.changed("flows")
+	if len(notes) > 0 {
+		// Stored, but not as given: say so in the answer (200 with the
+		// stored definition) rather than only in the log.
+		stored, _ := a.e.Definition(r.PathValue("name"))
+		return storedFlow{Spec: stored, Adjusted: notes}, nil
+	}
 	return noContent{}, nil
+}
+
+// storedFlow is the answer to a PUT whose definition was stored with
+// changes: the stored definition and what was changed.
+type storedFlow struct {
+	flow.Spec
+	Adjusted []string `json:"adjusted"`
 }
 
 func (a *API) deleteFlow(r *http.Request) (any, error) {
@@ -82,7 +96,7 @@ func (a *API) readActiveQuery(r *http.Request) (q activeQuery, err error) {
 	if q.agents, err = a.selector(r); err != nil {
 		return q, err
 	}
-	if q.maxFlows, err = queryInt(r, "maxFlows", 100); err != nil {
+	if q.maxFlows, err = queryCount(r, "maxFlows", 100); err != nil {
 		return q, err
 	}
 	if q.minValue, err = queryFloat(r, "minValue", 0); err != nil {
@@ -202,15 +216,14 @@ func (a *API) flows(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxFlows, err := queryInt(r, "maxFlows", 100)
+	maxFlows, err := queryCount(r, "maxFlows", 100)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := queryFloat(r, "timeout", 0)
+	wait, err := querySeconds(r, "timeout")
 	if err != nil {
 		return nil, err
 	}
-	wait := min(time.Duration(timeout*float64(time.Second)), MaxPoll)
 	names := r.URL.Query()["name"]
 	var keep func(*engine.FlowRecord) bool
 	if len(names) > 0 {
@@ -227,5 +240,5 @@ func (a *API) flows(r *http.Request) (any, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return a.e.FlowLog().After(ctx, int64(after), max(maxFlows, 0), wait, keep), nil
+	return a.e.FlowLog().After(ctx, int64(after), maxFlows, wait, keep), nil
 }

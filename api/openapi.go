@@ -140,19 +140,21 @@ var schemas = map[string]any{
 	"Number": map[string]any{"type": "number"},
 	"Groups": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "example": map[string]any{"external": []string{"0.0.0.0/0"}, "internal": []string{"10.0.0.0/8"}}},
 	"Flow": obj(map[string]any{
-		"keys": str("flow keys and key functions, comma separated (or an array)"), "value": str("bytes, frames or another numeric key"),
+		"keys": str("flow keys and key functions, comma separated (or an array)"), "value": str("bytes, frames, bps (bits: bytes × 8), fps (frames) or another numeric key"),
 		"values": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "filter": str("filter expression, e.g. ipprotocol=6&tcpdestinationport=80"),
-		"n": num("largest flows kept per data source"), "t": num("smoothing time constant, seconds"), "fs": str("key separator (default ,)"),
+		"n":   num("largest flows kept per data source: 1–20, default 5 (above 20 stored as 20, said in a 200 answer)"),
+		"t":   num("smoothing time constant, seconds: more than 0, default 2 (stored within 0.1–600, said in a 200 answer)"),
+		"fs":  str("key separator (default ,; not empty)"),
 		"log": boolean("log completed flows (/flows/json, setFlowHandler)"), "flowStart": boolean("log at flow start"),
-		"activeTimeout": num("seconds between log records of a long flow"), "dropped": boolean("analyse dropped-packet samples"),
+		"activeTimeout": num("seconds between log records of a long flow: 1 to a year, default 60"), "dropped": boolean("analyse dropped-packet samples"),
 	}, map[string]any{"keys": "ipsource,ipdestination", "value": "bytes"}, "value"),
 	"Threshold": obj(map[string]any{
 		"metric": str("metric or flow name"), "value": num("level: an event when the metric exceeds it"),
-		"byFlow": boolean("one event per flow"), "timeout": num("seconds at or below the level before it re-arms"),
+		"byFlow": boolean("one event per flow"), "timeout": num("whole seconds at or below the level before it re-arms: 0 to a year, default 60"),
 		"filter": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}},
 	}, map[string]any{"metric": "ddos", "value": 1000, "byFlow": true, "timeout": 5}, "metric", "value"),
 	"Forwarding": obj(map[string]any{
-		"address": str("destination IP address"), "port": num("destination UDP port (default 6343)"),
+		"address": str("destination IP address (not this engine's own sFlow socket: refused)"), "port": num("destination UDP port, 1–65535 (default 6343)"),
 		"agents": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "only these agents' datagrams (default all)"},
 	}, map[string]any{"address": "10.0.0.99", "port": 6343}, "address"),
 	"Topology": obj(map[string]any{

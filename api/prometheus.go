@@ -166,6 +166,20 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 			counter("kernel_drops_total", "Datagrams the kernel dropped because the receive buffer was full.", v)
 		}
 		counter("datagrams_lost_total", "Datagrams missing from the agents' sequence numbers.", float64(lostDatagrams))
+		counter("datagrams_looped_total", "Forwarded datagrams that came back (a forwarding loop): neither applied nor forwarded again.", float64(t.Looped))
+		if a.cfg.Forwarder != nil {
+			sessions := a.cfg.Forwarder.All()
+			p.Family("forwarding_datagrams_total", "counter", "Datagrams of each forwarding session, by outcome (returned: came back, a loop).")
+			for _, name := range slices.Sorted(maps.Keys(sessions)) {
+				st := sessions[name]
+				for _, o := range []struct {
+					outcome string
+					n       uint64
+				}{{"sent", st.DatagramsSent}, {"dropped", st.DatagramsDropped}, {"error", st.SendErrors}, {"returned", st.DatagramsReturned}} {
+					p.Sample("forwarding_datagrams_total", float64(o.n), export.Label{Name: "session", Value: name}, export.Label{Name: "outcome", Value: o.outcome})
+				}
+			}
+		}
 		counter("samples_lost_total", "Samples missing from the data sources' sequence numbers.", float64(lostSamples))
 		gauge("agents", "Agents sending sFlow.", float64(a.e.AgentCount()))
 		lim := a.e.Limits()

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/flowrt/flowrt/threshold"
 )
@@ -59,11 +58,11 @@ func (a *API) eventsJSON(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxEvents, err := queryInt(r, "maxEvents", 100)
+	maxEvents, err := queryCount(r, "maxEvents", 100)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := queryFloat(r, "timeout", 0)
+	wait, err := querySeconds(r, "timeout")
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +78,5 @@ func (a *API) eventsJSON(r *http.Request) (any, error) {
 			return false
 		}
 	}
-	wait := min(time.Duration(timeout*float64(time.Second)), MaxPoll)
-	return a.cfg.Thresholds.Events().After(r.Context(), int64(after), max(maxEvents, 0), wait, keep), nil
+	return a.cfg.Thresholds.Events().After(r.Context(), int64(after), maxEvents, wait, keep), nil
 }

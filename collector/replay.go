@@ -17,30 +17,57 @@ type ReplayStats struct {
 	Skipped   int // packets that were not UDP
 }
 
-// Replay reads sFlow datagrams from a pcap or pcapng file and hands them
-// to h. With realtime, datagrams are delivered at the pace they were
-// captured and stamped with the time of delivery; otherwise as fast as
-// possible, stamped with their capture time, so that rates come out as
-// they were on the wire either way.
-func Replay(ctx context.Context, path string, realtime bool, h Handler) (ReplayStats, error) {
-	var st ReplayStats
+// Capture is a pcap or pcapng file opened for replay.
+type Capture struct {
+	path string
+	f    *os.File
+	r    *pcap.Reader
+}
+
+// OpenCapture opens a capture and reads its file header, so that a missing
+// file, or one that is not a capture, is an error before anything else
+// starts (sockets, the web server, "listening" in the log).
+func OpenCapture(path string) (*Capture, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return st, fmt.Errorf("replaying sFlow: %w", err)
+		return nil, fmt.Errorf("sflow.file: %w", err)
 	}
-	defer f.Close()
 	r, err := pcap.NewReader(f)
 	if err != nil {
-		return st, fmt.Errorf("replaying %s: %w", path, err)
+		f.Close()
+		return nil, fmt.Errorf("sflow.file %s: %w (give a pcap or pcapng capture, e.g. from tcpdump -w)", path, err)
 	}
+	return &Capture{path: path, f: f, r: r}, nil
+}
+
+// Close closes the file.
+func (c *Capture) Close() error { return c.f.Close() }
+
+// Replay reads sFlow datagrams from a pcap or pcapng file and hands them
+// to h (OpenCapture, then Capture.Replay).
+func Replay(ctx context.Context, path string, realtime bool, h Handler) (ReplayStats, error) {
+	c, err := OpenCapture(path)
+	if err != nil {
+		return ReplayStats{}, err
+	}
+	defer c.Close()
+	return c.Replay(ctx, realtime, h)
+}
+
+// Replay hands the capture's UDP payloads to h. With realtime, datagrams
+// are delivered at the pace they were captured and stamped with the time
+// of delivery; otherwise as fast as possible, stamped with their capture
+// time, so that rates come out as they were on the wire either way.
+func (c *Capture) Replay(ctx context.Context, realtime bool, h Handler) (ReplayStats, error) {
+	var st ReplayStats
 	var first, start time.Time
 	for ctx.Err() == nil {
-		p, err := r.Next()
+		p, err := c.r.Next()
 		if errors.Is(err, io.EOF) {
 			return st, nil
 		}
 		if err != nil {
-			return st, fmt.Errorf("replaying %s after %d datagrams: %w", path, st.Datagrams, err)
+			return st, fmt.Errorf("replaying %s after %d datagrams: %w", c.path, st.Datagrams, err)
 		}
 		u, ok := pcap.DecodeUDP(p.LinkType, p.Data)
 		if !ok {

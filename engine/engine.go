@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,10 +35,13 @@ type Config struct {
 	DataSourceTimeout time.Duration // a data source with nothing new for this long is removed
 	AgentTimeout      time.Duration // an agent with no datagram for this long is removed
 	Logger            *slog.Logger
-	// Tap, when set, is given every datagram whose header decoded, with its
-	// agent, before the samples are applied (forwarding). It must not
-	// block or keep b.
-	Tap func(b []byte, agent netip.Addr)
+	// Tap, when set, is given every datagram whose header decoded, with
+	// its agent, sub-agent, sequence number and uptime and the address it
+	// came from, before the samples are applied (forwarding). It must not
+	// block or keep b. It returns true for a datagram that is a copy of one
+	// it forwarded coming back (a forwarding loop): the engine counts it
+	// (sFlowDatagramsLooped) and applies nothing of it.
+	Tap func(b []byte, agent netip.Addr, subAgent, sequence, uptime uint32, from netip.Addr) (looped bool)
 }
 
 // DefaultConfig returns the defaults (also printed at start-up).
@@ -61,6 +66,9 @@ type Engine struct {
 	defMu sync.Mutex // serialises definition changes
 	defs  atomic.Pointer[defSet]
 	gen   atomic.Uint64
+
+	captureMs atomic.Int64 // the capture's clock during and after a fast replay; noCapture: the wall clock
+	sweepMu   sync.Mutex   // one sweep at a time (Run's, and a replay's)
 
 	agentMu sync.RWMutex
 	agents  map[netip.Addr]*Agent
@@ -127,6 +135,7 @@ func New(cfg Config) *Engine {
 		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
+	e.captureMs.Store(noCapture)
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
 	registerHost(e.compiler, &e.hosts)
 	return e
@@ -141,13 +150,26 @@ func (e *Engine) Compiler() *flow.Compiler { return e.compiler }
 
 // Define creates or replaces a flow definition.
 func (e *Engine) Define(name string, spec flow.Spec) error {
+	_, err := e.DefineNotes(name, spec)
+	return err
+}
+
+// DefineNotes creates or replaces a flow definition and returns what
+// storing it changed or leaves without effect (n above its cap …: see
+// flow.Spec.Stored), which it also logs.
+func (e *Engine) DefineNotes(name string, spec flow.Spec) ([]string, error) {
 	d, err := e.compiler.Define(name, spec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
 	old := e.defs.Load()
+	// Logged once, not at each renewal of the same definition (the web
+	// pages PUT theirs again while they show them).
+	if prev, ok := old.byName[name]; len(d.Notes) > 0 && (!ok || !reflect.DeepEqual(prev.def.Spec, d.Spec)) {
+		e.log.Warn("flow definition stored with changes", "name", name, "notes", strings.Join(d.Notes, "; "))
+	}
 	next := &defSet{slots: slices.Clone(old.slots), byName: map[string]*slot{}}
 	for k, v := range old.byName {
 		next.byName[k] = v
@@ -170,7 +192,7 @@ func (e *Engine) Define(name string, spec flow.Spec) error {
 	next.slots[s.index] = s
 	next.byName[name] = s
 	e.defs.Store(next)
-	return nil
+	return d.Notes, nil
 }
 
 // Undefine removes a flow definition; false when there was none.
@@ -248,7 +270,7 @@ func (e *Engine) keysToScan() []namedKey {
 // the ms since a sample last had it. Each worker lists the keys of one
 // flow sample a second.
 func (e *Engine) FlowKeys(now time.Time) map[string]int64 {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	out := map[string]int64{}
 	e.workerMu.Lock()
 	defer e.workerMu.Unlock()
@@ -282,14 +304,16 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			e.expireLeases(now)
-			e.Sweep(now)
+			e.expireLeases(now) // leases are the pages' wall-clock renewals
+			e.Sweep(e.Time(now))
 		}
 	}
 }
 
-// Sweep does one round of the periodic work at now.
+// Sweep does one round of the periodic work at now (engine time).
 func (e *Engine) Sweep(now time.Time) {
+	e.sweepMu.Lock()
+	defer e.sweepMu.Unlock()
 	ms := now.UnixMilli()
 	defs := e.defs.Load()
 	e.hosts.sweep(ms - e.cfg.AgentTimeout.Milliseconds())

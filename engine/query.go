@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -127,7 +128,7 @@ type AgentInfo struct {
 
 // AgentsInfo returns /agents/json for the selected agents.
 func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	out := map[string]AgentInfo{}
 	for _, a := range e.selected(sel) {
 		a.mu.Lock()
@@ -164,6 +165,7 @@ func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
 // Totals are the engine-wide counters.
 type Totals struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples uint64
+	Looped                                                 uint64 // forwarded copies that came back, not applied
 	DecodeErrors                                           map[string]uint64
 }
 
@@ -178,6 +180,7 @@ func (e *Engine) Totals() Totals {
 		t.Samples += w.stats.Samples.Load()
 		t.FlowSamples += w.stats.FlowSamples.Load()
 		t.CounterSamples += w.stats.CounterSamples.Load()
+		t.Looped += w.stats.Looped.Load()
 		for i, r := range reasons {
 			t.DecodeErrors[r] += w.stats.DecodeErrors[i].Load()
 		}
@@ -201,8 +204,9 @@ func (e *Engine) Analyzer() map[string]any {
 	for _, n := range t.DecodeErrors {
 		errs += n
 	}
-	return map[string]any{
+	out := map[string]any{
 		"sFlowDatagramsReceived": t.Datagrams,
+		"sFlowDatagramsLooped":   t.Looped,
 		"sFlowBytesReceived":     t.Bytes,
 		"sFlowSamplesReceived":   t.Samples,
 		"sFlowFlowSamples":       t.FlowSamples,
@@ -219,7 +223,12 @@ func (e *Engine) Analyzer() map[string]any {
 		"heapMax":                ms.Sys,
 		"goroutines":             runtime.NumGoroutine(),
 		"uptime":                 e.Uptime().Milliseconds(),
+		"clock":                  "wall",
 	}
+	if ms, ok := e.CaptureClock(); ok {
+		out["clock"], out["clockTime"] = "capture", ms
+	}
+	return out
 }
 
 // splitQualified splits "2.1.ifinoctets" into ("2.1", "ifinoctets").
@@ -292,7 +301,7 @@ func (e *Engine) point(defs *defSet, a *Agent, ds *source, name string, now int6
 
 // Points returns one metric at every selected data source.
 func (e *Engine) Points(sel Agents, name string, filter metric.Filter, now time.Time) []metric.Point {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	dsName, m := splitQualified(name)
 	var out []metric.Point
@@ -324,7 +333,7 @@ func (e *Engine) Metric(sel Agents, names []string, filter metric.Filter, now ti
 // Dump answers /dump: every named metric (or all, for ALL) at every
 // selected data source.
 func (e *Engine) Dump(sel Agents, names []string, filter metric.Filter, now time.Time) []metric.Point {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	all := len(names) == 0 || (len(names) == 1 && names[0] == "ALL")
 	out := []metric.Point{}
@@ -387,7 +396,7 @@ func (e *Engine) Table(sel Agents, cols []string, filter metric.Filter, now time
 		}
 		cs = append(cs, col{c, nullable})
 	}
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	rows := [][]*metric.Point{}
 	e.visit(sel, filter, func(a *Agent, ds *source) {
@@ -449,7 +458,7 @@ func (e *Engine) AgentMetrics(addr netip.Addr, now time.Time) (map[string]any, b
 	if a == nil {
 		return nil, false
 	}
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	out := map[string]any{}
 	a.mu.Lock()
@@ -468,7 +477,7 @@ func (e *Engine) AgentMetrics(addr netip.Addr, now time.Time) (map[string]any, b
 // MetricNames answers /metrics/json: metric name → ms since last updated
 // anywhere.
 func (e *Engine) MetricNames(now time.Time) map[string]int64 {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	out := map[string]int64{}
 	e.visit(AllAgents, nil, func(a *Agent, ds *source) {
@@ -499,15 +508,21 @@ type ActiveFlow struct {
 // AggModes are the ways /activeflows combines a flow seen at several data
 // sources; edge and core take the largest observation at edge or at
 // inter-switch ports of the topology.
-var AggModes = []string{"max", "sum", "avg", "edge", "core"}
+var AggModes = flow.AggModes
 
 // ActiveFlows answers /activeflows: each selected data source's top n flows
 // of a definition, combined by key (max: the largest observation, which
 // does not double-count a flow seen at several hops; sum; avg), largest
-// first.
+// first. Without an aggMode, the definition's (default max) applies.
 func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue float64, aggMode string, now time.Time) ([]ActiveFlow, error) {
+	defs := e.defs.Load()
+	dsName, m := splitQualified(name)
+	sl, ok := defs.byName[m]
+	if !ok {
+		return nil, ErrNoFlow
+	}
 	if aggMode == "" {
-		aggMode = "max"
+		aggMode = cmp.Or(sl.def.Spec.AggMode, "max")
 	}
 	if !slices.Contains(AggModes, aggMode) {
 		return nil, fmt.Errorf("aggMode %q is not one of %s", aggMode, strings.Join(AggModes, ", "))
@@ -521,13 +536,7 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 		}
 		aggMode = "max"
 	}
-	defs := e.defs.Load()
-	dsName, m := splitQualified(name)
-	sl, ok := defs.byName[m]
-	if !ok {
-		return nil, ErrNoFlow
-	}
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	// Combine by key: index into out, with how many locations reported it.
 	// The merge memory is reused from query to query: a top-100 over 100k
 	// flows would otherwise make megabytes of garbage each time, and the
@@ -606,7 +615,7 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	if maxFlows >= 0 && len(result) > maxFlows {
 		result = result[:maxFlows]
 	}
-	return slices.Clone(result), nil
+	return append(make([]ActiveFlow, 0, len(result)), result...), nil // [] rather than null when there is none
 }
 
 type activeScratch struct {
@@ -640,7 +649,7 @@ func (e *Engine) FlowValue(addr netip.Addr, dsName, name, key string, now time.T
 		if ds.id != dsName || sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
 			continue
 		}
-		return ds.tables[sl.index].ValueOf(key, now.UnixMilli())
+		return ds.tables[sl.index].ValueOf(key, e.ms(now))
 	}
 	return 0, false
 }
@@ -665,7 +674,7 @@ func (e *Engine) FlowLocations(sel Agents, name, key string, now time.Time) ([]L
 		if sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
 			return
 		}
-		if v, ok := ds.tables[sl.index].ValueOf(key, now.UnixMilli()); ok {
+		if v, ok := ds.tables[sl.index].ValueOf(key, e.ms(now)); ok {
 			out = append(out, Location{a.name, ds.id, v})
 		}
 	})
@@ -723,7 +732,7 @@ type Observation struct {
 // data sources as in /metric queries. "2.1.load_one" restricts to one data
 // source.
 func (e *Engine) Above(name string, filter metric.Filter, byFlow bool, level float64, now time.Time, fn func(Observation)) {
-	ms := now.UnixMilli()
+	ms := e.ms(now)
 	defs := e.defs.Load()
 	dsName, m := splitQualified(name)
 	sl, isFlow := defs.byName[m]
@@ -787,7 +796,7 @@ func (e *Engine) DataSourceInfo(addr netip.Addr, dataSource string, now time.Tim
 			continue
 		}
 		info := DataSourceInfo{SamplingRate: ds.samplingRate, FlowSamples: ds.flowSamples,
-			CounterSamples: ds.counterSamples, EffectivePollingInterval: int64(ds.pollMs), LastSeen: max(now.UnixMilli()-ds.lastSeen, 0)}
+			CounterSamples: ds.counterSamples, EffectivePollingInterval: int64(ds.pollMs), LastSeen: max(e.ms(now)-ds.lastSeen, 0)}
 		info.EffectiveSamplingRate = float64(ds.samplingRate)
 		if ds.poolSamples > 0 {
 			info.EffectiveSamplingRate = float64(ds.poolPackets) / float64(ds.poolSamples)

@@ -33,6 +33,11 @@ type Worker struct {
 	keysScan int64            // ms of the last scan
 
 	hostScratch []byte // MAC keys for the host: table
+
+	// A fast replay's worker: its times are the capture's, and drive the
+	// engine's clock and sweeps (see clock.go).
+	replay    bool
+	nextSweep int64
 }
 
 type factor struct {
@@ -44,6 +49,7 @@ type factor struct {
 // WorkerStats are one worker's counters; the engine sums them.
 type WorkerStats struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples atomic.Uint64
+	Looped                                                 atomic.Uint64 // forwarded copies that came back
 	DecodeErrors                                           [numReasons]atomic.Uint64
 }
 
@@ -72,6 +78,9 @@ func (e *Engine) NewWorker() *Worker {
 
 // Process applies one datagram received from src at now.
 func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
+	if w.replay {
+		w.advance(now)
+	}
 	w.stats.Datagrams.Add(1)
 	w.stats.Bytes.Add(uint64(len(b)))
 	err := sflow.Decode(b, &w.d)
@@ -82,8 +91,9 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			return
 		}
 	}
-	if w.e.cfg.Tap != nil {
-		w.e.cfg.Tap(b, w.d.Agent)
+	if w.e.cfg.Tap != nil && w.e.cfg.Tap(b, w.d.Agent, w.d.SubAgentID, w.d.Sequence, w.d.Uptime, src.Addr()) {
+		w.stats.Looped.Add(1) // already applied when it first came
+		return
 	}
 	ms := now.UnixMilli()
 	a := w.agent(w.d.Agent, ms)

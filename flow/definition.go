@@ -8,8 +8,9 @@ import (
 
 // Definition is a compiled flow definition.
 type Definition struct {
-	Name string
-	Spec Spec
+	Name  string
+	Spec  Spec     // as stored (see Spec.Stored)
+	Notes []string // what storing changed, or what has no effect
 
 	keys   []Expr
 	value  valueExpr
@@ -46,7 +47,8 @@ func (c *Compiler) Define(name string, spec Spec) (*Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Definition{Name: name, Spec: spec}
+	spec, notes := spec.Stored()
+	d := &Definition{Name: name, Spec: spec, Notes: notes}
 	for _, k := range spec.Keys {
 		e, err := c.Key(k)
 		if err != nil {
@@ -71,19 +73,25 @@ func (c *Compiler) Define(name string, spec Spec) (*Definition, error) {
 	return d, nil
 }
 
-// valueExpr is what a sample adds to its flow: one frame, its bytes, or a
-// numeric key.
+// valueExpr is what a sample adds to its flow: one frame, its bytes (or
+// bits), or a numeric key.
 type valueExpr struct {
 	frames, bytes bool
+	bits          bool // bps: bytes × 8
 	k             Expr
 }
 
+// valueOf compiles a value. The named values of InMon's pages mean what
+// they say: fps is frames per second (frames), bps bits per second (the
+// frame's bytes × 8), not bytes.
 func (c *Compiler) valueOf(src string) (valueExpr, error) {
 	switch src {
 	case "frames", "fps":
 		return valueExpr{frames: true}, nil
-	case "bytes", "bps":
+	case "bytes":
 		return valueExpr{bytes: true}, nil
+	case "bps":
+		return valueExpr{bytes: true, bits: true}, nil
 	}
 	k, err := c.Key(src)
 	if err != nil {
@@ -96,6 +104,8 @@ func (v valueExpr) eval(s *Sample, buf *[]byte) (float64, bool) {
 	switch {
 	case v.frames:
 		return 1, true
+	case v.bits:
+		return 8 * float64(s.FrameLength), true
 	case v.bytes:
 		return float64(s.FrameLength), true
 	}

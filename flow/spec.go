@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/flowrt/flowrt/internal/jsobj"
@@ -99,9 +100,20 @@ func SplitNames(s string) []string {
 	return out
 }
 
+// AggModes are the ways /activeflows combines a flow seen at several data
+// sources; a definition's aggMode is the default of its queries.
+var AggModes = []string{"max", "sum", "avg", "edge", "core"}
+
+// MaxActiveTimeout bounds activeTimeout (a year of seconds).
+const MaxActiveTimeout = 366 * 24 * 3600
+
 // ParseSpec reads a definition in strict JSON or in the JavaScript object
-// form the seeds use ({keys:'ipsource', value:'frames', t:20}), fills in
-// the defaults and clamps n and t to their limits as sFlow-RT does.
+// form the seeds use ({keys:'ipsource', value:'frames', t:20}) and fills in
+// the defaults of the attributes it does not give. A value that means
+// nothing (n:0, t:0, a negative activeTimeout, an empty fs, an unknown
+// aggMode) is an error naming the attribute and its range; values beyond
+// sFlow-RT's limits are clamped when the definition is stored (see
+// Stored), as sFlow-RT clamps them.
 func ParseSpec(body []byte) (Spec, error) {
 	var s Spec
 	present, err := jsobj.DecodeObject(body, &s, "flow definition", "keys", "value", "values", "filter", "n", "t",
@@ -116,22 +128,28 @@ func (s Spec) withDefaults(present map[string]bool) (Spec, error) {
 	if s.Value == "" {
 		return s, fmt.Errorf("flow definition needs a value (frames, bytes or a numeric key)")
 	}
-	if !present["n"] || s.N == 0 {
+	if !present["n"] {
 		s.N = DefaultN
+	} else if s.N < MinN {
+		return s, fmt.Errorf("n: %d is out of range: the number of largest flows kept per data source, %d to %d", s.N, MinN, MaxN)
 	}
-	s.N = min(max(s.N, MinN), MaxN)
-	if !present["t"] || s.T == 0 {
+	if !present["t"] {
 		s.T = DefaultT
+	} else if math.IsNaN(s.T) || math.IsInf(s.T, 0) || s.T <= 0 {
+		return s, fmt.Errorf("t: %v is out of range: the smoothing time constant in seconds, %v to %v", s.T, MinT, MaxT)
 	}
-	if math.IsNaN(s.T) || math.IsInf(s.T, 0) {
-		return s, fmt.Errorf("t must be a number of seconds")
-	}
-	s.T = min(max(s.T, MinT), MaxT)
-	if s.FS == "" {
+	if !present["fs"] {
 		s.FS = DefaultFS
+	} else if s.FS == "" {
+		return s, fmt.Errorf("fs: the separator between key values must not be empty (default %q)", DefaultFS)
 	}
-	if !present["activeTimeout"] || s.ActiveTimeout <= 0 {
+	if !present["activeTimeout"] {
 		s.ActiveTimeout = DefaultActiveTimeout
+	} else if s.ActiveTimeout < 1 || s.ActiveTimeout > MaxActiveTimeout {
+		return s, fmt.Errorf("activeTimeout: %d is out of range: seconds between records of a long flow, 1 to %d", s.ActiveTimeout, MaxActiveTimeout)
+	}
+	if s.AggMode != "" && !slices.Contains(AggModes, s.AggMode) {
+		return s, fmt.Errorf("aggMode: %q is not one of %s", s.AggMode, strings.Join(AggModes, ", "))
 	}
 	if s.Keys == nil {
 		s.Keys = Names{}
@@ -139,7 +157,33 @@ func (s Spec) withDefaults(present map[string]bool) (Spec, error) {
 	return s, nil
 }
 
-// Normalize fills in the defaults of a Spec built in Go rather than parsed.
+// Normalize fills in the defaults of a Spec built in Go rather than parsed
+// (a zero n, t, fs or activeTimeout is the default there).
 func (s Spec) Normalize() (Spec, error) {
-	return s.withDefaults(map[string]bool{"n": s.N != 0, "t": s.T != 0, "activeTimeout": s.ActiveTimeout != 0})
+	return s.withDefaults(map[string]bool{"n": s.N != 0, "t": s.T != 0, "activeTimeout": s.ActiveTimeout != 0, "fs": s.FS != ""})
+}
+
+// Stored returns the definition as the engine keeps it — n and t clamped
+// to sFlow-RT's limits, as sFlow-RT does — and one note for each attribute
+// it changed or that has no effect, so that nothing is changed or ignored
+// silently: the REST answer and the log carry the notes, GET shows the
+// stored values.
+func (s Spec) Stored() (Spec, []string) {
+	var notes []string
+	if s.N > MaxN {
+		notes = append(notes, fmt.Sprintf("n: %d is above %d, the most flows flowrt keeps per data source: stored as %d (/activeflows?maxFlows= merges the data sources' top flows)", s.N, MaxN, MaxN))
+		s.N = MaxN
+	}
+	switch {
+	case s.T < MinT:
+		notes = append(notes, fmt.Sprintf("t: %v is below %v s, the shortest smoothing time constant: stored as %v", s.T, MinT, MinT))
+		s.T = MinT
+	case s.T > MaxT:
+		notes = append(notes, fmt.Sprintf("t: %v is above %v s, the longest smoothing time constant: stored as %v", s.T, MaxT, MaxT))
+		s.T = MaxT
+	}
+	if len(s.IPFIX) > 0 {
+		notes = append(notes, "ipfixCollectors: flowrt sends no IPFIX; kept in the definition, nothing is sent")
+	}
+	return s, notes
 }

@@ -4,6 +4,14 @@
 // session behind a bounded queue, so a slow or dead destination costs the
 // collector a copy and a channel send, never a wait: when the queue is full
 // the datagram is dropped for that session, and counted.
+//
+// Forwarding must not loop. A session whose destination is the engine's
+// own sFlow socket is refused (Set). A loop through other collectors (this
+// engine forwards to B, B forwards back) cannot be seen in the
+// configuration, so each session remembers the datagrams it sent recently
+// (see recent.go); one that arrives again is counted as returned, logged at
+// most once a minute, and neither forwarded again nor, by the engine,
+// applied twice.
 package forward
 
 import (
@@ -17,6 +25,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/flowrt/flowrt/internal/jsobj"
 )
@@ -34,14 +43,19 @@ const DefaultPort = 6343
 // QueueLength is how many datagrams may wait for one session's sender.
 const QueueLength = 4096
 
-// ParseSpec reads a session in strict JSON or JavaScript object form.
+// ParseSpec reads a session in strict JSON or JavaScript object form; a
+// session that gives no port forwards to 6343.
 func ParseSpec(body []byte) (Spec, error) {
 	var s Spec
-	if _, err := jsobj.DecodeObject(body, &s, "forwarding session", "address", "port", "agents"); err != nil {
+	present, err := jsobj.DecodeObject(body, &s, "forwarding session", "address", "port", "agents")
+	if err != nil {
 		return Spec{}, err
 	}
-	if s.Port == 0 {
+	if !present["port"] {
 		s.Port = DefaultPort
+	}
+	if s.Address == "" {
+		return Spec{}, errors.New("forwarding session needs an address (the collector to copy datagrams to)")
 	}
 	return s, nil
 }
@@ -52,18 +66,26 @@ type Status struct {
 	DatagramsSent    uint64 `json:"datagramsSent"`
 	DatagramsDropped uint64 `json:"datagramsDropped"` // the queue was full
 	SendErrors       uint64 `json:"sendErrors"`       // the destination refused or the send failed
+	// DatagramsReturned are datagrams this session forwarded that came
+	// back to the engine: a forwarding loop through another collector.
+	DatagramsReturned uint64 `json:"datagramsReturned"`
 }
 
 type session struct {
-	spec    Spec
-	conn    *net.UDPConn
-	agents  map[netip.Addr]bool // nil: every agent
-	queue   chan *[]byte
-	sent    atomic.Uint64
-	dropped atomic.Uint64
-	errors  atomic.Uint64
-	quit    chan struct{} // closed to stop the sender (the queue never is: Send may still hold it)
-	done    chan struct{}
+	name     string
+	spec     Spec
+	dest     netip.Addr
+	conn     *net.UDPConn
+	agents   map[netip.Addr]bool // nil: every agent
+	queue    chan *[]byte
+	sent     atomic.Uint64
+	dropped  atomic.Uint64
+	errors   atomic.Uint64
+	returned atomic.Uint64
+	recent   recent        // datagrams sent lately, to recognise one coming back
+	loggedAt atomic.Int64  // Unix ns of the last loop warning
+	quit     chan struct{} // closed to stop the sender (the queue never is: Send may still hold it)
+	done     chan struct{}
 }
 
 // Forwarder holds the sessions.
@@ -71,8 +93,16 @@ type Forwarder struct {
 	mu       sync.Mutex
 	byName   map[string]*session
 	sessions atomic.Pointer[[]*session] // what Send reads, without locking
+	own      []netip.AddrPort           // the engine's own sFlow sockets
 	log      *slog.Logger
 	buffers  sync.Pool
+}
+
+// ID identifies a datagram, from its header: the agent, the sub-agent,
+// the datagram sequence number and the agent's uptime.
+type ID struct {
+	Agent                      netip.Addr
+	SubAgent, Sequence, Uptime uint32
 }
 
 // New returns a forwarder with no session.
@@ -84,6 +114,14 @@ func New(log *slog.Logger) *Forwarder {
 	f.buffers.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.sessions.Store(&[]*session{})
 	return f
+}
+
+// SetOwn tells the forwarder where the engine receives sFlow, so that a
+// session to itself is refused.
+func (f *Forwarder) SetOwn(addrs ...netip.AddrPort) {
+	f.mu.Lock()
+	f.own = addrs
+	f.mu.Unlock()
 }
 
 // Set creates or replaces a session.
@@ -98,7 +136,19 @@ func (f *Forwarder) Set(name string, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("address %q is not an IP address", s.Address)
 	}
-	ss := &session{spec: s, queue: make(chan *[]byte, QueueLength), quit: make(chan struct{}), done: make(chan struct{})}
+	addr = addr.Unmap()
+	if addr.IsUnspecified() {
+		return fmt.Errorf("address %s is not a destination: give the address of the collector to forward to", s.Address)
+	}
+	f.mu.Lock()
+	own := f.own
+	f.mu.Unlock()
+	if at, ok := reachesSelf(netip.AddrPortFrom(addr, uint16(s.Port)), own, localAddrs()); ok {
+		return fmt.Errorf("forwarding to %s would send this engine's datagrams back to itself (it receives sFlow on %s), "+
+			"and each copy would be forwarded again: give another collector's address, or its port if it runs on this host",
+			net.JoinHostPort(s.Address, strconv.Itoa(s.Port)), at)
+	}
+	ss := &session{name: name, spec: s, dest: addr, queue: make(chan *[]byte, QueueLength), quit: make(chan struct{}), done: make(chan struct{})}
 	for _, a := range s.Agents {
 		ag, err := netip.ParseAddr(a)
 		if err != nil {
@@ -178,16 +228,31 @@ func (f *Forwarder) Specs() map[string]Spec {
 }
 
 func (s *session) status() Status {
-	return Status{Spec: s.spec, DatagramsSent: s.sent.Load(), DatagramsDropped: s.dropped.Load(), SendErrors: s.errors.Load()}
+	return Status{Spec: s.spec, DatagramsSent: s.sent.Load(), DatagramsDropped: s.dropped.Load(), SendErrors: s.errors.Load(),
+		DatagramsReturned: s.returned.Load()}
 }
 
-// Send queues a copy of datagram b, received from agent, for every session
-// that wants it. It never blocks.
-func (f *Forwarder) Send(b []byte, agent netip.Addr) {
-	for _, s := range *f.sessions.Load() {
-		if s.agents != nil && !s.agents[agent] {
+// Send queues a copy of datagram b (identified by id, received from the
+// address from) for every session that wants it. It never blocks. It
+// returns true, and forwards nothing, when the datagram is one a session
+// forwarded lately coming back: a loop, whose copy the engine should not
+// apply either.
+func (f *Forwarder) Send(b []byte, id ID, from netip.Addr) (returned bool) {
+	sessions := *f.sessions.Load()
+	if len(sessions) == 0 {
+		return false
+	}
+	slot, key := datagramKey(id, len(b))
+	if f.returned(sessions, slot, key, from) {
+		return true
+	}
+	for _, s := range sessions {
+		if s.agents != nil && !s.agents[id.Agent] {
 			continue
 		}
+		// Remembered before it is queued: the copy may come back before
+		// the channel send returns.
+		s.recent.add(slot, key)
 		buf := f.buffers.Get().(*[]byte)
 		*buf = append((*buf)[:0], b...)
 		select {
@@ -197,6 +262,46 @@ func (f *Forwarder) Send(b []byte, agent netip.Addr) {
 			f.buffers.Put(buf)
 		}
 	}
+	return false
+}
+
+// returned reports whether a session sent this datagram lately, and counts
+// it for the sessions that did: when some of them forward to the address
+// it came back from, only those (the loop runs through their destination).
+func (f *Forwarder) returned(sessions []*session, slot uint64, key uint64, from netip.Addr) bool {
+	n, direct := 0, 0
+	for _, s := range sessions {
+		if s.recent.has(slot, key) {
+			n++
+			if s.dest == from {
+				direct++
+			}
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	for _, s := range sessions {
+		if s.recent.has(slot, key) && (direct == 0 || s.dest == from) {
+			s.returned.Add(1)
+			f.warnLoop(s)
+		}
+	}
+	return true
+}
+
+// loopWarnEvery spaces the warnings about one session's loop.
+const loopWarnEvery = time.Minute
+
+func (f *Forwarder) warnLoop(s *session) {
+	now := time.Now().UnixNano()
+	last := s.loggedAt.Load()
+	if now-last < int64(loopWarnEvery) || !s.loggedAt.CompareAndSwap(last, now) {
+		return
+	}
+	f.log.Warn("forwarding loop: datagrams this session forwarded come back to this engine; "+
+		"they are counted (datagramsReturned) and neither applied nor forwarded again: does the destination forward to us?",
+		"session", s.name, "to", s.conn.RemoteAddr(), "returned", s.returned.Load())
 }
 
 func (f *Forwarder) send(s *session) {

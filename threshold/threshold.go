@@ -41,8 +41,12 @@ type Spec struct {
 	Filter  metric.Filter `json:"filter,omitempty"`
 }
 
-// DefaultTimeout is the re-arm time, in seconds, when a threshold sets none.
-const DefaultTimeout = 60
+// DefaultTimeout is the re-arm time, in seconds, when a threshold sets
+// none; MaxTimeout the longest (a year).
+const (
+	DefaultTimeout = 60
+	MaxTimeout     = 366 * 24 * 3600
+)
 
 // ParseSpec reads a threshold in strict JSON or the JavaScript object form
 // ({metric:'ddos', value:1000, byFlow:true, timeout:5}).
@@ -68,8 +72,8 @@ func (s Spec) validate() error {
 	if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 		return fmt.Errorf("threshold value must be a number")
 	}
-	if s.Timeout < 0 {
-		return fmt.Errorf("threshold timeout must be 0 or more seconds")
+	if s.Timeout < 0 || s.Timeout > MaxTimeout {
+		return fmt.Errorf("threshold timeout %d is out of range: 0 to %d seconds (the time below the level before re-arming)", s.Timeout, MaxTimeout)
 	}
 	return nil
 }
@@ -221,9 +225,11 @@ func (m *Monitor) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Check evaluates every threshold at now, records the events and returns
-// how many there were.
+// Check evaluates every threshold at now (wall time; the engine maps it to
+// its own clock, the capture's after a fast replay), records the events and
+// returns how many there were.
 func (m *Monitor) Check(now time.Time) int {
+	now = m.e.Time(now)
 	ms := now.UnixMilli()
 	m.mu.Lock()
 	specs := maps.Clone(m.specs)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -14,62 +16,141 @@ import (
 // like the properties (-http.port=8080).
 type properties map[string]string
 
-// knownProperties are the ones the engine reads, with their defaults.
-var knownProperties = []struct{ name, def, help string }{
-	{"sflow.port", "6343", "UDP port for sFlow"},
-	{"sflow.hostname", "", "address to receive sFlow on (default: every IPv4 and IPv6 address)"},
-	{"sflow.file", "", "replay sFlow from this pcap/pcapng file instead of the socket"},
-	{"sflow.file.realtime", "yes", "replay at the recorded pace (no: as fast as possible)"},
-	{"sflow.rcvbuf", "8388608", "receive buffer per socket, bytes"},
-	{"sflow.sockets", "0", "SO_REUSEPORT sockets (0: one per CPU)"},
-	{"http.port", "8008", "TCP port for REST and web"},
-	{"http.hostname", "", "address for REST and web (default: all)"},
-	{"http.readonly", "no", "refuse REST calls that change flows"},
-	{"flow.max", "1000000", "flows tracked by all definitions together"},
-	{"flows.max", "1000", "completed flow records kept for /flows/json"},
-	{"events.max", "1000", "threshold events kept for /events/json"},
-	{"datasource.timeout", "60", "seconds before a silent data source is removed"},
-	{"agent.timeout", "300", "seconds before a silent agent is removed"},
-	{"log.level", "info", "debug, info, warn or error"},
-	{"http.log", "no", "log every HTTP request"},
-	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry"},
-	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas"},
-	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)"},
-	{"script.file", "", "comma list of JavaScript files to run at start"},
-	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/"},
-	{"script.store", "store", "where scripts' storeSet() values are kept"},
-	{"script.timeout", "5", "seconds one script callback may run before it is interrupted"},
-	{"script.runcmd", "yes", "allow scripts to run commands with runCmd()"},
-	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series"},
-	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics"},
-	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
-	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
+// knownProperties are the ones the engine reads, with their defaults and
+// what values they take (check; nil: any string, checked where it is used,
+// as a file or an address is).
+var knownProperties = []struct {
+	name, def, help string
+	check           func(string) error
+}{
+	{"sflow.port", "6343", "UDP port for sFlow (0: any free port, logged)", intIn(0, 65535, "")},
+	{"sflow.hostname", "", "address to receive sFlow on (default: every IPv4 and IPv6 address)", nil},
+	{"sflow.file", "", "replay sFlow from this pcap/pcapng file instead of the socket", nil},
+	{"sflow.file.realtime", "yes", "replay at the recorded pace (no: as fast as possible, on the capture's clock)", isBool},
+	{"sflow.rcvbuf", "8388608", "receive buffer per socket, bytes", intIn(1, math.MaxInt32, "bytes")},
+	{"sflow.sockets", "0", "SO_REUSEPORT sockets (0: one per CPU)", intIn(0, 1024, "sockets")},
+	{"http.port", "8008", "TCP port for REST and web (0: any free port, logged)", intIn(0, 65535, "")},
+	{"http.hostname", "", "address for REST and web (default: all)", nil},
+	{"http.readonly", "no", "refuse REST calls that change flows", isBool},
+	{"flow.max", "1000000", "flows tracked by all definitions together", intIn(1, math.MaxInt64, "flows")},
+	{"flows.max", "1000", "completed flow records kept for /flows/json", intIn(1, maxHistory, "records")},
+	{"events.max", "1000", "threshold events kept for /events/json", intIn(1, maxHistory, "events")},
+	{"datasource.timeout", "60", "seconds before a silent data source is removed", secondsIn(maxTimeout)},
+	{"agent.timeout", "300", "seconds before a silent agent is removed", secondsIn(maxTimeout)},
+	{"log.level", "info", "debug, info, warn or error", func(v string) error { _, err := logLevel(v); return err }},
+	{"http.log", "no", "log every HTTP request", isBool},
+	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry", nil},
+	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas", nil},
+	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)", nil},
+	{"script.file", "", "comma list of JavaScript files to run at start", nil},
+	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/", nil},
+	{"script.store", "store", "where scripts' storeSet() values are kept", nil},
+	{"script.timeout", "5", "seconds one script callback may run before it is interrupted", secondsIn(3600)},
+	{"script.runcmd", "yes", "allow scripts to run commands with runCmd()", isBool},
+	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series", isPromPrefix},
+	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics", isBool},
+	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)", nil},
+	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
+}
+
+// Upper bounds: the flow and event logs are allocated whole at start, and
+// a duration in seconds must fit time.Duration.
+const (
+	maxHistory = 1_000_000
+	maxTimeout = 366 * 24 * 3600 // a year
+)
+
+func intIn(lo, hi int64, unit string) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("is not an integer")
+		}
+		if n < lo || n > hi {
+			if hi == math.MaxInt64 {
+				return fmt.Errorf("is out of range: %s", strings.TrimSpace(fmt.Sprintf("%d or more %s", lo, unit)))
+			}
+			return fmt.Errorf("is out of range: %s", strings.TrimSpace(fmt.Sprintf("%d to %d %s", lo, hi, unit)))
+		}
+		return nil
+	}
+}
+
+func secondsIn(hi float64) func(string) error {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) {
+			return fmt.Errorf("is not a number of seconds")
+		}
+		if f <= 0 || f > hi {
+			return fmt.Errorf("is out of range: more than 0, at most %s seconds", strconv.FormatFloat(hi, 'f', -1, 64))
+		}
+		return nil
+	}
+}
+
+func isBool(v string) error {
+	_, err := parseBool(v)
+	return err
+}
+
+func isPromPrefix(v string) error {
+	for i, c := range v {
+		if !(c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return fmt.Errorf("is not a Prometheus name prefix (letters, digits, _ and :, not starting with a digit)")
+		}
+	}
+	if v == "" {
+		return fmt.Errorf("is empty: a prefix is needed (default sflow_)")
+	}
+	return nil
+}
+
+// check validates every property flowrt reads: a value out of range stops
+// start-up with the allowed range, rather than being replaced by a default.
+func (p properties) check() error {
+	var errs []error
+	for _, k := range knownProperties {
+		if k.check == nil {
+			continue
+		}
+		if err := k.check(p[k.name]); err != nil {
+			errs = append(errs, fmt.Errorf("property %s=%q %w (%s)", k.name, p[k.name], err, k.help))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // parseProperties reads RTPROP, then args (which win). It returns the
-// arguments that are not properties.
-func parseProperties(args []string, env string) (properties, []string, error) {
-	p := properties{}
+// properties, the JVM options of sFlow-RT's start.sh line (-Xmx2000m …,
+// which do nothing here and are only noted) and the arguments that are
+// neither.
+func parseProperties(args []string, env string) (p properties, jvm, rest []string, err error) {
+	p = properties{}
 	for _, k := range knownProperties {
 		p[k.name] = k.def
 	}
 	add := func(arg string) error {
 		kv, _ := strings.CutPrefix(arg, "-D")
 		k, v, ok := strings.Cut(kv, "=")
+		if !ok && isJVMProperty(k) { // the JVM takes -Dname alone (value "")
+			ok = true
+		}
 		if !ok || k == "" {
 			return fmt.Errorf("property %q must be -Dname=value", arg)
 		}
 		p[k] = v
 		return nil
 	}
-	for _, f := range strings.Fields(env) {
-		if err := add(f); err != nil {
-			return nil, nil, fmt.Errorf("RTPROP: %w", err)
-		}
-	}
-	var rest []string
 	explicit := map[string]bool{}
 	for _, f := range strings.Fields(env) {
+		if isJVMOption(f) {
+			jvm = append(jvm, f)
+			continue
+		}
+		if err := add(f); err != nil {
+			return nil, nil, nil, fmt.Errorf("RTPROP: %w", err)
+		}
 		k, _, _ := strings.Cut(strings.TrimPrefix(f, "-D"), "=")
 		explicit[k] = true
 	}
@@ -78,10 +159,12 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 		switch {
 		case strings.HasPrefix(a, "-D"):
 			if err := add(a); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			k, _, _ := strings.Cut(a[2:], "=")
 			explicit[k] = true
+		case isJVMOption(a):
+			jvm = append(jvm, a)
 		case strings.HasPrefix(a, "-") && p.isFlag(a):
 			name := strings.TrimLeft(a, "-")
 			if k, v, ok := strings.Cut(name, "="); ok {
@@ -90,7 +173,7 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 				p[name], explicit[name] = args[i+1], true
 				i++
 			} else {
-				return nil, nil, fmt.Errorf("flag %s needs a value", a)
+				return nil, nil, nil, fmt.Errorf("flag %s needs a value", a)
 			}
 		default:
 			rest = append(rest, a)
@@ -101,10 +184,10 @@ func parseProperties(args []string, env string) (properties, []string, error) {
 			continue
 		}
 		if err := p.load(file, explicit); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return p, rest, nil
+	return p, jvm, rest, nil
 }
 
 // load reads a properties file (name=value lines, # comments), as
@@ -132,7 +215,16 @@ func (p properties) load(file string, explicit map[string]bool) error {
 
 func (p properties) isFlag(arg string) bool {
 	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-	return slices.ContainsFunc(knownProperties, func(k struct{ name, def, help string }) bool { return k.name == name })
+	return isKnown(name)
+}
+
+func isKnown(name string) bool {
+	for _, k := range knownProperties {
+		if k.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (p properties) str(name string) string { return p[name] }
@@ -154,13 +246,21 @@ func (p properties) seconds(name string) (time.Duration, error) {
 }
 
 func (p properties) bool(name string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(p[name])) {
+	b, err := parseBool(p[name])
+	if err != nil {
+		return false, fmt.Errorf("property %s=%q %w", name, p[name], err)
+	}
+	return b, nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "yes", "true", "1", "on":
 		return true, nil
 	case "no", "false", "0", "off", "":
 		return false, nil
 	}
-	return false, fmt.Errorf("property %s=%q must be yes or no", name, p[name])
+	return false, fmt.Errorf("must be yes or no")
 }
 
 // unknown lists the properties flowrt does not read itself (kept for
@@ -179,7 +279,12 @@ func (p properties) unknown() []string {
 func propertiesUsage() string {
 	var b strings.Builder
 	for _, k := range knownProperties {
-		fmt.Fprintf(&b, "  -D%-22s %s (default %q)\n", k.name+"=…", k.help, k.def)
+		// A default is said once: by the help when it names it, else here.
+		def := ""
+		if k.def != "" && !strings.Contains(k.help, "default") {
+			def = fmt.Sprintf(" (default %s)", k.def)
+		}
+		fmt.Fprintf(&b, "  -D%-22s %s%s\n", k.name+"=…", k.help, def)
 	}
 	return b.String()
 }

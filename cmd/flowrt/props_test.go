@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,7 @@ func TestProperties(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sflow-rt.conf")
 	os.WriteFile(conf, []byte("# comment\nhttp.port=9000\nflow.max = 500\nmy.app.key=x\n"), 0o644)
-	p, rest, err := parseProperties([]string{"-Dhttp.port=8080", "-sflow.port", "6344", "--http.readonly=yes",
+	p, _, rest, err := parseProperties([]string{"-Dhttp.port=8080", "-sflow.port", "6344", "--http.readonly=yes",
 		"-Dsystem.propertyFiles=" + conf, "extra"}, "-Dsflow.file=a.pcap -Dflow.max=7")
 	if err != nil {
 		t.Fatal(err)
@@ -28,14 +29,56 @@ func TestProperties(t *testing.T) {
 	if u := p.unknown(); len(u) != 1 || u[0] != "my.app.key=x" {
 		t.Errorf("unknown %v", u)
 	}
-	if _, _, err := parseProperties([]string{"-Dnovalue"}, ""); err == nil || !strings.Contains(err.Error(), "-Dname=value") {
+	if _, _, _, err := parseProperties([]string{"-Dnovalue"}, ""); err == nil || !strings.Contains(err.Error(), "-Dname=value") {
 		t.Errorf("bad property: %v", err)
 	}
 	os.WriteFile(conf, []byte("http.port\n"), 0o644)
-	if _, _, err := parseProperties([]string{"-Dsystem.propertyFiles=" + conf}, ""); err == nil || !strings.Contains(err.Error(), ":1:") {
+	if _, _, _, err := parseProperties([]string{"-Dsystem.propertyFiles=" + conf}, ""); err == nil || !strings.Contains(err.Error(), ":1:") {
 		t.Errorf("bad file: %v", err)
 	}
 	if _, err := p.int("my.app.key"); err == nil {
 		t.Error("int of x")
+	}
+}
+
+// TestPropertyChecks: every property flowrt reads has its range checked,
+// and the defaults pass.
+func TestPropertyChecks(t *testing.T) {
+	p, jvm, _, err := parseProperties([]string{"-Xmx2000m", "-server", "-Djava.awt.headless"}, "-XX:+UseG1GC")
+	if err != nil || p.check() != nil {
+		t.Fatalf("defaults: %v %v", err, p.check())
+	}
+	if strings.Join(jvm, " ") != "-XX:+UseG1GC -Xmx2000m -server" {
+		t.Errorf("JVM options %q", jvm)
+	}
+	for _, c := range []struct{ name, value, want string }{
+		{"flow.max", "-5", "1 or more"},
+		{"flow.max", "ten", "is not an integer"},
+		{"events.max", "2000000", "1 to 1000000"},
+		{"sflow.sockets", "-1", "0 to 1024"},
+		{"sflow.rcvbuf", "0", "1 to 2147483647 bytes"},
+		{"http.port", "65536", "0 to 65535"},
+		{"datasource.timeout", "NaN", "not a number of seconds"},
+		{"agent.timeout", "1e12", "at most 31622400 seconds"},
+		{"script.timeout", "0", "more than 0"},
+		{"sflow.file.realtime", "fast", "must be yes or no"},
+		{"log.level", "verbose", "is not a log level"},
+		{"prometheus.metric.prefix", "", "is empty"},
+		{"prometheus.metric.prefix", "sflow-", "not a Prometheus name prefix"},
+	} {
+		q := maps.Clone(p)
+		q[c.name] = c.value
+		if err := q.check(); err == nil || !strings.Contains(err.Error(), c.name+"=") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%s: %v, want %q", c.name, c.value, err, c.want)
+		}
+	}
+	for name, want := range map[string]string{"sflow.prot": "sflow.port", "flow.maxx": "flow.max", "agent.timout": "agent.timeout",
+		"http.readOnly": "http.readonly", "sflow.hostnme": "sflow.hostname"} {
+		if got, d := nearestProperty(name); got != want || d > 2 {
+			t.Errorf("nearest to %s: %s (%d), want %s", name, got, d, want)
+		}
+	}
+	if d := editDistance("kitten", "sitting"); d != 3 {
+		t.Errorf("editDistance(kitten, sitting) = %d", d)
 	}
 }

@@ -397,11 +397,14 @@ func TestScriptStateOverHTTP(t *testing.T) {
 }
 
 // grepLines returns the lines of text that contain s.
-func grepLines(text, s string) []string {
+func grepLines(text string, words ...string) []string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, s) {
-			out = append(out, l)
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				out = append(out, l)
+				break
+			}
 		}
 	}
 	return out

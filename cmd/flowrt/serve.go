@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,6 +32,9 @@ const serveUsage = `Usage: flowrt [serve] [-Dname=value | -name=value]...
 Runs the analytics engine: sFlow in on UDP 6343, REST and web on TCP 8008.
 Properties are sFlow-RT's: as -Dname=value arguments, in the RTPROP
 environment variable, or as flags of the same name (-http.port=8080).
+A value out of range stops start-up with the allowed range; a property
+flowrt does not read is warned about at start-up (and kept for scripts);
+sFlow-RT's JVM options (-Xmx2000m, -XX:…) are accepted and do nothing.
 
 Properties:
 %s
@@ -38,7 +42,7 @@ Examples:
   flowrt
   flowrt -Dhttp.port=8080 -Dsflow.port=6344
   RTPROP="-Dhttp.readonly=yes" flowrt
-  flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no
+  flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no -Dscript.file=flows.js
 `
 
 func runServe(args []string) int {
@@ -48,40 +52,62 @@ func runServe(args []string) int {
 			return 0
 		}
 	}
-	props, rest, err := parseProperties(args, os.Getenv("RTPROP"))
+	props, jvm, rest, err := parseProperties(args, os.Getenv("RTPROP"))
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q (properties are -Dname=value)", rest[0])
 	}
+	if err == nil {
+		err = props.check()
+	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+		printError(err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, props, nil); err != nil {
-		fmt.Fprintf(os.Stderr, "flowrt: %v\n", err)
+	if err := serve(ctx, props, jvm, nil); err != nil {
+		printError(err)
 		return 1
 	}
 	return 0
+}
+
+// printError writes an error to stderr, one "flowrt: " line per problem.
+func printError(err error) {
+	fmt.Fprintf(os.Stderr, "flowrt: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nflowrt: "))
 }
 
 func logLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	err := l.UnmarshalText([]byte(s))
 	if err != nil {
-		return 0, fmt.Errorf("log.level=%q: use debug, info, warn or error", s)
+		return 0, fmt.Errorf("is not a log level")
 	}
 	return l, nil
 }
 
 // serve runs the engine until ctx ends. ready, when not nil, is told the
 // addresses once everything listens.
-func serve(ctx context.Context, p properties, ready func(sflow, http string)) error {
+func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, http string)) error {
+	if err := p.check(); err != nil {
+		return err
+	}
 	level, err := logLevel(p.str("log.level"))
 	if err != nil {
 		return err
 	}
+	// A capture to replay is opened first: a missing file is one line and
+	// a non-zero exit before anything listens.
+	var capture *collector.Capture
+	file := p.str("sflow.file")
+	if file != "" {
+		if capture, err = collector.OpenCapture(file); err != nil {
+			return err
+		}
+		defer capture.Close()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logPropertyNotes(log, p, jvm, os.Getenv("RTMEM"))
 	cfg := engine.DefaultConfig()
 	cfg.Logger = log
 	var errs []error
@@ -114,7 +140,9 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		return err
 	}
 	forwarder := forward.New(log)
-	cfg.Tap = forwarder.Send
+	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
+		return forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+	}
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
 	if err != nil {
@@ -131,6 +159,18 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	topo := &topology.Store{}
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
+	var col *collector.Collector
+	if capture == nil {
+		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
+			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer col.Close()
+		// Known before any session is restored or set: a session to our
+		// own socket is refused.
+		forwarder.SetOwn(col.Addr())
+	}
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
 		store, err := state.Open(dir)
@@ -142,16 +182,6 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 		saved.restore()
 	}
 
-	var col *collector.Collector
-	file := p.str("sflow.file")
-	if file == "" {
-		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
-			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
-		if err != nil {
-			return err
-		}
-		defer col.Close()
-	}
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p, Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
@@ -209,9 +239,6 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	}
 	log.Info("REST and web listening", "http", ln.Addr().String(), "readonly", readonly)
 	log.Info("limits", "engine", cfg.String())
-	if u := p.unknown(); len(u) > 0 {
-		log.Info("other properties (kept for scripts)", "properties", strings.Join(u, " "))
-	}
 	if ready != nil {
 		ready(sflowAddr, ln.Addr().String())
 	}
@@ -233,10 +260,21 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
 			return
 		}
-		st, err := collector.Replay(ctx, file, realtime, e.NewWorker())
-		log.Info("replay finished; still serving", "datagrams", st.Datagrams, "not_udp", st.Skipped)
+		w := e.NewWorker()
+		if !realtime {
+			w = e.NewReplayWorker()
+		}
+		st, err := capture.Replay(ctx, realtime, w)
 		if err != nil {
+			log.Error("replay stopped", "file", file, "datagrams", st.Datagrams, "err", err)
 			done <- err
+			return
+		}
+		if ms, ok := e.CaptureClock(); ok {
+			log.Info("replay finished; still serving, the engine's clock stays at the capture's last timestamp",
+				"datagrams", st.Datagrams, "not_udp", st.Skipped, "clock", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
+		} else {
+			log.Info("replay finished; still serving", "datagrams", st.Datagrams, "not_udp", st.Skipped)
 		}
 	}()
 	var runErr error

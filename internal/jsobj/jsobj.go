@@ -7,7 +7,9 @@ package jsobj
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -293,7 +295,31 @@ func DecodeObject(body []byte, v any, what string, known ...string) (map[string]
 	}
 	js, _ := json.Marshal(raw)
 	if err := json.Unmarshal(js, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, fmt.Errorf("%s: %s: got %s, want %s", what, te.Field, te.Value, kindName(te.Type))
+		}
 		return nil, fmt.Errorf("%s: %v", what, err)
 	}
 	return present, nil
+}
+
+// kindName says in words what a field takes.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(kindName(t.Elem()), "a ") + "s"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
 }
