@@ -396,7 +396,7 @@ func TestScriptStateOverHTTP(t *testing.T) {
 	}
 }
 
-// grepLines returns the lines of text that contain s.
+// grepLines returns the lines of text that contain any of words.
 func grepLines(text string, words ...string) []string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
