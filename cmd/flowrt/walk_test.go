@@ -282,7 +282,13 @@ func (s *walkSite) try(ns, dir, line string, d time.Duration, env ...string) (st
 // REST API answers.
 func (s *walkSite) engine(line string, env ...string) *walkProc {
 	s.t.Helper()
-	p := s.start(s.host, "", line, env...)
+	return s.engineIn("", line, env...)
+}
+
+// engineIn starts an engine line in directory dir ("": a new one).
+func (s *walkSite) engineIn(dir, line string, env ...string) *walkProc {
+	s.t.Helper()
+	p := s.start(s.host, dir, line, env...)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if out, err := exec.Command("ip", "netns", "exec", s.host, "curl", "-sf", "http://localhost:8008/analyzer/json").Output(); err == nil && len(out) > 0 {
@@ -329,7 +335,7 @@ func (s *walkSite) curlJSON(line string, v any) string {
 // counters with hosts).
 func (s *walkSite) feed(t *testing.T, hosts bool, extra ...string) *walkProc {
 	t.Helper()
-	line := "flowrt send -rate 100 -duration 10m -counters 1s " + strings.Join(extra, " ")
+	line := "flowrt send -rate 100 -duration 10m -counters 1s -mix tcp,udp,dns,unreachable,syn " + strings.Join(extra, " ")
 	if hosts {
 		line += " -hosts"
 	}
@@ -469,7 +475,11 @@ func (s *walkSite) walkEngine(t *testing.T) {
 	}
 
 	var m []map[string]any
-	s.curlJSON(s.fromReadme("curl http://localhost:8008/metric/ALL/sum:ifinerrors,sum:ifindiscards,max:ifinerrors/json"), &m)
+	metricLine := s.fromReadme("curl http://localhost:8008/metric/ALL/sum:ifinerrors,sum:ifindiscards,max:ifinerrors/json")
+	deadline = time.Now().Add(10 * time.Second)
+	for s.curlJSON(metricLine, &m); (len(m) == 0 || m[0]["metricN"] == 0.0) && time.Now().Before(deadline); s.curlJSON(metricLine, &m) {
+		time.Sleep(250 * time.Millisecond) // the feed's first counters come a second in
+	}
 	if len(m) != 3 || m[0]["metricName"] != "sum:ifinerrors" {
 		t.Fatalf("metric: %v", m)
 	}
@@ -556,17 +566,35 @@ func (s *walkSite) walkEngine(t *testing.T) {
 // walkReplay: a capture replayed as fast as possible leaves the engine in
 // the state it describes.
 func (s *walkSite) walkReplay(t *testing.T) {
-	capture := filepathShared(t, "tcpdump_sflow_multiple_counter_30_pdus.pcap")
-	line := s.fromReadme("flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no")
-	e := s.engine(strings.Replace(line, "capture.pcap", capture, 1))
-	var agents map[string]any
+	capture := filepathShared(t, "tcpdump_sflow-print-v6.pcap")
+	dir := t.TempDir()
+	s.run(s.host, dir, s.fromReadme(`echo "setFlow('pairs', {keys:'ipsource,ipdestination', value:'bytes'});" > flows.js`), 5*time.Second)
+	line := s.fromReadme("flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no -Dscript.file=flows.js")
+	e := s.engineIn(dir, strings.Replace(line, "capture.pcap", capture, 1))
+	// The flows the capture holds, by the capture's clock, after the
+	// replay: the same pairs flowrt decode finds in it.
+	want := map[string]bool{}
+	for _, l := range nonEmpty(s.run(s.host, "", "flowrt decode -r "+capture+" -l", 10*time.Second)) {
+		if f := strings.Split(l, ","); f[0] == "FLOW" && len(f) > 10 && f[9] != "" && f[10] != "" {
+			want[f[9]+","+f[10]] = true
+		}
+	}
+	var top []struct {
+		Key   string
+		Value float64
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(agents) == 0 && time.Now().Before(deadline) {
-		s.curlJSON("curl http://localhost:8008/agents/json", &agents)
+	for len(top) == 0 && time.Now().Before(deadline) {
+		s.curlJSON(`curl "http://localhost:8008/activeflows/ALL/pairs/json?maxFlows=100"`, &top)
 		time.Sleep(200 * time.Millisecond)
 	}
-	if len(agents) == 0 {
-		t.Fatalf("after a fast replay of %s, /agents/json is empty", capture)
+	if len(top) == 0 {
+		t.Fatalf("after a fast replay of %s, /activeflows/ALL/pairs/json is empty", capture)
+	}
+	for _, f := range top {
+		if !want[f.Key] || f.Value <= 0 {
+			t.Fatalf("after the replay, flow %+v: not a pair of the capture (%d pairs) with a rate", f, len(want))
+		}
 	}
 	var m []map[string]any
 	s.curlJSON("curl http://localhost:8008/metric/ALL/sum:ifinoctets/json", &m)

@@ -44,6 +44,17 @@ func buildHeader(f *Flow) {
 		l4[13] = 0x10 // ACK: a segment in the middle of an established connection
 		binary.BigEndian.PutUint16(l4[14:], 64240)
 		f.seqAt = ethLen + ipLen + 4
+	case SYNFlood:
+		proto = 6
+		l4 = make([]byte, tcpLen)
+		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
+		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
+		binary.BigEndian.PutUint32(l4[4:], 0x30000000) // each SYN its own initial sequence
+		l4[12] = tcpLen / 4 << 4
+		l4[13] = 0x02 // SYN
+		binary.BigEndian.PutUint16(l4[14:], 64240)
+		f.seqAt = ethLen + ipLen + 4
+		ipTotal = ipLen + tcpLen
 	case UDP, Reflection:
 		l4 = udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen)
 	case DNS:
@@ -66,7 +77,14 @@ func buildHeader(f *Flow) {
 	ip := ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
 	f.header = append(append(eth, ip...), l4...)
 	f.Size = uint32(ethLen + ipTotal + fcs)
+	if f.Size < minFrame { // a short packet is padded to Ethernet's minimum frame
+		f.header = append(f.header, make([]byte, minFrame-fcs-len(f.header))...)
+		f.Size = minFrame
+	}
 }
+
+// minFrame is Ethernet's minimum frame, FCS included.
+const minFrame = 64
 
 // nextPacket makes the header that of the flow's n-th sampled packet: TCP
 // sequence numbers advance by the segments between samples (rate of them),

@@ -42,6 +42,9 @@ const (
 	// Reflection is a DNS amplification attack as the victim's switch
 	// sees it: large UDP datagrams from port 53 (hping3 --udp -k -s 53).
 	Reflection Proto = "reflection"
+	// SYNFlood is a TCP SYN flood as the target's switch sees it: minimum
+	// size SYNs from many sources to port 80 (hping3 -S -p 80 --flood).
+	SYNFlood Proto = "syn"
 )
 
 // DefaultConfig is a small mixed network.
@@ -186,6 +189,8 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 		f.DstPort = uint16(30000 + i%8) // the port quoted in the ICMP message
 	case Reflection:
 		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
+	case SYNFlood:
+		f.DstPort = 80
 	}
 	buildHeader(&f)
 	return f
