@@ -548,6 +548,26 @@ func (s *walkSite) walkEngine(t *testing.T) {
 		t.Fatalf("prometheus: %d %.1000s", code, body)
 	}
 
+	// The load generator, for 3 s instead of 30: every datagram it sent
+	// was received or counted as dropped by the kernel, to the datagram.
+	var before, after map[string]any
+	s.curlJSON("curl http://localhost:8008/analyzer/json", &before)
+	sendLine := s.fromReadme("flowrt send -rate 100000 -duration 30s")
+	var rep sendReport
+	if err := json.Unmarshal([]byte(s.run(s.host, "", strings.Replace(sendLine, "30s", "3s", 1), time.Minute)), &rep); err != nil || rep.Datagrams == 0 {
+		t.Fatalf("%s: report %+v, %v", sendLine, rep, err)
+	}
+	time.Sleep(time.Second)
+	s.curlJSON("curl http://localhost:8008/analyzer/json", &after)
+	delta := func(k string) float64 { a, _ := after[k].(float64); b, _ := before[k].(float64); return a - b }
+	got, dropped := delta("sFlowDatagramsReceived"), delta("sFlowKernelDrops")
+	// The feed keeps sending 100/s meanwhile: allow for its datagrams.
+	if lost := float64(rep.Datagrams) - got - dropped; lost > 0 || -lost > 500 {
+		t.Fatalf("flowrt send sent %d datagrams at %.0f/s; the engine received %.0f and counted %.0f kernel drops",
+			rep.Datagrams, float64(rep.Datagrams)/rep.Seconds, got, dropped)
+	}
+	t.Logf("flowrt send: %d datagrams at %.0f/s; received %.0f, kernel drops %.0f", rep.Datagrams, float64(rep.Datagrams)/rep.Seconds, got, dropped)
+
 	// The web interface: the status page in Chromium lists the agents the
 	// API lists.
 	var agents map[string]any
@@ -745,7 +765,7 @@ func (s *walkSite) walkDecode(t *testing.T) {
 		}
 	}
 	s.fromSeed("003_ba2cff24984cdc6a.txt", "$ docker run -p 6343:6343/udp -p 8008:8008 sflow/tshark -Y 'dns'")
-	p = s.start(s.host, "", "flowrt decode -t | tshark -r - -Y 'dns' -c 5")
+	p = s.start(s.host, "", "flowrt decode -t | tshark -r - -Y 'dns' -c 200")
 	if !p.exited(30*time.Second) || !strings.Contains(p.stdout(), "DNS") {
 		p.stop()
 		t.Fatalf("tshark -Y dns: %s %s", p.stdout(), p.stderr())
@@ -766,7 +786,7 @@ func (s *walkSite) walkDecode(t *testing.T) {
 	s.start(s.host, "", "flowrt send -to 127.0.0.1:6344 -rate 50 -duration 5s")
 	p.until(t, 10*time.Second, "a datagram on 6344", func(o string) bool { return strings.Contains(o, "endDatagram") })
 	p.stop()
-	p = s.start(s.host, "", s.fromReadme("flowrt decode -listen 127.0.0.1:6343"))
+	p = s.start(s.host, "", "flowrt decode -listen 127.0.0.1:6343") // the -p line's comment
 	p.until(t, 10*time.Second, "a datagram on 127.0.0.1:6343", func(o string) bool { return strings.Contains(o, "endDatagram") })
 	p.stop()
 }
