@@ -120,6 +120,9 @@ func TestWebInterface(t *testing.T) {
 	os.MkdirAll(filepath.Join(apps, "demo", "html"), 0o755)
 	os.WriteFile(filepath.Join(apps, "demo", "scripts", "demo.js"), []byte("setFlowHandler(function(){}, ['pairs']);"), 0o644)
 	os.WriteFile(filepath.Join(apps, "demo", "html", "index.html"), []byte("<p>demo</p>"), 0o644)
+	// An application whose script does not compile: the status page must say so.
+	os.MkdirAll(filepath.Join(apps, "broken", "scripts"), 0o755)
+	os.WriteFile(filepath.Join(apps, "broken", "scripts", "broken.js"), []byte("var x = ;\n"), 0o644)
 	e := startEngine(t, "-Dapp.dir="+apps)
 	sender := exec.Command(flowrt, "send", "-to", e.sflow, "-agents", "3", "-ports", "4", "-flows", "200", "-hosts",
 		"-rate", "300", "-duration", "240s", "-counters", "1s")

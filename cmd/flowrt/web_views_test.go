@@ -109,8 +109,23 @@ func checkStatus(b *browser, e *engine, sink string, forwarded *atomic.Int64) {
 	if b.count("#gaps-note") != 1 {
 		t.Error("no explanation of the sequence gaps")
 	}
-	if n, link := b.count("#scripts tbody tr"), b.attr("#apps tbody a", "href"); n != 1 || link != "/app/demo/html/" {
+	if n, link := b.count("#scripts tbody tr"), b.attr("#apps tbody a", "href"); n != 2 || link != "/app/demo/html/" {
 		t.Errorf("scripts table %d rows, application link %q", n, link)
+	}
+	// The script that did not compile says so, with the error and where.
+	for _, r := range b.rows("#scripts") {
+		if strings.Contains(r[0], "broken") {
+			if r[1] != "did not load" || !strings.Contains(r[len(r)-1], "SyntaxError") || !strings.Contains(r[len(r)-1], "broken.js:1") {
+				t.Errorf("the broken script's row: %q", r)
+			}
+		} else if r[1] != "running" {
+			t.Errorf("the demo script's row: %q", r)
+		}
+	}
+	for _, r := range b.rows("#apps") {
+		if want := map[string]string{"broken": "error", "demo": "ok"}[r[0]]; r[len(r)-1] != want {
+			t.Errorf("application %s: state %q, want %q", r[0], r[len(r)-1], want)
+		}
 	}
 	b.noNull("status")
 	b.shot("status")

@@ -91,17 +91,25 @@ views.status = (root) => {
       Object.entries(fwd).sort(), {id: 'forwarding'}) : el('p', {class: 'muted', id: 'no-forwarding'}, 'No forwarding sessions (PUT /forwarding/{name}/json).'),
       el('h3', {}, 'Scripts and applications'),
       scriptRows.length ? table([
-        {t: 'script', f: r => r[0]}, {t: 'state', f: r => el('span', {class: r[1].error ? 'bad' : 'ok'}, r[1].alive ? (r[1].error ? 'error' : 'running') : (r[1].gracefulExit ? 'ended' : 'stopped'))},
+        {t: 'script', f: r => r[0]}, {t: 'state', f: r => el('span', {class: r[1].loadError || r[1].error ? 'bad' : 'ok'}, scriptState(r[1]))},
+        {t: 'errors', f: r => si(r[1].errors || 0), num: true},
         {t: 'flows', f: r => si(r[1].flowsReceived), num: true}, {t: 'events', f: r => si(r[1].eventsReceived), num: true},
         {t: 'lost', f: r => si(r[1].flowsLost + r[1].eventsLost + r[1].requestsLost), num: true},
-        {t: 'CPU ms', f: r => si(r[1].cpuMs), num: true}, {t: 'error', f: r => r[1].error || '', cls: 'err'},
+        {t: 'CPU ms', f: r => si(r[1].cpuMs), num: true}, {t: 'error', f: r => r[1].loadError || r[1].error || '', cls: 'err'},
       ], scriptRows, {id: 'scripts'}) : el('p', {class: 'muted'}, 'No scripts (-Dscript.file= or app/<name>/scripts/).'),
       Object.keys(apps).length ? table([
         {t: 'application', f: r => r[1].entry ? el('a', {href: r[1].entry}, r[0]) : r[0]},
         {t: 'scripts', f: r => (r[1].scripts || []).join(', ')},
         {t: 'state', f: r => {
-          const bad = (r[1].scripts || []).some(f => (scripts[r[0] + '/' + f] || {}).error);
+          const bad = (r[1].scripts || []).some(f => { const x = scripts[r[0] + '/' + f] || {}; return x.error || x.loadError; });
           return el('span', {class: bad ? 'bad' : 'ok'}, bad ? 'error' : 'ok');
         }}], Object.entries(apps).sort(), {id: 'apps'}) : null);
   });
 };
+
+// scriptState says in a word what /scripts/json says of a script: one that
+// did not load (a missing file, a syntax error) is not "stopped".
+function scriptState(x) {
+  if (!x.alive) return x.loadError ? 'did not load' : x.gracefulExit ? 'ended' : 'stopped';
+  return x.loadError ? 'load error' : x.error ? 'error' : 'running';
+}
