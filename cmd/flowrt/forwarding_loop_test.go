@@ -167,4 +167,3 @@ func TestForwardingLoopThroughRelay(t *testing.T) {
 		t.Errorf("sent %d: looped %v, session %+v", rep.Datagrams, an["sFlowDatagramsLooped"], s)
 	}
 }
-
