@@ -37,8 +37,7 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	if err := a.e.Define(r.PathValue("name"), spec); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed("flows")
-	return noContent{}, nil
+	return a.changed("flows", r.PathValue("name"))
 }
 
 func (a *API) deleteFlow(r *http.Request) (any, error) {
@@ -46,8 +45,7 @@ func (a *API) deleteFlow(r *http.Request) (any, error) {
 	if !a.e.Undefine(name) {
 		return nil, notFound("no flow definition named %q", name)
 	}
-	a.changed("flows")
-	return noContent{}, nil
+	return a.changed("flows", name)
 }
 
 func (a *API) activeFlows(r *http.Request) (any, error) {

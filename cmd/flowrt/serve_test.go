@@ -27,7 +27,7 @@ type engine struct {
 	log         *strings.Builder
 }
 
-func freePort(t *testing.T, network string) int {
+func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -45,13 +45,13 @@ func freePort(t *testing.T, network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startEngine(t *testing.T, props ...string) *engine {
+func startEngine(t testing.TB, props ...string) *engine {
 	t.Helper()
 	return startEngineIn(t, "", props...)
 }
 
 // startEngineIn starts the engine in a working directory ("": the test's).
-func startEngineIn(t *testing.T, dir string, props ...string) *engine {
+func startEngineIn(t testing.TB, dir string, props ...string) *engine {
 	t.Helper()
 	return startEngineWith(t, launch{dir: dir}, props...)
 }
@@ -64,7 +64,7 @@ type launch struct {
 	env    []string
 }
 
-func startEngineWith(t *testing.T, l launch, props ...string) *engine {
+func startEngineWith(t testing.TB, l launch, props ...string) *engine {
 	t.Helper()
 	e := &engine{log: &strings.Builder{}}
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
