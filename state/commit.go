@@ -59,10 +59,6 @@ type KindStatus struct {
 	ErrorTime time.Time `json:"lastErrorTime,omitzero"`
 }
 
-// RetryInterval is how long after a failed save the kind is saved again on
-// its own (a disk that was full may have room again).
-var RetryInterval = 10 * time.Second
-
 // Kind returns the saved kind name. snapshot returns all of it, as a map
 // of name → definition when entry is not nil; entry returns one
 // definition (false: there is none), for the journal. Both are called on
@@ -74,7 +70,7 @@ func (s *Store) Kind(name string, snapshot func() any, entry func(name string) (
 // Changed saves the entry name after a change the caller has already
 // applied, and returns when what is on disk holds it (or a later state),
 // or why it could not be written. On an error the change stays applied in
-// memory and the kind is saved again after RetryInterval.
+// memory and the kind is saved again after the store's Retry.
 func (k *Kind) Changed(name string) error {
 	k.mu.Lock()
 	b := k.join(1)
@@ -160,14 +156,14 @@ func (k *Kind) account(b *batch, snapshot bool) {
 	}
 	if !st.Unsaved {
 		k.store.log.Error("state not saved: the engine holds changes a restart would lose; make room or make the directory writable",
-			"kind", k.name, "dir", k.store.dir, "err", b.err, "retry_in", RetryInterval)
+			"kind", k.name, "dir", k.store.dir, "err", b.err, "retry_in", k.store.Retry)
 	}
 	st.Failed++
 	st.Unsaved = true
 	st.LastError = b.err.Error()
 	st.ErrorTime = time.Now().UTC()
 	if k.retry == nil {
-		k.retry = time.AfterFunc(RetryInterval, func() {
+		k.retry = time.AfterFunc(k.store.Retry, func() {
 			k.mu.Lock()
 			k.retry = nil
 			if k.status.Unsaved {

@@ -93,7 +93,7 @@ func (k *Kind) replay(snapshot []byte, entries map[string]json.RawMessage) (foun
 	head, rest, complete := bytes.Cut(data, []byte("\n"))
 	var h journalHeader
 	if !complete || json.Unmarshal(head, &h) != nil || h.Journal != journalVersion {
-		return true, s.setAside(p, "bad", errors.New("its first line is not a journal header"))
+		return true, fmt.Errorf("%w; nothing of it was replayed", s.setAside(p, "bad", errors.New("its first line is not a journal header")))
 	}
 	if h.Snapshot != snapshotID(snapshot) {
 		// Left by a crash between a new snapshot and its journal (or
@@ -115,7 +115,7 @@ func (k *Kind) replay(snapshot []byte, entries map[string]json.RawMessage) (foun
 			return true, nil
 		}
 		if bad {
-			return true, s.setAside(p, "bad", fmt.Errorf("record %d is not a journal record; the %d before it were replayed", n+1, n))
+			return true, fmt.Errorf("%w; the %d records before it were replayed", s.setAside(p, "bad", fmt.Errorf("record %d is not a journal record", n+1)), n)
 		}
 		if r.Set != nil {
 			entries[*r.Set] = r.Value

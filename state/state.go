@@ -30,7 +30,13 @@ import (
 type Store struct {
 	dir string
 	log *slog.Logger
+	// Retry is how long after a failed save a kind is saved again on its
+	// own (a disk that was full may have room again). Set before use.
+	Retry time.Duration
 }
+
+// DefaultRetry is a new Store's Retry.
+const DefaultRetry = 10 * time.Second
 
 // Open creates the directory if needed and removes temporary files left by
 // a crash during a save. log (nil: slog's default) hears of failed saves,
@@ -46,7 +52,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 	for _, t := range tmps {
 		os.Remove(t)
 	}
-	return &Store{dir: dir, log: log}, nil
+	return &Store{dir: dir, log: log, Retry: DefaultRetry}, nil
 }
 
 // Dir returns the directory.
@@ -136,7 +142,7 @@ func (s *Store) load(kind string, v any) (data []byte, found bool, err error) {
 			return b, true, nil
 		}
 	}
-	return nil, true, s.setAside(p, "bad", err)
+	return nil, true, fmt.Errorf("%w, starting without it", s.setAside(p, "bad", err))
 }
 
 // setAside moves a file that cannot be used to <path>.<why>-<time> and
@@ -146,5 +152,5 @@ func (s *Store) setAside(p, why string, err error) error {
 	if rerr := os.Rename(p, aside); rerr != nil {
 		return fmt.Errorf("%w: %s cannot be read (%v) nor moved aside (%v)", ErrSetAside, p, err, rerr)
 	}
-	return fmt.Errorf("%w: %s cannot be read (%v); moved to %s, starting without it", ErrSetAside, p, err, aside)
+	return fmt.Errorf("%w: %s cannot be read (%v); moved to %s", ErrSetAside, p, err, aside)
 }

@@ -43,6 +43,7 @@ var knownProperties = []struct{ name, def, help string }{
 	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series"},
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics"},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
+	{"state.retry", "10", "seconds between attempts to save state after a save failed (full or read-only disk)"},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)"},
 }
 

@@ -133,10 +133,15 @@ func serve(ctx context.Context, p properties, ready func(sflow, http string)) er
 	e.SetTopology(topo)
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
+		retry, err := p.seconds("state.retry")
+		if err != nil {
+			return err
+		}
 		store, err := state.Open(dir, log)
 		if err != nil {
 			return err
 		}
+		store.Retry = retry
 		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, topo)
 		saved.restore()
 	}

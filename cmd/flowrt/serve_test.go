@@ -546,19 +546,7 @@ func TestRestartKeepsRESTState(t *testing.T) {
 // here with mmdbwriter) and country keys classify traffic; without one, a
 // definition that needs it is refused with the property to set.
 func TestGeoProperties(t *testing.T) {
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-Country", IncludeReservedNetworks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, code := range map[string]string{"10.0.0.0/8": "US", "192.168.0.0/16": "DE"} {
-		_, n, _ := net.ParseCIDR(cidr)
-		tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}})
-	}
-	db := filepath.Join(t.TempDir(), "country.mmdb")
-	f, _ := os.Create(db)
-	tree.WriteTo(f)
-	f.Close()
-
+	db := countryDB(t)
 	bare := startEngine(t)
 	if code, msg := bare.do(t, "PUT", "/flow/c/json", "{keys:'sourcecountry', value:'frames'}"); code != 400 || !strings.Contains(msg, "-Dgeo.country") {
 		t.Errorf("without a database: %d %s", code, msg)
@@ -573,4 +561,28 @@ func TestGeoProperties(t *testing.T) {
 	if len(flows) != 1 || flows[0].Key != "US,DE" {
 		t.Errorf("country flows %+v, want US,DE", flows)
 	}
+}
+
+// countryDB writes a MaxMind-format country database (10/8 is US,
+// 192.168/16 DE) with mmdbwriter and returns its path.
+func countryDB(t *testing.T) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-Country", IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, code := range map[string]string{"10.0.0.0/8": "US", "192.168.0.0/16": "DE"} {
+		_, n, _ := net.ParseCIDR(cidr)
+		tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}})
+	}
+	db := filepath.Join(t.TempDir(), "country.mmdb")
+	f, err := os.Create(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return db
 }

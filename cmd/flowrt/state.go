@@ -184,7 +184,7 @@ func restoreEach[T any](p *persisted, kind, what string, set func(name string, v
 // keep records and reports an entry that could not be restored.
 func (p *persisted) keep(kind, name, what string, raw json.RawMessage, err error) {
 	p.log.Error("state: "+what+" not restored; it stays in the state file: fix the cause and restart to restore it",
-		"name", name, "file", p.store.Dir()+"/"+kind+".json", "err", err)
+		"kind", kind, "name", name, "dir", p.store.Dir(), "err", err)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.unrestored[kind] == nil {
@@ -230,7 +230,7 @@ func (p *persisted) changed(kind, name string) error {
 		save = k.ChangedAll
 	}
 	if err := save(); err != nil {
-		return fmt.Errorf("the change is applied but not saved, so a restart would lose it: %w; flowrt tries again every %v and logs when it succeeds", err, state.RetryInterval)
+		return fmt.Errorf("the change is applied but not saved, so a restart would lose it: %w; flowrt tries again every %v and logs when it succeeds", err, p.store.Retry)
 	}
 	return nil
 }
