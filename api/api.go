@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
@@ -49,9 +50,13 @@ type Config struct {
 	PromPrefix string // prometheus.metric.prefix ("sflow_")
 	PromTypes  bool   // prometheus.type: "# TYPE … gauge" lines
 	// Changed is called after every successful change over REST with
-	// what changed: "flows", "thresholds", "groups", "maps", "forwarding"
-	// or "topology" (the state store saves it then).
-	Changed func(kind string)
+	// what changed — "flows", "thresholds", "groups", "maps",
+	// "forwarding" or "topology" — and the name changed ("" for the
+	// topology and the default group set). The state store saves it then
+	// and returns once it is on disk: the answer waits for it, and an
+	// error (the change is applied but not saved) is answered 507 for a
+	// full disk, 500 otherwise.
+	Changed func(kind, name string) error
 }
 
 // API is the REST interface over an engine.
@@ -222,10 +227,20 @@ func (a *API) routes() {
 	a.prometheusRoutes()
 }
 
-func (a *API) changed(kind string) {
-	if a.cfg.Changed != nil {
-		a.cfg.Changed(kind)
+// changed has the change to name saved and answers the request: 204 once
+// it is on disk, or why it is not saved.
+func (a *API) changed(kind, name string) (any, error) {
+	if a.cfg.Changed == nil {
+		return noContent{}, nil
 	}
+	if err := a.cfg.Changed(kind, name); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			status = http.StatusInsufficientStorage
+		}
+		return nil, &Error{status, err.Error()}
+	}
+	return noContent{}, nil
 }
 
 func (a *API) analyzer(*http.Request) (any, error) {

@@ -47,7 +47,7 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 			return nil, badRequest("%v", err)
 		}
 		if !renewed {
-			a.changed("flows")
+			return a.changed("flows", name)
 		}
 		return noContent{}, nil
 	}
@@ -55,11 +55,13 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed("flows")
+	if _, err := a.changed("flows", name); err != nil {
+		return nil, err
+	}
 	if len(notes) > 0 {
 		// Stored, but not as given: say so in the answer (200 with the
 		// stored definition) rather than only in the log.
-		stored, _ := a.e.Definition(r.PathValue("name"))
+		stored, _ := a.e.Definition(name)
 		return storedFlow{Spec: stored, Adjusted: notes}, nil
 	}
 	return noContent{}, nil
@@ -77,8 +79,7 @@ func (a *API) deleteFlow(r *http.Request) (any, error) {
 	if !a.e.Undefine(name) {
 		return nil, notFound("no flow definition named %q", name)
 	}
-	a.changed("flows")
-	return noContent{}, nil
+	return a.changed("flows", name)
 }
 
 // activeQuery is what /activeflows/{agent}/{name}/json and its html page

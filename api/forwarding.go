@@ -31,8 +31,7 @@ func (a *API) forwardingRoutes() {
 		if err := f.Set(r.PathValue("name"), s); err != nil {
 			return nil, badRequest("%v", err)
 		}
-		a.changed("forwarding")
-		return noContent{}, nil
+		return a.changed("forwarding", r.PathValue("name"))
 	})
 	m.HandleFunc("PUT /forwarding/{name}/json", a.json(put))
 	m.HandleFunc("POST /forwarding/{name}/json", a.json(put))
@@ -40,7 +39,6 @@ func (a *API) forwardingRoutes() {
 		if !f.Delete(r.PathValue("name")) {
 			return nil, notFound("no forwarding session named %q", r.PathValue("name"))
 		}
-		a.changed("forwarding")
-		return noContent{}, nil
+		return a.changed("forwarding", r.PathValue("name"))
 	})))
 }

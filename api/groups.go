@@ -18,8 +18,7 @@ func (a *API) groupRoutes() {
 	m.HandleFunc("PUT /group/json", a.json(a.change(func(r *http.Request) (any, error) { return a.putGroups(r, group.Default) })))
 	m.HandleFunc("DELETE /group/json", a.json(a.change(func(*http.Request) (any, error) {
 		a.cfg.Groups.Delete(group.Default)
-		a.changed("groups")
-		return noContent{}, nil
+		return a.changed("groups", group.Default)
 	})))
 	m.HandleFunc("GET /groups/json", a.json(a.groupList))
 	m.HandleFunc("GET /group/{name}/json", a.json(func(r *http.Request) (any, error) {
@@ -34,8 +33,7 @@ func (a *API) groupRoutes() {
 		if !a.cfg.Groups.Delete(r.PathValue("name")) {
 			return nil, notFound("no group set named %q", r.PathValue("name"))
 		}
-		a.changed("groups")
-		return noContent{}, nil
+		return a.changed("groups", r.PathValue("name"))
 	})))
 	m.HandleFunc("GET /map/json", a.json(func(*http.Request) (any, error) { return nonNil(a.cfg.Maps.Names()), nil }))
 	m.HandleFunc("GET /map/{name}/json", a.json(func(r *http.Request) (any, error) {
@@ -53,15 +51,13 @@ func (a *API) groupRoutes() {
 		if err := a.cfg.Maps.Set(r.PathValue("name"), def); err != nil {
 			return nil, badRequest("%v", err)
 		}
-		a.changed("maps")
-		return noContent{}, nil
+		return a.changed("maps", r.PathValue("name"))
 	})))
 	m.HandleFunc("DELETE /map/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
 		if !a.cfg.Maps.Delete(r.PathValue("name")) {
 			return nil, notFound("no map named %q", r.PathValue("name"))
 		}
-		a.changed("maps")
-		return noContent{}, nil
+		return a.changed("maps", r.PathValue("name"))
 	})))
 }
 
@@ -96,8 +92,7 @@ func (a *API) putGroups(r *http.Request, name string) (any, error) {
 	if err := a.cfg.Groups.Set(name, def); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed("groups")
-	return noContent{}, nil
+	return a.changed("groups", name)
 }
 
 func (a *API) groupSet(name string) (any, error) {

@@ -219,7 +219,9 @@ func OpenAPI(version string) map[string]any {
 			"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}}
 		switch {
 		case o.resp == "":
-			responses["204"] = map[string]any{"description": "done"}
+			responses["204"] = map[string]any{"description": "done, and saved in state.dir"}
+			responses["5XX"] = map[string]any{"description": "applied but not saved in state.dir (507: the disk is full), with a one-line reason",
+				"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
 		case strings.Contains(o.resp, "/"):
 			responses["200"] = map[string]any{"description": "OK", "content": map[string]any{o.resp: map[string]any{"schema": map[string]any{"type": "string"}}}}
 		default:

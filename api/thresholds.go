@@ -40,8 +40,7 @@ func (a *API) putThreshold(r *http.Request) (any, error) {
 	if err := a.cfg.Thresholds.Set(r.PathValue("name"), s); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	a.changed("thresholds")
-	return noContent{}, nil
+	return a.changed("thresholds", r.PathValue("name"))
 }
 
 func (a *API) deleteThreshold(r *http.Request) (any, error) {
@@ -49,8 +48,7 @@ func (a *API) deleteThreshold(r *http.Request) (any, error) {
 	if !a.cfg.Thresholds.Clear(name) {
 		return nil, notFound("no threshold named %q", name)
 	}
-	a.changed("thresholds")
-	return noContent{}, nil
+	return a.changed("thresholds", name)
 }
 
 func (a *API) eventsJSON(r *http.Request) (any, error) {

@@ -24,8 +24,7 @@ func (a *API) topologyRoutes() {
 		if err := t.Set(topo); err != nil {
 			return nil, badRequest("%v", err)
 		}
-		a.changed("topology")
-		return noContent{}, nil
+		return a.changed("topology", "")
 	})
 	a.mux.HandleFunc("PUT /topology/json", a.json(put))
 	a.mux.HandleFunc("POST /topology/json", a.json(put))

@@ -10,7 +10,7 @@ import (
 
 func TestSaveLoadAndCorruption(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestSaveLoadAndCorruption(t *testing.T) {
 	// A crash mid-save leaves a temporary file: Open removes it and the
 	// old state is intact.
 	os.WriteFile(filepath.Join(dir, ".flows-123.tmp"), []byte("{half"), 0o644)
-	s, _ = Open(dir)
+	s, _ = Open(dir, nil)
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmps) != 0 {
 		t.Errorf("temporary files left: %v", tmps)
 	}

@@ -50,6 +50,7 @@ var knownProperties = []struct {
 	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series", isPromPrefix},
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics", isBool},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)", nil},
+	{"state.retry", "10", "seconds between attempts to save state after a save failed (full or read-only disk)", secondsIn(3600)},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
 }
 

@@ -173,19 +173,23 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
-		store, err := state.Open(dir)
+		retry, err := p.seconds("state.retry")
 		if err != nil {
 			return err
 		}
-		saved = &persisted{store: store, log: log, engine: e, thresholds: thresholds, groups: groups, maps: maps,
-			forwarder: forwarder, topology: topo}
+		store, err := state.Open(dir, log)
+		if err != nil {
+			return err
+		}
+		store.Retry = retry
+		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, topo)
 		saved.restore()
 	}
 
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p, Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
-				saved.save(kind)
+				saved.changedByScript(kind)
 			}
 		}})
 	if err != nil {
@@ -205,16 +209,21 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind string) {
-			if saved != nil {
-				saved.save(kind)
+		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind, name string) error {
+			if saved == nil {
+				return nil
 			}
+			return saved.changed(kind, name)
 		}, Extra: func() map[string]any {
-			if col == nil {
-				return map[string]any{"sFlowFile": file}
+			out := map[string]any{"sFlowFile": file}
+			if col != nil {
+				out = map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
+					"sFlowSockets": col.Sockets()}
 			}
-			return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
-				"sFlowSockets": col.Sockets()}
+			if saved != nil {
+				out["state"] = saved.status()
+			}
+			return out
 		}})
 	var handler http.Handler = h
 	defer scripts.Stop()

@@ -27,7 +27,7 @@ type engine struct {
 	log         *strings.Builder
 }
 
-func freePort(t *testing.T, network string) int {
+func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -45,13 +45,13 @@ func freePort(t *testing.T, network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startEngine(t *testing.T, props ...string) *engine {
+func startEngine(t testing.TB, props ...string) *engine {
 	t.Helper()
 	return startEngineIn(t, "", props...)
 }
 
 // startEngineIn starts the engine in a working directory ("": the test's).
-func startEngineIn(t *testing.T, dir string, props ...string) *engine {
+func startEngineIn(t testing.TB, dir string, props ...string) *engine {
 	t.Helper()
 	return startEngineWith(t, launch{dir: dir}, props...)
 }
@@ -64,7 +64,7 @@ type launch struct {
 	env    []string
 }
 
-func startEngineWith(t *testing.T, l launch, props ...string) *engine {
+func startEngineWith(t testing.TB, l launch, props ...string) *engine {
 	t.Helper()
 	e := &engine{log: &strings.Builder{}}
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
@@ -546,19 +546,7 @@ func TestRestartKeepsRESTState(t *testing.T) {
 // here with mmdbwriter) and country keys classify traffic; without one, a
 // definition that needs it is refused with the property to set.
 func TestGeoProperties(t *testing.T) {
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-Country", IncludeReservedNetworks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, code := range map[string]string{"10.0.0.0/8": "US", "192.168.0.0/16": "DE"} {
-		_, n, _ := net.ParseCIDR(cidr)
-		tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}})
-	}
-	db := filepath.Join(t.TempDir(), "country.mmdb")
-	f, _ := os.Create(db)
-	tree.WriteTo(f)
-	f.Close()
-
+	db := countryDB(t)
 	bare := startEngine(t)
 	if code, msg := bare.do(t, "PUT", "/flow/c/json", "{keys:'sourcecountry', value:'frames'}"); code != 400 || !strings.Contains(msg, "-Dgeo.country") {
 		t.Errorf("without a database: %d %s", code, msg)
@@ -573,4 +561,28 @@ func TestGeoProperties(t *testing.T) {
 	if len(flows) != 1 || flows[0].Key != "US,DE" {
 		t.Errorf("country flows %+v, want US,DE", flows)
 	}
+}
+
+// countryDB writes a MaxMind-format country database (10/8 is US,
+// 192.168/16 DE) with mmdbwriter and returns its path.
+func countryDB(t *testing.T) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "Test-Country", IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, code := range map[string]string{"10.0.0.0/8": "US", "192.168.0.0/16": "DE"} {
+		_, n, _ := net.ParseCIDR(cidr)
+		tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}})
+	}
+	db := filepath.Join(t.TempDir(), "country.mmdb")
+	f, err := os.Create(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return db
 }
