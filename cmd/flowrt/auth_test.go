@@ -127,7 +127,10 @@ func TestHTTPSAndAuthenticationWithCurl(t *testing.T) {
 	e := startEngine(t, "-Dhttp.tls.cert="+certFile, "-Dhttp.tls.key="+keyFile, "-Dhttp.auth.file="+authFile)
 	base := strings.Replace(e.http, "http://", "https://", 1)
 	tls := []string{"--cacert", ca.pem}
-	c := func(args ...string) curlResult { t.Helper(); return curl(t, append(append([]string{}, tls...), args...)...) }
+	c := func(args ...string) curlResult {
+		t.Helper()
+		return curl(t, append(append([]string{}, tls...), args...)...)
+	}
 	expect := func(what string, r curlResult, status, body string) {
 		t.Helper()
 		if r.status != status || !strings.Contains(r.body, body) {
