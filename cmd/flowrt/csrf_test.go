@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // attackPage is what a page of another site can do to flowrt without its
@@ -181,4 +184,74 @@ setHttpHandler(function(request) {
 	if err != nil || got != "204 frames 204" {
 		t.Errorf("flowrt's own page: PUT, GET, DELETE answered %q (%v), want 204 frames 204", got, err)
 	}
+}
+
+// TestWebPagesBehindAuthentication: with users configured, Chromium given
+// a user and password (as the login box would) shows the pages, and a
+// page's own change (the PUT and DELETE lib.js makes) carries them.
+func TestWebPagesBehindAuthentication(t *testing.T) {
+	need(t, "chromium")
+	hash, _ := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.MinCost)
+	e := startEngine(t, "-Dhttp.auth=alice:"+string(hash)+":read-write", "-Dhttp.log=yes")
+	b := startBrowser(t, e)
+	asked := answerLogins(t, b, "alice", "alice-pw")
+	b.run("status page behind authentication", chromedp.Navigate(e.http+"/"))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(document.getElementById('version')||{}).textContent === '`+strings.TrimSpace(run(t, "version"))+`'`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		b.shot("failed-auth-status")
+		t.Fatalf("the navigation bar's version did not load behind authentication: %v", err)
+	}
+	if asked.Load() == 0 {
+		t.Errorf("the browser was never asked for a user")
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
+  const put = await fetch('/flow/own/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({keys: 'ipsource', value: 'frames'})});
+  const got = await fetch('/flow/own/json').then(r => r.json());
+  const del = await fetch('/flow/own/json', {method: 'DELETE'});
+  return put.status + ' ' + got.value + ' ' + del.status;
+})()`, chromedp.EvalAwaitPromise))
+	if err != nil || got != "204 frames 204" {
+		t.Errorf("a page's PUT, GET, DELETE behind authentication: %q (%v), want 204 frames 204", got, err)
+	}
+	b.shot("status-behind-authentication")
+	// Without the user, the same page is refused.
+	b2 := startBrowser(t, e)
+	resp, err := chromedp.Run(b2.ctx, chromedp.NavigateResponse(e.http+"/"))
+	// Headless Chromium has no login box: it gives up on the 401.
+	if !(err == nil && resp.Status == 401 || err != nil && strings.Contains(err.Error(), "ERR_INVALID_AUTH_CREDENTIALS")) {
+		t.Errorf("the page without a user: %v %v, want 401 or Chromium's ERR_INVALID_AUTH_CREDENTIALS", resp, err)
+	}
+}
+
+// answerLogins answers the browser's requests for a user and password as
+// a person at the login box would, and counts them.
+func answerLogins(t *testing.T, b *browser, user, password string) *atomic.Int64 {
+	t.Helper()
+	asked := &atomic.Int64{}
+	paused := chromedp.Events(b.ctx, fetch.RequestPaused)
+	auth := chromedp.Events(b.ctx, fetch.AuthRequired)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	go func() {
+		for ev, err := range auth {
+			if err != nil {
+				return
+			}
+			asked.Add(1)
+			chromedp.Call(b.ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID,
+				AuthChallengeResponse: &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials,
+					Username: user, Password: password}})
+		}
+	}()
+	yes := true
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &yes}); err != nil {
+		t.Fatalf("Fetch.enable: %v", err)
+	}
+	return asked
 }
