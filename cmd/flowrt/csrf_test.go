@@ -192,7 +192,7 @@ setHttpHandler(function(request) {
 func TestWebPagesBehindAuthentication(t *testing.T) {
 	need(t, "chromium")
 	hash, _ := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.MinCost)
-	e := startEngine(t, "-Dhttp.auth=alice:"+string(hash)+":read-write", "-Dhttp.log=yes")
+	e := startEngine(t, "-Dhttp.auth=alice:"+string(hash)+":read-write,bob:"+string(hash)+":read-only", "-Dhttp.log=yes")
 	b := startBrowser(t, e)
 	asked := answerLogins(t, b, "alice", "alice-pw")
 	b.run("status page behind authentication", chromedp.Navigate(e.http+"/"))
@@ -214,6 +214,18 @@ func TestWebPagesBehindAuthentication(t *testing.T) {
 		t.Errorf("a page's PUT, GET, DELETE behind authentication: %q (%v), want 204 frames 204", got, err)
 	}
 	b.shot("status-behind-authentication")
+	// A read-only user sees the pages; one that defines its own flow
+	// shows the refusal.
+	ro := startBrowser(t, e)
+	answerLogins(t, ro, "bob", "alice-pw")
+	ro.run("Flow Trend as a read-only user", chromedp.Navigate(e.http+"/#/flows?keys=ipsource&value=frames"))
+	msg, err := chromedp.Run(ro.ctx, chromedp.Poll[string](`(() => { const t = (document.getElementById('error')||{}).textContent || ''; return t.includes('403') ? t : false; })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil || !strings.Contains(msg, "bob is read-only") {
+		ro.shot("failed-read-only-trend")
+		t.Errorf("Flow Trend as read-only bob: error line %q (%v), want the engine's 403", msg, err)
+	}
+	ro.shot("flow-trend-read-only")
 	// Without the user, the same page is refused.
 	b2 := startBrowser(t, e)
 	resp, err := chromedp.Run(b2.ctx, chromedp.NavigateResponse(e.http+"/"))
