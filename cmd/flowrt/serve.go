@@ -42,6 +42,7 @@ Examples:
   flowrt
   flowrt -Dhttp.port=8080 -Dsflow.port=6344
   RTPROP="-Dhttp.readonly=yes" flowrt
+  flowrt -Dhttp.auth.file=/etc/flowrt/auth -Dhttp.tls.cert=cert.pem -Dhttp.tls.key=key.pem
   flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no -Dscript.file=flows.js
 `
 
