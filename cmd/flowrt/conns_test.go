@@ -224,4 +224,20 @@ func TestHTTPConnectionFlood(t *testing.T) {
 	if closed < len(all)-256 {
 		t.Errorf("%d of %d connections closed by the engine, want at least %d (the cap is 256)", closed, len(all), len(all)-256)
 	}
+	// The engine counts what it closed, as the clients saw it.
+	var a struct{ HTTPConnections, HTTPConnectionsMax, HTTPConnectionsClosed int }
+	e.get(t, "/analyzer/json", &a)
+	if a.HTTPConnectionsMax != 256 || a.HTTPConnectionsClosed < closed || a.HTTPConnections > 256 || a.HTTPConnections < 1 {
+		t.Errorf("/analyzer/json: %+v, want a cap of 256, at least the %d closures the clients saw, at most 256 held", a, closed)
+	}
+	_, metrics := e.do(t, "GET", "/metrics", "")
+	var fromMetrics int
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, "flowrt_http_connections_closed_total "); ok {
+			fmt.Sscan(v, &fromMetrics)
+		}
+	}
+	if fromMetrics < a.HTTPConnectionsClosed {
+		t.Errorf("/metrics flowrt_http_connections_closed_total %d, /analyzer/json %d before it", fromMetrics, a.HTTPConnectionsClosed)
+	}
 }
