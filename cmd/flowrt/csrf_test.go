@@ -267,3 +267,40 @@ func answerLogins(t *testing.T, b *browser, user, password string) *atomic.Int64
 	}
 	return asked
 }
+
+// TestDNSRebindingRefusedWithHosts: Chromium resolves rebind.test to
+// 127.0.0.1, as a rebinding attacker's DNS would once its page is loaded;
+// to the browser that page is then of the engine's own origin. Without
+// http.hosts its script's JSON PUT goes through (why the property
+// exists); with it, the engine refuses every request naming rebind.test,
+// and still answers its own names.
+func TestDNSRebindingRefusedWithHosts(t *testing.T) {
+	need(t, "chromium")
+	put := `(async () => (await fetch('/flow/rebound/json', {method: 'PUT', headers: {'Content-Type': 'application/json'},
+  body: JSON.stringify({keys: 'ipsource', value: 'frames'})})).status)()`
+	for _, hosts := range []string{"", "flowrt.example.net"} {
+		e := startEngine(t, "-Dhttp.hosts="+hosts)
+		b := startBrowser(t, e, chromedp.Flag("host-resolver-rules", "MAP rebind.test 127.0.0.1"))
+		at := strings.Replace(e.http, "127.0.0.1", "rebind.test", 1) + "/"
+		resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(at))
+		if err != nil {
+			t.Fatalf("http.hosts=%q: navigating to %s: %v", hosts, at, err)
+		}
+		status, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](put, chromedp.EvalAwaitPromise))
+		var flows map[string]any
+		e.get(t, "/flow/json", &flows)
+		t.Logf("http.hosts=%q: the page at %s answered %d, its PUT %d (%v); defined: %v", hosts, at, resp.Status, status, err, flows["rebound"] != nil)
+		if hosts == "" {
+			if resp.Status != 200 || status != 204 || flows["rebound"] == nil {
+				t.Errorf("without http.hosts: page %d, PUT %d, flow %v: the rebinding this test shows did not happen", resp.Status, status, flows["rebound"])
+			}
+			continue
+		}
+		if resp.Status != 421 || status != 421 || flows["rebound"] != nil {
+			t.Errorf("with http.hosts: page %d, PUT %d, flow %v; want 421, 421 and nothing defined", resp.Status, status, flows["rebound"])
+		}
+		if code, _ := e.do(t, "PUT", "/flow/own/json", "{value:'bytes'}"); code != 204 {
+			t.Errorf("with http.hosts, curl to 127.0.0.1: %d", code)
+		}
+	}
+}
