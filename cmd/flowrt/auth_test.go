@@ -236,3 +236,22 @@ func TestHTTPSettingsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGHUPWithoutFiles: with nothing to read again, SIGHUP ends flowrt
+// as it always did (a closed terminal), instead of being swallowed.
+func TestSIGHUPWithoutFiles(t *testing.T) {
+	e := startEngine(t)
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	done := make(chan error, 1)
+	go func() { done <- e.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGHUP {
+			t.Errorf("flowrt after SIGHUP: %v, want ended by SIGHUP", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("flowrt still runs 5 s after SIGHUP with no file to reload")
+		e.cmd.Process.Kill()
+		<-done
+	}
+}

@@ -23,12 +23,14 @@ import (
 // with read, write and idle timeouts and at most http.connections.max
 // connections.
 type httpServer struct {
-	srv   *http.Server
-	ln    *api.ConnLimit
-	cert  *api.Certificate
-	auth  *api.Auth
-	log   *slog.Logger
-	attrs []any // for the "listening" line
+	srv  *http.Server
+	ln   *api.ConnLimit
+	cert *api.Certificate
+	auth *api.Auth
+	// authFile: the users come from a file, which SIGHUP reads again.
+	authFile bool
+	log      *slog.Logger
+	attrs    []any // for the "listening" line
 }
 
 // autoConnsMax is the cap when http.connections.max=0: half the open-file
@@ -74,6 +76,7 @@ func newHTTPServer(p properties, ln net.Listener, h http.Handler, log *slog.Logg
 	}
 	s := &httpServer{log: log}
 	if file, inline := p.str("http.auth.file"), p.str("http.auth"); file != "" || inline != "" {
+		s.authFile = file != ""
 		if s.auth, err = api.NewAuth(file, inline, log); err != nil {
 			return nil, err
 		}
@@ -121,12 +124,15 @@ func newHTTPServer(p properties, ln net.Listener, h http.Handler, log *slog.Logg
 	return s, nil
 }
 
-// serve answers until Shutdown; SIGHUP reads the authentication file and
-// the certificate again.
+// serve answers until Shutdown. With an authentication file or a
+// certificate, SIGHUP reads them again; without, SIGHUP keeps its usual
+// meaning (a closed terminal ends flowrt).
 func (s *httpServer) serve(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	if s.cert != nil || s.auth != nil && s.authFile {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 	go func() {
 		for {
 			select {
