@@ -133,6 +133,7 @@ type Auth struct {
 	// polling twice a second cost nothing, and comparisons run one at a
 	// time, so that wrong passwords sent in a loop take one core at most.
 	cacheKey  [32]byte
+	decoy     []byte // a hash checked for unknown users
 	cacheMu   sync.Mutex
 	cache     map[[32]byte]time.Time
 	comparing chan struct{}
@@ -153,6 +154,7 @@ func NewAuth(file, inline string, log *slog.Logger) (*Auth, error) {
 	}
 	a := &Auth{file: file, inline: inline, log: log, cache: map[[32]byte]time.Time{}, comparing: make(chan struct{}, 1)}
 	rand.Read(a.cacheKey[:])
+	a.decoy, _ = bcrypt.GenerateFromPassword(a.cacheKey[:16], bcrypt.DefaultCost)
 	if err := a.Reload(); err != nil {
 		return nil, err
 	}
@@ -235,7 +237,13 @@ func (a *Auth) authenticate(r *http.Request) (string, Role, *Error) {
 			return "", 0, a.failed(r, "the basic credentials are not base64 user:password")
 		}
 		u, known := c.users[name]
-		if known && a.verify(name, password, u.hash) {
+		if !known {
+			// As slow as a wrong password: the time of a refusal does
+			// not tell which names exist.
+			a.comparing <- struct{}{}
+			bcrypt.CompareHashAndPassword(a.decoy, []byte(password))
+			<-a.comparing
+		} else if a.verify(name, password, u.hash) {
 			return name, u.role, nil
 		}
 		return "", 0, a.failed(r, "the user or password is wrong")
