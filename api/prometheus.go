@@ -165,6 +165,15 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 		if v, ok := number(extra["sFlowKernelDrops"]); ok {
 			counter("kernel_drops_total", "Datagrams the kernel dropped because the receive buffer was full.", v)
 		}
+		if v, ok := number(extra["httpConnections"]); ok {
+			gauge("http_connections", "HTTP connections held now (at most http.connections.max).", v)
+		}
+		if v, ok := number(extra["httpConnectionsClosed"]); ok {
+			counter("http_connections_closed_total", "Idle and slow HTTP connections closed to make room at http.connections.max.", v)
+		}
+		if v, ok := number(extra["httpAuthRefused"]); ok {
+			counter("http_auth_refused_total", "HTTP requests refused for wrong credentials.", v)
+		}
 		counter("datagrams_lost_total", "Datagrams missing from the agents' sequence numbers.", float64(lostDatagrams))
 		counter("datagrams_looped_total", "Forwarded datagrams that came back (a forwarding loop): neither applied nor forwarded again.", float64(t.Looped))
 		if a.cfg.Forwarder != nil {

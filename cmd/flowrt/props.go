@@ -39,6 +39,15 @@ var knownProperties = []struct {
 	{"agent.timeout", "300", "seconds before a silent agent is removed", secondsIn(maxTimeout)},
 	{"log.level", "info", "debug, info, warn or error", func(v string) error { _, err := logLevel(v); return err }},
 	{"http.log", "no", "log every HTTP request", isBool},
+	{"http.auth.file", "", "users and bearer tokens, a user:bcrypt-hash:role or token:role line each, role read-only or read-write; re-read when it changes or on SIGHUP (default: none, anyone may call, as in sFlow-RT)", nil},
+	{"http.auth", "", "more of the same entries, comma-separated (a command line shows in ps: prefer the file or RTPROP)", nil},
+	{"http.tls.cert", "", "PEM certificate (chain) to serve HTTPS instead of HTTP; re-read when it changes or on SIGHUP", nil},
+	{"http.tls.key", "", "PEM private key of http.tls.cert", nil},
+	{"http.hosts", "", "comma list of names requests may give as Host besides addresses and localhost (default: any; set it against DNS rebinding)", nil},
+	{"http.read.timeout", "30", "seconds to read a request, header and body", secondsIn(3600)},
+	{"http.write.timeout", "60", "seconds to write an answer (a long-poll adds its wait)", secondsIn(3600)},
+	{"http.idle.timeout", "30", "seconds a keep-alive connection waits for its next request", secondsIn(3600)},
+	{"http.connections.max", "0", "HTTP connections held at once, beyond which idle and slow ones are closed and new ones wait (default 0: half the open-files limit, 16 to 4096)", intIn(0, 1<<20, "connections")},
 	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry", nil},
 	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas", nil},
 	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)", nil},
@@ -288,4 +297,16 @@ func propertiesUsage() string {
 		fmt.Fprintf(&b, "  -D%-22s %s%s\n", k.name+"=…", k.help, def)
 	}
 	return b.String()
+}
+
+// forScripts is what getSystemProperty may read: everything but the
+// secrets of http.auth.
+func (p properties) forScripts() map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if k != "http.auth" {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -42,6 +42,7 @@ Examples:
   flowrt
   flowrt -Dhttp.port=8080 -Dsflow.port=6344
   RTPROP="-Dhttp.readonly=yes" flowrt
+  flowrt -Dhttp.auth.file=/etc/flowrt/auth -Dhttp.tls.cert=cert.pem -Dhttp.tls.key=key.pem
   flowrt -Dsflow.file=capture.pcap -Dsflow.file.realtime=no -Dscript.file=flows.js
 `
 
@@ -187,7 +188,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
-		Topology: topo, Forwarder: forwarder, Properties: p, Version: version, Logger: log, Changed: func(kind string) {
+		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
 				saved.changedByScript(kind)
 			}
@@ -207,6 +208,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	if err != nil {
 		return err
 	}
+	var hs *httpServer
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
 		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind, name string) error {
@@ -215,24 +217,22 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			}
 			return saved.changed(kind, name)
 		}, Extra: func() map[string]any {
-			out := map[string]any{"sFlowFile": file}
-			if col != nil {
-				out = map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
-					"sFlowSockets": col.Sockets()}
+			out := hs.extra()
+			if col == nil {
+				out["sFlowFile"] = file
+			} else {
+				out["sFlowKernelDrops"], out["sFlowReceiveBuffer"], out["sFlowSockets"] = col.KernelDrops(), col.ReadBuffer(), col.Sockets()
 			}
 			if saved != nil {
 				out["state"] = saved.status()
 			}
 			return out
 		}})
-	var handler http.Handler = h
 	defer scripts.Stop()
-	if logRequests, err := p.bool("http.log"); err != nil {
+	if hs, err = newHTTPServer(p, ln, h, log); err != nil {
+		ln.Close()
 		return err
-	} else if logRequests {
-		handler = logged(h, log)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	sflowAddr := file
 	if col != nil {
@@ -246,7 +246,8 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	} else {
 		log.Info("replaying sFlow from a capture", "file", file, "realtime", realtime)
 	}
-	log.Info("REST and web listening", "http", ln.Addr().String(), "readonly", readonly)
+	log.Info("REST and web listening", append([]any{"http", ln.Addr().String(), "readonly", readonly}, hs.attrs...)...)
+	hs.warnOpen(ln.Addr())
 	log.Info("limits", "engine", cfg.String())
 	if ready != nil {
 		ready(sflowAddr, ln.Addr().String())
@@ -257,13 +258,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	done := make(chan error, 4)
 	go func() { done <- e.Run(ctx) }()
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			done <- err
-			return
-		}
-		done <- nil
-	}()
+	go func() { done <- hs.serve(ctx) }()
 	go func() {
 		if col != nil {
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
@@ -294,7 +289,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	cancel()
 	shut, cancelShut := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancelShut()
-	srv.Shutdown(shut)
+	hs.srv.Shutdown(shut)
 	log.Info("stopped")
 	return runErr
 }
@@ -319,6 +314,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (the
+// long-polls move its deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {

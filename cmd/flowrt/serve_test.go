@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,26 @@ import (
 type engine struct {
 	sflow, http string
 	cmd         *exec.Cmd
-	log         *strings.Builder
+	log         *syncLog
+}
+
+// syncLog is the engine's log as it comes: written by the goroutine
+// reading its stderr, read by the test meanwhile.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func freePort(t testing.TB, network string) int {
@@ -66,7 +86,7 @@ type launch struct {
 
 func startEngineWith(t testing.TB, l launch, props ...string) *engine {
 	t.Helper()
-	e := &engine{log: &strings.Builder{}}
+	e := &engine{log: &syncLog{}}
 	sp, hp := freePort(t, "udp"), freePort(t, "tcp")
 	e.sflow, e.http = fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("http://127.0.0.1:%d", hp)
 	args := append([]string{fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",

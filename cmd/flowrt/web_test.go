@@ -28,7 +28,7 @@ type browser struct {
 	dir string
 }
 
-func startBrowser(t *testing.T, e *engine) *browser {
+func startBrowser(t *testing.T, e *engine, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	need(t, "chromium")
 	opts := []chromedp.ExecAllocatorOption{
@@ -37,6 +37,7 @@ func startBrowser(t *testing.T, e *engine) *browser {
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1400, 1000),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
