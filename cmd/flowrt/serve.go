@@ -123,7 +123,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	cfg.DataSourceTimeout, err = p.seconds("datasource.timeout")
 	errs = append(errs, err)
 	cfg.AgentTimeout, err = p.seconds("agent.timeout")
-	errs = append(errs, err)
+	errs = append(errs, err, capsConfig(p, &cfg))
 	readonly, err := p.bool("http.readonly")
 	errs = append(errs, err)
 	realtime, err := p.bool("sflow.file.realtime")
@@ -149,6 +149,10 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	thresholds := threshold.New(e, maxEvents)
+	limits, err := limitConfig(p, thresholds, forwarder)
+	if err != nil {
+		return err
+	}
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
 	sources, err := openGeo(p, log)
@@ -216,6 +220,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			return map[string]any{"sFlowKernelDrops": col.KernelDrops(), "sFlowReceiveBuffer": col.ReadBuffer(),
 				"sFlowSockets": col.Sockets()}
 		}})
+	h.SetLimits(limits)
 	var handler http.Handler = h
 	defer scripts.Stop()
 	if logRequests, err := p.bool("http.log"); err != nil {
