@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +26,11 @@ type engine struct {
 	sflow, http string
 	cmd         *exec.Cmd
 	log         *strings.Builder
+	logMu       sync.Mutex // log is written as the engine prints; logText reads it while it runs
 }
+
+// logText is what the engine has logged so far.
+func (e *engine) logText() string { e.logMu.Lock(); defer e.logMu.Unlock(); return e.log.String() }
 
 func freePort(t *testing.T, network string) int {
 	t.Helper()
@@ -83,7 +88,9 @@ func startEngineWith(t *testing.T, l launch, props ...string) *engine {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			e.logMu.Lock()
 			e.log.WriteString(sc.Text() + "\n")
+			e.logMu.Unlock()
 			if strings.Contains(sc.Text(), "REST and web listening") {
 				ready <- true
 			}
