@@ -1,15 +1,20 @@
 package main_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/sflow"
 )
 
 // getPage GETs a listing and returns its body decoded into v and its
@@ -286,5 +291,103 @@ func TestRESTCapsRefused(t *testing.T) {
 	getNumbers(t, e, "/analyzer/json", &an)
 	if an["flowDefinitionsMax"] != 3 || an["flowDefinitions"] != 3 {
 		t.Errorf("/analyzer/json flowDefinitions %v of %v", an["flowDefinitions"], an["flowDefinitionsMax"])
+	}
+}
+
+// badRecordDatagram is a datagram of agent 10.0.0.7 that frames correctly
+// but holds records that do not decode: a sampled_header that says 4,000
+// header bytes (it has 42), a host_descr whose hostname says 4,000 bytes
+// (beside a good generic interface record), and an rtmetric sample cut
+// short inside its last field.
+func badRecordDatagram(t *testing.T, seq uint32) []byte {
+	t.Helper()
+	frame := make([]byte, 42)
+	frame[12], frame[13], frame[14] = 0x08, 0x00, 0x45
+	hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: 64, Header: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(hdr.Data[12:], 4000)
+	descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte("web1"), OSName: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(descr.Data[0:], 4000)
+	gen, err := sflow.NewRecord(&sflow.GenericInterface{Index: 1, Type: 6, Speed: 1e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom, err := sflow.AppendCustom(nil, sflow.RTMetricSample, "app1", 0, 0, []sflow.CustomField{
+		{Name: []byte("requests"), Type: sflow.CustomCounter32, U: uint64(7 * seq)}, {Name: []byte("mode"), Type: sflow.CustomString, Str: []byte("primary")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sflow.Datagram{Version: 5, Agent: netip.MustParseAddr("10.0.0.7"), Sequence: seq, Uptime: 1000 * seq,
+		Samples: []sflow.Sample{
+			{Format: sflow.FlowSample, Sequence: seq, SourceIndex: 1, SamplingRate: 1, Records: []sflow.Record{hdr}},
+			{Format: sflow.CounterSample, Sequence: seq, SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, gen}},
+			{Format: sflow.RTMetricSample, Data: custom[:len(custom)-6]},
+		}}
+	b, err := d.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLossCountedOverUDP: records that do not decode inside datagrams that
+// do were skipped uncounted; rtmetric samples were not the agent's counter
+// samples; /metrics had no refused-flows series. Now each is counted, and
+// /agents/json, /analyzer/json and /metrics agree.
+func TestLossCountedOverUDP(t *testing.T) {
+	e := startEngine(t, "-Dflow.max=4")
+	if code, body := e.do(t, "PUT", "/flow/pairs/json", "{keys:'ipsource,ipdestination', value:'bytes'}"); code != 204 {
+		t.Fatalf("%d %s", code, body)
+	}
+	c, err := net.Dial("udp", e.sflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range uint32(10) {
+		if _, err := c.Write(badRecordDatagram(t, i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.received(t, 10)
+	var agents map[string]map[string]any
+	e.get(t, "/agents/json", &agents)
+	a := agents["10.0.0.7"]
+	n := numbers(a)
+	if n["sFlowRecordDecodeErrors"] != 30 || n["sFlowDatagramsDecodeErrors"] != 0 || n["sFlowCounterSamples"] != 20 || n["sFlowCounterDatasources"] != 2 {
+		t.Errorf("agent: %v record decode errors (%v), %v datagram decode errors, %v counter samples in %v data sources; want 30, 0, 20 (10 counter + 10 rtmetric), 2",
+			n["sFlowRecordDecodeErrors"], a["sFlowRecordDecodeErrorsBy"], n["sFlowDatagramsDecodeErrors"], n["sFlowCounterSamples"], n["sFlowCounterDatasources"])
+	}
+	var an map[string]any
+	e.get(t, "/analyzer/json", &an)
+	by, _ := an["sFlowRecordDecodeErrorsBy"].(map[string]any)
+	for reason, v := range by {
+		if got := e.promValue(t, `flowrt_record_decode_errors_total{reason="`+reason+`"}`); got != v.(float64) {
+			t.Errorf("reason %s: /metrics %v, /analyzer/json %v", reason, got, v)
+		}
+	}
+	if an["sFlowRecordDecodeErrors"] != 30.0 || an["sFlowDecodeErrors"] != 0.0 {
+		t.Errorf("/analyzer/json: %v record decode errors (%v), %v datagram decode errors", an["sFlowRecordDecodeErrors"], by, an["sFlowDecodeErrors"])
+	}
+	// Refused flows: flow.max=4 is less than the 8 tables (2 agents × 4
+	// ports): the empty ones can evict nothing and refuse theirs.
+	send(t, e.sflow, "-rate", "2000", "-count", "400", "-agents", "2", "-ports", "4", "-flows", "500", "-counters", "0")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		getNumbers(t, e, "/analyzer/json", &n)
+		if n["flowsRefused"] > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n["flowsRefused"] == 0 || e.promValue(t, "flowrt_flows_refused_total") != n["flowsRefused"] ||
+		e.promValue(t, "flowrt_flows_evicted_total") != n["flowsEvicted"] || n["flowsTracked"] > 4 {
+		t.Errorf("/analyzer/json flows tracked %v, refused %v, evicted %v; /metrics refused %v, evicted %v", n["flowsTracked"], n["flowsRefused"],
+			n["flowsEvicted"], e.promValue(t, "flowrt_flows_refused_total"), e.promValue(t, "flowrt_flows_evicted_total"))
 	}
 }
