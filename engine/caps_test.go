@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/flow"
+	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/sflow"
 )
 
@@ -341,5 +342,45 @@ func TestOldest(t *testing.T) {
 				t.Fatalf("n=%d k=%d: the first k are %v, want %v", n, k, got, sorted[:k])
 			}
 		}
+	}
+}
+
+// BenchmarkDefinitions is BenchmarkPipeline's traffic through 10, 100
+// (flow.definitions.max's default) and 1,000 definitions: the ten of
+// tenDefinitions repeated under other names, each keeping its own tables.
+// What a definition costs every sample is the slope.
+//
+//	go test ./engine -run '^$' -bench Definitions -benchmem
+func BenchmarkDefinitions(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			e := New(Config{MaxDefinitions: n, Logger: quiet})
+			defs := map[string]string{}
+			for i := range n / len(tenDefinitions) {
+				for name, body := range tenDefinitions {
+					defs[fmt.Sprint(name, i)] = body
+				}
+			}
+			defineAll(b, e, defs)
+			g, _ := synth.New(synth.Config{Agents: 16, Ports: 16, Flows: 5000, Seed: 9})
+			var dgs [][]byte
+			for range 1024 {
+				d, _ := g.Datagram(nil, 1000)
+				dgs = append(dgs, d)
+			}
+			w := e.NewWorker()
+			now := time.Unix(1_700_000_000, 0)
+			for _, d := range dgs {
+				w.Process(d, src, now)
+			}
+			samples := g.Config().SamplesPerDgram
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				w.Process(dgs[i%len(dgs)], src, now)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
+		})
 	}
 }

@@ -42,7 +42,7 @@ var knownProperties = []struct {
 	{"datasources.max", "100000", "data sources held by all agents; past it the agent's least recently heard give way (or the sample is refused)", intIn(1, maxCap, "data sources")},
 	{"flow.definitions.max", "100", "flow definitions (REST and scripts); more are refused (409)", intIn(1, 100_000, "definitions")},
 	{"thresholds.max", "100", "thresholds; more are refused (409)", intIn(1, 100_000, "thresholds")},
-	{"forwarding.sessions.max", "16", "forwarding sessions; more are refused (409)", intIn(1, 10_000, "sessions")},
+	{"forwarding.sessions.max", "8", "forwarding sessions; more are refused (409)", intIn(1, 10_000, "sessions")},
 	{"groups.max", "64", "named address group sets; more are refused (409)", intIn(1, 100_000, "group sets")},
 	{"maps.max", "64", "value maps; more are refused (409)", intIn(1, 100_000, "maps")},
 	{"log.level", "info", "debug, info, warn or error", func(v string) error { _, err := logLevel(v); return err }},
