@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -352,9 +354,13 @@ func TestOldest(t *testing.T) {
 //
 //	go test ./engine -run '^$' -bench Definitions -benchmem
 func BenchmarkDefinitions(b *testing.B) {
+	flowsMax := int64(1_000_000) // flow.max's default
+	if v := os.Getenv("FLOWRT_BENCH_FLOW_MAX"); v != "" {
+		flowsMax, _ = strconv.ParseInt(v, 10, 64)
+	}
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			e := New(Config{MaxDefinitions: n, Logger: quiet})
+			e := New(Config{MaxDefinitions: n, MaxFlows: flowsMax, Logger: quiet})
 			defs := map[string]string{}
 			for i := range n / len(tenDefinitions) {
 				for name, body := range tenDefinitions {
