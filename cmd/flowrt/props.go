@@ -39,7 +39,7 @@ var knownProperties = []struct {
 	{"agent.timeout", "300", "seconds before a silent agent is removed", secondsIn(maxTimeout)},
 	{"agents.max", "10000", "agents held; past it the least recently heard are evicted", intIn(1, maxCap, "agents")},
 	{"agent.datasources.max", "10000", "data sources held per agent; past it the agent's least recently heard are evicted", intIn(1, maxCap, "data sources")},
-	{"datasources.max", "100000", "data sources held by all agents; past it the agent's least recently heard give way (or the sample is refused)", intIn(1, maxCap, "data sources")},
+	{"datasources.max", "100000", "data sources held by all agents; past it the least recently heard of all agents are evicted", intIn(1, maxCap, "data sources")},
 	{"flow.definitions.max", "100", "flow definitions (REST and scripts); more are refused (409)", intIn(1, 100_000, "definitions")},
 	{"thresholds.max", "100", "thresholds; more are refused (409)", intIn(1, 100_000, "thresholds")},
 	{"forwarding.sessions.max", "8", "forwarding sessions; more are refused (409)", intIn(1, 10_000, "sessions")},
@@ -293,7 +293,7 @@ func propertiesUsage() string {
 		if k.def != "" && !strings.Contains(k.help, "default") {
 			def = fmt.Sprintf(" (default %s)", k.def)
 		}
-		fmt.Fprintf(&b, "  -D%-22s %s%s\n", k.name+"=…", k.help, def)
+		fmt.Fprintf(&b, "  -D%-26s %s%s\n", k.name+"=…", k.help, def)
 	}
 	return b.String()
 }
