@@ -9,12 +9,12 @@ import (
 // Caps on what the network can make the engine hold. Every datagram whose
 // header decodes names an agent and every sample a data source, and both
 // are written in the datagram, so one sender can claim any number of them
-// (200k spoofed agent addresses took 465 MB; 400k data sources of one agent
-// 555 MB). agents.max bounds the agents, agent.datasources.max the data
+// (200k spoofed agent addresses took 467 MiB; 400k data sources of one
+// agent 555 MiB). agents.max bounds the agents, agent.datasources.max the data
 // sources of one agent and datasources.max all of them; at each bound the
 // least recently heard go first. They go in batches, 1/evictBatch of the
-// bound at a time, so that finding them (a scan and a sort) is paid once
-// per batch rather than once per new agent. What goes is counted (and
+// bound at a time, so that finding them (a scan and a quickselect) is paid
+// once per batch rather than once per new agent. What goes is counted (and
 // logged, rate-limited); nothing on the path of known agents and data
 // sources changes.
 
@@ -28,10 +28,10 @@ const evictBatch = 32
 // not sequenced.
 const maxSubAgents = 1024
 
-// The caps' defaults: 10,000 agents and 100,000 data sources hold about
-// 10 MB and 140–300 MB (docs/performance.md); a single agent may have up
-// to 10,000 data sources. Every listing's default bound (/agents/json …)
-// is sized to show all of them.
+// The caps' defaults: a data source holds 1.4–3 KB (its metrics), so
+// 100,000 hold 140–300 MB (docs/performance.md); a single agent may have up
+// to 10,000. The listings' default bounds (/agents/json, /table) are sized
+// to show all of them.
 const (
 	DefaultMaxAgents       = 10_000
 	DefaultMaxAgentSources = 10_000
