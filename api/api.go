@@ -61,9 +61,10 @@ type Config struct {
 
 // API is the REST interface over an engine.
 type API struct {
-	cfg Config
-	e   *engine.Engine
-	mux *routeMux
+	cfg    Config
+	e      *engine.Engine
+	mux    *routeMux
+	limits Limits // limits.go
 }
 
 // routeMux is a ServeMux that remembers its patterns, so that the OpenAPI
@@ -201,13 +202,13 @@ func (a *API) routes() {
 		io.WriteString(w, "OK")
 	})
 	m.HandleFunc("GET /analyzer/json", a.json(a.analyzer))
-	m.HandleFunc("GET /agents/json", a.json(a.agents))
+	m.HandleFunc("GET /agents/json", a.paged("maxAgents", DefaultMaxAgents, a.agents))
 	m.HandleFunc("GET /metrics/json", a.json(func(*http.Request) (any, error) { return a.e.MetricNames(a.cfg.Now()), nil }))
-	m.HandleFunc("GET /metric/{agent}/json", a.json(a.agentMetrics))
+	m.HandleFunc("GET /metric/{agent}/json", a.paged("maxPoints", DefaultMaxPoints, a.agentMetrics))
 	m.HandleFunc("GET /metric/{agent}/{metric}/json", a.json(a.metric))
 	m.HandleFunc("GET /metric/{agent}/{metric}/html", a.metricPage)
-	m.HandleFunc("GET /table/{agent}/{metric}/json", a.json(a.table))
-	m.HandleFunc("GET /dump/{agent}/{metric}/json", a.json(a.dump))
+	m.HandleFunc("GET /table/{agent}/{metric}/json", a.paged("maxRows", DefaultMaxRows, a.table))
+	m.HandleFunc("GET /dump/{agent}/{metric}/json", a.paged("maxPoints", DefaultMaxPoints, a.dump))
 	m.HandleFunc("GET /flowkeys/json", a.json(func(*http.Request) (any, error) { return a.e.FlowKeys(a.cfg.Now()), nil }))
 	m.HandleFunc("GET /flow/json", a.json(func(*http.Request) (any, error) { return a.e.Definitions(), nil }))
 	m.HandleFunc("GET /flow/{name}/json", a.json(a.getFlow))
@@ -256,15 +257,16 @@ func (a *API) analyzer(*http.Request) (any, error) {
 	return out, nil
 }
 
-func (a *API) agents(r *http.Request) (any, error) {
+func (a *API) agents(r *http.Request, p engine.Page) (any, int, error) {
 	sel := engine.AllAgents
 	if as := r.URL.Query()["agent"]; len(as) > 0 {
 		var err error
 		if sel, err = a.e.ParseAgents(strings.Join(as, ";")); err != nil {
-			return nil, badRequest("%v", err)
+			return nil, 0, badRequest("%v", err)
 		}
 	}
-	return a.e.AgentsInfo(sel, a.cfg.Now()), nil
+	out, total := a.e.AgentsPage(sel, p, a.cfg.Now())
+	return out, total, nil
 }
 
 func (a *API) selector(r *http.Request) (engine.Agents, error) {

@@ -44,7 +44,7 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 		}
 		renewed, err := a.e.DefineLeased(name, spec, time.Duration(lease*float64(time.Second)), time.Now())
 		if err != nil {
-			return nil, badRequest("%v", err)
+			return nil, refusal(err)
 		}
 		if !renewed {
 			return a.changed("flows", name)
@@ -53,7 +53,7 @@ func (a *API) putFlow(r *http.Request) (any, error) {
 	}
 	notes, err := a.e.DefineNotes(name, spec)
 	if err != nil {
-		return nil, badRequest("%v", err)
+		return nil, refusal(err)
 	}
 	if _, err := a.changed("flows", name); err != nil {
 		return nil, err

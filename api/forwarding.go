@@ -29,7 +29,7 @@ func (a *API) forwardingRoutes() {
 			return nil, badRequest("%v", err)
 		}
 		if err := f.Set(r.PathValue("name"), s); err != nil {
-			return nil, badRequest("%v", err)
+			return nil, refusal(err)
 		}
 		return a.changed("forwarding", r.PathValue("name"))
 	})

@@ -44,6 +44,9 @@ func (a *API) groupRoutes() {
 		return mp.Def(), nil
 	}))
 	m.HandleFunc("PUT /map/{name}/json", a.json(a.change(func(r *http.Request) (any, error) {
+		if err := full("maps", "maps.max", "DELETE /map/{name}/json", a.cfg.Maps.Names(), r.PathValue("name"), a.limits.Maps); err != nil {
+			return nil, err
+		}
 		def, err := readSets(r)
 		if err != nil {
 			return nil, err
@@ -85,6 +88,11 @@ func readSets(r *http.Request) (map[string][]string, error) {
 const maxGroupBody = 64 << 20
 
 func (a *API) putGroups(r *http.Request, name string) (any, error) {
+	if name != group.Default {
+		if err := full("group sets", "groups.max", "DELETE /group/{name}/json", a.cfg.Groups.Names(), name, a.limits.GroupSets); err != nil {
+			return nil, err
+		}
+	}
 	def, err := readSets(r)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/metric"
 )
 
@@ -16,21 +17,23 @@ func metricNames(s string) []string {
 func filterOf(r *http.Request) metric.Filter {
 	f := metric.Filter{}
 	for k, v := range r.URL.Query() {
-		f[k] = v
+		if !pagingParams[k] {
+			f[k] = v
+		}
 	}
 	return f
 }
 
-func (a *API) agentMetrics(r *http.Request) (any, error) {
+func (a *API) agentMetrics(r *http.Request, p engine.Page) (any, int, error) {
 	addr, err := netip.ParseAddr(r.PathValue("agent"))
 	if err != nil {
-		return nil, badRequest("%q is not an agent address", r.PathValue("agent"))
+		return nil, 0, badRequest("%q is not an agent address", r.PathValue("agent"))
 	}
-	m, ok := a.e.AgentMetrics(addr, a.cfg.Now())
+	m, total, ok := a.e.AgentMetricsPage(addr, p, a.cfg.Now())
 	if !ok {
-		return nil, notFound("no agent %s", addr)
+		return nil, 0, notFound("no agent %s", addr)
 	}
-	return m, nil
+	return m, total, nil
 }
 
 func (a *API) metric(r *http.Request) (any, error) {
@@ -49,22 +52,23 @@ func (a *API) metric(r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (a *API) table(r *http.Request) (any, error) {
+func (a *API) table(r *http.Request, p engine.Page) (any, int, error) {
 	sel, err := a.selector(r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	out, err := a.e.Table(sel, metricNames(r.PathValue("metric")), filterOf(r), a.cfg.Now())
+	out, total, err := a.e.TablePage(sel, metricNames(r.PathValue("metric")), filterOf(r), p, a.cfg.Now())
 	if err != nil {
-		return nil, badRequest("%v", err)
+		return nil, 0, badRequest("%v", err)
 	}
-	return out, nil
+	return out, total, nil
 }
 
-func (a *API) dump(r *http.Request) (any, error) {
+func (a *API) dump(r *http.Request, p engine.Page) (any, int, error) {
 	sel, err := a.selector(r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return a.e.Dump(sel, metricNames(r.PathValue("metric")), filterOf(r), a.cfg.Now()), nil
+	out, total := a.e.DumpPage(sel, metricNames(r.PathValue("metric")), filterOf(r), p, a.cfg.Now())
+	return out, total, nil
 }

@@ -39,6 +39,16 @@ var (
 	qLease    = param{"lease", "seconds the definition lives unless PUT again: the same definition PUT again renews the lease and keeps its flows, a different one replaces it; once the lease lapses the definition is removed (the web pages' own ui_… flows are leased); leased definitions are not saved in state.dir. Without lease a definition stays until deleted", "number", false}
 )
 
+// paging parameters of the bounded listings (paging.go): the answer's
+// X-Total-Count header has the listing's size, and its Link rel="next"
+// header the next page.
+var (
+	qOffset    = param{"offset", "entries to skip (paging: the Link header of an answer cut short gives the next page's offset)", "integer", false}
+	qMaxAgents = param{"maxAgents", "agents to return at most, in address order (default 10000)", "integer", false}
+	qMaxPoints = param{"maxPoints", "points to return at most, in agent, data source and name order (default 100000)", "integer", false}
+	qMaxRows   = param{"maxRows", "rows to return at most, after sort: (default 100000)", "integer", false}
+)
+
 // active are the query parameters of /activeflows, JSON and html alike.
 var active = []param{qMaxFlows, qMinValue, qAggMode, qKeyMatch}
 
@@ -47,13 +57,13 @@ var operations = []op{
 	{method: "get", path: "/status", tag: "engine", summary: "OK, or 503 with a line UNAVAILABLE: script <id>: <why> for each script that did not load", resp: "text/plain"},
 	{method: "get", path: "/analyzer/json", tag: "engine", summary: "datagrams, samples, losses, flows tracked, memory", resp: "Object"},
 	{method: "get", path: "/agents/json", tag: "engine", summary: "agents with sequence accounting and data source counts",
-		query: []param{{"agent", "agents to include (repeatable); default all", "string", false}}, resp: "Object"},
+		query: []param{{"agent", "agents to include (repeatable); default all", "string", false}, qMaxAgents, qOffset}, resp: "Object"},
 	{method: "get", path: "/metrics/json", tag: "metrics", summary: "metric names → ms since last updated", resp: "Object"},
-	{method: "get", path: "/metric/{agent}/json", tag: "metrics", summary: "every metric of one agent: \"<dataSource>.<metric>\" → value", resp: "Object"},
+	{method: "get", path: "/metric/{agent}/json", tag: "metrics", summary: "every metric of one agent: \"<dataSource>.<metric>\" → value", query: []param{qMaxPoints, qOffset}, resp: "Object"},
 	{method: "get", path: "/metric/{agent}/{metric}/json", tag: "metrics", summary: "one statistic per metric (aggregation prefixes " + aggregationPrefixes() + ")", query: []param{qFilter}, resp: "Statistics"},
 	{method: "get", path: "/metric/{agent}/{metric}/html", tag: "metrics", summary: "live trend of a metric (the web interface's Metrics page)", resp: "text/html"},
-	{method: "get", path: "/table/{agent}/{metric}/json", tag: "metrics", summary: "a row per data source with every column (null: optional, sort:…:N orders and keeps N)", query: []param{qFilter}, resp: "Array"},
-	{method: "get", path: "/dump/{agent}/{metric}/json", tag: "metrics", summary: "every named metric (or ALL) at every data source", query: []param{qFilter}, resp: "Array"},
+	{method: "get", path: "/table/{agent}/{metric}/json", tag: "metrics", summary: "a row per data source with every column (null: optional, sort:…:N orders and keeps N)", query: []param{qFilter, qMaxRows, qOffset}, resp: "Array"},
+	{method: "get", path: "/dump/{agent}/{metric}/json", tag: "metrics", summary: "every named metric (or ALL) at every data source", query: []param{qFilter, qMaxPoints, qOffset}, resp: "Array"},
 	{method: "get", path: "/prometheus/metrics/{agent}/{metric}/txt", tag: "prometheus", summary: "metrics in the Prometheus text format: sflow_<metric>{agent,datasource,host}", query: []param{qFilter}, resp: "text/plain"},
 	{method: "get", path: "/prometheus/analyzer/txt", tag: "prometheus", summary: "/analyzer/json's numbers as sflow_analyzer_<name>", resp: "text/plain"},
 	{method: "get", path: "/metrics", tag: "prometheus", summary: "flowrt's own health for Prometheus: datagrams, samples, losses, decode errors, flows, scripts, Go runtime", resp: "text/plain"},
@@ -215,7 +225,7 @@ func OpenAPI(version string) map[string]any {
 			operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": ref(o.body)}}}
 		}
-		responses := map[string]any{"4XX": map[string]any{"description": "refused, with a one-line reason",
+		responses := map[string]any{"4XX": map[string]any{"description": "refused, with a one-line reason (409: a limit such as flow.definitions.max is reached, named with its property)",
 			"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}}
 		switch {
 		case o.resp == "":

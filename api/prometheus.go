@@ -162,6 +162,10 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 		for _, reason := range slices.Sorted(maps.Keys(t.DecodeErrors)) {
 			p.Sample("decode_errors_total", float64(t.DecodeErrors[reason]), export.Label{Name: "reason", Value: reason})
 		}
+		p.Family("record_decode_errors_total", "counter", "Records left out of datagrams that decoded (a bad sampled_header or host_descr length …), by reason.")
+		for _, reason := range slices.Sorted(maps.Keys(t.RecordErrors)) {
+			p.Sample("record_decode_errors_total", float64(t.RecordErrors[reason]), export.Label{Name: "reason", Value: reason})
+		}
 		if v, ok := number(extra["sFlowKernelDrops"]); ok {
 			counter("kernel_drops_total", "Datagrams the kernel dropped because the receive buffer was full.", v)
 		}
@@ -191,9 +195,15 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 		}
 		counter("samples_lost_total", "Samples missing from the data sources' sequence numbers.", float64(lostSamples))
 		gauge("agents", "Agents sending sFlow.", float64(a.e.AgentCount()))
+		counter("agents_evicted_total", "Agents evicted at agents.max, least recently heard first.", float64(t.AgentsEvicted))
+		gauge("datasources", "Data sources held, of all agents.", float64(t.Datasources))
+		counter("datasources_evicted_total", "Data sources evicted at agent.datasources.max or datasources.max, least recently heard first.", float64(t.DatasourcesEvicted))
+		counter("samples_refused_total", "Samples not applied: datasources.max was reached and their agent had no data source to give up.", float64(t.SamplesRefused))
+		counter("hosts_evicted_total", "Entries of the host: table (host and MAC addresses) evicted at its bound (datasources.max).", float64(t.HostsEvicted))
 		lim := a.e.Limits()
 		gauge("flows_tracked", "Flows held in the flow tables.", float64(lim.Flows.Load()))
 		counter("flows_evicted_total", "Flows evicted at flow.max.", float64(lim.Evicted.Load()))
+		counter("flows_refused_total", "New flows not tracked at flow.max: their table had no smaller flow to evict.", float64(lim.Refused.Load()))
 		gauge("flow_definitions", "Flow definitions.", float64(len(a.e.Definitions())))
 		if a.cfg.Scripts != nil {
 			st := a.cfg.Scripts.Statuses()

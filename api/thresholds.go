@@ -38,7 +38,7 @@ func (a *API) putThreshold(r *http.Request) (any, error) {
 		return nil, badRequest("%v", err)
 	}
 	if err := a.cfg.Thresholds.Set(r.PathValue("name"), s); err != nil {
-		return nil, badRequest("%v", err)
+		return nil, refusal(err)
 	}
 	return a.changed("thresholds", r.PathValue("name"))
 }

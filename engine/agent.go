@@ -12,8 +12,9 @@ import (
 // Agent is the state of one sFlow agent: its data sources and its
 // accounting. mu guards everything in it.
 type Agent struct {
+	e        *Engine
 	mu       sync.Mutex
-	removed  bool // aged out: workers that cached it must look again
+	removed  bool // aged out or evicted: workers that cached it must look again
 	addr     netip.Addr
 	name     string
 	first    int64 // ms
@@ -22,11 +23,16 @@ type Agent struct {
 	sources  map[uint64]*source
 	subs     map[uint32]*seqTracker // datagram sequence per sub-agent
 	named    map[string]uint64      // custom-metric data sources ("app1") → their key in sources
+	nextName uint64                 // the next custom-metric data source's key (with namedBit)
 	senders  []netip.Addr           // source addresses datagrams came from
 
 	// Accounting, in sFlow-RT's terms (see AgentInfo).
 	datagrams, bytes, lostDatagrams, dupDatagrams, oooDatagrams, restarts, decodeErrors uint64
 	samples                                                                             [3]sampleCounts
+	// What the caps did to it (caps.go), and its records that did not
+	// decode inside datagrams that did, by reason.
+	sourcesEvicted, samplesRefused, unsequenced uint64
+	recordErrors                                [numReasons]uint64
 }
 
 // Sample kinds, for accounting.
@@ -40,8 +46,8 @@ type sampleCounts struct {
 	received, lost, duplicate, outOfOrder, drops uint64
 }
 
-func newAgent(addr netip.Addr, now int64) *Agent {
-	return &Agent{addr: addr, name: addr.String(), first: now, lastSeen: now,
+func newAgent(e *Engine, addr netip.Addr, now int64) *Agent {
+	return &Agent{e: e, addr: addr, name: addr.String(), first: now, lastSeen: now,
 		sources: map[uint64]*source{}, subs: map[uint32]*seqTracker{}}
 }
 
@@ -83,34 +89,42 @@ func DataSourceName(class, index uint32) string {
 	return strconv.FormatUint(uint64(class), 10) + "." + strconv.FormatUint(uint64(index), 10)
 }
 
+// source returns a data source, adding it if it is new; nil when there is
+// no room for it (see addSource).
 func (a *Agent) source(class, index uint32, now int64) *source {
 	k := sourceKey(class, index)
 	ds := a.sources[k]
 	if ds == nil {
 		ds = &source{id: DataSourceName(class, index), class: class, index: index, metrics: metric.NewSet()}
-		a.sources[k] = ds
+		if !a.addSource(k, ds) {
+			return nil
+		}
 	}
 	ds.lastSeen = now
 	return ds
 }
 
-// namedSource returns the data source of a custom-metric sample, which is
-// named by a string rather than numbered.
+// namedBit marks the keys of custom-metric data sources, which are named
+// by a string rather than numbered.
+const namedBit = 1 << 63
+
+// namedSource returns the data source of a custom-metric sample, as
+// source does.
 func (a *Agent) namedSource(name []byte, now int64) *source {
 	k, ok := a.named[string(name)]
 	if !ok {
+		ds := &source{id: string(name), metrics: metric.NewSet()}
+		k = namedBit | a.nextName
+		if !a.addSource(k, ds) {
+			return nil
+		}
+		a.nextName++
 		if a.named == nil {
 			a.named = map[string]uint64{}
 		}
-		k = 1<<63 | uint64(len(a.named))
-		a.named[string(name)] = k
-		a.sources[k] = &source{id: string(name), metrics: metric.NewSet()}
+		a.named[ds.id] = k
 	}
 	ds := a.sources[k]
-	if ds == nil { // aged out and back
-		ds = &source{id: string(name), metrics: metric.NewSet()}
-		a.sources[k] = ds
-	}
 	ds.lastSeen = now
 	return ds
 }

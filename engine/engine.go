@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -34,7 +35,10 @@ type Config struct {
 	FlowLogSize       int           // completed flow records kept for /flows/json
 	DataSourceTimeout time.Duration // a data source with nothing new for this long is removed
 	AgentTimeout      time.Duration // an agent with no datagram for this long is removed
-	Logger            *slog.Logger
+	// Caps (caps.go): agents, data sources of one agent, data sources of
+	// all agents, flow definitions.
+	MaxAgents, MaxAgentSources, MaxSources, MaxDefinitions int
+	Logger                                                 *slog.Logger
 	// Tap, when set, is given every datagram whose header decoded, with
 	// its agent, sub-agent, sequence number and uptime and the address it
 	// came from, before the samples are applied (forwarding). It must not
@@ -51,6 +55,10 @@ func DefaultConfig() Config {
 		FlowLogSize:       1000,
 		DataSourceTimeout: 60 * time.Second,
 		AgentTimeout:      300 * time.Second,
+		MaxAgents:         DefaultMaxAgents,
+		MaxAgentSources:   DefaultMaxAgentSources,
+		MaxSources:        DefaultMaxSources,
+		MaxDefinitions:    DefaultMaxDefinitions,
 	}
 }
 
@@ -72,6 +80,8 @@ type Engine struct {
 
 	agentMu sync.RWMutex
 	agents  map[netip.Addr]*Agent
+	caps    capCounters
+	notes   logNotes
 
 	workerMu sync.Mutex
 	workers  []*Worker
@@ -123,6 +133,11 @@ func New(cfg Config) *Engine {
 	if cfg.AgentTimeout <= 0 {
 		cfg.AgentTimeout = d.AgentTimeout
 	}
+	for _, v := range []*int{&cfg.MaxAgents, &cfg.MaxAgentSources, &cfg.MaxSources, &cfg.MaxDefinitions} {
+		if *v <= 0 {
+			*v = math.MaxInt32 // not set: no bound (the properties always set them)
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -133,8 +148,10 @@ func New(cfg Config) *Engine {
 		started:  time.Now(),
 		agents:   map[netip.Addr]*Agent{},
 		flowLog:  history.New[FlowRecord](cfg.FlowLogSize),
+		notes:    newLogNotes(),
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
+	e.hosts.max, e.hosts.evicted = cfg.MaxSources, &e.caps.hostsEvicted
 	e.captureMs.Store(noCapture)
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
 	registerHost(e.compiler, &e.hosts)
@@ -165,6 +182,10 @@ func (e *Engine) DefineNotes(name string, spec flow.Spec) ([]string, error) {
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
 	old := e.defs.Load()
+	if _, ok := old.byName[name]; !ok && len(old.byName) >= e.cfg.MaxDefinitions {
+		return nil, &LimitError{What: "flow definitions", Max: e.cfg.MaxDefinitions, Property: "flow.definitions.max",
+			Hint: "delete one (DELETE /flow/{name}/json)"}
+	}
 	// Logged once, not at each renewal of the same definition (the web
 	// pages PUT theirs again while they show them).
 	if prev, ok := old.byName[name]; len(d.Notes) > 0 && (!ok || !reflect.DeepEqual(prev.def.Spec, d.Spec)) {
@@ -346,25 +367,16 @@ func (e *Engine) Sweep(now time.Time) {
 				}
 			}
 			if ms-ds.lastSeen > e.cfg.DataSourceTimeout.Milliseconds() {
-				ds.release()
-				delete(a.sources, id)
+				a.dropSource(id, ds)
 			}
 		}
-		if ms-a.lastSeen > e.cfg.AgentTimeout.Milliseconds() {
-			// Still holding a.mu: a worker that cached a sees removed
-			// before it can touch a again.
-			a.removed = true
-			for id, ds := range a.sources {
-				ds.release()
-				delete(a.sources, id)
-			}
-			e.agentMu.Lock()
-			delete(e.agents, a.addr)
-			e.agentMu.Unlock()
-			e.log.Info("agent timed out", "agent", a.name, "silent", e.cfg.AgentTimeout)
+		if !a.removed && ms-a.lastSeen > e.cfg.AgentTimeout.Milliseconds() {
+			e.removeAgentLocked(a)
+			e.notes.agentTimedOut.note(e.log, a.name, 1, "silent", e.cfg.AgentTimeout.String())
 		}
 		a.mu.Unlock()
 	}
+	e.notes.flush(e.log)
 }
 
 // FlowRecord is a completed (or started, or long-running) flow, as
@@ -424,11 +436,17 @@ func (e *Engine) agent(addr netip.Addr, now int64) *Agent {
 		return a
 	}
 	e.agentMu.Lock()
-	defer e.agentMu.Unlock()
-	if a = e.agents[addr]; a == nil {
-		a = newAgent(addr, now)
-		e.agents[addr] = a
-		e.log.Info("new agent", "agent", a.name)
+	if a = e.agents[addr]; a != nil {
+		e.agentMu.Unlock()
+		return a
+	}
+	a = newAgent(e, addr, now)
+	e.agents[addr] = a
+	n := len(e.agents)
+	e.agentMu.Unlock()
+	e.notes.newAgent.note(e.log, a.name, 1)
+	if n > e.cfg.MaxAgents {
+		e.evictAgents(a)
 	}
 	return a
 }
@@ -438,6 +456,7 @@ func (e *Engine) Uptime() time.Duration { return time.Since(e.started) }
 
 // String describes the limits, for the start-up banner.
 func (c Config) String() string {
-	return fmt.Sprintf("flows tracked ≤ %d, flow log %d records, data source timeout %s, agent timeout %s",
-		c.MaxFlows, c.FlowLogSize, c.DataSourceTimeout, c.AgentTimeout)
+	return fmt.Sprintf("flows tracked ≤ %d, flow log %d records, data source timeout %s, agent timeout %s, "+
+		"agents ≤ %d, data sources ≤ %d (≤ %d per agent), flow definitions ≤ %d",
+		c.MaxFlows, c.FlowLogSize, c.DataSourceTimeout, c.AgentTimeout, c.MaxAgents, c.MaxSources, c.MaxAgentSources, c.MaxDefinitions)
 }

@@ -31,6 +31,11 @@ type hostEntry struct {
 type hostTable struct {
 	mu    sync.RWMutex
 	byKey map[string]*hostEntry // agent address or MAC, as the flow keys spell them
+	// max bounds the entries (a host_adapters record can list thousands of
+	// MACs): past it the least recently renewed go, a batch at a time
+	// (caps.go), counted in evicted.
+	max     int
+	evicted *atomic.Uint64
 }
 
 // learn records a counter sample's host, if it describes one: under the
@@ -57,6 +62,9 @@ func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflo
 		t.mu.Lock()
 		if t.byKey == nil {
 			t.byKey = map[string]*hostEntry{}
+		}
+		if _, ok := t.byKey[string(key)]; !ok && len(t.byKey) >= t.max {
+			t.evictLocked()
 		}
 		n := &hostEntry{info: info}
 		n.seen.Store(ms)
@@ -85,6 +93,25 @@ func (t *hostTable) lookup(key []byte, attr int) (string, bool) {
 		return "", false
 	}
 	return h.info[attr], true
+}
+
+// evictLocked drops the least recently renewed entries, 1/evictBatch of
+// the bound (at least one), with t.mu held.
+func (t *hostTable) evictLocked() {
+	type aged struct {
+		k    string
+		seen int64
+	}
+	list := make([]aged, 0, len(t.byKey))
+	for k, h := range t.byKey {
+		list = append(list, aged{k, h.seen.Load()})
+	}
+	n := min(len(list), max(1, t.max/evictBatch))
+	oldest(list, n, func(v *aged) int64 { return v.seen })
+	for _, v := range list[:n] {
+		delete(t.byKey, v.k)
+	}
+	t.evicted.Add(uint64(n))
 }
 
 // sweep forgets hosts and MACs no counter sample named since cutoff (ms).

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -124,19 +125,69 @@ type AgentInfo struct {
 	DecodeErrors  uint64 `json:"sFlowDatagramsDecodeErrors"`
 	Restarts      uint64 `json:"sFlowAgentRestarts"`
 	Datasources   int    `json:"sFlowDatasources"`
+	// What the caps did to this agent: data sources evicted at
+	// agent.datasources.max or datasources.max, samples refused (no room
+	// for their data source), datagrams of sub-agents beyond the 1,024
+	// followed whose sequence numbers are not followed.
+	DatasourcesEvicted   uint64 `json:"sFlowDatasourcesEvicted"`
+	SamplesRefused       uint64 `json:"sFlowSamplesRefused"`
+	DatagramsUnsequenced uint64 `json:"sFlowDatagramsUnsequenced"`
+	// Records that did not decode inside datagrams that did (a bad
+	// sampled_header or host_descr length …), left out: in all and by
+	// reason (only the reasons that occurred).
+	RecordDecodeErrors   uint64            `json:"sFlowRecordDecodeErrors"`
+	RecordDecodeErrorsBy map[string]uint64 `json:"sFlowRecordDecodeErrorsBy,omitempty"`
 }
+
+// Page selects a window of a listing: Offset entries are skipped and at
+// most Limit kept (Limit < 0: no bound).
+type Page struct{ Offset, Limit int }
+
+// All is the whole listing.
+var All = Page{Limit: -1}
+
+// window returns the part [lo, hi) of a listing of total entries.
+func (p Page) window(total int) (lo, hi int) {
+	lo = min(max(p.Offset, 0), total)
+	hi = total
+	if p.Limit >= 0 {
+		hi = min(hi, lo+p.Limit)
+	}
+	return lo, hi
+}
+
+func (p Page) in(i int) bool { return i >= p.Offset && (p.Limit < 0 || i < p.Offset+p.Limit) }
 
 // AgentsInfo returns /agents/json for the selected agents.
 func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
+	out, _ := e.AgentsPage(sel, All, now)
+	return out
+}
+
+// AgentsPage returns /agents/json for a window of the selected agents, in
+// address order, and how many were selected.
+func (e *Engine) AgentsPage(sel Agents, p Page, now time.Time) (map[string]AgentInfo, int) {
 	ms := e.ms(now)
 	out := map[string]AgentInfo{}
-	for _, a := range e.selected(sel) {
+	list := e.selected(sel)
+	lo, hi := p.window(len(list))
+	for _, a := range list[lo:hi] {
 		a.mu.Lock()
 		info := AgentInfo{
 			DatagramsReceived: a.datagrams, DatagramsLost: a.lostDatagrams, DatagramsDuplicates: a.dupDatagrams,
 			DatagramsOutOfOrder: a.oooDatagrams, DatagramSource: []string{},
 			FirstSeen: max(ms-a.first, 0), LastSeen: max(ms-a.lastSeen, 0), Uptime: a.uptime,
 			BytesReceived: a.bytes, DecodeErrors: a.decodeErrors, Restarts: a.restarts, Datasources: len(a.sources),
+			DatasourcesEvicted: a.sourcesEvicted, SamplesRefused: a.samplesRefused, DatagramsUnsequenced: a.unsequenced,
+		}
+		for i, n := range a.recordErrors {
+			if n > 0 {
+				if info.RecordDecodeErrorsBy == nil {
+					info.RecordDecodeErrorsBy = map[string]uint64{}
+				}
+				info.RecordDecodeErrorsBy[reasons[i]] = n
+				info.RecordDecodeErrors += n
+			}
 		}
 		for _, s := range a.senders {
 			info.DatagramSource = append(info.DatagramSource, s.String())
@@ -149,7 +200,7 @@ func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
 			if ds.seq[kindFlow].seen {
 				info.FlowDatasources++
 			}
-			if ds.seq[kindCounter].seen {
+			if ds.seq[kindCounter].seen || ds.counterSamples > 0 { // rtmetric sources have no sequence
 				info.CounterDatasources++
 			}
 			if ds.seq[kindDiscard].seen {
@@ -159,7 +210,7 @@ func (e *Engine) AgentsInfo(sel Agents, now time.Time) map[string]AgentInfo {
 		a.mu.Unlock()
 		out[a.name] = info
 	}
-	return out
+	return out, len(list)
 }
 
 // Totals are the engine-wide counters.
@@ -167,11 +218,18 @@ type Totals struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples uint64
 	Looped                                                 uint64 // forwarded copies that came back, not applied
 	DecodeErrors                                           map[string]uint64
+	RecordErrors                                           map[string]uint64 // records left out of datagrams that decoded
+	// What the caps did (caps.go).
+	Datasources                                                     int64
+	AgentsEvicted, DatasourcesEvicted, SamplesRefused, HostsEvicted uint64
 }
 
 // Totals sums the workers' counters.
 func (e *Engine) Totals() Totals {
-	t := Totals{DecodeErrors: map[string]uint64{}}
+	t := Totals{DecodeErrors: map[string]uint64{}, RecordErrors: map[string]uint64{},
+		Datasources: e.caps.sources.Load(), AgentsEvicted: e.caps.agentsEvicted.Load(),
+		DatasourcesEvicted: e.caps.sourcesEvicted.Load(), SamplesRefused: e.caps.samplesRefused.Load(),
+		HostsEvicted: e.caps.hostsEvicted.Load()}
 	e.workerMu.Lock()
 	defer e.workerMu.Unlock()
 	for _, w := range e.workers {
@@ -183,6 +241,7 @@ func (e *Engine) Totals() Totals {
 		t.Looped += w.stats.Looped.Load()
 		for i, r := range reasons {
 			t.DecodeErrors[r] += w.stats.DecodeErrors[i].Load()
+			t.RecordErrors[r] += w.stats.RecordErrors[i].Load()
 		}
 	}
 	return t
@@ -200,30 +259,44 @@ func (e *Engine) Analyzer() map[string]any {
 	t := e.Totals()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	var errs uint64
+	var errs, recErrs uint64
 	for _, n := range t.DecodeErrors {
 		errs += n
 	}
+	for _, n := range t.RecordErrors {
+		recErrs += n
+	}
 	out := map[string]any{
-		"sFlowDatagramsReceived": t.Datagrams,
-		"sFlowDatagramsLooped":   t.Looped,
-		"sFlowBytesReceived":     t.Bytes,
-		"sFlowSamplesReceived":   t.Samples,
-		"sFlowFlowSamples":       t.FlowSamples,
-		"sFlowCounterSamples":    t.CounterSamples,
-		"sFlowDecodeErrors":      errs,
-		"sFlowDecodeErrorsBy":    t.DecodeErrors,
-		"sFlowAgents":            e.AgentCount(),
-		"flowsTracked":           e.limits.Flows.Load(),
-		"flowsMax":               e.limits.MaxFlows,
-		"flowsEvicted":           e.limits.Evicted.Load(),
-		"flowsRefused":           e.limits.Refused.Load(),
-		"flowDefinitions":        len(e.defs.Load().byName),
-		"heapUsed":               ms.HeapAlloc,
-		"heapMax":                ms.Sys,
-		"goroutines":             runtime.NumGoroutine(),
-		"uptime":                 e.Uptime().Milliseconds(),
-		"clock":                  "wall",
+		"sFlowDatagramsReceived":    t.Datagrams,
+		"sFlowDatagramsLooped":      t.Looped,
+		"sFlowBytesReceived":        t.Bytes,
+		"sFlowSamplesReceived":      t.Samples,
+		"sFlowFlowSamples":          t.FlowSamples,
+		"sFlowCounterSamples":       t.CounterSamples,
+		"sFlowDecodeErrors":         errs,
+		"sFlowDecodeErrorsBy":       t.DecodeErrors,
+		"sFlowRecordDecodeErrors":   recErrs,
+		"sFlowRecordDecodeErrorsBy": t.RecordErrors,
+		"sFlowAgents":               e.AgentCount(),
+		"sFlowAgentsMax":            e.cfg.MaxAgents,
+		"sFlowAgentsEvicted":        t.AgentsEvicted,
+		"sFlowDatasources":          t.Datasources,
+		"sFlowDatasourcesMax":       e.cfg.MaxSources,
+		"sFlowAgentDatasourcesMax":  e.cfg.MaxAgentSources,
+		"sFlowDatasourcesEvicted":   t.DatasourcesEvicted,
+		"sFlowSamplesRefused":       t.SamplesRefused,
+		"hostsEvicted":              t.HostsEvicted,
+		"flowDefinitionsMax":        e.cfg.MaxDefinitions,
+		"flowsTracked":              e.limits.Flows.Load(),
+		"flowsMax":                  e.limits.MaxFlows,
+		"flowsEvicted":              e.limits.Evicted.Load(),
+		"flowsRefused":              e.limits.Refused.Load(),
+		"flowDefinitions":           len(e.defs.Load().byName),
+		"heapUsed":                  ms.HeapAlloc,
+		"heapMax":                   ms.Sys,
+		"goroutines":                runtime.NumGoroutine(),
+		"uptime":                    e.Uptime().Milliseconds(),
+		"clock":                     "wall",
 	}
 	if ms, ok := e.CaptureClock(); ok {
 		out["clock"], out["clockTime"] = "capture", ms
@@ -333,44 +406,88 @@ func (e *Engine) Metric(sel Agents, names []string, filter metric.Filter, now ti
 // Dump answers /dump: every named metric (or all, for ALL) at every
 // selected data source.
 func (e *Engine) Dump(sel Agents, names []string, filter metric.Filter, now time.Time) []metric.Point {
+	out, _ := e.DumpPage(sel, names, filter, All, now)
+	return out
+}
+
+// DumpPage answers /dump for a window of the points (in agent, data
+// source and metric name order), and says how many there are: the points
+// outside the window are counted, not made.
+func (e *Engine) DumpPage(sel Agents, names []string, filter metric.Filter, p Page, now time.Time) ([]metric.Point, int) {
 	ms := e.ms(now)
 	defs := e.defs.Load()
 	all := len(names) == 0 || (len(names) == 1 && names[0] == "ALL")
 	out := []metric.Point{}
-	e.visit(sel, filter, func(a *Agent, ds *source) {
-		if all {
-			var ns []string
-			ds.metrics.Each(func(n string, _ metric.Value) { ns = append(ns, n) })
-			for n, sl := range defs.byName {
-				if sl.index < len(ds.tables) && ds.tables[sl.index] != nil {
-					ns = append(ns, n)
-				}
-			}
-			slices.Sort(ns)
-			for _, n := range ns {
-				if p, ok := e.point(defs, a, ds, n, ms); ok {
-					out = append(out, p)
-				}
+	n := 0
+	emit := func(a *Agent, ds *source, name string) {
+		if !p.in(n) {
+			if e.hasPoint(defs, ds, name) {
+				n++
 			}
 			return
 		}
-		for _, n := range names {
-			dsName, m := splitQualified(n)
+		if pt, ok := e.point(defs, a, ds, name, ms); ok {
+			out = append(out, pt)
+			n++
+		}
+	}
+	var ns []string
+	e.visit(sel, filter, func(a *Agent, ds *source) {
+		if all {
+			ns = ds.names(defs, ns[:0])
+			for _, name := range ns {
+				emit(a, ds, name)
+			}
+			return
+		}
+		for _, name := range names {
+			dsName, m := splitQualified(name)
 			if dsName != "" && dsName != ds.id {
 				continue
 			}
-			if p, ok := e.point(defs, a, ds, m, ms); ok {
-				out = append(out, p)
-			}
+			emit(a, ds, m)
 		}
 	})
-	return out
+	return out, n
+}
+
+// names appends the sorted names of the data source's metrics and of the
+// definitions it has a table for.
+func (ds *source) names(defs *defSet, ns []string) []string {
+	ds.metrics.Each(func(n string, _ metric.Value) { ns = append(ns, n) })
+	for n, sl := range defs.byName {
+		if _, dup := ds.metrics.Get(n); !dup && sl.index < len(ds.tables) && ds.tables[sl.index] != nil {
+			ns = append(ns, n)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// hasPoint reports whether point would find the metric, without making it.
+func (e *Engine) hasPoint(defs *defSet, ds *source, name string) bool {
+	if _, ok := ds.metrics.Get(name); ok {
+		return true
+	}
+	sl, ok := defs.byName[name]
+	if !ok || sl.index >= len(ds.tables) {
+		return false
+	}
+	t := ds.tables[sl.index]
+	return t != nil && t.Gen == sl.gen && t.Len() > 0
 }
 
 // Table answers /table: a row per data source that has every column
 // (columns prefixed null: may be missing); a column prefixed sort: orders
 // the rows, and a :N or :-N suffix keeps N rows (negative: descending).
 func (e *Engine) Table(sel Agents, cols []string, filter metric.Filter, now time.Time) ([][]*metric.Point, error) {
+	rows, _, err := e.TablePage(sel, cols, filter, All, now)
+	return rows, err
+}
+
+// TablePage answers /table for a window of its rows (after sort: and its
+// row count), and says how many rows there are.
+func (e *Engine) TablePage(sel Agents, cols []string, filter metric.Filter, p Page, now time.Time) ([][]*metric.Point, int, error) {
 	type col struct {
 		name     string
 		nullable bool
@@ -383,7 +500,7 @@ func (e *Engine) Table(sel Agents, cols []string, filter metric.Filter, now time
 			if j := strings.LastIndexByte(rest, ':'); j > 0 {
 				var n int
 				if _, err := fmt.Sscanf(rest[j+1:], "%d", &n); err != nil {
-					return nil, fmt.Errorf("bad row count in %q", c)
+					return nil, 0, fmt.Errorf("bad row count in %q", c)
 				}
 				rest = rest[:j]
 				limit, desc = max(n, -n), n < 0
@@ -425,7 +542,8 @@ func (e *Engine) Table(sel Agents, cols []string, filter metric.Filter, now time
 			rows = rows[:limit]
 		}
 	}
-	return rows, nil
+	lo, hi := p.window(len(rows))
+	return rows[lo:hi], len(rows), nil
 }
 
 func comparePoints(x, y *metric.Point) int {
@@ -452,26 +570,44 @@ func comparePoints(x, y *metric.Point) int {
 
 // AgentMetrics answers /metric/{agent}/json: "<ds>.<metric>" → value.
 func (e *Engine) AgentMetrics(addr netip.Addr, now time.Time) (map[string]any, bool) {
+	out, _, ok := e.AgentMetricsPage(addr, All, now)
+	return out, ok
+}
+
+// AgentMetricsPage answers /metric/{agent}/json for a window of the
+// agent's metrics (in data source and name order), and says how many
+// there are.
+func (e *Engine) AgentMetricsPage(addr netip.Addr, p Page, now time.Time) (map[string]any, int, bool) {
 	e.agentMu.RLock()
 	a := e.agents[addr.Unmap()]
 	e.agentMu.RUnlock()
 	if a == nil {
-		return nil, false
+		return nil, 0, false
 	}
 	ms := e.ms(now)
 	defs := e.defs.Load()
 	out := map[string]any{}
+	n := 0
+	var ns []string
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, ds := range a.sources {
-		ds.metrics.Each(func(n string, v metric.Value) { out[ds.id+"."+n] = v.Any() })
-		for n := range defs.byName {
-			if p, ok := e.point(defs, a, ds, n, ms); ok {
-				out[ds.id+"."+n] = p.MetricValue
+	for _, k := range slices.Sorted(maps.Keys(a.sources)) {
+		ds := a.sources[k]
+		ns = ds.names(defs, ns[:0])
+		for _, name := range ns {
+			if !p.in(n) {
+				if e.hasPoint(defs, ds, name) {
+					n++
+				}
+				continue
+			}
+			if pt, ok := e.point(defs, a, ds, name, ms); ok {
+				out[ds.id+"."+name] = pt.MetricValue
+				n++
 			}
 		}
 	}
-	return out, true
+	return out, n, true
 }
 
 // MetricNames answers /metrics/json: metric name → ms since last updated

@@ -51,6 +51,9 @@ type WorkerStats struct {
 	Datagrams, Bytes, Samples, FlowSamples, CounterSamples atomic.Uint64
 	Looped                                                 atomic.Uint64 // forwarded copies that came back
 	DecodeErrors                                           [numReasons]atomic.Uint64
+	// RecordErrors are records (or rtmetric sample bodies) that did not
+	// decode inside a datagram that did: left out, and counted here.
+	RecordErrors [numReasons]atomic.Uint64
 }
 
 // decode error reasons, in the order of sflow.Reason's labels.
@@ -111,15 +114,18 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		switch smp.Format {
 		case sflow.FlowSample, sflow.ExpandedFlowSample:
 			w.stats.FlowSamples.Add(1)
-			ds := w.sample(a, smp, kindFlow, ms)
-			w.flowSample(a, ds, smp, defs, ms, false)
+			if ds := w.sample(a, smp, kindFlow, ms); ds != nil {
+				w.flowSample(a, ds, smp, defs, ms, false)
+			}
 		case sflow.DiscardedPacketSample:
-			ds := w.sample(a, smp, kindDiscard, ms)
-			w.flowSample(a, ds, smp, defs, ms, true)
+			if ds := w.sample(a, smp, kindDiscard, ms); ds != nil {
+				w.flowSample(a, ds, smp, defs, ms, true)
+			}
 		case sflow.CounterSample, sflow.ExpandedCounterSample:
 			w.stats.CounterSamples.Add(1)
-			ds := w.sample(a, smp, kindCounter, ms)
-			w.counterSample(a, ds, smp, ms)
+			if ds := w.sample(a, smp, kindCounter, ms); ds != nil {
+				w.counterSample(a, ds, smp, ms)
+			}
 		case sflow.RTMetricSample:
 			w.stats.CounterSamples.Add(1)
 			w.customMetrics(a, smp, ms)
@@ -128,7 +134,7 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 }
 
 // maxCachedAgents bounds a worker's agent cache (a flood of spoofed agent
-// addresses must not grow it without end).
+// addresses must not grow it without end, nor keep evicted agents long).
 const maxCachedAgents = 1 << 16
 
 // agent returns the datagram's agent, locked.
@@ -140,7 +146,7 @@ func (w *Worker) agent(addr netip.Addr, ms int64) *Agent {
 		}
 		a.mu.Unlock()
 	}
-	if w.agents == nil || len(w.agents) >= maxCachedAgents {
+	if w.agents == nil || len(w.agents) >= min(maxCachedAgents, 2*w.e.cfg.MaxAgents) {
 		w.agents = map[netip.Addr]*Agent{}
 	}
 	for {
@@ -167,6 +173,11 @@ func (w *Worker) account(a *Agent, src netip.AddrPort, size int, ms int64, decod
 	}
 	t := a.subs[w.d.SubAgentID]
 	if t == nil {
+		if len(a.subs) >= maxSubAgents {
+			a.unsequenced++ // applied, but its sequence number is not followed
+			a.uptime = w.d.Uptime
+			return
+		}
 		t = &seqTracker{}
 		a.subs[w.d.SubAgentID] = t
 	}
@@ -193,12 +204,17 @@ func (w *Worker) account(a *Agent, src netip.AddrPort, size int, ms int64, decod
 }
 
 // sample finds the data source of a sample and accounts for its sequence
-// number.
+// number; nil when there is no room for a new data source (the sample is
+// counted, and refused).
 func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source {
-	ds := a.source(smp.SourceClass, smp.SourceIndex, ms)
 	c := &a.samples[kind]
 	c.received++
 	c.drops += uint64(smp.Drops)
+	ds := a.source(smp.SourceClass, smp.SourceIndex, ms)
+	if ds == nil {
+		w.refused(a)
+		return nil
+	}
 	switch r, lost := ds.seq[kind].next(smp.Sequence); r {
 	case seqLost:
 		c.lost += uint64(lost)
@@ -244,10 +260,11 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 	}
 	for _, rec := range smp.Records {
 		v, err := w.rc.Decode(smp.Format, rec)
-		if err != nil || v == nil {
+		if err != nil {
+			w.recordError(a, err)
 			continue
 		}
-		switch r := v.(type) {
+		switch r := v.(type) { // nil (a record this decoder does not know) matches none
 		case *sflow.SampledHeader:
 			s.FrameLength, s.Stripped, s.HasHeader = r.FrameLength, r.Stripped, true
 			s.Packet.Decode(r.Protocol, r.Header)
@@ -353,7 +370,11 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 	var adapters *sflow.HostAdapters
 	for _, rec := range smp.Records {
 		v, err := w.rc.Decode(smp.Format, rec)
-		if err != nil || v == nil {
+		if err != nil {
+			w.recordError(a, err)
+			continue
+		}
+		if v == nil { // a record this decoder does not know
 			continue
 		}
 		ds.metrics.Apply(v)
@@ -372,12 +393,21 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 // customMetrics applies an rtmetric sample: Host sFlow's custom metrics,
 // at the data source the sample names.
 func (w *Worker) customMetrics(a *Agent, smp *sflow.Sample, ms int64) {
+	a.samples[kindCounter].received++
 	c, err := sflow.DecodeCustom(smp.Format, smp.Data)
-	if err != nil || len(c.DataSource) == 0 {
-		w.stats.DecodeErrors[numReasons-1].Add(1)
+	if err == nil && len(c.DataSource) == 0 {
+		err = errNoDataSource
+	}
+	if err != nil {
+		w.recordError(a, err)
 		return
 	}
 	ds := a.namedSource(c.DataSource, ms)
+	if ds == nil {
+		w.refused(a)
+		return
+	}
+	ds.counterSamples++
 	dt := 0.0
 	if ds.counterAt > 0 {
 		dt = float64(ms-ds.counterAt) / 1000
@@ -401,9 +431,26 @@ func (w *Worker) customMetrics(a *Agent, smp *sflow.Sample, ms int64) {
 			m.Gauge(name, f.F)
 		}
 	}
-	if c.Err() != nil {
-		w.stats.DecodeErrors[numReasons-1].Add(1)
+	if err := c.Err(); err != nil {
+		w.recordError(a, err)
 	}
+}
+
+// errNoDataSource is an rtmetric sample that names no data source.
+var errNoDataSource = &sflow.Error{Err: sflow.ErrLength}
+
+// recordError counts a record (or rtmetric body) that did not decode.
+func (w *Worker) recordError(a *Agent, err error) {
+	i := reasonIndex(err)
+	w.stats.RecordErrors[i].Add(1)
+	a.recordErrors[i]++
+}
+
+// refused counts a sample whose new data source found no room.
+func (w *Worker) refused(a *Agent) {
+	a.samplesRefused++
+	w.e.caps.samplesRefused.Add(1)
+	w.e.notes.samplesRefused.note(w.e.log, a.name, 1, "datasources.max", w.e.cfg.MaxSources)
 }
 
 func (e *Engine) noteBadDatagram(src netip.AddrPort, err error) {

@@ -94,6 +94,7 @@ type Forwarder struct {
 	byName   map[string]*session
 	sessions atomic.Pointer[[]*session] // what Send reads, without locking
 	own      []netip.AddrPort           // the engine's own sFlow sockets
+	max      int                        // sessions at most (forwarding.sessions.max; 0: no bound)
 	log      *slog.Logger
 	buffers  sync.Pool
 }
@@ -124,10 +125,44 @@ func (f *Forwarder) SetOwn(addrs ...netip.AddrPort) {
 	f.mu.Unlock()
 }
 
+// SetLimit bounds the sessions: past n, a new one is refused with a
+// *LimitError (each session costs a copy and a send of every datagram:
+// docs/performance.md).
+func (f *Forwarder) SetLimit(n int) {
+	f.mu.Lock()
+	f.max = n
+	f.mu.Unlock()
+}
+
+// LimitError is a new session refused at forwarding.sessions.max.
+type LimitError struct{ Max int }
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%d forwarding sessions are defined, the most forwarding.sessions.max allows: "+
+		"delete one (DELETE /forwarding/{name}/json), or raise the limit (-Dforwarding.sessions.max=…)", e.Max)
+}
+
+// LimitProperty names the property of the limit (the REST API answers
+// such errors 409, rather than 400).
+func (e *LimitError) LimitProperty() string { return "forwarding.sessions.max" }
+
+// full reports whether a session named name would be one too many.
+func (f *Forwarder) full(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.byName[name]; !ok && f.max > 0 && len(f.byName) >= f.max {
+		return &LimitError{f.max}
+	}
+	return nil
+}
+
 // Set creates or replaces a session.
 func (f *Forwarder) Set(name string, s Spec) error {
 	if name == "" {
 		return errors.New("a forwarding session needs a name")
+	}
+	if err := f.full(name); err != nil {
+		return err
 	}
 	if s.Port <= 0 || s.Port > 65535 {
 		return fmt.Errorf("port %d is not a UDP port", s.Port)
@@ -163,9 +198,14 @@ func (f *Forwarder) Set(name string, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("forwarding to %s: %w", net.JoinHostPort(s.Address, strconv.Itoa(s.Port)), err)
 	}
-	go f.send(ss)
 	f.mu.Lock()
 	old := f.byName[name]
+	if old == nil && f.max > 0 && len(f.byName) >= f.max { // another Set took the last place meanwhile
+		f.mu.Unlock()
+		ss.conn.Close()
+		return &LimitError{f.max}
+	}
+	go f.send(ss)
 	f.byName[name] = ss
 	f.publish()
 	f.mu.Unlock()

@@ -104,6 +104,16 @@ type Monitor struct {
 	state  map[stateKey]*armState
 	events *history.History[Event]
 	subs   []func(Event)
+	max    int // thresholds at most (thresholds.max; 0: no bound)
+}
+
+// SetLimit bounds the thresholds: past n, a new one is refused with an
+// *engine.LimitError (each is checked every interval against every data
+// source: docs/performance.md).
+func (m *Monitor) SetLimit(n int) {
+	m.mu.Lock()
+	m.max = n
+	m.mu.Unlock()
 }
 
 type stateKey struct {
@@ -131,6 +141,10 @@ func (m *Monitor) Set(name string, s Spec) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.specs[name]; !ok && m.max > 0 && len(m.specs) >= m.max {
+		return &engine.LimitError{What: "thresholds", Max: m.max, Property: "thresholds.max",
+			Hint: "delete one (DELETE /threshold/{name}/json)"}
+	}
 	m.specs[name] = s
 	m.forget(name)
 	return nil

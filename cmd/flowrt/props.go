@@ -37,6 +37,14 @@ var knownProperties = []struct {
 	{"events.max", "1000", "threshold events kept for /events/json", intIn(1, maxHistory, "events")},
 	{"datasource.timeout", "60", "seconds before a silent data source is removed", secondsIn(maxTimeout)},
 	{"agent.timeout", "300", "seconds before a silent agent is removed", secondsIn(maxTimeout)},
+	{"agents.max", "10000", "agents held; past it the least recently heard are evicted", intIn(1, maxCap, "agents")},
+	{"agent.datasources.max", "10000", "data sources held per agent; past it the agent's least recently heard are evicted", intIn(1, maxCap, "data sources")},
+	{"datasources.max", "100000", "data sources held by all agents; past it the least recently heard of all agents are evicted", intIn(1, maxCap, "data sources")},
+	{"flow.definitions.max", "100", "flow definitions (REST and scripts); more are refused (409)", intIn(1, 100_000, "definitions")},
+	{"thresholds.max", "100", "thresholds; more are refused (409)", intIn(1, 100_000, "thresholds")},
+	{"forwarding.sessions.max", "8", "forwarding sessions; more are refused (409)", intIn(1, 10_000, "sessions")},
+	{"groups.max", "64", "named address group sets; more are refused (409)", intIn(1, 100_000, "group sets")},
+	{"maps.max", "64", "value maps; more are refused (409)", intIn(1, 100_000, "maps")},
 	{"log.level", "info", "debug, info, warn or error", func(v string) error { _, err := logLevel(v); return err }},
 	{"http.log", "no", "log every HTTP request", isBool},
 	{"http.auth.file", "", "users and bearer tokens, a user:bcrypt-hash:role or token:role line each, role read-only or read-write; re-read when it changes or on SIGHUP (default: none, anyone may call, as in sFlow-RT)", nil},
@@ -68,6 +76,7 @@ var knownProperties = []struct {
 const (
 	maxHistory = 1_000_000
 	maxTimeout = 366 * 24 * 3600 // a year
+	maxCap     = 100_000_000     // agents or data sources: far beyond what memory holds, within the engine's int32 sentinel
 )
 
 func intIn(lo, hi int64, unit string) func(string) error {
@@ -294,7 +303,7 @@ func propertiesUsage() string {
 		if k.def != "" && !strings.Contains(k.help, "default") {
 			def = fmt.Sprintf(" (default %s)", k.def)
 		}
-		fmt.Fprintf(&b, "  -D%-22s %s%s\n", k.name+"=…", k.help, def)
+		fmt.Fprintf(&b, "  -D%-26s %s%s\n", k.name+"=…", k.help, def)
 	}
 	return b.String()
 }

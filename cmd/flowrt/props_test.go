@@ -65,6 +65,14 @@ func TestPropertyChecks(t *testing.T) {
 		{"log.level", "verbose", "is not a log level"},
 		{"prometheus.metric.prefix", "", "is empty"},
 		{"prometheus.metric.prefix", "sflow-", "not a Prometheus name prefix"},
+		{"agents.max", "0", "1 to 100000000 agents"},
+		{"agent.datasources.max", "200000000", "1 to 100000000 data sources"},
+		{"datasources.max", "-1", "1 to 100000000 data sources"},
+		{"flow.definitions.max", "0", "1 to 100000 definitions"},
+		{"thresholds.max", "many", "is not an integer"},
+		{"forwarding.sessions.max", "10001", "1 to 10000 sessions"},
+		{"groups.max", "0", "1 to 100000 group sets"},
+		{"maps.max", "0", "1 to 100000 maps"},
 	} {
 		q := maps.Clone(p)
 		q[c.name] = c.value

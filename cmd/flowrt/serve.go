@@ -124,7 +124,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	cfg.DataSourceTimeout, err = p.seconds("datasource.timeout")
 	errs = append(errs, err)
 	cfg.AgentTimeout, err = p.seconds("agent.timeout")
-	errs = append(errs, err)
+	errs = append(errs, err, capsConfig(p, &cfg))
 	readonly, err := p.bool("http.readonly")
 	errs = append(errs, err)
 	realtime, err := p.bool("sflow.file.realtime")
@@ -150,6 +150,10 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	thresholds := threshold.New(e, maxEvents)
+	limits, err := limitConfig(p, thresholds, forwarder)
+	if err != nil {
+		return err
+	}
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
 	sources, err := openGeo(p, log)
@@ -228,6 +232,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			}
 			return out
 		}})
+	h.SetLimits(limits)
 	defer scripts.Stop()
 	if hs, err = newHTTPServer(p, ln, h, log); err != nil {
 		ln.Close()

@@ -47,6 +47,9 @@ func (l *syncLog) String() string {
 	return l.b.String()
 }
 
+// logText is what the engine has logged so far.
+func (e *engine) logText() string { return e.log.String() }
+
 func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {

@@ -79,6 +79,17 @@ func checkStatus(b *browser, e *engine, sink string, forwarded *atomic.Int64) {
 	if got := b.text(`[...document.querySelectorAll('.card')].find(c => c.querySelector('.k').textContent === 'version').querySelector('.v').textContent`); got != strings.TrimSpace(version) {
 		t.Errorf("version card %q, /version %q", got, version)
 	}
+	// The caps' and the loss counters, as /analyzer/json has them.
+	for card, field := range map[string]string{"agents": "sFlowAgents", "agents evicted": "sFlowAgentsEvicted",
+		"data sources": "sFlowDatasources", "data sources evicted": "sFlowDatasourcesEvicted",
+		"samples refused": "sFlowSamplesRefused", "record decode errors": "sFlowRecordDecodeErrors"} {
+		var an map[string]any
+		waitFor(t, 5*time.Second, "the "+card+" card", func() bool {
+			e.get(t, "/analyzer/json", &an)
+			got := b.text(fmt.Sprintf(`([...document.querySelectorAll('.card')].find(c => c.querySelector('.k').textContent === %q) || {querySelector: () => ({textContent: ''})}).querySelector('.v').textContent`, card))
+			return got != "" && siValue(t, got) == an[field]
+		})
+	}
 	// The pages' own definitions (ui_…) are not listed, only counted.
 	var names []string
 	for _, r := range b.rows("#flows") {

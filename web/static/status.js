@@ -9,6 +9,18 @@ const gapHelp = {
     'datagrams, or dropped by the agent itself (sampling faster than it can export). Per agent in the table below.',
 };
 
+// capHelp says what each cap's counter means (docs/engine.md, "Caps").
+const capHelp = {
+  agentsEvicted: 'Agents evicted at agents.max, least recently heard first: a flood of spoofed agent addresses, or more real agents than the cap (raise -Dagents.max).',
+  sourcesEvicted: 'Data sources evicted at agent.datasources.max (one agent) or datasources.max (all agents), least recently heard first.',
+  samplesRefused: 'Samples not applied: datasources.max was reached and no data source could give way to theirs.',
+  recordErrors: 'Records that did not decode inside datagrams that did (a bad sampled_header or host_descr length …): left out, the rest of the datagram applied.',
+  flows: 'Flows evicted (the smallest of their table) or refused (their table had none to give up) at flow.max.',
+};
+
+// shownAgents bounds the agents table: /agents/json pages past it.
+const shownAgents = 500;
+
 function buildText(b) {
   if (!b) return '';
   return [b.revision ? 'git ' + b.revision.slice(0, 12) + (b.modified ? ' (modified)' : '') : '', b.time || '', b.go || ''].filter(Boolean).join(' · ');
@@ -21,7 +33,7 @@ views.status = (root) => {
   let prev = null;
   return every(1000, async () => {
     const [an, agents, flows, thresholds, groups, fwd, scripts, apps] = await Promise.all([
-      request('/analyzer/json'), request('/agents/json'), request('/flow/json'), request('/threshold/json').catch(() => ({})),
+      request('/analyzer/json'), request('/agents/json?maxAgents=' + shownAgents), request('/flow/json'), request('/threshold/json').catch(() => ({})),
       request('/groups/json').catch(() => ({})), request('/forwarding/json').catch(() => ({})), request('/scripts/json').catch(() => ({})),
       request('/apps/json').catch(() => ({}))]);
     const now = Date.now();
@@ -43,8 +55,17 @@ views.status = (root) => {
       card('datagrams/s', dps), card('samples/s', sps),
       card('kernel drops', si(an.sFlowKernelDrops || 0), an.sFlowKernelDrops > 0, 'Datagrams the kernel dropped because flowrt read its socket too slowly (SO_RXQ_OVFL).'),
       card('datagram sequence gaps', si(gaps), gaps > 0, gapHelp.datagrams), card('sample sequence gaps', si(sGaps), sGaps > 0, gapHelp.samples),
-      card('decode errors', si(an.sFlowDecodeErrors), an.sFlowDecodeErrors > 0),
-      card('agents', ag.length), card('flows tracked', si(an.flowsTracked)));
+      card('decode errors', si(an.sFlowDecodeErrors), an.sFlowDecodeErrors > 0, 'Datagrams that did not decode (by reason in /analyzer/json).'),
+      card('record decode errors', si(an.sFlowRecordDecodeErrors), an.sFlowRecordDecodeErrors > 0, capHelp.recordErrors),
+      card('agents', si(an.sFlowAgents), false, 'Agents held; at most agents.max.', `max ${si(an.sFlowAgentsMax)}`),
+      card('agents evicted', si(an.sFlowAgentsEvicted), an.sFlowAgentsEvicted > 0, capHelp.agentsEvicted),
+      card('data sources', si(an.sFlowDatasources), false,
+        `Data sources held, of all agents: at most datasources.max, and agent.datasources.max (${si(an.sFlowAgentDatasourcesMax)}) per agent.`, `max ${si(an.sFlowDatasourcesMax)}`),
+      card('data sources evicted', si(an.sFlowDatasourcesEvicted), an.sFlowDatasourcesEvicted > 0, capHelp.sourcesEvicted),
+      card('samples refused', si(an.sFlowSamplesRefused), an.sFlowSamplesRefused > 0, capHelp.samplesRefused),
+      card('flows tracked', si(an.flowsTracked), false, 'Flows held by all flow tables: at most flow.max.', `max ${si(an.flowsMax)}`),
+      card('flows evicted', si(an.flowsEvicted), an.flowsEvicted > 0, capHelp.flows),
+      card('flows refused', si(an.flowsRefused), an.flowsRefused > 0, capHelp.flows));
     const scriptRows = Object.entries(scripts).sort();
     put(body,
       el('h3', {}, 'Agents'),
@@ -57,8 +78,12 @@ views.status = (root) => {
         {t: 'sample gaps', f: r => si(sampleGaps(r[1])), num: true, title: gapHelp.samples},
         {t: 'data sources', f: r => r[1].sFlowDatasources, num: true},
         {t: 'decode errors', f: r => si(r[1].sFlowDatagramsDecodeErrors), num: true},
+        {t: 'record errors', f: r => si(r[1].sFlowRecordDecodeErrors), num: true, title: capHelp.recordErrors},
+        {t: 'data sources evicted', f: r => si(r[1].sFlowDatasourcesEvicted), num: true, title: capHelp.sourcesEvicted},
         {t: 'from', f: r => (r[1].sFlowDatagramSource || []).join(' ')},
       ], ag, {id: 'agents'}),
+      an.sFlowAgents > ag.length ? el('p', {class: 'muted note', id: 'agents-shown'},
+        `The first ${ag.length} of ${an.sFlowAgents} agents, by address; /agents/json?offset=${ag.length} lists the next.`) : null,
       el('p', {class: 'muted note', id: 'gaps-note'}, 'Gaps are counted from sequence numbers: a datagram gap is a datagram the agent sent that did not arrive; ',
         'a sample gap is a sample an agent\'s data source numbered that is missing (lost with a datagram, or dropped by the agent). ',
         'Kernel drops are datagrams that arrived but were dropped before flowrt read them.')]
