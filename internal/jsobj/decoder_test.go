@@ -46,10 +46,10 @@ func TestToJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`{keys:'ipsource', value:"frames", t:20, /* c */ x:undefined, // end
 		}`: `{"keys":"ipsource","value":"frames","t":20,"x":null}`,
-		`[0x1F, +1, .5, 1., -0, 12345678901234567890]`: `[31,1,0.5,1,-0,12345678901234567890]`,
+		`[0x1F, +1, .5, 1., -0, 12345678901234567890]`:       `[31,1,0.5,1,-0,12345678901234567890]`,
 		`{'it\'s':'a "b" \\ c\n', $x_1:[true,false,null,],}`: `{"it's":"a \"b\" \\ c\n","$x_1":[true,false,null]}`,
-		`"\ud83d\ude00 \ud800x \udc00"`:                       `"😀 ` + "\ufffd" + `x ` + "\ufffd" + `"`,
-		`{}`: `{}`, `[]`: `[]`, `[[],{}]`: `[[],{}]`,
+		`"\ud83d\ude00 \ud800x \udc00"`:                      `"😀 ` + "\ufffd" + `x ` + "\ufffd" + `"`,
+		`{}`:                                                 `{}`, `[]`: `[]`, `[[],{}]`: `[[],{}]`,
 	} {
 		got, err := ToJSON([]byte(in))
 		if err != nil || string(got) != want {
