@@ -109,8 +109,8 @@ func TestKeyCompileLinear(t *testing.T) {
 		return nest(MaxDepth, func(x string) string { return "or:[" + x + "]" + args }, "ipsource")
 	}
 	for name, src := range map[string]func(n int) string{
-		"deep brackets":   func(n int) string { return nest(n, brackets, "ipsource") },
-		"deep or:":        func(n int) string { return strings.Repeat("or:[", n) + "ipsource" + strings.Repeat("]", n) },
+		"deep brackets":    func(n int) string { return nest(n, brackets, "ipsource") },
+		"deep or:":         func(n int) string { return strings.Repeat("or:[", n) + "ipsource" + strings.Repeat("]", n) },
 		"wide at depth 64": wide,
 	} {
 		small, large := src(10000), src(40000)

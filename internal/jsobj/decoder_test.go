@@ -46,7 +46,7 @@ func TestToJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`{keys:'ipsource', value:"frames", t:20, /* c */ x:undefined, // end
 		}`: `{"keys":"ipsource","value":"frames","t":20,"x":null}`,
-		`[0x1F, +1, .5, 1., -0, 12345678901234567890]`:       `[31,1,0.5,1,-0,12345678901234567890]`,
+		`[0x1F, +1, .5, 1., -0, 12345678901234567890]`:       `[31,1,0.5,1,-0,12345678901234567000]`,
 		`{'it\'s':'a "b" \\ c\n', $x_1:[true,false,null,],}`: `{"it's":"a \"b\" \\ c\n","$x_1":[true,false,null]}`,
 		`"\ud83d\ude00 \ud800x \udc00"`:                      `"😀 ` + "\ufffd" + `x ` + "\ufffd" + `"`,
 		`{}`:                                                 `{}`, `[]`: `[]`, `[[],{}]`: `[[],{}]`,

@@ -85,8 +85,16 @@ func build(d *Decoder, t Token) (any, error) {
 }
 
 // Unmarshal reads b (strict JSON or the JavaScript form) and stores the
-// result in v as encoding/json would.
+// result in v as encoding/json would. Strict JSON goes to encoding/json as
+// it is (its numbers keep their digits), once its nesting is checked; the
+// JavaScript form is first rewritten as JSON by ToJSON.
 func Unmarshal(b []byte, v any) error {
+	if json.Valid(b) {
+		if err := checkDepth(b); err != nil {
+			return err
+		}
+		return json.Unmarshal(b, v)
+	}
 	js, err := ToJSON(b)
 	if err != nil {
 		return err
@@ -94,10 +102,31 @@ func Unmarshal(b []byte, v any) error {
 	return json.Unmarshal(js, v)
 }
 
-// ToJSON rewrites b as strict JSON in one pass, without building the value:
-// JavaScript-form input costs a copy of itself rather than a tree of
-// interfaces. Numbers that are already JSON are kept as written (large
-// integers keep their digits).
+// checkDepth applies MaxDepth to valid JSON (encoding/json allows 10,000).
+func checkDepth(b []byte) error {
+	depth, quoted := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '{' || c == '[':
+			if depth++; depth > MaxDepth {
+				return &SyntaxError{Offset: i, Msg: fmt.Sprintf("nested more than %d deep", MaxDepth)}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// ToJSON rewrites the JavaScript form as strict JSON in one pass, without
+// building the value: the input costs a copy of itself rather than a tree
+// of interfaces. Numbers are written as JavaScript reads them, as doubles
+// (1e9 is the whole number 1000000000).
 func ToJSON(b []byte) ([]byte, error) {
 	d := NewDecoder(bytes.NewReader(b))
 	out := make([]byte, 0, len(b)+len(b)/8)
@@ -136,11 +165,8 @@ func ToJSON(b []byte) ([]byte, error) {
 		case String:
 			out = appendString(out, t.Text)
 		case Number:
-			if isJSONNumber(t.Text) {
-				out = append(out, t.Text...)
-			} else {
-				out = strconv.AppendFloat(out, t.Num, 'g', -1, 64)
-			}
+			js, _ := json.Marshal(t.Num) // finite: the Decoder refuses what does not parse
+			out = append(out, js...)
 		case Bool:
 			out = strconv.AppendBool(out, t.Bool)
 		case Null:
@@ -171,44 +197,6 @@ func appendString(out []byte, s string) []byte {
 		}
 	}
 	return append(out, '"')
-}
-
-// isJSONNumber reports whether s is a number as JSON writes them:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
-	i := 0
-	digits := func() int {
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	if i < len(s) && s[i] == '0' {
-		i++
-	} else if digits() == 0 {
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // SyntaxError says where the input stopped making sense.
