@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/jsobj"
 )
 
@@ -126,8 +127,8 @@ func (f *Forwarder) SetOwn(addrs ...netip.AddrPort) {
 
 // Set creates or replaces a session.
 func (f *Forwarder) Set(name string, s Spec) error {
-	if name == "" {
-		return errors.New("a forwarding session needs a name")
+	if err := flow.ValidName(name); err != nil {
+		return fmt.Errorf("forwarding session %v", err)
 	}
 	if s.Port <= 0 || s.Port > 65535 {
 		return fmt.Errorf("port %d is not a UDP port", s.Port)
