@@ -203,9 +203,13 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	if err != nil {
 		return err
 	}
+	bodies, err := bodyLimits(p)
+	if err != nil {
+		return err
+	}
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Changed: func(kind string) {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind string) {
 			if saved != nil {
 				saved.save(kind)
 			}

@@ -376,6 +376,18 @@ func (d *Decoder) str() (string, error) {
 	quote, _ := d.next()
 	d.buf = d.buf[:0]
 	for {
+		// The run of plain ASCII in what is buffered is copied at once.
+		win, _ := d.r.Peek(max(d.r.Buffered(), 1))
+		i := 0
+		for i < len(win) && win[i] != quote && win[i] != '\\' && win[i] < utf8.RuneSelf {
+			i++
+		}
+		d.buf = append(d.buf, win[:i]...)
+		d.r.Discard(i)
+		d.off += int64(i)
+		if i > 0 && i == len(win) {
+			continue
+		}
 		r, size, err := d.r.ReadRune()
 		if err == io.EOF {
 			return "", d.errorf(start, "unterminated string")
