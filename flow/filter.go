@@ -109,7 +109,7 @@ type FilterError struct {
 }
 
 func (e *FilterError) Error() string {
-	return fmt.Sprintf("filter %s at %d: %s", Quote(e.Filter), e.Offset, e.Msg)
+	return fmt.Sprintf("filter %s at %d: %s", quote(e.Filter), e.Offset, e.Msg)
 }
 
 // Bounds on a filter's regular expressions: each is tried on every sample
@@ -238,12 +238,12 @@ func (p *filterParser) comparison() (node, error) {
 		} else if depth == 0 && (ch == '=' || ch == '~' || (ch == '!' && p.i+1 < len(p.s) && (p.s[p.i+1] == '=' || p.s[p.i+1] == '~'))) {
 			break
 		} else if depth == 0 && (ch == '&' || ch == '|' || ch == '(' || ch == ')') {
-			return nil, p.errorf("expected an operator (=, !=, ~, !~) after %s", Quote(strings.TrimSpace(p.s[start:p.i])))
+			return nil, p.errorf("expected an operator (=, !=, ~, !~) after %s", quote(strings.TrimSpace(p.s[start:p.i])))
 		}
 		p.i++
 	}
 	if p.i >= len(p.s) {
-		return nil, &FilterError{Filter: p.s, Offset: start, Msg: fmt.Sprintf("%s has no operator (=, !=, ~, !~)", Quote(strings.TrimSpace(p.s[start:])))}
+		return nil, &FilterError{Filter: p.s, Offset: start, Msg: fmt.Sprintf("%s has no operator (=, !=, ~, !~)", quote(strings.TrimSpace(p.s[start:])))}
 	}
 	lhsSrc := strings.TrimSpace(p.s[start:p.i])
 	if lhsSrc == "" {
@@ -278,7 +278,7 @@ func (p *filterParser) comparison() (node, error) {
 			}
 			re, err := regexp.Compile(v)
 			if err != nil {
-				return nil, p.errorf("bad regular expression %s: %v", Quote(v), err)
+				return nil, p.errorf("bad regular expression %s: %v", quote(v), err)
 			}
 			n.res = append(n.res, re)
 			continue

@@ -87,7 +87,7 @@ type KeyError struct {
 	Err   error // the cause, when it is one errors.Is knows (ErrTooDeep)
 }
 
-func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", Quote(e.Token), e.Msg) }
+func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", quote(e.Token), e.Msg) }
 
 func (e *KeyError) Unwrap() error { return e.Err }
 
@@ -95,9 +95,9 @@ func (e *KeyError) Unwrap() error { return e.Err }
 // is refused in one line, not echoed.
 const quoteMax = 80
 
-// Quote quotes s for an error message, cut to its first quoteMax bytes
+// quote quotes s for an error message, cut to its first quoteMax bytes
 // (on a character boundary) with its length when it is longer.
-func Quote(s string) string {
+func quote(s string) string {
 	if len(s) <= quoteMax {
 		return strconv.Quote(s)
 	}
@@ -141,7 +141,7 @@ func (c *Compiler) Key(src string) (Expr, error) {
 	}
 	f, ok := c.funcs[parts[0]]
 	if !ok {
-		return nil, &KeyError{Token: src, Msg: fmt.Sprintf("unknown key function %s", Quote(parts[0]))}
+		return nil, &KeyError{Token: src, Msg: fmt.Sprintf("unknown key function %s", quote(parts[0]))}
 	}
 	args := make([]string, len(parts)-1)
 	for i, a := range parts[1:] {
