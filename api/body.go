@@ -72,12 +72,11 @@ func size(n int64) string {
 }
 
 func (b body) tooLarge(length int64) *Error {
-	is := "over " + size(b.limit)
+	msg := fmt.Sprintf("%s body is over the limit of %s (%d bytes)", b.what, size(b.limit), b.limit)
 	if length > 0 {
-		is = size(length)
+		msg = fmt.Sprintf("%s body is %s; the limit is %s (%d bytes)", b.what, size(length), size(b.limit), b.limit)
 	}
-	return &Error{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s body is %s; the limit is %s (%d bytes): -D%s=<bytes> raises it",
-		b.what, is, size(b.limit), b.limit, b.prop)}
+	return &Error{http.StatusRequestEntityTooLarge, msg + ": -D" + b.prop + "=<bytes> raises it"}
 }
 
 // open returns r's body, bounded: a body that says it is over the limit

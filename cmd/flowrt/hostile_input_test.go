@@ -173,7 +173,7 @@ func TestBodyLimits(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 413 || !strings.Contains(string(b), "map body is over 16 MB; the limit is 16 MB") {
+	if resp.StatusCode != 413 || !strings.Contains(string(b), "map body is over the limit of 16 MB (16777216 bytes): -Dhttp.body.groups=<bytes> raises it") {
 		t.Errorf("chunked 18 MB map: %d %q", resp.StatusCode, b)
 	}
 	e.get(t, "/groups/json", &list)
