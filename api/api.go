@@ -49,6 +49,9 @@ type Config struct {
 	UI         http.Handler
 	PromPrefix string // prometheus.metric.prefix ("sflow_")
 	PromTypes  bool   // prometheus.type: "# TYPE … gauge" lines
+	// Bodies bounds request bodies per kind of endpoint (a zero field:
+	// its DefaultBodyLimits value).
+	Bodies BodyLimits
 	// Changed is called after every successful change over REST with
 	// what changed — "flows", "thresholds", "groups", "maps",
 	// "forwarding" or "topology" — and the name changed ("" for the
@@ -98,6 +101,7 @@ func New(e *engine.Engine, cfg Config) *API {
 	if cfg.PromPrefix == "" {
 		cfg.PromPrefix = "sflow_"
 	}
+	cfg.Bodies = cfg.Bodies.withDefaults()
 	a := &API{cfg: cfg, e: e, mux: &routeMux{ServeMux: http.NewServeMux()}}
 	a.routes()
 	return a
@@ -328,13 +332,4 @@ func queryFloat(r *http.Request, name string, def float64) (float64, error) {
 func (a *API) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, indexPage, a.cfg.Version)
-}
-
-// readBody reads a request body of at most limit bytes.
-func readBody(r *http.Request, limit int64, what string) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
-	if err != nil {
-		return nil, badRequest("reading the %s: %v", what, err)
-	}
-	return b, nil
 }

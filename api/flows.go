@@ -12,10 +12,6 @@ import (
 	"github.com/flowrt/flowrt/flow"
 )
 
-// maxBody bounds request bodies (a definition with a 16,000-domain filter
-// is about 300 KB).
-const maxBody = 8 << 20
-
 func (a *API) getFlow(r *http.Request) (any, error) {
 	name := r.PathValue("name")
 	spec, ok := a.e.Definition(name)
@@ -26,7 +22,7 @@ func (a *API) getFlow(r *http.Request) (any, error) {
 }
 
 func (a *API) putFlow(r *http.Request) (any, error) {
-	body, err := readBody(r, maxBody, "flow definition")
+	body, err := readBody(r, a.definitionBody("flow definition"))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func (a *API) forwardingRoutes() {
 		return s, nil
 	}))
 	put := a.change(func(r *http.Request) (any, error) {
-		body, err := readBody(r, maxBody, "session")
+		body, err := readBody(r, a.definitionBody("forwarding session"))
 		if err != nil {
 			return nil, err
 		}

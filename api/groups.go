@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/flowrt/flowrt/group"
@@ -47,7 +48,7 @@ func (a *API) groupRoutes() {
 		if err := full("maps", "maps.max", "DELETE /map/{name}/json", a.cfg.Maps.Names(), r.PathValue("name"), a.limits.Maps); err != nil {
 			return nil, err
 		}
-		def, err := readSets(r)
+		def, err := a.readSets(r, a.groupBody("map"))
 		if err != nil {
 			return nil, err
 		}
@@ -71,21 +72,23 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// readSets reads a label → list of strings body.
-func readSets(r *http.Request) (map[string][]string, error) {
-	body, err := readBody(r, maxGroupBody, "body")
+// readSets reads a label → list of strings body as it arrives (a group
+// set of 300,000 CIDRs is never held whole, nor as a tree of values).
+func (a *API) readSets(r *http.Request, b body) (map[string][]string, error) {
+	in, err := b.open(r)
 	if err != nil {
 		return nil, err
 	}
-	var def map[string][]string
-	if err := jsobj.Unmarshal(body, &def); err != nil {
-		return nil, badRequest("body must be an object of label → list of strings: %v", err)
+	def, err := jsobj.ReadStringLists(r.Context(), in)
+	var syntax *jsobj.SyntaxError
+	if errors.As(err, &syntax) {
+		return nil, badRequest("the %s body must be an object of label → list of strings: %v", b.what, err)
+	}
+	if err != nil {
+		return nil, b.readError(r, err)
 	}
 	return def, nil
 }
-
-// maxGroupBody admits the Blacklists article's 300,000 CIDRs.
-const maxGroupBody = 64 << 20
 
 func (a *API) putGroups(r *http.Request, name string) (any, error) {
 	if name != group.Default {
@@ -93,11 +96,15 @@ func (a *API) putGroups(r *http.Request, name string) (any, error) {
 			return nil, err
 		}
 	}
-	def, err := readSets(r)
+	b := a.groupBody("group")
+	def, err := a.readSets(r, b)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.cfg.Groups.Set(name, def); err != nil {
+	if err := a.cfg.Groups.SetContext(r.Context(), name, def); err != nil {
+		if r.Context().Err() != nil {
+			return nil, b.readError(r, err)
+		}
 		return nil, badRequest("%v", err)
 	}
 	return a.changed("groups", name)

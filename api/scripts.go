@@ -65,7 +65,7 @@ func (a *API) serveScript(w http.ResponseWriter, r *http.Request, prefix, rest s
 		http.Error(w, "flowrt is read-only (http.readonly=yes): changes are refused", http.StatusForbidden)
 		return
 	}
-	body, err := readBody(r, maxGroupBody, "request")
+	body, err := readBody(r, a.scriptBody())
 	if err != nil {
 		a.fail(w, r, err)
 		return

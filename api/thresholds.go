@@ -29,7 +29,7 @@ func (a *API) getThreshold(r *http.Request) (any, error) {
 }
 
 func (a *API) putThreshold(r *http.Request) (any, error) {
-	body, err := readBody(r, maxBody, "threshold")
+	body, err := readBody(r, a.definitionBody("threshold"))
 	if err != nil {
 		return nil, err
 	}

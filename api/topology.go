@@ -13,7 +13,7 @@ func (a *API) topologyRoutes() {
 	t := a.cfg.Topology
 	a.mux.HandleFunc("GET /topology/json", a.json(func(*http.Request) (any, error) { return t.Get(), nil }))
 	put := a.change(func(r *http.Request) (any, error) {
-		body, err := readBody(r, maxGroupBody, "topology")
+		body, err := readBody(r, a.topologyBody())
 		if err != nil {
 			return nil, err
 		}

@@ -23,8 +23,9 @@ type Definition struct {
 // that moves on every epochSpan time constants (see Table).
 const epochSpan = 100
 
-// ValidName reports whether name can name a flow, threshold or group: it
-// becomes a path segment and a metric name.
+// ValidName reports whether name can name a flow, threshold, group set,
+// map or forwarding session: it becomes a path segment, a metric name or a
+// key function argument.
 func ValidName(name string) error {
 	if name == "" || len(name) > 128 {
 		return fmt.Errorf("name must be 1 to 128 characters")

@@ -109,8 +109,18 @@ type FilterError struct {
 }
 
 func (e *FilterError) Error() string {
-	return fmt.Sprintf("filter %q at %d: %s", e.Filter, e.Offset, e.Msg)
+	return fmt.Sprintf("filter %s at %d: %s", quote(e.Filter), e.Offset, e.Msg)
 }
+
+// Bounds on a filter's regular expressions: each is tried on every sample
+// the definition sees, and each costs about 1.3 KB compiled, so a
+// definition of a million alternatives (a 2 MB body) would cost 300 MB
+// and stall the collector. A long list of exact values belongs after =,
+// where it is one hash lookup.
+const (
+	MaxRegexps      = 256
+	MaxRegexpsBytes = 8 << 10
+)
 
 // Filter compiles a filter expression. The empty filter passes everything.
 func (c *Compiler) Filter(src string) (*Filter, error) {
@@ -135,6 +145,9 @@ type filterParser struct {
 	c *Compiler
 	s string
 	i int
+
+	depth         int // parentheses open
+	regexps, reSz int // regular expressions compiled so far, and their length
 }
 
 func (p *filterParser) errorf(format string, args ...any) error {
@@ -193,6 +206,10 @@ func (p *filterParser) factor() (node, error) {
 		return nil, p.errorf("expected a comparison")
 	}
 	if p.s[p.i] == '(' {
+		if p.depth >= MaxDepth {
+			return nil, p.errorf("parentheses %v", ErrTooDeep)
+		}
+		p.depth++
 		p.i++
 		n, err := p.or()
 		if err != nil {
@@ -203,6 +220,7 @@ func (p *filterParser) factor() (node, error) {
 			return nil, p.errorf("expected ')'")
 		}
 		p.i++
+		p.depth--
 		return n, nil
 	}
 	return p.comparison()
@@ -220,12 +238,12 @@ func (p *filterParser) comparison() (node, error) {
 		} else if depth == 0 && (ch == '=' || ch == '~' || (ch == '!' && p.i+1 < len(p.s) && (p.s[p.i+1] == '=' || p.s[p.i+1] == '~'))) {
 			break
 		} else if depth == 0 && (ch == '&' || ch == '|' || ch == '(' || ch == ')') {
-			return nil, p.errorf("expected an operator (=, !=, ~, !~) after %q", strings.TrimSpace(p.s[start:p.i]))
+			return nil, p.errorf("expected an operator (=, !=, ~, !~) after %s", quote(strings.TrimSpace(p.s[start:p.i])))
 		}
 		p.i++
 	}
 	if p.i >= len(p.s) {
-		return nil, &FilterError{Filter: p.s, Offset: start, Msg: fmt.Sprintf("%q has no operator (=, !=, ~, !~)", strings.TrimSpace(p.s[start:]))}
+		return nil, &FilterError{Filter: p.s, Offset: start, Msg: fmt.Sprintf("%s has no operator (=, !=, ~, !~)", quote(strings.TrimSpace(p.s[start:])))}
 	}
 	lhsSrc := strings.TrimSpace(p.s[start:p.i])
 	if lhsSrc == "" {
@@ -252,9 +270,15 @@ func (p *filterParser) comparison() (node, error) {
 			continue
 		}
 		if n.regex {
+			p.regexps++
+			p.reSz += len(v)
+			if p.regexps > MaxRegexps || p.reSz > MaxRegexpsBytes {
+				return nil, p.errorf("more than %d regular expressions or %d bytes of them: each is tried on every sample; "+
+					"list exact values after = instead (one hash lookup however many)", MaxRegexps, MaxRegexpsBytes)
+			}
 			re, err := regexp.Compile(v)
 			if err != nil {
-				return nil, p.errorf("bad regular expression %q: %v", v, err)
+				return nil, p.errorf("bad regular expression %s: %v", quote(v), err)
 			}
 			n.res = append(n.res, re)
 			continue

@@ -2,12 +2,15 @@ package flow
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
+	"github.com/flowrt/flowrt/internal/jsobj"
 	"github.com/flowrt/flowrt/packet"
 )
 
@@ -35,7 +38,18 @@ type Compiler struct {
 	funcs   map[string]Func
 	named   map[string]Expr
 	missing map[string]error // keys that need data nobody configured
+	depth   int              // how deep in an expression this compiler compiles (see nested)
 }
+
+// MaxDepth bounds nesting where flowrt parses recursively: [...] and key
+// functions within key functions, a filter's parentheses — the limit the
+// JSON reader (jsobj) has. Deeper input is refused with an error naming
+// the limit, so a hostile definition costs neither stack nor more than
+// MaxDepth passes over its text (see Compiler.Key).
+const MaxDepth = jsobj.MaxDepth
+
+// ErrTooDeep is in the chain of errors for input nested beyond MaxDepth.
+var ErrTooDeep = fmt.Errorf("nested more than %d deep", MaxDepth)
 
 // NewCompiler returns a compiler that knows the keys and the key functions
 // that need no outside data.
@@ -70,15 +84,45 @@ func (c *Compiler) Keys() []string {
 type KeyError struct {
 	Token string
 	Msg   string
+	Err   error // the cause, when it is one errors.Is knows (ErrTooDeep)
 }
 
-func (e *KeyError) Error() string { return fmt.Sprintf("%q: %s", e.Token, e.Msg) }
+func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", quote(e.Token), e.Msg) }
+
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// quoteMax is how much of an expression an error quotes: a 4 MB filter
+// is refused in one line, not echoed.
+const quoteMax = 80
+
+// quote quotes s for an error message, cut to its first quoteMax bytes
+// (on a character boundary) with its length when it is longer.
+func quote(s string) string {
+	if len(s) <= quoteMax {
+		return strconv.Quote(s)
+	}
+	cut := quoteMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
 
 // Key compiles one key expression.
+//
+// Work is linear in the expression's length: the nesting is measured in
+// one pass before anything recurses (deeper than MaxDepth is refused
+// there), and each level then splits its own text once, without copying
+// it, so no expression costs more than MaxDepth passes over its text.
 func (c *Compiler) Key(src string) (Expr, error) {
 	src = strings.TrimSpace(src)
 	if src == "" {
-		return nil, &KeyError{src, "empty key"}
+		return nil, &KeyError{Token: src, Msg: "empty key"}
+	}
+	if c.depth == 0 {
+		if err := checkNesting(src); err != nil {
+			return nil, err
+		}
 	}
 	parts, err := splitArgs(src)
 	if err != nil {
@@ -87,13 +131,17 @@ func (c *Compiler) Key(src string) (Expr, error) {
 	if len(parts) == 1 {
 		p := parts[0]
 		if strings.HasPrefix(p, "[") && strings.HasSuffix(p, "]") {
-			return c.Key(p[1 : len(p)-1])
+			in, err := c.nested(src)
+			if err != nil {
+				return nil, err
+			}
+			return in.Key(p[1 : len(p)-1])
 		}
 		return c.plainKey(p)
 	}
 	f, ok := c.funcs[parts[0]]
 	if !ok {
-		return nil, &KeyError{src, fmt.Sprintf("unknown key function %q", parts[0])}
+		return nil, &KeyError{Token: src, Msg: fmt.Sprintf("unknown key function %s", quote(parts[0]))}
 	}
 	args := make([]string, len(parts)-1)
 	for i, a := range parts[1:] {
@@ -102,14 +150,51 @@ func (c *Compiler) Key(src string) (Expr, error) {
 		}
 		args[i] = a
 	}
-	e, err := f(c, args)
+	in, err := c.nested(src)
+	if err != nil {
+		return nil, err
+	}
+	e, err := f(in, args)
 	if err != nil {
 		if _, isKeyErr := err.(*KeyError); isKeyErr {
 			return nil, err
 		}
-		return nil, &KeyError{src, err.Error()}
+		return nil, &KeyError{Token: src, Msg: err.Error()}
 	}
 	return e, nil
+}
+
+// nested returns the compiler for the arguments of an expression at c's
+// depth: functions compile their key arguments with it, so the depth
+// travels with the recursion whichever function recurses.
+func (c *Compiler) nested(src string) (*Compiler, error) {
+	if c.depth >= MaxDepth {
+		return nil, &KeyError{Token: src, Msg: ErrTooDeep.Error() + " (brackets [ ] and key functions within key functions)", Err: ErrTooDeep}
+	}
+	in := *c
+	in.depth++
+	return &in, nil
+}
+
+// checkNesting refuses, in one pass, an expression whose brackets nest
+// deeper than MaxDepth, before any recursion starts.
+func checkNesting(s string) error {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if depth == 0 {
+				i++ // an escaped character, as splitArgs reads it
+			}
+		case '[':
+			if depth++; depth > MaxDepth {
+				return &KeyError{Token: s, Msg: fmt.Sprintf("brackets [ ] %v", ErrTooDeep), Err: ErrTooDeep}
+			}
+		case ']':
+			depth--
+		}
+	}
+	return nil
 }
 
 // IsKey reports whether name is a flow key flowrt knows.
@@ -132,7 +217,7 @@ func (c *Compiler) plainKey(name string) (Expr, error) {
 		return e, nil
 	}
 	if err, ok := c.missing[name]; ok {
-		return nil, &KeyError{name, err.Error()}
+		return nil, &KeyError{Token: name, Msg: err.Error()}
 	}
 	if f, ok := sampleKeys[name]; ok {
 		return sampleKey(f), nil
@@ -144,40 +229,64 @@ func (c *Compiler) plainKey(name string) (Expr, error) {
 		}
 		return pk, nil
 	}
-	return nil, &KeyError{name, "unknown flow key"}
+	return nil, &KeyError{Token: name, Msg: "unknown flow key"}
 }
 
 // splitArgs splits a key expression on ':' outside brackets; "\:" is a
-// literal colon.
+// literal colon. Parts are slices of s, copied only when they have an
+// escape to remove.
 func splitArgs(s string) ([]string, error) {
 	var out []string
-	var cur strings.Builder
-	depth := 0
+	start, depth, escaped := 0, 0, false
 	for i := 0; i < len(s); i++ {
-		ch := s[i]
+		switch s[i] {
+		case '\\':
+			if depth == 0 && i+1 < len(s) {
+				i++
+				escaped = true
+			}
+		case '[':
+			depth++
+		case ']':
+			if depth--; depth < 0 {
+				return nil, &KeyError{Token: s, Msg: "']' without '['"}
+			}
+		case ':':
+			if depth == 0 {
+				out = append(out, unescape(s[start:i], escaped))
+				start, escaped = i+1, false
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, &KeyError{Token: s, Msg: "'[' without ']'"}
+	}
+	return append(out, unescape(s[start:], escaped)), nil
+}
+
+// unescape removes the backslashes outside brackets from a part that has
+// some.
+func unescape(p string, escaped bool) string {
+	if !escaped {
+		return p
+	}
+	b := make([]byte, 0, len(p))
+	depth := 0
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
 		switch {
-		case ch == '\\' && i+1 < len(s) && depth == 0:
+		case ch == '\\' && depth == 0 && i+1 < len(p):
 			i++
-			cur.WriteByte(s[i])
+			b = append(b, p[i])
 			continue
 		case ch == '[':
 			depth++
 		case ch == ']':
 			depth--
-			if depth < 0 {
-				return nil, &KeyError{s, "']' without '['"}
-			}
-		case ch == ':' && depth == 0:
-			out = append(out, cur.String())
-			cur.Reset()
-			continue
 		}
-		cur.WriteByte(ch)
+		b = append(b, ch)
 	}
-	if depth != 0 {
-		return nil, &KeyError{s, "'[' without ']'"}
-	}
-	return append(out, cur.String()), nil
+	return string(b)
 }
 
 type sampleKey sampleKeyFunc
@@ -321,13 +430,27 @@ var builtins = map[string]Func{
 		if err != nil {
 			return nil, err
 		}
-		branch := func(a string) Expr {
-			if e, err := c.Key(a); err == nil {
-				return e
+		// A branch that is not a key is a constant, unless it is a key
+		// nested too deep: that is refused, not turned into text.
+		branch := func(a string) (Expr, error) {
+			e, err := c.Key(a)
+			if errors.Is(err, ErrTooDeep) {
+				return nil, err
 			}
-			return literal(a) // a constant branch
+			if err != nil {
+				return literal(a), nil
+			}
+			return e, nil
 		}
-		return ifExpr{cond: cond, value: args[1], then: branch(args[2]), els: branch(args[3])}, nil
+		then, err := branch(args[2])
+		if err != nil {
+			return nil, err
+		}
+		els, err := branch(args[3])
+		if err != nil {
+			return nil, err
+		}
+		return ifExpr{cond: cond, value: args[1], then: then, els: els}, nil
 	},
 	"uri": func(c *Compiler, args []string) (Expr, error) {
 		if err := need(args, 2, 2, "uri:<url key>:<part>"); err != nil {

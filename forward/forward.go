@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/jsobj"
 )
 
@@ -158,8 +159,8 @@ func (f *Forwarder) full(name string) error {
 
 // Set creates or replaces a session.
 func (f *Forwarder) Set(name string, s Spec) error {
-	if name == "" {
-		return errors.New("a forwarding session needs a name")
+	if err := flow.ValidName(name); err != nil {
+		return fmt.Errorf("forwarding session %v", err)
 	}
 	if err := f.full(name); err != nil {
 		return err

@@ -25,6 +25,9 @@ func Register(c *flow.Compiler, g *Groups, m *Maps) {
 		}
 		e := groupFunc{k: k}
 		for _, name := range args[1:] {
+			if err := ValidName("group set", name); err != nil {
+				return nil, err
+			}
 			e.sets = append(e.sets, g.r.slot(name))
 		}
 		return e, nil
@@ -32,6 +35,9 @@ func Register(c *flow.Compiler, g *Groups, m *Maps) {
 	c.Register("map", func(c *flow.Compiler, args []string) (flow.Expr, error) {
 		if len(args) != 2 {
 			return nil, fmt.Errorf("usage map:<key>:<map>")
+		}
+		if err := ValidName("map", args[1]); err != nil {
+			return nil, err
 		}
 		k, err := c.Key(args[0])
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowrt/flowrt/api"
 )
 
 // properties are sFlow-RT-style settings: -Dname=value arguments, the
@@ -32,6 +34,10 @@ var knownProperties = []struct {
 	{"http.port", "8008", "TCP port for REST and web (0: any free port, logged)", intIn(0, 65535, "")},
 	{"http.hostname", "", "address for REST and web (default: all)", nil},
 	{"http.readonly", "no", "refuse REST calls that change flows", isBool},
+	{"http.body.groups", fmt.Sprint(api.DefaultBodyLimits.Groups), "largest group set or map PUT over REST, bytes (300,000 CIDRs: 5.4 MB)", intIn(1<<10, 1<<30, "bytes")},
+	{"http.body.topology", fmt.Sprint(api.DefaultBodyLimits.Topology), "largest topology PUT over REST, bytes (1,000 128-port switches: 7.6 MB)", intIn(1<<10, 1<<30, "bytes")},
+	{"http.body.definitions", fmt.Sprint(api.DefaultBodyLimits.Definitions), "largest flow, threshold or forwarding PUT over REST, bytes", intIn(1<<10, 1<<30, "bytes")},
+	{"http.body.scripts", fmt.Sprint(api.DefaultBodyLimits.Scripts), "largest body passed to a script's REST handler, bytes", intIn(1<<10, 1<<30, "bytes")},
 	{"flow.max", "1000000", "flows tracked by all definitions together", intIn(1, math.MaxInt64, "flows")},
 	{"flows.max", "1000", "completed flow records kept for /flows/json", intIn(1, maxHistory, "records")},
 	{"events.max", "1000", "threshold events kept for /events/json", intIn(1, maxHistory, "events")},

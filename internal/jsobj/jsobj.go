@@ -6,13 +6,14 @@
 package jsobj
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // MaxDepth bounds nesting, so that a hostile body cannot exhaust the stack.
@@ -23,35 +24,179 @@ const MaxDepth = 64
 // identifiers. Values come back as encoding/json would decode them into an
 // any: map[string]any, []any, string, float64, bool and nil.
 func Parse(b []byte) (any, error) {
-	p := parser{s: string(b)}
-	p.space()
-	v, err := p.value(0)
+	d := NewDecoder(bytes.NewReader(b))
+	t, err := d.Next()
 	if err != nil {
 		return nil, err
 	}
-	p.space()
-	if p.i < len(p.s) {
-		return nil, p.errorf("unexpected %q after the value", p.s[p.i])
+	v, err := build(d, t)
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return v, d.End()
 }
 
-// Unmarshal reads b with Parse and stores the result in v as encoding/json
-// would.
+// build makes the value that starts with t. Its recursion is as deep as
+// the input's nesting, which the Decoder bounds.
+func build(d *Decoder, t Token) (any, error) {
+	switch t.Kind {
+	case ObjectStart:
+		m := map[string]any{}
+		for {
+			k, err := d.Next()
+			if err != nil {
+				return nil, err
+			}
+			if k.Kind == ObjectEnd {
+				return m, nil
+			}
+			vt, err := d.Next()
+			if err != nil {
+				return nil, err
+			}
+			if m[k.Text], err = build(d, vt); err != nil {
+				return nil, err
+			}
+		}
+	case ArrayStart:
+		a := []any{}
+		for {
+			et, err := d.Next()
+			if err != nil {
+				return nil, err
+			}
+			if et.Kind == ArrayEnd {
+				return a, nil
+			}
+			v, err := build(d, et)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+	case String:
+		return t.Text, nil
+	case Number:
+		return t.Num, nil
+	case Bool:
+		return t.Bool, nil
+	}
+	return nil, nil
+}
+
+// Unmarshal reads b (strict JSON or the JavaScript form) and stores the
+// result in v as encoding/json would. Strict JSON goes to encoding/json as
+// it is (its numbers keep their digits), once its nesting is checked; the
+// JavaScript form is first rewritten as JSON by ToJSON.
 func Unmarshal(b []byte, v any) error {
-	var err error
 	if json.Valid(b) {
+		if err := checkDepth(b); err != nil {
+			return err
+		}
 		return json.Unmarshal(b, v)
 	}
-	x, err := Parse(b)
-	if err != nil {
-		return err
-	}
-	js, err := json.Marshal(x)
+	js, err := ToJSON(b)
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(js, v)
+}
+
+// checkDepth applies MaxDepth to valid JSON (encoding/json allows 10,000).
+func checkDepth(b []byte) error {
+	depth, quoted := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '{' || c == '[':
+			if depth++; depth > MaxDepth {
+				return &SyntaxError{Offset: i, Msg: fmt.Sprintf("nested more than %d deep", MaxDepth)}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// ToJSON rewrites the JavaScript form as strict JSON in one pass, without
+// building the value: the input costs a copy of itself rather than a tree
+// of interfaces. Numbers are written as JavaScript reads them, as doubles
+// (1e9 is the whole number 1000000000).
+func ToJSON(b []byte) ([]byte, error) {
+	d := NewDecoder(bytes.NewReader(b))
+	out := make([]byte, 0, len(b)+len(b)/8)
+	first := []bool{true} // per open container: nothing written in it yet
+	for {
+		t, err := d.Next()
+		if err == io.EOF {
+			return out, d.End()
+		}
+		if err != nil {
+			return nil, err
+		}
+		top := len(first) - 1
+		if t.Kind != ObjectEnd && t.Kind != ArrayEnd {
+			if !first[top] {
+				out = append(out, ',')
+			}
+			first[top] = false
+		}
+		switch t.Kind {
+		case ObjectStart:
+			out = append(out, '{')
+			first = append(first, true)
+		case ArrayStart:
+			out = append(out, '[')
+			first = append(first, true)
+		case ObjectEnd:
+			out = append(out, '}')
+			first = first[:top]
+		case ArrayEnd:
+			out = append(out, ']')
+			first = first[:top]
+		case Key:
+			out = append(appendString(out, t.Text), ':')
+			first[top] = true // the value that follows takes no comma
+		case String:
+			out = appendString(out, t.Text)
+		case Number:
+			js, _ := json.Marshal(t.Num) // finite: the Decoder refuses what does not parse
+			out = append(out, js...)
+		case Bool:
+			out = strconv.AppendBool(out, t.Bool)
+		case Null:
+			out = append(out, "null"...)
+		}
+	}
+}
+
+// appendString writes s as a JSON string (s is valid UTF-8: the Decoder
+// made it so).
+func appendString(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c < 0x20:
+			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '"')
 }
 
 // SyntaxError says where the input stopped making sense.
@@ -61,217 +206,6 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("at byte %d: %s", e.Offset, e.Msg) }
-
-type parser struct {
-	s string
-	i int
-}
-
-func (p *parser) errorf(format string, args ...any) error {
-	return &SyntaxError{Offset: p.i, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *parser) space() {
-	for p.i < len(p.s) {
-		switch c := p.s[p.i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			p.i++
-		case strings.HasPrefix(p.s[p.i:], "//"):
-			for p.i < len(p.s) && p.s[p.i] != '\n' {
-				p.i++
-			}
-		case strings.HasPrefix(p.s[p.i:], "/*"):
-			end := strings.Index(p.s[p.i+2:], "*/")
-			if end < 0 {
-				p.i = len(p.s)
-				return
-			}
-			p.i += end + 4
-		default:
-			return
-		}
-	}
-}
-
-func (p *parser) value(depth int) (any, error) {
-	if depth > MaxDepth {
-		return nil, p.errorf("nested more than %d deep", MaxDepth)
-	}
-	if p.i >= len(p.s) {
-		return nil, p.errorf("unexpected end of input")
-	}
-	switch c := p.s[p.i]; {
-	case c == '{':
-		return p.object(depth)
-	case c == '[':
-		return p.array(depth)
-	case c == '"' || c == '\'':
-		return p.str()
-	case c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'):
-		return p.number()
-	default:
-		id := p.ident()
-		switch id {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		case "null", "undefined":
-			return nil, nil
-		case "":
-			return nil, p.errorf("unexpected %q", c)
-		}
-		return nil, &SyntaxError{Offset: p.i - len(id), Msg: fmt.Sprintf("unexpected word %q (strings need quotes)", id)}
-	}
-}
-
-func (p *parser) object(depth int) (any, error) {
-	p.i++ // {
-	m := map[string]any{}
-	for {
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == '}' {
-			p.i++
-			return m, nil
-		}
-		var key string
-		if p.i < len(p.s) && (p.s[p.i] == '"' || p.s[p.i] == '\'') {
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			key = k
-		} else if key = p.ident(); key == "" {
-			return nil, p.errorf("expected a property name")
-		}
-		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, p.errorf("expected ':' after %q", key)
-		}
-		p.i++
-		p.space()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		m[key] = v
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.i < len(p.s) && p.s[p.i] == '}' {
-			p.i++
-			return m, nil
-		}
-		return nil, p.errorf("expected ',' or '}' in object")
-	}
-}
-
-func (p *parser) array(depth int) (any, error) {
-	p.i++ // [
-	a := []any{}
-	for {
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ']' {
-			p.i++
-			return a, nil
-		}
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		a = append(a, v)
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.i < len(p.s) && p.s[p.i] == ']' {
-			p.i++
-			return a, nil
-		}
-		return nil, p.errorf("expected ',' or ']' in array")
-	}
-}
-
-func (p *parser) ident() string {
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (p.i > start && c >= '0' && c <= '9') {
-			p.i++
-			continue
-		}
-		break
-	}
-	return p.s[start:p.i]
-}
-
-func (p *parser) number() (any, error) {
-	start := p.i
-	for p.i < len(p.s) && strings.IndexByte("+-.0123456789eExXabcdefABCDEF", p.s[p.i]) >= 0 {
-		p.i++
-	}
-	lit := p.s[start:p.i]
-	if f, err := strconv.ParseFloat(lit, 64); err == nil {
-		return f, nil
-	}
-	if n, err := strconv.ParseInt(lit, 0, 64); err == nil {
-		return float64(n), nil
-	}
-	return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("bad number %q", lit)}
-}
-
-func (p *parser) str() (string, error) {
-	quote := p.s[p.i]
-	start := p.i
-	p.i++
-	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == quote:
-			p.i++
-			return b.String(), nil
-		case c == '\\':
-			if p.i+1 >= len(p.s) {
-				return "", p.errorf("unterminated escape")
-			}
-			p.i++
-			switch e := p.s[p.i]; e {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'b':
-				b.WriteByte('\b')
-			case 'f':
-				b.WriteByte('\f')
-			case 'u':
-				if p.i+5 > len(p.s) {
-					return "", p.errorf("short \\u escape")
-				}
-				n, err := strconv.ParseUint(p.s[p.i+1:p.i+5], 16, 16)
-				if err != nil {
-					return "", p.errorf("bad \\u escape")
-				}
-				b.WriteRune(rune(n))
-				p.i += 4
-			default:
-				b.WriteByte(e) // \' \" \\ \/ and JavaScript's identity escapes
-			}
-			p.i++
-		default:
-			r, size := utf8.DecodeRuneInString(p.s[p.i:])
-			b.WriteRune(r)
-			p.i += size
-		}
-	}
-	return "", &SyntaxError{Offset: start, Msg: "unterminated string"}
-}
 
 // DecodeObject reads an object (strict JSON or JavaScript form) into v,
 // refusing attributes not in known; what names the object in errors ("flow

@@ -1,7 +1,10 @@
 package jsobj
 
 import (
+	"context"
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,15 +46,42 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// FuzzParse: what Parse accepts, ToJSON writes as JSON meaning the same
+// value (and, for strict JSON, what encoding/json reads); the streaming
+// list reader never panics and agrees with Parse on what is a list.
 func FuzzParse(f *testing.F) {
 	f.Add(`{keys:'ipsource,ipdestination', value:'bytes', filter:'ipprotocol=6'}`)
 	f.Add(`[1,"2",'3',{a:[true,false,null]}]`)
+	f.Add(`{a:['10.0.0.0/8',"::/0"], 'b':[], c:null}`)
+	f.Add(`"\ud83d\ude00\ud800"`)
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := Parse([]byte(s))
-		if err == nil {
-			var out any
-			if err := Unmarshal([]byte(s), &out); err != nil && v != nil {
-				t.Fatalf("Parse accepted %q but Unmarshal failed: %v", s, err)
+		lists, lerr := ReadStringLists(context.Background(), strings.NewReader(s))
+		if err != nil {
+			if lerr == nil {
+				t.Fatalf("ReadStringLists accepted %q that Parse refuses: %v", s, err)
+			}
+			return
+		}
+		js, err := ToJSON([]byte(s))
+		if err != nil || !json.Valid(js) {
+			t.Fatalf("Parse accepted %q but ToJSON gave %q, %v", s, js, err)
+		}
+		var back any
+		if err := json.Unmarshal(js, &back); err != nil || !reflect.DeepEqual(back, v) {
+			t.Fatalf("%q: ToJSON %s reads as %#v, Parse %#v", s, js, back, v)
+		}
+		if json.Valid([]byte(s)) {
+			var direct any
+			json.Unmarshal([]byte(s), &direct)
+			if !reflect.DeepEqual(direct, v) {
+				t.Fatalf("%q: encoding/json reads %#v, Parse %#v", s, direct, v)
+			}
+		}
+		if lerr == nil {
+			m, ok := v.(map[string]any)
+			if !ok || len(m) != len(lists) {
+				t.Fatalf("%q: lists %v, Parse %#v", s, lists, v)
 			}
 		}
 	})
