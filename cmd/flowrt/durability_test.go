@@ -306,6 +306,10 @@ func ballast(t *testing.T, e *engine, truth map[truthKey]*nameTruth) {
 	put(kindNamed("group"), "big", `{"g":["`+v24(10, 1<<23|1<<22)+`/32"],"h":[`+strings.Join(cidrs, ",")+`]}`, 1<<23|1<<22)
 }
 
+// bigState raises the caps on what REST may create above the
+// production-sized state the test keeps.
+var bigState = []string{"-Dflow.definitions.max=2000", "-Dthresholds.max=2000", "-Dforwarding.sessions.max=200", "-Dgroups.max=200"}
+
 // TestKillKeepsAcknowledged: 8 writers PUT and DELETE flows, thresholds,
 // groups and forwarding sessions of their own, the engine is killed with
 // SIGKILL at a random moment, restarted, and every name must be as
@@ -320,7 +324,7 @@ func TestKillKeepsAcknowledged(t *testing.T) {
 	const rounds = 5
 	start := time.Now()
 	for round := range rounds {
-		e := startEngine(t, "-Dstate.dir="+dir)
+		e := startEngine(t, append([]string{"-Dstate.dir=" + dir}, bigState...)...)
 		if round == 0 {
 			ballast(t, e, truth)
 		} else {
@@ -345,7 +349,7 @@ func TestKillKeepsAcknowledged(t *testing.T) {
 		}
 		e.cmd.Wait()
 	}
-	e := startEngine(t, "-Dstate.dir="+dir)
+	e := startEngine(t, append([]string{"-Dstate.dir=" + dir}, bigState...)...)
 	if lost, back := checkRestored(t, e, truth); lost+back > 0 {
 		t.Fatalf("last round: %d acknowledged changes lost, %d deleted definitions came back", lost, back)
 	}
