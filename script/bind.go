@@ -11,7 +11,8 @@ import (
 // area's functions are in the area's file.
 func bind(s *Script) {
 	bindLogging(s)    // logging.go: logInfo, logWarning, logSevere, logFine
-	bindSystem(s)     // system.go: version, analyzer, agents, properties, scriptdir, include, DNS
+	bindSystem(s)     // system.go: version, analyzer, agents, properties, scriptdir, DNS
+	bindInclude(s)    // include.go
 	bindMetrics(s)    // metrics.go: metric, dump, table, metrics, datasourceInfo
 	bindFlows(s)      // flows.go: setFlow, clearFlow, flowKeys, activeFlows, flowValue
 	bindGroups(s)     // groups.go: setGroups, setMap

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -41,7 +42,7 @@ type Deps struct {
 
 	CallTimeout  time.Duration // longest run of one callback (script.timeout)
 	MaxCallStack int           // deepest JavaScript call stack
-	RunCmd       bool          // runCmd() allowed (script.runcmd)
+	RunCmd       bool          // runCmd() allowed (script.runcmd=yes; off by default)
 	// Changed is told when a script changes what REST would save.
 	Changed func(kind string)
 }
@@ -117,6 +118,11 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 	s := &Script{ID: id, App: app, Path: abs, m: m, vm: goja.New(),
 		jobs: make(chan job, QueueLength), quit: make(chan struct{}), done: make(chan struct{}), loaded: make(chan struct{}),
 		log: m.deps.Logger.With("script", id)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.root = filepath.Dir(abs)
+	if app != "" {
+		s.root = filepath.Dir(s.root) // app/<name>/scripts/x.js: the application's directory
+	}
 	src, err := readFile(abs)
 	var prg *goja.Program
 	if err == nil {

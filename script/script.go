@@ -7,6 +7,7 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,8 +28,12 @@ type Script struct {
 	Path string
 	Meta map[string]string // the leading "// key: value" comments
 
+	root string // include() reads files under it: the application's directory, or the script's
+
 	m          *Manager
 	vm         *goja.Runtime
+	ctx        context.Context // ends when the script stops: what it waits on gives up
+	cancel     context.CancelFunc
 	jobs       chan job
 	quit       chan struct{}
 	done       chan struct{}
@@ -326,6 +331,7 @@ func (s *Script) stop() {
 	if h := s.handlers.interval; h != nil {
 		close(h.stop)
 	}
+	s.cancel()
 	s.vm.Interrupt("stopped")
 	<-s.done
 	s.mu.Lock()

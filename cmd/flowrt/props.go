@@ -39,7 +39,7 @@ var knownProperties = []struct{ name, def, help string }{
 	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/"},
 	{"script.store", "store", "where scripts' storeSet() values are kept"},
 	{"script.timeout", "5", "seconds one script callback may run before it is interrupted"},
-	{"script.runcmd", "yes", "allow scripts to run commands with runCmd()"},
+	{"script.runcmd", "no", "yes: allow scripts to run commands with runCmd(), as flowrt's own user"},
 	{"prometheus.metric.prefix", "sflow_", "name prefix of /prometheus/metrics series"},
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics"},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)"},
