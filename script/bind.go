@@ -10,6 +10,7 @@ import (
 // bind installs the API in a script's runtime, one area at a time; each
 // area's functions are in the area's file.
 func bind(s *Script) {
+	bindNatives(s)    // natives.go: built-ins made to end with their callback (JSON.stringify, sort, join)
 	bindLogging(s)    // logging.go: logInfo, logWarning, logSevere, logFine
 	bindSystem(s)     // system.go: version, analyzer, agents, properties, scriptdir, DNS
 	bindInclude(s)    // include.go

@@ -2,6 +2,9 @@ package script
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"time"
 )
 
@@ -26,4 +29,29 @@ func (s *Script) callContext(most time.Duration) (context.Context, context.Cance
 		}
 	}
 	return context.WithDeadline(s.ctx, deadline)
+}
+
+// limitName names what bounds a call limited to most: the callback's time
+// (script.timeout), or most when that is shorter.
+func (s *Script) limitName(most time.Duration) string {
+	if most < s.m.deps.CallTimeout {
+		return most.String()
+	}
+	return fmt.Sprintf("the callback's time (script.timeout %v)", s.m.deps.CallTimeout)
+}
+
+// dialer connects for syslog, graphite and HTTP with the manager's
+// resolver; the caller's context bounds the lookup and the connection.
+func dialer(r *net.Resolver) *net.Dialer {
+	return &net.Dialer{Resolver: r, KeepAlive: 30 * time.Second}
+}
+
+// httpClient is the scripts' HTTP client: the default transport (proxies
+// from the environment, as the office365 and phish scripts need) dialling
+// through the manager's resolver. It has no overall timeout of its own:
+// each request carries its context.
+func httpClient(r *net.Resolver) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = dialer(r).DialContext
+	return &http.Client{Transport: tr}
 }

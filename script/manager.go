@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +43,9 @@ type Deps struct {
 	Version    string
 
 	CallTimeout  time.Duration // longest run of one callback (script.timeout)
+	HTTPTimeout  time.Duration // longest wait for an HTTP answer (script.http.timeout; http() and http2() also end with the callback)
+	AsyncMax     int           // httpAsync requests one script may have in flight (script.httpasync.max)
+	Resolver     *net.Resolver // name lookups of http, syslog, graphite and dnsGetAllByName (nil: the system's)
 	MaxCallStack int           // deepest JavaScript call stack
 	RunCmd       bool          // runCmd() allowed (script.runcmd=yes; off by default)
 	// Changed is told when a script changes what REST would save.
@@ -54,6 +59,7 @@ type Manager struct {
 	scripts map[string]*Script
 	apps    map[string][]string // app → script IDs
 	shared  sync.Map
+	client  *http.Client
 }
 
 // NewManager returns a manager; scripts start with Load and LoadApps.
@@ -67,7 +73,17 @@ func NewManager(d Deps) *Manager {
 	if d.MaxCallStack <= 0 {
 		d.MaxCallStack = 1000
 	}
-	m := &Manager{deps: d, scripts: map[string]*Script{}, apps: map[string][]string{}}
+	if d.HTTPTimeout <= 0 {
+		d.HTTPTimeout = 30 * time.Second
+	}
+	if d.AsyncMax <= 0 {
+		d.AsyncMax = 16
+	}
+	if d.Resolver == nil {
+		d.Resolver = net.DefaultResolver
+	}
+	setRegexpTimeout(d.CallTimeout)
+	m := &Manager{deps: d, scripts: map[string]*Script{}, apps: map[string][]string{}, client: httpClient(d.Resolver)}
 	d.Engine.SubscribeFlows(m.flowRecord)
 	if d.Thresholds != nil {
 		d.Thresholds.Subscribe(m.event)

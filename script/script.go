@@ -41,6 +41,7 @@ type Script struct {
 	handlers   handlers
 	handlersMu sync.RWMutex // handlers are set on the script's goroutine, read by the engine's
 	store      *store
+	stringify  func(v, space goja.Value) (goja.Value, error) // JSON.stringify, bounded (natives.go)
 	log        *slog.Logger
 
 	// The watchdog interrupts a callback that runs longer than
@@ -63,6 +64,10 @@ type Script struct {
 
 	stats struct {
 		flowsReceived, flowsLost, eventsReceived, eventsLost, requestsReceived, requestsLost atomic.Uint64
+	}
+	async struct {
+		inFlight      atomic.Int64
+		refused, lost atomic.Uint64 // refused at script.httpasync.max; callbacks lost to a full queue
 	}
 }
 
@@ -118,6 +123,9 @@ type Status struct {
 	EventsLost       uint64            `json:"eventsLost"`
 	RequestsReceived uint64            `json:"requestsReceived"`
 	RequestsLost     uint64            `json:"requestsLost"`
+	HTTPAsync        int64             `json:"httpAsyncInFlight"`
+	HTTPAsyncRefused uint64            `json:"httpAsyncRefused"`
+	HTTPAsyncLost    uint64            `json:"httpAsyncLost"`
 	Path             string            `json:"path"`
 	App              string            `json:"app,omitempty"`
 	Meta             map[string]string `json:"meta,omitempty"`
@@ -136,6 +144,7 @@ func (s *Script) Status() Status {
 		FlowsReceived: s.stats.flowsReceived.Load(), FlowsLost: s.stats.flowsLost.Load(),
 		EventsReceived: s.stats.eventsReceived.Load(), EventsLost: s.stats.eventsLost.Load(),
 		RequestsReceived: s.stats.requestsReceived.Load(), RequestsLost: s.stats.requestsLost.Load(),
+		HTTPAsync: s.async.inFlight.Load(), HTTPAsyncRefused: s.async.refused.Load(), HTTPAsyncLost: s.async.lost.Load(),
 		Path: s.Path, App: s.App, Meta: s.Meta}
 }
 

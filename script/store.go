@@ -175,7 +175,7 @@ func bindStore(s *Script) {
 		return vm.ToValue(v)
 	})
 	s.set("storeSet", func(c goja.FunctionCall) goja.Value {
-		if err := s.store.set(arg(c, 0).String(), jsonOf(arg(c, 1))); err != nil {
+		if err := s.store.set(arg(c, 0).String(), s.jsonOf(arg(c, 1))); err != nil {
 			throw(vm, "storeSet %q: %v", arg(c, 0).String(), err)
 		}
 		return goja.Undefined()
@@ -196,7 +196,7 @@ func bindStore(s *Script) {
 		return goja.Null()
 	})
 	s.set("sharedSet", func(c goja.FunctionCall) goja.Value {
-		s.m.shared.Store(arg(c, 0).String(), jsonOf(arg(c, 1)))
+		s.m.shared.Store(arg(c, 0).String(), s.jsonOf(arg(c, 1)))
 		return goja.Undefined()
 	})
 }

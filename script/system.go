@@ -1,12 +1,14 @@
 package script
 
 import (
-	"net"
 	"slices"
 	"time"
 
 	"github.com/dop251/goja"
 )
+
+// dnsTimeout bounds dnsGetAllByName (the callback's time bounds it too).
+const dnsTimeout = 5 * time.Second
 
 // bindSystem installs what a script asks of the server and its host:
 // version, analyzer, agents, the -D properties, scriptdir and
@@ -34,9 +36,11 @@ func bindSystem(s *Script) {
 	})
 	s.set("scriptdir", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.Dir()) })
 	s.set("dnsGetAllByName", func(c goja.FunctionCall) goja.Value {
-		addrs, err := net.LookupHost(arg(c, 0).String())
+		ctx, cancel := s.callContext(dnsTimeout)
+		defer cancel()
+		addrs, err := d.Resolver.LookupHost(ctx, arg(c, 0).String())
 		if err != nil {
-			throw(vm, "dnsGetAllByName: %v", err)
+			throw(vm, "dnsGetAllByName: %v", timedOut(ctx, err, s.limitName(dnsTimeout)))
 		}
 		return vm.ToValue(addrs)
 	})

@@ -322,6 +322,15 @@ func startScripts(p properties, log *slog.Logger, d script.Deps) (*script.Manage
 	if d.RunCmd, err = p.bool("script.runcmd"); err != nil {
 		return nil, err
 	}
+	if d.HTTPTimeout, err = p.seconds("script.http.timeout"); err != nil {
+		return nil, err
+	}
+	if d.AsyncMax, err = p.int("script.httpasync.max"); err != nil {
+		return nil, err
+	}
+	if d.AsyncMax < 1 {
+		return nil, fmt.Errorf("property script.httpasync.max=%d: a script needs at least 1 request in flight", d.AsyncMax)
+	}
 	d.StoreDir = p.str("script.store")
 	m := script.NewManager(d)
 	if err := m.LoadApps(p.str("app.dir")); err != nil {
