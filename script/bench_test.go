@@ -47,7 +47,7 @@ func benchHandler(b *testing.B, src string, feed func(m *Manager, i int)) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		for len(s.jobs) > QueueLength/2 {
+		for len(s.jobs) > QueueLength/2 || s.flows.len() > r.m.deps.FlowQueue/2 {
 			runtime.Gosched()
 		}
 		feed(r.m, i)

@@ -229,6 +229,7 @@ func (s *Script) Serve(r Request) (Response, error) {
 			resp := errorResponse(err)
 			if resp.Status >= 500 {
 				s.fail(err)
+				s.noteInterrupt(err)
 			}
 			reply <- resp
 			return nil
@@ -236,6 +237,7 @@ func (s *Script) Serve(r Request) (Response, error) {
 		resp, err := s.valueResponse(v, r.Format)
 		if err != nil {
 			s.fail(err)
+			s.noteInterrupt(err)
 			resp = errorResponse(err)
 		}
 		reply <- resp
@@ -247,6 +249,8 @@ func (s *Script) Serve(r Request) (Response, error) {
 	select {
 	case resp := <-reply:
 		return resp, nil
+	case <-s.done:
+		return Response{Status: http.StatusServiceUnavailable, ContentType: "text/plain", Body: []byte("the script stopped")}, nil
 	case <-time.After(s.m.deps.CallTimeout + time.Second):
 		return Response{Status: http.StatusGatewayTimeout, ContentType: "text/plain", Body: []byte("the script did not answer in time")}, nil
 	}

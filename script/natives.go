@@ -105,6 +105,111 @@ func bindNatives(s *Script) {
 		}
 		return v
 	})
+	if s.m.deps.Memory > 0 {
+		bindSizeLimits(s, array)
+	}
+}
+
+// The built-ins whose work and memory a number sets, not data the script
+// already has — 'x'.repeat(1e9), new Array(2e7).fill(0) (11 s and 960 MB
+// in Go), new Array(1e8).join(), new Uint8Array(2 ** 31) — would allocate
+// it in one call the watcher cannot interrupt. With script.memory set,
+// each refuses (a RangeError) what could not fit in it: a string of more
+// than script.memory/2 characters, an array operation over more than
+// script.memory/16 elements (a JavaScript value takes 16 bytes), a buffer
+// of more than script.memory bytes.
+func bindSizeLimits(s *Script, array *goja.Object) {
+	vm, budget := s.vm, s.m.deps.Memory
+	maxChars, maxElems := budget/2, budget/16
+	refuse := func(what string, n, max int64, unit string) {
+		e, _ := vm.New(vm.Get("RangeError"), vm.ToValue(fmt.Sprintf("%s of %d %s: more than script.memory (%s) allows (%d)", what, n, unit, mb(budget), max)))
+		panic(e)
+	}
+	wrap := func(o *goja.Object, name string, check func(c goja.FunctionCall)) {
+		orig, ok := goja.AssertFunction(o.Get(name))
+		if !ok {
+			return
+		}
+		o.Set(name, func(c goja.FunctionCall) goja.Value {
+			check(c)
+			v, err := orig(c.This, c.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		})
+	}
+	str := vm.Get("String").ToObject(vm).Get("prototype").ToObject(vm)
+	wrap(str, "repeat", func(c goja.FunctionCall) {
+		if n := int64(len(c.This.String())) * c.Argument(0).ToInteger(); n > maxChars {
+			refuse("a string", n, maxChars, "characters")
+		}
+	})
+	for _, name := range []string{"padStart", "padEnd"} {
+		wrap(str, name, func(c goja.FunctionCall) {
+			if n := c.Argument(0).ToInteger(); n > maxChars {
+				refuse("a string", n, maxChars, "characters")
+			}
+		})
+	}
+	length := func(v goja.Value) int64 {
+		if o, ok := v.(*goja.Object); ok {
+			return o.Get("length").ToInteger()
+		}
+		return 0
+	}
+	// Every method that walks the array in Go; not push, pop, shift,
+	// unshift, at and the iterators, which take a step at a time.
+	for _, name := range []string{"concat", "copyWithin", "every", "fill", "filter", "find", "findIndex", "findLast",
+		"findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf", "join", "lastIndexOf", "map", "reduce",
+		"reduceRight", "reverse", "slice", "some", "sort", "splice", "toLocaleString", "toReversed", "toSorted",
+		"toSpliced", "toString", "with"} {
+		wrap(array, name, func(c goja.FunctionCall) {
+			if n := length(c.This); n > maxElems {
+				refuse("an array", n, maxElems, "elements")
+			}
+		})
+	}
+	wrap(vm.Get("Array").ToObject(vm), "from", func(c goja.FunctionCall) {
+		if n := length(c.Argument(0)); n > maxElems {
+			refuse("an array", n, maxElems, "elements")
+		}
+	})
+	// Buffers: each constructor replaced by one that checks the size asked
+	// and constructs the original; it shares the original's prototype (so
+	// instanceof and subclasses work) and static members. (A Proxy would be
+	// simpler, but goja's instanceof refuses a Proxy.)
+	check, _ := vm.RunString(`(function (limit, refuse) {
+  for (const name of ['ArrayBuffer', 'SharedArrayBuffer', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+      'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
+    const C = globalThis[name];
+    if (typeof C != 'function') continue;
+    const per = C.BYTES_PER_ELEMENT || 1, buffer = globalThis.ArrayBuffer;
+    const W = function (...args) {
+      if (new.target === undefined) throw new TypeError('Constructor ' + name + ' requires \'new\'');
+      const a = args[0];
+      const n = typeof a == 'number' ? a :
+        a !== null && typeof a == 'object' && !(a instanceof buffer) && typeof a.length == 'number' ? a.length : 0;
+      if (n * per > limit) refuse(n * per);
+      return Reflect.construct(C, args, new.target === W ? C : new.target);
+    };
+    for (const k of Reflect.ownKeys(C)) {
+      if (k !== 'length' && k !== 'name' && k !== 'prototype') Object.defineProperty(W, k, Object.getOwnPropertyDescriptor(C, k));
+    }
+    Object.defineProperty(W, 'name', {value: name});
+    Object.defineProperty(W, 'prototype', {value: C.prototype});
+    Object.defineProperty(C.prototype, 'constructor', {value: W, writable: true, configurable: true});
+    Object.setPrototypeOf(W, Object.getPrototypeOf(C));
+    globalThis[name] = W;
+  }
+})`)
+	fn, _ := goja.AssertFunction(check)
+	if _, err := fn(goja.Undefined(), vm.ToValue(budget), vm.ToValue(func(c goja.FunctionCall) goja.Value {
+		refuse("a buffer", c.Argument(0).ToInteger(), budget, "bytes")
+		return nil
+	})); err != nil {
+		panic(err) // fixed source
+	}
 }
 
 func isArray(v goja.Value) bool {

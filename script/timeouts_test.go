@@ -25,7 +25,8 @@ func TestBlockingCallsEndWithTheCallback(t *testing.T) {
 	host, port, _ := strings.Cut(deaf.addr, ":")
 	s := r.load(t, "block.js", `
 var big = {};
-for (var i = 0; i < 400000; i++) big['flowrt.test.metric.' + i] = i;  // 12 MB of Graphite lines
+var long = 'flowrt.test.' + 'x'.repeat(200) + '.';
+for (var i = 0; i < 60000; i++) big[long + i] = i;  // 13 MB of Graphite lines
 var cases = {
   regex: function() { return /^(a+)+$(?!x)/.test('a'.repeat(32) + '!'); },
   stringify: function() { var o = {}; for (var i = 0; i < 60000; i++) o = {a: o}; return JSON.stringify(o).length; },

@@ -39,6 +39,8 @@ var knownProperties = []struct{ name, def, help string }{
 	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/"},
 	{"script.store", "store", "where scripts' storeSet() values are kept"},
 	{"script.timeout", "5", "seconds one script callback may run before it is interrupted"},
+	{"script.memory", "256", "megabytes one script may hold; a script that holds more is stopped (0: no limit)"},
+	{"script.flowqueue", "100000", "flow records that may wait for one script's flow handler (a burst at an activeTimeout tick); more are lost, counted"},
 	{"script.http.timeout", "30", "seconds an httpAsync() request may wait for its answer (http() and http2() also end with the callback)"},
 	{"script.httpasync.max", "16", "httpAsync() requests one script may have in flight; more are refused"},
 	{"script.runcmd", "no", "yes: allow scripts to run commands with runCmd(), as flowrt's own user"},
