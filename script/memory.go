@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -141,7 +142,7 @@ func (s *Script) checkMemory(budget int64, inUse, live uint64, collected bool) (
 		return false
 	}
 	if inUse > s.mem.cbHeap && held+int64(inUse-s.mem.cbHeap) > budget && inUse >= s.mem.forceAt {
-		s.mem.forceAt = inUse + uint64(budget/2)
+		s.mem.forceAt = inUse + uint64(budget/4)
 		return true
 	}
 	return false
@@ -191,7 +192,10 @@ func (s *Script) measure(now time.Time) bool {
 	if n <= budget {
 		return true
 	}
-	s.halt(fmt.Sprintf("stopped: it holds more than script.memory (%s): %s counted when the measurement stopped", mb(budget), mb(n)))
+	s.halt(fmt.Sprintf("stopped: it holds more than script.memory (%s)", mb(budget)))
+	// What it held is garbage now: collected and given back to the system
+	// at once, not over the minutes the runtime's scavenger would take.
+	go debug.FreeOSMemory()
 	return false
 }
 

@@ -48,7 +48,8 @@ type walker struct {
 	lastPlan *plan
 	total    int64
 	limit    int64
-	work     []item // depth first; a slice or a map yields its elements one at a time
+	work     []item             // depth first; a slice or a map yields its elements one at a time
+	iters    []*reflect.MapIter // done with, to reuse
 }
 
 // plan is what the walk needs to know of a type, worked out once a walk.
@@ -60,6 +61,9 @@ type plan struct {
 	fields []field // a struct's fields to walk
 	elem   *plan   // pointer, slice, array: the element's; map: the value's
 	key    *plan   // map
+	// A map's entries are copied into these (see mapItem); one pair per
+	// type serves every map of it, each entry being read before the next.
+	k, e reflect.Value
 }
 
 type field struct {
@@ -131,6 +135,8 @@ func (w *walker) run() {
 			w.visitPlan(v, p)
 		case it.iter != nil:
 			if !it.iter.Next() {
+				it.iter.Reset(reflect.Value{})
+				w.iters = append(w.iters, it.iter)
 				w.work = w.work[:len(w.work)-1]
 				continue
 			}
@@ -246,10 +252,19 @@ func (w *walker) mapItem(v reflect.Value, p *plan) item {
 	}
 	if v.CanAddr() && direct(p.key) && direct(p.elem) {
 		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-		t := v.Type()
-		it.k, it.e = reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+		if !p.k.IsValid() {
+			t := v.Type()
+			p.k, p.e = reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+		}
+		it.k, it.e = p.k, p.e
 	}
-	it.iter = v.MapRange()
+	if n := len(w.iters); n > 0 {
+		it.iter = w.iters[n-1]
+		w.iters = w.iters[:n-1]
+		it.iter.Reset(v)
+	} else {
+		it.iter = v.MapRange()
+	}
 	return it
 }
 
