@@ -95,3 +95,13 @@ func BenchmarkJSONStringify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHeapInUse: what each callback pays, twice, for the memory
+// budget.
+func BenchmarkHeapInUse(b *testing.B) {
+	var h heapSample
+	b.ReportAllocs()
+	for range b.N {
+		h.inUse()
+	}
+}

@@ -208,6 +208,7 @@ func (m *Manager) Stop() {
 	for _, s := range list {
 		s.stop()
 	}
+	m.client.CloseIdleConnections()
 	if m.stopMem != nil {
 		select {
 		case <-m.stopMem:

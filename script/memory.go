@@ -76,11 +76,16 @@ func (h *heapReader) read() (inUse, live, cycles uint64) {
 	return h.s[0].Value.Uint64(), h.s[1].Value.Uint64(), h.s[2].Value.Uint64()
 }
 
-// heapInUse is the heap in use, for the start and end of each callback.
-func heapInUse() uint64 {
-	s := [1]metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s[:])
-	return s[0].Value.Uint64()
+// heapSample reads the heap in use, at the start and end of each callback
+// (one per script, used on its goroutine: no allocation a callback).
+type heapSample struct{ s []metrics.Sample }
+
+func (h *heapSample) inUse() uint64 {
+	if h.s == nil {
+		h.s = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	}
+	metrics.Read(h.s)
+	return h.s[0].Value.Uint64()
 }
 
 // watchMemory is the manager's watcher of running callbacks, until stop.

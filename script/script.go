@@ -80,6 +80,7 @@ type Script struct {
 		grown          int64         // the script's goroutine: heap-in-use growth over its callbacks since the last measurement
 		ran            bool          // a callback ran since the last measurement
 		pending        bool          // a callback reported a memory interrupt itself: measure
+		heap           heapSample    // the script goroutine\'s reader
 		measured, next time.Time     // the last measurement; the earliest next one
 	}
 	async struct {
@@ -309,7 +310,7 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	limit := s.m.deps.CallTimeout
 	var heap0 uint64
 	if s.m.deps.Memory > 0 {
-		heap0 = heapInUse()
+		heap0 = s.mem.heap.inUse()
 	}
 	start := time.Now()
 	s.watchMu.Lock()
@@ -336,7 +337,7 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	s.watchdog.Stop()
 	s.vm.ClearInterrupt()
 	if heap0 > 0 {
-		if heap1 := heapInUse(); heap1 > heap0 {
+		if heap1 := s.mem.heap.inUse(); heap1 > heap0 {
 			s.mem.grown += int64(heap1 - heap0)
 		}
 		s.mem.ran = true
