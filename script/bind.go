@@ -23,7 +23,8 @@ func bind(s *Script) {
 	bindGraphite(s)   // graphite.go
 	bindHTTP(s)       // http.go: http, http2, httpAsync
 	bindRunCmd(s)     // runcmd.go
-	bindStore(s)      // store.go: storeGet/Set/Delete/Keys, sharedGet/Set
+	bindStore(s)      // store.go: storeGet/Set/Delete/Keys
+	bindShared(s)     // shared.go: sharedGet/Set
 	bindFormat(s)     // format.go: md5, formatNumber, formatDate
 	bindForwarding(s) // forwarding.go: setForward, clearForward
 	bindBaselines(s)  // baseline.go

@@ -60,7 +60,7 @@ type Manager struct {
 	mu      sync.Mutex
 	scripts map[string]*Script
 	apps    map[string][]string // app → script IDs
-	shared  sync.Map
+	shared  shared
 	client  *http.Client
 	stopMem chan struct{} // ends the memory watcher
 }

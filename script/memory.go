@@ -189,7 +189,10 @@ func (s *Script) measure(now time.Time) bool {
 		}
 	}
 	s.handlersMu.RUnlock()
-	n := sizeOf(budget, roots...)
+	n := s.sharedBytes.Load() // its sharedSet values, held by the manager
+	if n <= budget {
+		n += sizeOf(budget-n+1, roots...)
+	}
 	took := time.Since(now)
 	s.mem.held.Store(n)
 	s.mem.grown, s.mem.ran, s.mem.measured = 0, false, now

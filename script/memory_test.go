@@ -84,6 +84,15 @@ setIntervalHandler(function() { for (var i = 0; i < 2000; i++) kept.push('slow '
 		t.Errorf("the slow grower's status: %+v", st)
 	}
 
+	// What it hands to sharedSet counts as its own.
+	sharer := r.load(t, "sharer.js", `
+var n = 0, chunk = 'w'.repeat(1 << 20);
+setIntervalHandler(function() { sharedSet('chunk ' + n++, chunk); }, 0.01);`)
+	eventually2(t, 30*time.Second, "the sharer stopped", func() bool { return sharer.Status().Stopped != "" })
+	if st := sharer.Status(); st.Memory <= budget || st.Memory > budget+8<<20 {
+		t.Errorf("the sharer: %+v", st)
+	}
+
 	// Temporary data: interrupted, not stopped.
 	temp := r.load(t, "temp.js", `
 setHttpHandler(function(req) {

@@ -69,8 +69,9 @@ type Script struct {
 	stats struct {
 		flowsReceived, flowsLost, eventsReceived, eventsLost, requestsReceived, requestsLost atomic.Uint64
 	}
-	timeouts atomic.Uint64 // callbacks interrupted at script.timeout
-	// memory.go: what the script holds, and the running callback's start.
+	timeouts    atomic.Uint64 // callbacks interrupted at script.timeout
+	sharedBytes atomic.Int64  // what the script's sharedSet values take (shared.go)
+	// memory.go: what the script holds, and how its running callback grows the heap.
 	mem struct {
 		held           atomic.Int64  // bytes at the last measurement
 		interrupts     atomic.Uint64 // callbacks interrupted for memory
@@ -80,7 +81,7 @@ type Script struct {
 		grown          int64         // the script's goroutine: heap-in-use growth over its callbacks since the last measurement
 		ran            bool          // a callback ran since the last measurement
 		pending        bool          // a callback reported a memory interrupt itself: measure
-		heap           heapSample    // the script goroutine\'s reader
+		heap           heapSample    // the script goroutine's reader
 		measured, next time.Time     // the last measurement; the earliest next one
 	}
 	async struct {

@@ -159,8 +159,7 @@ func (s *store) keys() []string {
 }
 
 // bindStore installs the per-script store on disk (storeGet, storeSet,
-// storeDelete, storeKeys) and the memory every script shares (sharedGet,
-// sharedSet).
+// storeDelete, storeKeys); the memory every script shares is shared.go's.
 func bindStore(s *Script) {
 	vm := s.vm
 	s.set("storeGet", func(c goja.FunctionCall) goja.Value {
@@ -187,16 +186,4 @@ func bindStore(s *Script) {
 		return goja.Undefined()
 	})
 	s.set("storeKeys", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.store.keys()) })
-	s.set("sharedGet", func(c goja.FunctionCall) goja.Value {
-		if b, ok := s.m.shared.Load(arg(c, 0).String()); ok {
-			var v any
-			json.Unmarshal(b.([]byte), &v)
-			return vm.ToValue(v)
-		}
-		return goja.Null()
-	})
-	s.set("sharedSet", func(c goja.FunctionCall) goja.Value {
-		s.m.shared.Store(arg(c, 0).String(), s.jsonOf(arg(c, 1)))
-		return goja.Undefined()
-	})
 }
