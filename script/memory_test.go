@@ -89,7 +89,7 @@ setIntervalHandler(function() { for (var i = 0; i < 2000; i++) kept.push('slow '
 var n = 0, chunk = 'w'.repeat(1 << 20);
 setIntervalHandler(function() { sharedSet('chunk ' + n++, chunk); }, 0.01);`)
 	eventually2(t, 30*time.Second, "the sharer stopped", func() bool { return sharer.Status().Stopped != "" })
-	if st := sharer.Status(); st.Memory <= budget || st.Memory > budget+8<<20 {
+	if st := sharer.Status(); st.Memory <= budget || st.Memory > 2*budget {
 		t.Errorf("the sharer: %+v", st)
 	}
 
