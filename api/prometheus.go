@@ -222,6 +222,27 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 			for _, id := range ids {
 				p.Sample("script_errors_total", float64(st[id].Errors), export.Label{Name: "script", Value: id})
 			}
+			p.Family("script_interrupts_total", "counter", "Callbacks interrupted, by reason: script.timeout, or script.memory.")
+			for _, id := range ids {
+				p.Sample("script_interrupts_total", float64(st[id].Timeouts), export.Label{Name: "script", Value: id}, export.Label{Name: "reason", Value: "timeout"})
+				p.Sample("script_interrupts_total", float64(st[id].MemoryInterrupts), export.Label{Name: "script", Value: id}, export.Label{Name: "reason", Value: "memory"})
+			}
+			p.Family("script_memory_bytes", "gauge", "What a script's runtime held at its last measurement (script.memory bounds it).")
+			for _, id := range ids {
+				p.Sample("script_memory_bytes", float64(st[id].Memory), export.Label{Name: "script", Value: id})
+			}
+			p.Family("script_stopped", "gauge", "1 when flowrt stopped a script because it held more than script.memory.")
+			for _, id := range ids {
+				stopped := 0.0
+				if st[id].Stopped != "" {
+					stopped = 1
+				}
+				p.Sample("script_stopped", stopped, export.Label{Name: "script", Value: id})
+			}
+			p.Family("script_httpasync_refused_total", "counter", "httpAsync requests refused because the script had script.httpasync.max in flight.")
+			for _, id := range ids {
+				p.Sample("script_httpasync_refused_total", float64(st[id].HTTPAsyncRefused), export.Label{Name: "script", Value: id})
+			}
 			p.Family("script_up", "gauge", "1 when a script loaded and runs (or ended cleanly).")
 			for _, id := range ids {
 				up := 0.0

@@ -10,8 +10,10 @@ import (
 // bind installs the API in a script's runtime, one area at a time; each
 // area's functions are in the area's file.
 func bind(s *Script) {
+	bindNatives(s)    // natives.go: built-ins made to end with their callback (JSON.stringify, sort, join)
 	bindLogging(s)    // logging.go: logInfo, logWarning, logSevere, logFine
-	bindSystem(s)     // system.go: version, analyzer, agents, properties, scriptdir, include, DNS
+	bindSystem(s)     // system.go: version, analyzer, agents, properties, scriptdir, DNS
+	bindInclude(s)    // include.go
 	bindMetrics(s)    // metrics.go: metric, dump, table, metrics, datasourceInfo
 	bindFlows(s)      // flows.go: setFlow, clearFlow, flowKeys, activeFlows, flowValue
 	bindGroups(s)     // groups.go: setGroups, setMap
@@ -21,7 +23,8 @@ func bind(s *Script) {
 	bindGraphite(s)   // graphite.go
 	bindHTTP(s)       // http.go: http, http2, httpAsync
 	bindRunCmd(s)     // runcmd.go
-	bindStore(s)      // store.go: storeGet/Set/Delete/Keys, sharedGet/Set
+	bindStore(s)      // store.go: storeGet/Set/Delete/Keys
+	bindShared(s)     // shared.go: sharedGet/Set
 	bindFormat(s)     // format.go: md5, formatNumber, formatDate
 	bindForwarding(s) // forwarding.go: setForward, clearForward
 	bindBaselines(s)  // baseline.go

@@ -25,18 +25,6 @@ func toJS(vm *goja.Runtime, v any) goja.Value {
 	return vm.ToValue(x)
 }
 
-// jsonOf returns a JavaScript value's JSON form (for the parsers REST uses).
-func jsonOf(v goja.Value) []byte {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return []byte("null")
-	}
-	b, err := json.Marshal(v.Export())
-	if err != nil {
-		return []byte("null")
-	}
-	return b
-}
-
 // throw raises a JavaScript exception (scripts catch them with try/catch).
 func throw(vm *goja.Runtime, format string, args ...any) {
 	panic(vm.NewGoError(fmt.Errorf(format, args...)))
@@ -72,12 +60,12 @@ func nameSet(v goja.Value) map[string]bool {
 	return m
 }
 
-func filterOf(v goja.Value) metric.Filter {
+func (s *Script) filterOf(v goja.Value) metric.Filter {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil
 	}
 	f := metric.Filter{}
-	if err := json.Unmarshal(jsonOf(v), &f); err != nil {
+	if err := json.Unmarshal(s.jsonOf(v), &f); err != nil {
 		return nil
 	}
 	return f

@@ -13,7 +13,7 @@ import (
 func bindFlows(s *Script) {
 	vm, e := s.vm, s.m.deps.Engine
 	s.set("setFlow", func(c goja.FunctionCall) goja.Value {
-		spec, err := flow.ParseSpec(jsonOf(arg(c, 1)))
+		spec, err := flow.ParseSpec(s.jsonOf(arg(c, 1)))
 		if err == nil {
 			err = e.Define(arg(c, 0).String(), spec)
 		}

@@ -2,8 +2,11 @@ package script
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,16 +23,23 @@ func bindGraphite(s *Script) {
 		if present(arg(c, 1)) {
 			port = int(arg(c, 1).ToInteger())
 		}
-		if err := sendGraphite(arg(c, 0).String(), port, arg(c, 2).Export()); err != nil {
-			throw(vm, "graphite: %v", err)
+		ctx, cancel := s.callContext(graphiteTimeout)
+		defer cancel()
+		if err := sendGraphite(ctx, s.m.deps.Resolver, arg(c, 0).String(), port, arg(c, 2).Export()); err != nil {
+			throw(vm, "graphite: %v", timedOut(ctx, err, s.limitName(graphiteTimeout)))
 		}
 		return vm.ToValue(true)
 	})
 }
 
+// graphiteTimeout bounds graphite(): the connection and the write of the
+// lines (the callback's time bounds it too).
+const graphiteTimeout = 10 * time.Second
+
 // sendGraphite sends metrics with the plaintext protocol: "name value
-// timestamp" lines over TCP.
-func sendGraphite(host string, port int, metrics any) error {
+// timestamp" lines over TCP; ctx bounds the lookup, the connection and the
+// write (a carbon that accepts and does not read).
+func sendGraphite(ctx context.Context, r *net.Resolver, host string, port int, metrics any) error {
 	m, ok := metrics.(map[string]any)
 	if !ok {
 		return fmt.Errorf("metrics must be an object of name → value")
@@ -53,12 +63,17 @@ func sendGraphite(host string, port int, metrics any) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 5*time.Second)
+	conn, err := dialer(r).DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetWriteDeadline(d)
+	}
 	_, err = conn.Write(b.Bytes())
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = context.DeadlineExceeded
+	}
 	return err
 }

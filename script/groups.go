@@ -17,7 +17,7 @@ func bindGroups(s *Script) {
 			name, body = arg(c, 0).String(), arg(c, 1)
 		}
 		var g map[string][]string
-		if err := json.Unmarshal(jsonOf(body), &g); err != nil {
+		if err := json.Unmarshal(s.jsonOf(body), &g); err != nil {
 			throw(vm, "setGroups: groups must be an object of label → list of CIDRs: %v", err)
 		}
 		if err := d.Groups.Set(name, g); err != nil {
@@ -28,7 +28,7 @@ func bindGroups(s *Script) {
 	})
 	s.set("setMap", func(c goja.FunctionCall) goja.Value {
 		var m map[string][]string
-		if err := json.Unmarshal(jsonOf(arg(c, 1)), &m); err != nil {
+		if err := json.Unmarshal(s.jsonOf(arg(c, 1)), &m); err != nil {
 			throw(vm, "setMap: a map is an object of label → list of values: %v", err)
 		}
 		if err := d.Maps.Set(arg(c, 0).String(), m); err != nil {

@@ -18,24 +18,30 @@ func bindHandlers(s *Script) {
 		return fn
 	}
 	// handler registers set/clear functions for one kind of handler.
-	handler := func(name string, assign func(h *handlers, fn goja.Callable, names map[string]bool)) {
+	// handler registers set/clear functions for one kind of handler; v is
+	// the function's value (what the memory measurement walks).
+	handler := func(name string, assign func(h *handlers, fn goja.Callable, v goja.Value, names map[string]bool)) {
 		s.set("set"+name, func(c goja.FunctionCall) goja.Value {
 			fn := callable(arg(c, 0), "set"+name)
 			s.handlersMu.Lock()
-			assign(&s.handlers, fn, nameSet(arg(c, 1)))
+			assign(&s.handlers, fn, arg(c, 0), nameSet(arg(c, 1)))
 			s.handlersMu.Unlock()
 			return goja.Undefined()
 		})
 		s.set("clear"+name, func(goja.FunctionCall) goja.Value {
 			s.handlersMu.Lock()
-			assign(&s.handlers, nil, nil)
+			assign(&s.handlers, nil, nil, nil)
 			s.handlersMu.Unlock()
 			return goja.Undefined()
 		})
 	}
-	handler("FlowHandler", func(h *handlers, fn goja.Callable, names map[string]bool) { h.flow, h.flowNames = fn, names })
-	handler("EventHandler", func(h *handlers, fn goja.Callable, names map[string]bool) { h.event, h.eventIDs = fn, names })
-	handler("HttpHandler", func(h *handlers, fn goja.Callable, _ map[string]bool) { h.http = fn })
+	handler("FlowHandler", func(h *handlers, fn goja.Callable, v goja.Value, names map[string]bool) {
+		h.flow, h.flowV, h.flowNames = fn, v, names
+	})
+	handler("EventHandler", func(h *handlers, fn goja.Callable, v goja.Value, names map[string]bool) {
+		h.event, h.eventV, h.eventIDs = fn, v, names
+	})
+	handler("HttpHandler", func(h *handlers, fn goja.Callable, v goja.Value, _ map[string]bool) { h.http, h.httpV = fn, v })
 	s.set("setIntervalHandler", func(c goja.FunctionCall) goja.Value {
 		fn := callable(arg(c, 0), "setIntervalHandler")
 		every := time.Second
@@ -46,10 +52,16 @@ func bindHandlers(s *Script) {
 			throw(vm, "setIntervalHandler: an interval of %v is too short", every)
 		}
 		s.setInterval(fn, every)
+		s.handlersMu.Lock()
+		s.handlers.intervalV = arg(c, 0)
+		s.handlersMu.Unlock()
 		return goja.Undefined()
 	})
 	s.set("clearIntervalHandler", func(goja.FunctionCall) goja.Value {
 		s.setInterval(nil, 0)
+		s.handlersMu.Lock()
+		s.handlers.intervalV = nil
+		s.handlersMu.Unlock()
 		return goja.Undefined()
 	})
 }

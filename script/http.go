@@ -1,7 +1,7 @@
 package script
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +14,9 @@ import (
 	"github.com/dop251/goja"
 )
 
-var client = &http.Client{Timeout: 30 * time.Second}
+// maxHTTPBody is the largest answer http(), http2() and httpAsync() read: a
+// larger one is an error, not a truncated body.
+const maxHTTPBody = 64 << 20
 
 type httpResult struct {
 	Status  int               `json:"status"`
@@ -23,7 +25,9 @@ type httpResult struct {
 	URL     string            `json:"url"`
 }
 
-func doHTTP(url, method, contentType, body, user, password string, headers map[string]string) (httpResult, error) {
+// doHTTP makes one request; ctx bounds all of it, from the name lookup to
+// the last byte of the answer.
+func (m *Manager) doHTTP(ctx context.Context, url, method, contentType, body, user, password string, headers map[string]string) (httpResult, error) {
 	if method == "" {
 		method = "GET"
 	}
@@ -31,7 +35,7 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(strings.ToUpper(method), url, rd)
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, rd)
 	if err != nil {
 		return httpResult{}, err
 	}
@@ -44,7 +48,7 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 	if user != "" {
 		req.SetBasicAuth(user, password)
 	}
-	resp, err := client.Do(req)
+	resp, err := m.client.Do(req)
 	if ue, ok := err.(*neturl.Error); ok {
 		err = ue.Err // the callers name the method and URL already
 	}
@@ -52,9 +56,12 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 		return httpResult{}, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody+1))
 	if err != nil {
 		return httpResult{}, err
+	}
+	if len(b) > maxHTTPBody {
+		return httpResult{}, fmt.Errorf("the answer is larger than %d MB", maxHTTPBody>>20)
 	}
 	h := map[string]string{}
 	for k := range resp.Header {
@@ -63,30 +70,63 @@ func doHTTP(url, method, contentType, body, user, password string, headers map[s
 	return httpResult{Status: resp.StatusCode, Body: string(b), Headers: h, URL: url}, nil
 }
 
-// request is http2() and httpAsync()'s object.
-type request struct {
-	URL       string            `json:"url"`
-	Operation string            `json:"operation"`
-	Headers   map[string]string `json:"headers"`
-	Body      any               `json:"body"`
-	User      string            `json:"user"`
-	Password  string            `json:"password"`
+// timedOut words a deadline for the script: which limit ended the wait.
+func timedOut(ctx context.Context, err error, limit string) error {
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("no answer within %s", limit)
+	}
+	return err
 }
 
-func (r request) bodyText() (string, string) {
-	switch b := r.Body.(type) {
-	case nil:
-		return "", ""
-	case string:
-		return b, ""
-	default:
-		js, _ := json.Marshal(b)
-		return string(js), "application/json"
+// request is http2() and httpAsync()'s object: its fields read one by one
+// (the object of httpAsync also holds the success and error functions,
+// which have no JSON form).
+type request struct {
+	URL       string
+	Operation string
+	Headers   map[string]string
+	Body      string
+	Type      string // the body's Content-Type when it was an object (JSON)
+	User      string
+	Password  string
+}
+
+// requestOf reads a request object; what is wrong with it throws.
+func (s *Script) requestOf(fn string, v goja.Value) request {
+	vm := s.vm
+	obj, ok := v.(*goja.Object)
+	if !ok || !present(obj.Get("url")) {
+		throw(vm, "%s needs an object with a url: {url, operation, headers, body, …}", fn)
 	}
+	r := request{URL: obj.Get("url").String(), Operation: optString(obj.Get("operation")),
+		User: optString(obj.Get("user")), Password: optString(obj.Get("password"))}
+	if h := obj.Get("headers"); present(h) {
+		ho, ok := h.(*goja.Object)
+		if !ok {
+			throw(vm, "%s: headers must be an object of name → value", fn)
+		}
+		r.Headers = map[string]string{}
+		for _, k := range ho.Keys() {
+			r.Headers[k] = ho.Get(k).String()
+		}
+	}
+	switch b := obj.Get("body"); {
+	case !present(b):
+	case isString(b):
+		r.Body = b.String()
+	default:
+		r.Body, r.Type = string(s.jsonOf(b)), "application/json"
+	}
+	return r
+}
+
+func isString(v goja.Value) bool {
+	_, ok := v.Export().(string)
+	return ok
 }
 
 func bindHTTP(s *Script) {
-	vm := s.vm
+	vm, m := s.vm, s.m
 	// http(url[, method[, contentType, body][, user, password]]): the body
 	// of the answer; a transport failure or an error status throws.
 	s.set("http", func(c goja.FunctionCall) goja.Value {
@@ -102,9 +142,11 @@ func bindHTTP(s *Script) {
 		default:
 			user, pass = optString(arg(c, 2)), optString(arg(c, 3))
 		}
-		r, err := doHTTP(url, method, ctype, body, user, pass, nil)
+		ctx, cancel := s.callContext(m.deps.HTTPTimeout)
+		defer cancel()
+		r, err := m.doHTTP(ctx, url, method, ctype, body, user, pass, nil)
 		if err != nil {
-			throw(vm, "http %s %s: %v", strings.ToUpper(method), url, err)
+			throw(vm, "http %s %s: %v", strings.ToUpper(method), url, timedOut(ctx, err, s.syncLimit()))
 		}
 		if r.Status >= 400 {
 			throw(vm, "http %s %s: status %d", strings.ToUpper(method), url, r.Status)
@@ -114,48 +156,24 @@ func bindHTTP(s *Script) {
 	// http2({url, operation, headers, body, user, password}) → {status,
 	// body, headers}: status errors are returned, not thrown.
 	s.set("http2", func(c goja.FunctionCall) goja.Value {
-		var req request
-		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
-			throw(vm, "http2 needs an object with a url")
-		}
-		body, ctype := req.bodyText()
-		r, err := doHTTP(req.URL, req.Operation, ctype, body, req.User, req.Password, req.Headers)
+		req := s.requestOf("http2", arg(c, 0))
+		ctx, cancel := s.callContext(m.deps.HTTPTimeout)
+		defer cancel()
+		r, err := m.doHTTP(ctx, req.URL, req.Operation, req.Type, req.Body, req.User, req.Password, req.Headers)
 		if err != nil {
-			throw(vm, "http2 %s: %v", req.URL, err)
+			throw(vm, "http2 %s: %v", req.URL, timedOut(ctx, err, s.syncLimit()))
 		}
 		return toJS(vm, r)
 	})
-	// httpAsync({url, operation, headers, body, success(res), error(res)}):
-	// the request runs on its own goroutine; the callback runs on the
-	// script's.
-	s.set("httpAsync", func(c goja.FunctionCall) goja.Value {
-		obj := arg(c, 0).ToObject(vm)
-		var req request
-		if err := json.Unmarshal(jsonOf(arg(c, 0)), &req); err != nil || req.URL == "" {
-			throw(vm, "httpAsync needs an object with a url")
-		}
-		success, _ := goja.AssertFunction(obj.Get("success"))
-		failure, _ := goja.AssertFunction(obj.Get("error"))
-		go func() {
-			body, ctype := req.bodyText()
-			r, err := doHTTP(req.URL, req.Operation, ctype, body, req.User, req.Password, req.Headers)
-			s.enqueue(jobCall, func(vm *goja.Runtime) error {
-				cb := success
-				if err != nil || r.Status >= 400 {
-					cb = failure
-					if err != nil {
-						r = httpResult{Status: 0, Body: err.Error(), URL: req.URL}
-					}
-				}
-				if cb == nil {
-					return nil
-				}
-				_, cerr := cb(goja.Undefined(), toJS(vm, r))
-				return cerr
-			})
-		}()
-		return goja.Undefined()
-	})
+	bindHTTPAsync(s)
+}
+
+// syncLimit names what bounds a synchronous HTTP call.
+func (s *Script) syncLimit() string {
+	if d := s.m.deps; d.HTTPTimeout < d.CallTimeout {
+		return fmt.Sprintf("%v (script.http.timeout)", d.HTTPTimeout)
+	}
+	return s.limitName(s.m.deps.HTTPTimeout)
 }
 
 // Request is an HTTP request for a script's setHttpHandler.
@@ -211,11 +229,18 @@ func (s *Script) Serve(r Request) (Response, error) {
 			resp := errorResponse(err)
 			if resp.Status >= 500 {
 				s.fail(err)
+				s.noteInterrupt(err)
 			}
 			reply <- resp
 			return nil
 		}
-		reply <- valueResponse(v, r.Format)
+		resp, err := s.valueResponse(v, r.Format)
+		if err != nil {
+			s.fail(err)
+			s.noteInterrupt(err)
+			resp = errorResponse(err)
+		}
+		reply <- resp
 		return nil
 	})
 	if !ok {
@@ -224,33 +249,36 @@ func (s *Script) Serve(r Request) (Response, error) {
 	select {
 	case resp := <-reply:
 		return resp, nil
+	case <-s.done:
+		return Response{Status: http.StatusServiceUnavailable, ContentType: "text/plain", Body: []byte("the script stopped")}, nil
 	case <-time.After(s.m.deps.CallTimeout + time.Second):
 		return Response{Status: http.StatusGatewayTimeout, ContentType: "text/plain", Body: []byte("the script did not answer in time")}, nil
 	}
 }
 
-func valueResponse(v goja.Value, format string) Response {
+// valueResponse is a handler's answer: a string as it is, anything else
+// as the script's JSON.stringify(v, null, 1) writes it (the object's own
+// key order; the watchdog can stop a deep one). The error is an interrupt
+// or a cycle.
+func (s *Script) valueResponse(v goja.Value, format string) (Response, error) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return Response{Status: http.StatusNoContent}
+		return Response{Status: http.StatusNoContent}, nil
 	}
-	if s, ok := v.Export().(string); ok {
+	if str, ok := v.Export().(string); ok {
 		ct := "text/plain; charset=utf-8"
-		if format == "json" && json.Valid([]byte(s)) {
+		if format == "json" && json.Valid([]byte(str)) {
 			ct = "application/json"
 		}
-		return Response{Status: 200, ContentType: ct, Body: []byte(s)}
+		return Response{Status: 200, ContentType: ct, Body: []byte(str)}, nil
 	}
-	// goja's own JSON keeps the object's property order, as
-	// JSON.stringify would; exporting to a Go map would sort the keys.
-	raw, err := json.Marshal(v)
-	var b bytes.Buffer
-	if err == nil {
-		err = json.Indent(&b, raw, "", " ")
-	}
+	text, err := s.stringify(v, s.vm.ToValue(1))
 	if err != nil {
-		return Response{Status: 500, ContentType: "text/plain", Body: []byte("the handler's answer is not JSON: " + err.Error())}
+		return Response{}, err
 	}
-	return Response{Status: 200, ContentType: "application/json", Body: b.Bytes()}
+	if !present(text) {
+		return Response{Status: 500, ContentType: "text/plain", Body: []byte("the handler's answer has no JSON form (a function?)")}, nil
+	}
+	return Response{Status: 200, ContentType: "application/json", Body: []byte(text.String())}, nil
 }
 
 func errorResponse(err error) Response {

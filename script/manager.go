@@ -1,12 +1,15 @@
 package script
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,8 +43,13 @@ type Deps struct {
 	Version    string
 
 	CallTimeout  time.Duration // longest run of one callback (script.timeout)
+	HTTPTimeout  time.Duration // longest wait for an HTTP answer (script.http.timeout; http() and http2() also end with the callback)
+	AsyncMax     int           // httpAsync requests one script may have in flight (script.httpasync.max)
+	FlowQueue    int           // flow records that may wait for one script's flow handler (script.flowqueue)
+	Memory       int64         // bytes one script may hold (script.memory; 0: no limit; memory.go)
+	Resolver     *net.Resolver // name lookups of http, syslog, graphite and dnsGetAllByName (nil: the system's)
 	MaxCallStack int           // deepest JavaScript call stack
-	RunCmd       bool          // runCmd() allowed (script.runcmd)
+	RunCmd       bool          // runCmd() allowed (script.runcmd=yes; off by default)
 	// Changed is told when a script changes what REST would save.
 	Changed func(kind string)
 }
@@ -52,7 +60,9 @@ type Manager struct {
 	mu      sync.Mutex
 	scripts map[string]*Script
 	apps    map[string][]string // app → script IDs
-	shared  sync.Map
+	shared  shared
+	client  *http.Client
+	stopMem chan struct{} // ends the memory watcher
 }
 
 // NewManager returns a manager; scripts start with Load and LoadApps.
@@ -66,7 +76,24 @@ func NewManager(d Deps) *Manager {
 	if d.MaxCallStack <= 0 {
 		d.MaxCallStack = 1000
 	}
-	m := &Manager{deps: d, scripts: map[string]*Script{}, apps: map[string][]string{}}
+	if d.HTTPTimeout <= 0 {
+		d.HTTPTimeout = 30 * time.Second
+	}
+	if d.AsyncMax <= 0 {
+		d.AsyncMax = 16
+	}
+	if d.FlowQueue <= 0 {
+		d.FlowQueue = 100000
+	}
+	if d.Resolver == nil {
+		d.Resolver = net.DefaultResolver
+	}
+	setRegexpTimeout(d.CallTimeout)
+	m := &Manager{deps: d, scripts: map[string]*Script{}, apps: map[string][]string{}, client: httpClient(d.Resolver)}
+	if d.Memory > 0 {
+		m.stopMem = make(chan struct{})
+		go m.watchMemory(m.stopMem)
+	}
 	d.Engine.SubscribeFlows(m.flowRecord)
 	if d.Thresholds != nil {
 		d.Thresholds.Subscribe(m.event)
@@ -115,8 +142,14 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 		return nil, err
 	}
 	s := &Script{ID: id, App: app, Path: abs, m: m, vm: goja.New(),
-		jobs: make(chan job, QueueLength), quit: make(chan struct{}), done: make(chan struct{}), loaded: make(chan struct{}),
+		jobs: make(chan job, QueueLength), flowReady: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), loaded: make(chan struct{}),
 		log: m.deps.Logger.With("script", id)}
+	s.flows.max = m.deps.FlowQueue
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.root = filepath.Dir(abs)
+	if app != "" {
+		s.root = filepath.Dir(s.root) // app/<name>/scripts/x.js: the application's directory
+	}
 	src, err := readFile(abs)
 	var prg *goja.Program
 	if err == nil {
@@ -153,6 +186,9 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 	bind(s)
 	go s.run(prg)
 	<-s.loaded // its top-level code has run (or was stopped after script.timeout)
+	if st := s.Status(); st.Stopped != "" {
+		return s, errors.New(st.Stopped) // halt logged it
+	}
 	if msg := s.LoadError(); msg != "" {
 		m.deps.Logger.Error("script failed while loading: what it set up before the error runs", "script", id, "err", msg)
 		return s, errors.New(msg)
@@ -171,6 +207,14 @@ func (m *Manager) Stop() {
 	m.mu.Unlock()
 	for _, s := range list {
 		s.stop()
+	}
+	m.client.CloseIdleConnections()
+	if m.stopMem != nil {
+		select {
+		case <-m.stopMem:
+		default:
+			close(m.stopMem)
+		}
 	}
 }
 
@@ -244,32 +288,26 @@ func (m *Manager) AllOK() bool {
 
 // flowRecord hands a logged flow to every script that asked for it.
 func (m *Manager) flowRecord(r engine.FlowRecord) {
-	m.deliver(jobFlow, r.Name, r, func(h *handlers) (goja.Callable, map[string]bool) { return h.flow, h.flowNames })
+	m.each(func(s *Script) {
+		if s.handlers.flow == nil || s.handlers.flowNames != nil && !s.handlers.flowNames[r.Name] {
+			return
+		}
+		s.queueFlow(r)
+	})
 }
 
 // event hands a threshold event to every script that asked for it.
 func (m *Manager) event(ev threshold.Event) {
-	m.deliver(jobEvent, ev.ThresholdID, ev, func(h *handlers) (goja.Callable, map[string]bool) { return h.event, h.eventIDs })
-}
-
-// deliver queues v for the handler pick selects in every script whose
-// handler wants name (no list: every name).
-func (m *Manager) deliver(kind int, name string, v any, pick func(h *handlers) (goja.Callable, map[string]bool)) {
 	m.each(func(s *Script) {
-		fn, names := pick(&s.handlers)
-		if fn == nil || (names != nil && !names[name]) {
+		if s.handlers.event == nil || s.handlers.eventIDs != nil && !s.handlers.eventIDs[ev.ThresholdID] {
 			return
 		}
-		if kind == jobFlow {
-			s.stats.flowsReceived.Add(1)
-		} else {
-			s.stats.eventsReceived.Add(1)
-		}
-		s.enqueue(kind, func(vm *goja.Runtime) error {
+		s.stats.eventsReceived.Add(1)
+		s.enqueue(jobEvent, func(vm *goja.Runtime) error {
 			// Handlers are set on this goroutine: read the current one, which
 			// may have been cleared since.
-			if fn, _ := pick(&s.handlers); fn != nil {
-				_, err := fn(goja.Undefined(), recordJS(vm, v))
+			if fn := s.handlers.event; fn != nil {
+				_, err := fn(goja.Undefined(), recordJS(vm, ev))
 				return err
 			}
 			return nil
@@ -361,7 +399,11 @@ func (m *Manager) Problems(app string) []string {
 		if s.OK() || app != "" && s.App != app {
 			continue
 		}
-		msg := s.LoadError()
+		st := s.Status()
+		msg := st.LoadError
+		if msg == "" {
+			msg = st.Stopped
+		}
 		if msg == "" {
 			msg = "stopped"
 		}

@@ -11,17 +11,17 @@ import (
 func bindMetrics(s *Script) {
 	vm, e := s.vm, s.m.deps.Engine
 	s.set("metric", func(c goja.FunctionCall) goja.Value {
-		st, err := e.Metric(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), filterOf(arg(c, 2)), time.Now())
+		st, err := e.Metric(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), s.filterOf(arg(c, 2)), time.Now())
 		if err != nil {
 			throw(vm, "%v", err)
 		}
 		return toJS(vm, st)
 	})
 	s.set("dump", func(c goja.FunctionCall) goja.Value {
-		return toJS(vm, e.Dump(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), filterOf(arg(c, 2)), time.Now()))
+		return toJS(vm, e.Dump(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), s.filterOf(arg(c, 2)), time.Now()))
 	})
 	s.set("table", func(c goja.FunctionCall) goja.Value {
-		rows, err := e.Table(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), filterOf(arg(c, 2)), time.Now())
+		rows, err := e.Table(s.agentsOf(arg(c, 0)), stringList(arg(c, 1)), s.filterOf(arg(c, 2)), time.Now())
 		if err != nil {
 			throw(vm, "%v", err)
 		}

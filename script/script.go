@@ -7,6 +7,7 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/flowrt/flowrt/engine"
 )
 
 // Script is one running script.
@@ -27,15 +29,22 @@ type Script struct {
 	Path string
 	Meta map[string]string // the leading "// key: value" comments
 
+	root string // include() reads files under it: the application's directory, or the script's
+
 	m          *Manager
 	vm         *goja.Runtime
+	ctx        context.Context // ends when the script stops: what it waits on gives up
+	cancel     context.CancelFunc
 	jobs       chan job
+	flows      flowQueue     // flow records wait here, not in jobs (flowqueue.go)
+	flowReady  chan struct{} // records are waiting
 	quit       chan struct{}
 	done       chan struct{}
 	loaded     chan struct{} // closed when the top-level code has run
 	handlers   handlers
 	handlersMu sync.RWMutex // handlers are set on the script's goroutine, read by the engine's
 	store      *store
+	stringify  func(v, space goja.Value) (goja.Value, error) // JSON.stringify, bounded (natives.go)
 	log        *slog.Logger
 
 	// The watchdog interrupts a callback that runs longer than
@@ -49,6 +58,7 @@ type Script struct {
 	alive    bool
 	graceful bool
 	loadErr  string // why the script did not load, or stopped loading part way
+	stopped  string // why flowrt stopped the script (its memory)
 	lastErr  string
 	errCount uint64
 	errTime  time.Time
@@ -58,6 +68,25 @@ type Script struct {
 
 	stats struct {
 		flowsReceived, flowsLost, eventsReceived, eventsLost, requestsReceived, requestsLost atomic.Uint64
+	}
+	timeouts    atomic.Uint64 // callbacks interrupted at script.timeout
+	sharedBytes atomic.Int64  // what the script's sharedSet values take (shared.go)
+	// memory.go: what the script holds, and how its running callback grows the heap.
+	mem struct {
+		held           atomic.Int64  // bytes at the last measurement
+		interrupts     atomic.Uint64 // callbacks interrupted for memory
+		cbHeap         uint64        // watchMu: the heap in use when the running callback began
+		forceAt        uint64        // watchMu: the heap in use from which the watcher may start a collection
+		over           bool          // watchMu: the running callback was interrupted for memory
+		grown          int64         // the script's goroutine: heap-in-use growth over its callbacks since the last measurement
+		ran            bool          // a callback ran since the last measurement
+		pending        bool          // a callback reported a memory interrupt itself: measure
+		heap           heapSample    // the script goroutine's reader
+		measured, next time.Time     // the last measurement; the earliest next one
+	}
+	async struct {
+		inFlight      atomic.Int64
+		refused, lost atomic.Uint64 // refused at script.httpasync.max; callbacks lost to a full queue
 	}
 }
 
@@ -82,6 +111,9 @@ type handlers struct {
 	eventIDs  map[string]bool
 	http      goja.Callable
 	interval  *intervalHandler
+	// The handlers' functions as values, for the memory measurement (a
+	// Callable is a Go closure, which it cannot see into).
+	flowV, eventV, httpV, intervalV goja.Value
 }
 
 type intervalHandler struct {
@@ -91,7 +123,8 @@ type intervalHandler struct {
 	stop    chan struct{}
 }
 
-// QueueLength is how many callbacks may wait for one script.
+// QueueLength is how many callbacks (other than flow records, which have
+// their own queue) may wait for one script.
 const QueueLength = 1000
 
 // Status is a script's entry in /scripts/json (sFlow-RT's fields, and ours).
@@ -109,10 +142,19 @@ type Status struct {
 	CPUMs            int64             `json:"cpuMs"`
 	FlowsReceived    uint64            `json:"flowsReceived"`
 	FlowsLost        uint64            `json:"flowsLost"`
+	FlowsQueued      int               `json:"flowsQueued"`
+	FlowsQueuedPeak  int               `json:"flowsQueuedPeak"`
 	EventsReceived   uint64            `json:"eventsReceived"`
 	EventsLost       uint64            `json:"eventsLost"`
 	RequestsReceived uint64            `json:"requestsReceived"`
 	RequestsLost     uint64            `json:"requestsLost"`
+	Stopped          string            `json:"stopped,omitempty"`
+	Memory           int64             `json:"memory"`
+	MemoryInterrupts uint64            `json:"memoryInterrupts"`
+	Timeouts         uint64            `json:"timeouts"`
+	HTTPAsync        int64             `json:"httpAsyncInFlight"`
+	HTTPAsyncRefused uint64            `json:"httpAsyncRefused"`
+	HTTPAsyncLost    uint64            `json:"httpAsyncLost"`
 	Path             string            `json:"path"`
 	App              string            `json:"app,omitempty"`
 	Meta             map[string]string `json:"meta,omitempty"`
@@ -126,11 +168,14 @@ func (s *Script) Status() Status {
 	if s.errCount > 0 {
 		errTime = s.errTime.UnixMilli()
 	}
-	return Status{Alive: s.alive, GracefulExit: s.graceful, LoadError: s.loadErr, Error: s.lastErr,
+	queued, peak := s.flows.lens()
+	return Status{FlowsQueued: queued, FlowsQueuedPeak: peak, Alive: s.alive, GracefulExit: s.graceful, LoadError: s.loadErr, Error: s.lastErr,
 		Errors: s.errCount, ErrorTime: errTime, CPUMs: s.cpu.Milliseconds(),
 		FlowsReceived: s.stats.flowsReceived.Load(), FlowsLost: s.stats.flowsLost.Load(),
 		EventsReceived: s.stats.eventsReceived.Load(), EventsLost: s.stats.eventsLost.Load(),
 		RequestsReceived: s.stats.requestsReceived.Load(), RequestsLost: s.stats.requestsLost.Load(),
+		Stopped: s.stopped, Memory: s.mem.held.Load(), MemoryInterrupts: s.mem.interrupts.Load(), Timeouts: s.timeouts.Load(),
+		HTTPAsync: s.async.inFlight.Load(), HTTPAsyncRefused: s.async.refused.Load(), HTTPAsyncLost: s.async.lost.Load(),
 		Path: s.Path, App: s.App, Meta: s.Meta}
 }
 
@@ -198,18 +243,44 @@ func (s *Script) run(prg *goja.Program) {
 	}); err != nil {
 		line, _ := describe(err)
 		s.notLoaded(line, true)
+		if isMemoryInterrupt(err) {
+			s.mem.interrupts.Add(1)
+		}
+	}
+	if s.m.deps.Memory > 0 && !s.measure(time.Now()) {
+		close(s.loaded)
+		return // its top-level code kept more than the budget
 	}
 	close(s.loaded)
+	batch := make([]engine.FlowRecord, flowBatch)
 	for {
 		select {
 		case <-s.quit:
 			return
 		case j := <-s.jobs:
-			if err := s.exec(j.kind, j.fn); err != nil {
-				s.fail(err)
+			if !s.callback(s.exec(j.kind, j.fn)) {
+				return
+			}
+		case <-s.flowReady:
+			if !s.handleFlows(batch) {
+				return
 			}
 		}
 	}
+}
+
+// callback records a callback's error and measures the script's memory
+// when due; false when the script was stopped for it.
+func (s *Script) callback(err error) bool {
+	mem := err != nil && isMemoryInterrupt(err)
+	if mem {
+		s.mem.interrupts.Add(1)
+	}
+	mem, s.mem.pending = mem || s.mem.pending, false
+	if err != nil {
+		s.fail(err)
+	}
+	return s.afterCallback(mem)
 }
 
 // notLoaded records why the script did not load (alive: its top-level code
@@ -228,7 +299,8 @@ func (s *Script) bark() {
 	limit := s.m.deps.CallTimeout
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
-	if s.execStart != 0 && time.Since(time.Unix(0, s.execStart)) >= limit {
+	if s.execStart != 0 && s.vm != nil && time.Since(time.Unix(0, s.execStart)) >= limit {
+		s.timeouts.Add(1)
 		s.vm.Interrupt(fmt.Errorf("ran longer than %v (script.timeout)", limit))
 	}
 }
@@ -237,9 +309,14 @@ func (s *Script) bark() {
 // error (none when the script is being stopped).
 func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	limit := s.m.deps.CallTimeout
+	var heap0 uint64
+	if s.m.deps.Memory > 0 {
+		heap0 = s.mem.heap.inUse()
+	}
 	start := time.Now()
 	s.watchMu.Lock()
 	s.execStart = start.UnixNano()
+	s.mem.cbHeap, s.mem.forceAt, s.mem.over = heap0, 0, false
 	s.watchMu.Unlock()
 	if s.watchdog == nil {
 		s.watchdog = time.AfterFunc(limit, s.bark)
@@ -260,6 +337,12 @@ func (s *Script) exec(kind int, fn func(vm *goja.Runtime) error) error {
 	s.watchMu.Unlock()
 	s.watchdog.Stop()
 	s.vm.ClearInterrupt()
+	if heap0 > 0 {
+		if heap1 := s.mem.heap.inUse(); heap1 > heap0 {
+			s.mem.grown += int64(heap1 - heap0)
+		}
+		s.mem.ran = true
+	}
 	s.mu.Lock()
 	s.cpu += time.Since(start)
 	s.mu.Unlock()
@@ -323,10 +406,13 @@ func (s *Script) stop() {
 	default:
 		close(s.quit)
 	}
-	if h := s.handlers.interval; h != nil {
-		close(h.stop)
+	s.stopInterval()
+	s.cancel()
+	s.watchMu.Lock()
+	if s.vm != nil {
+		s.vm.Interrupt("stopped")
 	}
-	s.vm.Interrupt("stopped")
+	s.watchMu.Unlock()
 	<-s.done
 	s.mu.Lock()
 	if s.alive {
@@ -341,6 +427,49 @@ func (s *Script) stop() {
 	s.errLog.skipped = 0
 	s.mu.Unlock()
 	s.logSkipped(n, last, over)
+}
+
+// halt stops the script from its own goroutine, which then returns: flowrt
+// stopped it (its memory), for the reason given. Its handlers go, what it
+// waits on is cancelled, and its runtime is dropped, so that what it held
+// goes back to the heap; /scripts/json keeps its entry.
+func (s *Script) halt(reason string) {
+	s.mu.Lock()
+	s.alive, s.stopped = false, reason
+	s.lastErr = reason
+	s.errCount++
+	s.errTime = time.Now()
+	s.mu.Unlock()
+	s.log.Error("script stopped: it holds more than script.memory; the engine and the other scripts go on", "reason", reason)
+	s.stopInterval()
+	s.handlersMu.Lock()
+	s.handlers = handlers{}
+	s.handlersMu.Unlock()
+	s.cancel()
+	for {
+		select {
+		case <-s.jobs: // queued callbacks hold the runtime
+			continue
+		default:
+		}
+		break
+	}
+	s.flows.clear()
+	s.watchMu.Lock()
+	s.vm = nil
+	s.watchMu.Unlock()
+	s.stringify = nil
+}
+
+// stopInterval ends the interval handler's ticker.
+func (s *Script) stopInterval() {
+	s.handlersMu.Lock()
+	h := s.handlers.interval
+	s.handlers.interval = nil
+	s.handlersMu.Unlock()
+	if h != nil {
+		close(h.stop)
+	}
 }
 
 // Dir returns the script's directory (scriptdir()).

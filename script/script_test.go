@@ -30,6 +30,12 @@ type rig struct {
 
 func newRig(t testing.TB, timeout time.Duration) *rig {
 	t.Helper()
+	return newRigWith(t, timeout, nil)
+}
+
+// newRigWith is newRig with Deps set by with before the manager starts.
+func newRigWith(t testing.TB, timeout time.Duration, with func(d *Deps)) *rig {
+	t.Helper()
 	e := engine.New(engine.Config{})
 	groups, maps := &group.Groups{}, &group.Maps{}
 	group.Register(e.Compiler(), groups, maps)
@@ -38,9 +44,13 @@ func newRig(t testing.TB, timeout time.Duration) *rig {
 	e.SetTopology(topo)
 	th := threshold.New(e, 100)
 	dir := t.TempDir()
-	m := NewManager(Deps{Engine: e, Thresholds: th, Groups: groups, Maps: maps, Topology: topo,
+	d := Deps{Engine: e, Thresholds: th, Groups: groups, Maps: maps, Topology: topo,
 		Properties: map[string]string{"ddos.threshold": "1000"}, StoreDir: filepath.Join(dir, "store"),
-		CallTimeout: timeout, RunCmd: true, Version: "test"})
+		CallTimeout: timeout, RunCmd: true, Version: "test"}
+	if with != nil {
+		with(&d)
+	}
+	m := NewManager(d)
 	t.Cleanup(m.Stop)
 	return &rig{e: e, th: th, m: m, dir: dir}
 }

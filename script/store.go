@@ -2,10 +2,14 @@ package script
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -13,6 +17,12 @@ import (
 
 // store is a script's persistent key/value store: one file per key under
 // <script.store>/<app>~<script.js>/ (sFlow-RT's layout), values as JSON.
+//
+// A key is always one plain file in that directory: it is escaped
+// (url.PathEscape, and a leading '.' as %2E, so that "..", "." and
+// ".hidden" are file names like any other), and every access goes through
+// an os.Root on the directory, which cannot reach outside it. Temporary
+// files start with '.', which no escaped key does.
 type store struct {
 	dir string
 	mu  sync.Mutex
@@ -26,7 +36,36 @@ func newStore(root, app, file string) *store {
 	return &store{dir: filepath.Join(root, app+"~"+file)}
 }
 
-func (s *store) path(key string) string { return filepath.Join(s.dir, url.PathEscape(key)) }
+// fileName is the key's file in the store's directory.
+func fileName(key string) (string, error) {
+	if key == "" {
+		return "", errors.New("the key is empty")
+	}
+	n := url.PathEscape(key)
+	if n[0] == '.' {
+		n = "%2E" + n[1:]
+	}
+	return n, nil
+}
+
+// open opens the store's directory as a root, creating it when create is
+// set; a directory that is a symbolic link is refused (a store is where
+// the engine writes: it stays where script.store says).
+func (s *store) open(create bool) (*os.Root, error) {
+	if create {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	fi, err := os.Lstat(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("the store directory %s is a symbolic link: refused (make it a directory)", s.dir)
+	}
+	return os.OpenRoot(s.dir)
+}
 
 func (s *store) get(key string) ([]byte, bool) {
 	s.mu.Lock()
@@ -35,7 +74,16 @@ func (s *store) get(key string) ([]byte, bool) {
 		b, ok := s.mem[key]
 		return b, ok
 	}
-	b, err := os.ReadFile(s.path(key))
+	name, err := fileName(key)
+	if err != nil {
+		return nil, false
+	}
+	r, err := s.open(false)
+	if err != nil {
+		return nil, false
+	}
+	defer r.Close()
+	b, err := r.ReadFile(name)
 	return b, err == nil
 }
 
@@ -46,30 +94,51 @@ func (s *store) set(key string, v []byte) error {
 		s.mem[key] = v
 		return nil
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	name, err := fileName(key)
+	if err != nil {
 		return err
 	}
-	tmp := s.path(key) + ".tmp"
-	if err := os.WriteFile(tmp, v, 0o644); err != nil {
+	r, err := s.open(true)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, s.path(key))
+	defer r.Close()
+	tmp := ".tmp-" + name
+	if err := r.WriteFile(tmp, v, 0o644); err != nil {
+		return err
+	}
+	return r.Rename(tmp, name)
 }
 
-func (s *store) delete(key string) {
+func (s *store) delete(key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mem != nil {
 		delete(s.mem, key)
-		return
+		return nil
 	}
-	os.Remove(s.path(key))
+	name, err := fileName(key)
+	if err != nil {
+		return err
+	}
+	r, err := s.open(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func (s *store) keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
+	out := []string{}
 	if s.mem != nil {
 		for k := range s.mem {
 			out = append(out, k)
@@ -77,21 +146,20 @@ func (s *store) keys() []string {
 	} else {
 		entries, _ := os.ReadDir(s.dir)
 		for _, e := range entries {
-			if k, err := url.PathUnescape(e.Name()); err == nil && filepath.Ext(k) != ".tmp" {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue // a temporary file
+			}
+			if k, err := url.PathUnescape(e.Name()); err == nil {
 				out = append(out, k)
 			}
 		}
 	}
 	sort.Strings(out)
-	if out == nil {
-		out = []string{}
-	}
 	return out
 }
 
 // bindStore installs the per-script store on disk (storeGet, storeSet,
-// storeDelete, storeKeys) and the memory every script shares (sharedGet,
-// sharedSet).
+// storeDelete, storeKeys); the memory every script shares is shared.go's.
 func bindStore(s *Script) {
 	vm := s.vm
 	s.set("storeGet", func(c goja.FunctionCall) goja.Value {
@@ -106,26 +174,16 @@ func bindStore(s *Script) {
 		return vm.ToValue(v)
 	})
 	s.set("storeSet", func(c goja.FunctionCall) goja.Value {
-		if err := s.store.set(arg(c, 0).String(), jsonOf(arg(c, 1))); err != nil {
-			throw(vm, "storeSet: %v", err)
+		if err := s.store.set(arg(c, 0).String(), s.jsonOf(arg(c, 1))); err != nil {
+			throw(vm, "storeSet %q: %v", arg(c, 0).String(), err)
 		}
 		return goja.Undefined()
 	})
 	s.set("storeDelete", func(c goja.FunctionCall) goja.Value {
-		s.store.delete(arg(c, 0).String())
+		if err := s.store.delete(arg(c, 0).String()); err != nil {
+			throw(vm, "storeDelete %q: %v", arg(c, 0).String(), err)
+		}
 		return goja.Undefined()
 	})
 	s.set("storeKeys", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.store.keys()) })
-	s.set("sharedGet", func(c goja.FunctionCall) goja.Value {
-		if b, ok := s.m.shared.Load(arg(c, 0).String()); ok {
-			var v any
-			json.Unmarshal(b.([]byte), &v)
-			return vm.ToValue(v)
-		}
-		return goja.Null()
-	})
-	s.set("sharedSet", func(c goja.FunctionCall) goja.Value {
-		s.m.shared.Store(arg(c, 0).String(), jsonOf(arg(c, 1)))
-		return goja.Undefined()
-	})
 }

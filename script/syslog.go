@@ -2,6 +2,7 @@ package script
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -30,9 +31,12 @@ func bindSyslog(s *Script) {
 		if present(arg(c, 3)) {
 			severity = int(arg(c, 3).ToInteger())
 		}
-		msg, err := syslogMessageOf(vm, arg(c, 4))
+		msg, err := s.syslogMessageOf(arg(c, 4))
 		if err == nil {
-			err = sendSyslog(optString(arg(c, 0)), port, facility, severity, msg)
+			ctx, cancel := s.callContext(syslogTimeout)
+			err = timedOut(ctx, sendSyslog(ctx, s.m.deps.Resolver, optString(arg(c, 0)), port, facility, severity, msg),
+				s.limitName(syslogTimeout))
+			cancel()
 		}
 		if err != nil {
 			throw(vm, "syslog: %v", err)
@@ -54,7 +58,7 @@ type syslogMessage struct {
 
 // syslogMessageOf reads syslog()'s last argument: an object's own fields in
 // the script's order, or a string (or any other value, as JSON).
-func syslogMessageOf(vm *goja.Runtime, v goja.Value) (syslogMessage, error) {
+func (s *Script) syslogMessageOf(v goja.Value) (syslogMessage, error) {
 	if !present(v) {
 		return syslogMessage{}, errors.New("no message: give an object of fields or a string")
 	}
@@ -63,7 +67,7 @@ func syslogMessageOf(vm *goja.Runtime, v goja.Value) (syslogMessage, error) {
 	}
 	obj, ok := v.(*goja.Object)
 	if !ok || obj.ClassName() == "Array" {
-		return syslogMessage{text: string(jsonOf(v))}, nil
+		return syslogMessage{text: string(s.jsonOf(v))}, nil
 	}
 	m := syslogMessage{fields: []syslogField{}}
 	for _, k := range obj.Keys() {
@@ -73,7 +77,7 @@ func syslogMessageOf(vm *goja.Runtime, v goja.Value) (syslogMessage, error) {
 		fv := obj.Get(k)
 		val := fv.String()
 		if o, ok := fv.(*goja.Object); ok && o.ClassName() != "Date" && o.ClassName() != "String" && o.ClassName() != "Number" {
-			val = string(jsonOf(fv))
+			val = string(s.jsonOf(fv))
 		}
 		m.fields = append(m.fields, syslogField{k, val})
 	}
@@ -113,8 +117,13 @@ func nextSequence() uint32 {
 	}
 }
 
-// sendSyslog sends one RFC 5424 message over UDP (RFC 5426).
-func sendSyslog(host string, port, facility, severity int, m syslogMessage) error {
+// syslogTimeout bounds syslog(): sending a datagram does not wait, but
+// looking up the host's name may (and the callback's time bounds it too).
+const syslogTimeout = 5 * time.Second
+
+// sendSyslog sends one RFC 5424 message over UDP (RFC 5426); ctx bounds
+// the name lookup.
+func sendSyslog(ctx context.Context, r *net.Resolver, host string, port, facility, severity int, m syslogMessage) error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
@@ -126,11 +135,14 @@ func sendSyslog(host string, port, facility, severity int, m syslogMessage) erro
 	}
 	hostname, _ := os.Hostname()
 	b := formatSyslog(facility*8+severity, time.Now(), hostname, os.Getpid(), nextSequence(), m)
-	conn, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+	conn, err := dialer(r).DialContext(ctx, "udp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetWriteDeadline(d)
+	}
 	_, err = conn.Write(b)
 	return err
 }

@@ -1,18 +1,18 @@
 package script
 
 import (
-	"net"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dop251/goja"
 )
 
+// dnsTimeout bounds dnsGetAllByName (the callback's time bounds it too).
+const dnsTimeout = 5 * time.Second
+
 // bindSystem installs what a script asks of the server and its host:
-// version, analyzer, agents, the -D properties, scriptdir, include and
-// dnsGetAllByName.
+// version, analyzer, agents, the -D properties, scriptdir and
+// dnsGetAllByName (include is in include.go).
 func bindSystem(s *Script) {
 	vm, d := s.vm, s.m.deps
 	s.set("version", func(goja.FunctionCall) goja.Value { return vm.ToValue(d.Version) })
@@ -35,34 +35,12 @@ func bindSystem(s *Script) {
 		return vm.ToValue(names)
 	})
 	s.set("scriptdir", func(goja.FunctionCall) goja.Value { return vm.ToValue(s.Dir()) })
-	s.set("include", func(c goja.FunctionCall) goja.Value {
-		name := arg(c, 0).String()
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(s.Dir(), name)
-		}
-		src, err := readFile(path)
-		if err != nil {
-			var ok bool
-			if src, ok = extraFile(name); !ok {
-				throw(vm, "include %s: %v", name, err)
-			}
-		}
-		prg, err := compileScript(path, src)
-		if err != nil {
-			// A SyntaxError the script can catch, worded as for the script itself.
-			e, _ := vm.New(vm.Get("SyntaxError"), vm.ToValue(strings.TrimPrefix(err.Error(), "SyntaxError: ")))
-			panic(e)
-		}
-		if _, err := vm.RunProgram(prg); err != nil {
-			panic(err)
-		}
-		return goja.Undefined()
-	})
 	s.set("dnsGetAllByName", func(c goja.FunctionCall) goja.Value {
-		addrs, err := net.LookupHost(arg(c, 0).String())
+		ctx, cancel := s.callContext(dnsTimeout)
+		defer cancel()
+		addrs, err := d.Resolver.LookupHost(ctx, arg(c, 0).String())
 		if err != nil {
-			throw(vm, "dnsGetAllByName: %v", err)
+			throw(vm, "dnsGetAllByName: %v", timedOut(ctx, err, s.limitName(dnsTimeout)))
 		}
 		return vm.ToValue(addrs)
 	})

@@ -10,7 +10,7 @@ import (
 func bindThresholds(s *Script) {
 	vm, th := s.vm, s.m.deps.Thresholds
 	s.set("setThreshold", func(c goja.FunctionCall) goja.Value {
-		spec, err := threshold.ParseSpec(jsonOf(arg(c, 1)))
+		spec, err := threshold.ParseSpec(s.jsonOf(arg(c, 1)))
 		if err == nil {
 			err = th.Set(arg(c, 0).String(), spec)
 		}

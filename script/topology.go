@@ -19,7 +19,7 @@ func bindTopology(s *Script) {
 		return
 	}
 	s.set("setTopology", func(c goja.FunctionCall) goja.Value {
-		topo, err := topology.Parse(jsonOf(arg(c, 0)))
+		topo, err := topology.Parse(s.jsonOf(arg(c, 0)))
 		if err == nil {
 			err = t.Set(topo)
 		}

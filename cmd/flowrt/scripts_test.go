@@ -133,7 +133,7 @@ func TestDDoSScriptRunCmd(t *testing.T) {
 	os.MkdirAll(stubDir, 0o755)
 	record := filepath.Join(root, "argv.log")
 	os.WriteFile(filepath.Join(stubDir, "sendy_json.py"), []byte("#!/bin/sh\necho \"$@\" >> "+record+"\n"), 0o755)
-	e := startEngineIn(t, work, "-Dscript.file="+examples("ddos", "ddos.js"))
+	e := startEngineIn(t, work, "-Dscript.file="+examples("ddos", "ddos.js"), "-Dscript.runcmd=yes") // the README says so
 	if code, body := e.do(t, "GET", "/script/ddos.js/json?action=block&address=10.0.0.1", ""); code != 200 ||
 		!strings.Contains(body, `{"controls":{"10.0.0.1":"blocked"},"enabled":true}`) {
 		t.Errorf("block: %d %s", code, body)
@@ -227,7 +227,7 @@ func TestOvsOfctlScript(t *testing.T) {
 	record := filepath.Join(stub, "argv.log")
 	os.WriteFile(filepath.Join(stub, "ovs-ofctl"), []byte("#!/bin/sh\necho \"$@\" >> "+record+"\n"), 0o755)
 	e := startEngineWith(t, launch{env: []string{"PATH=" + stub + ":" + os.Getenv("PATH")}},
-		"-Dscript.file="+examples("ddos", "ovs-ofctl.js"))
+		"-Dscript.file="+examples("ddos", "ovs-ofctl.js"), "-Dscript.runcmd=yes") // the README says so
 	read := func() string { b, _ := os.ReadFile(record); return string(b) }
 	e.do(t, "GET", "/script/ovs-ofctl.js/json?action=block&address=10.0.0.1", "")
 	e.do(t, "GET", "/script/ovs-ofctl.js/json?action=allow&address=10.0.0.1", "")

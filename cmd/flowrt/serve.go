@@ -377,6 +377,29 @@ func startScripts(p properties, log *slog.Logger, d script.Deps) (*script.Manage
 	if d.RunCmd, err = p.bool("script.runcmd"); err != nil {
 		return nil, err
 	}
+	if d.HTTPTimeout, err = p.seconds("script.http.timeout"); err != nil {
+		return nil, err
+	}
+	if d.AsyncMax, err = p.int("script.httpasync.max"); err != nil {
+		return nil, err
+	}
+	mem, err := p.int("script.memory")
+	if err != nil {
+		return nil, err
+	}
+	if mem < 0 {
+		return nil, fmt.Errorf("property script.memory=%d: megabytes, 0 for no limit", mem)
+	}
+	d.Memory = int64(mem) << 20
+	if d.FlowQueue, err = p.int("script.flowqueue"); err != nil {
+		return nil, err
+	}
+	if d.FlowQueue < 1 {
+		return nil, fmt.Errorf("property script.flowqueue=%d: a script needs room for at least 1 record", d.FlowQueue)
+	}
+	if d.AsyncMax < 1 {
+		return nil, fmt.Errorf("property script.httpasync.max=%d: a script needs at least 1 request in flight", d.AsyncMax)
+	}
 	d.StoreDir = p.str("script.store")
 	m := script.NewManager(d)
 	if err := m.LoadApps(p.str("app.dir")); err != nil {
