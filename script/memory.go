@@ -17,10 +17,12 @@ import (
 //
 //   - During a callback, the manager's watcher (every 20 ms) compares the
 //     process's live heap, as each garbage collection finds it, with the
-//     heap in use when the callback began: a lower bound of what the
-//     process kept since (the heap in use counted the garbage then, the
-//     live heap only what survived). Held memory plus that growth past
-//     the budget interrupts the callback. So that the check does not wait
+//     heap in use when the callback began: what the process kept since
+//     (the heap in use counted the garbage then, the live heap what
+//     survived — and what was made while the collector marked, which counts
+//     until the next collection). Held memory plus that growth past the
+//     budget interrupts the callback; the measurement below then says
+//     whether the script holds more than the budget. So that the check does not wait
 //     for Go's own collections (the heap doubles between them), the
 //     watcher starts one when the heap in use has grown by more than the
 //     rest of the budget since the callback began.

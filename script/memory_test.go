@@ -49,16 +49,29 @@ var a = [];
 setHttpHandler(function() { for (;;) a.push('grown ' + a.length + ' ' + 'x'.repeat(48)); });`)
 	before := ticksOf()
 	start := time.Now()
-	resp := call(t, runaway, "grow", nil)
-	took := time.Since(start)
-	if resp.Status != 500 || !strings.Contains(string(resp.Body), "interrupted: used more than script.memory (64 MB): the heap grew by") {
-		t.Errorf("the runaway's request: %d %s", resp.Status, resp.Body)
+	// The interrupt comes when the heap has grown past the budget; whether
+	// the script is stopped is what the measurement then finds it holds.
+	// The heap's growth can count garbage of the last collection (objects
+	// made while it marked count until the next), so the array may still be
+	// just short of it: the next request, growing on, ends past it.
+	calls := 0
+	for calls < 3 && runaway.Status().Stopped == "" {
+		calls++
+		resp := call(t, runaway, "grow", nil)
+		if resp.Status != 500 || !strings.Contains(string(resp.Body), "interrupted: used more than script.memory (64 MB): the heap grew by") {
+			t.Fatalf("the runaway's request: %d %s", resp.Status, resp.Body)
+		}
+		// Measured (what it holds, > 32 MB now, replaces the 0.2 MB of the
+		// load), and stopped if that is more than the budget.
+		for deadline := time.Now().Add(10 * time.Second); runaway.Status().Stopped == "" && runaway.Status().Memory < budget/2 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
-	eventually(t, "the runaway stopped", func() bool { return runaway.Status().Stopped != "" })
+	took := time.Since(start)
 	st := runaway.Status()
-	if st.Alive || !strings.Contains(st.Stopped, "stopped: it holds more than script.memory (64 MB)") || st.MemoryInterrupts != 1 ||
+	if st.Alive || !strings.Contains(st.Stopped, "stopped: it holds more than script.memory (64 MB)") || st.MemoryInterrupts != uint64(calls) ||
 		st.Memory <= budget || st.Memory > 2*budget {
-		t.Errorf("the runaway's status: %+v", st)
+		t.Errorf("the runaway's status after %d requests: %+v", calls, st)
 	}
 	if r.m.AllOK() || !strings.Contains(strings.Join(r.m.Problems(""), "\n"), "runaway.js: stopped: it holds more than script.memory") {
 		t.Errorf("/status problems: %q", r.m.Problems(""))
@@ -68,8 +81,8 @@ setHttpHandler(function() { for (;;) a.push('grown ' + a.length + ' ' + 'x'.repe
 	}
 	var after uint64
 	eventually(t, "its memory back to the heap", func() bool { after = liveHeap(); return after < base+budget/4 })
-	t.Logf("runaway in one callback: stopped after %v holding %s (counted when the walk stopped); live heap %s before, %s after",
-		took.Round(time.Millisecond), mb(st.Memory), mb(int64(base)), mb(int64(after)))
+	t.Logf("runaway in one callback: stopped after %v (%d request), %s counted when the walk stopped; live heap %s before, %s after",
+		took.Round(time.Millisecond), calls, mb(st.Memory), mb(int64(base)), mb(int64(after)))
 
 	// A little at each interval.
 	start = time.Now()
