@@ -1,48 +1,17 @@
 package engine
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/sflow"
 )
 
-// badRecords returns a datagram of agent 10.0.0.7 whose samples frame
-// correctly but hold records that do not decode: a flow sample whose
-// sampled_header says 4,000 header bytes (it has 42), a counter sample
-// whose host_descr hostname says 4,000 bytes, beside a good generic
-// interface record, and an rtmetric sample cut short inside its fields.
+// badRecords is synth.BadRecords: a datagram whose records do not decode.
 func badRecords(t testing.TB, seq uint32) []byte {
 	t.Helper()
-	hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: 64, Header: udpFrame()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary.BigEndian.PutUint32(hdr.Data[12:], 4000)
-	descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte("web1"), OSName: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary.BigEndian.PutUint32(descr.Data[0:], 4000)
-	gen, err := sflow.NewRecord(&sflow.GenericInterface{Index: 1, Type: 6, Speed: 1e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	custom, err := sflow.AppendCustom(nil, sflow.RTMetricSample, "app1", 0, 0, []sflow.CustomField{
-		{Name: []byte("requests"), Type: sflow.CustomCounter32, U: 7}, {Name: []byte("mode"), Type: sflow.CustomString, Str: []byte("primary")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	custom = custom[:len(custom)-6] // the string field cut short
-	d := sflow.Datagram{Version: 5, Agent: netip.MustParseAddr("10.0.0.7"), Sequence: seq, Uptime: 1000 * seq,
-		Samples: []sflow.Sample{
-			{Format: sflow.FlowSample, Sequence: seq, SourceIndex: 1, SamplingRate: 1, Records: []sflow.Record{hdr}},
-			{Format: sflow.CounterSample, Sequence: seq, SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, gen}},
-			{Format: sflow.RTMetricSample, Data: custom},
-		}}
-	b, err := d.AppendBinary(nil)
+	b, err := synth.BadRecords(seq)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,20 +1,18 @@
 package main_test
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flowrt/flowrt/sflow"
+	"github.com/flowrt/flowrt/internal/synth"
 )
 
 // getPage GETs a listing and returns its body decoded into v and its
@@ -294,41 +292,10 @@ func TestRESTCapsRefused(t *testing.T) {
 	}
 }
 
-// badRecordDatagram is a datagram of agent 10.0.0.7 that frames correctly
-// but holds records that do not decode: a sampled_header that says 4,000
-// header bytes (it has 42), a host_descr whose hostname says 4,000 bytes
-// (beside a good generic interface record), and an rtmetric sample cut
-// short inside its last field.
+// badRecordDatagram is synth.BadRecords: a datagram whose records do not decode.
 func badRecordDatagram(t *testing.T, seq uint32) []byte {
 	t.Helper()
-	frame := make([]byte, 42)
-	frame[12], frame[13], frame[14] = 0x08, 0x00, 0x45
-	hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: 64, Header: frame})
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary.BigEndian.PutUint32(hdr.Data[12:], 4000)
-	descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte("web1"), OSName: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary.BigEndian.PutUint32(descr.Data[0:], 4000)
-	gen, err := sflow.NewRecord(&sflow.GenericInterface{Index: 1, Type: 6, Speed: 1e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	custom, err := sflow.AppendCustom(nil, sflow.RTMetricSample, "app1", 0, 0, []sflow.CustomField{
-		{Name: []byte("requests"), Type: sflow.CustomCounter32, U: uint64(7 * seq)}, {Name: []byte("mode"), Type: sflow.CustomString, Str: []byte("primary")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := sflow.Datagram{Version: 5, Agent: netip.MustParseAddr("10.0.0.7"), Sequence: seq, Uptime: 1000 * seq,
-		Samples: []sflow.Sample{
-			{Format: sflow.FlowSample, Sequence: seq, SourceIndex: 1, SamplingRate: 1, Records: []sflow.Record{hdr}},
-			{Format: sflow.CounterSample, Sequence: seq, SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, gen}},
-			{Format: sflow.RTMetricSample, Data: custom[:len(custom)-6]},
-		}}
-	b, err := d.AppendBinary(nil)
+	b, err := synth.BadRecords(seq)
 	if err != nil {
 		t.Fatal(err)
 	}
