@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -393,11 +394,28 @@ func TestPhishScriptInNamespace(t *testing.T) {
 	  "details":[{"ip_address":"192.168.0.2","cidr_block":"192.168.0.0/24"}]},
 	 {"phish_id":"1002","url":"http://host2.example2.com/pay","target":"Shop","details":[]}]`
 	os.WriteFile(filepath.Join(data, "online-valid.json"), []byte(list), 0o644)
-	srv := exec.Command(in[0], append(in[1:], "python3", "-m", "http.server", "8888", "--bind", "127.0.0.1", "--directory", web)...)
+	srv := exec.Command(in[0], append(in[1:], "python3", "-u", "-m", "http.server", "8888", "--bind", "127.0.0.1", "--directory", web)...)
+	srvOut, _ := srv.StdoutPipe()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	// The script fetches the list as it starts: the proxy must be listening
+	// first ("Serving HTTP on …" is printed once it is).
+	serving := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(srvOut)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Serving HTTP") {
+				serving <- true
+			}
+		}
+	}()
+	select {
+	case <-serving:
+	case <-time.After(10 * time.Second):
+		t.Fatal("python's http.server did not start serving in 10 s")
+	}
 
 	// rsyslog on 10.0.0.1:514 inside the namespace.
 	log := startRsyslogAt(t, in, "10.0.0.1", 514)
