@@ -591,7 +591,13 @@ func checkNavigation(b *browser, e *engine) {
 		b.run("open "+c.path, chromedp.Navigate(e.http+c.path))
 		b.waitCount("the navigation bar", "header nav a", len(want))
 		got := eval[[]string](b, `[...document.querySelectorAll('header nav a')].map(a => new URL(a.href).pathname + new URL(a.href).hash)`)
-		active := b.text(`[...document.querySelectorAll('header nav a.active')].map(a => a.textContent).join()`)
+		// A navigation that changes only the hash returns before the page's
+		// hashchange handler has marked its entry: wait for it (a bounded while).
+		activeJS := `[...document.querySelectorAll('header nav a.active')].map(a => a.textContent).join()`
+		active := b.text(activeJS)
+		for deadline := time.Now().Add(5 * time.Second); active != c.active && time.Now().Before(deadline); active = b.text(activeJS) {
+			time.Sleep(50 * time.Millisecond)
+		}
 		icon := b.text(`(document.querySelector('link[rel=icon]') || {}).href || ''`)
 		if n := b.count("header"); !slices.Equal(got, want) || active != c.active || n != 1 || !strings.HasSuffix(icon, "/favicon.ico") {
 			t.Errorf("%s: %d bars, links %q, active %q, icon %q", c.path, n, got, active, icon)
