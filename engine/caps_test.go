@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/flow"
-	"github.com/flowrt/flowrt/internal/synth"
 	"github.com/flowrt/flowrt/sflow"
 )
 
@@ -368,23 +367,7 @@ func BenchmarkDefinitions(b *testing.B) {
 				}
 			}
 			defineAll(b, e, defs)
-			g, _ := synth.New(synth.Config{Agents: 16, Ports: 16, Flows: 5000, Seed: 9})
-			var dgs [][]byte
-			for range 1024 {
-				d, _ := g.Datagram(nil, 1000)
-				dgs = append(dgs, d)
-			}
-			w := e.NewWorker()
-			now := time.Unix(1_700_000_000, 0)
-			for _, d := range dgs {
-				w.Process(d, src, now)
-			}
-			samples := g.Config().SamplesPerDgram
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				w.Process(dgs[i%len(dgs)], src, now)
-			}
+			samples := runPipeline(b, e)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
 		})
