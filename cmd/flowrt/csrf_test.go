@@ -175,12 +175,7 @@ setHttpHandler(function(request) {
 
 	// flowrt's own page still changes things, as lib.js does.
 	b.run("own page", chromedp.Navigate(e.http+"/"))
-	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
-  const put = await fetch('/flow/own/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({keys: 'ipsource', value: 'frames'})});
-  const got = await fetch('/flow/own/json').then(r => r.json());
-  const del = await fetch('/flow/own/json', {method: 'DELETE'});
-  return put.status + ' ' + got.value + ' ' + del.status;
-})()`, chromedp.EvalAwaitPromise))
+	got, err := ownPageChange(b)
 	if err != nil || got != "204 frames 204" {
 		t.Errorf("flowrt's own page: PUT, GET, DELETE answered %q (%v), want 204 frames 204", got, err)
 	}
@@ -204,12 +199,7 @@ func TestWebPagesBehindAuthentication(t *testing.T) {
 	if asked.Load() == 0 {
 		t.Errorf("the browser was never asked for a user")
 	}
-	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
-  const put = await fetch('/flow/own/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({keys: 'ipsource', value: 'frames'})});
-  const got = await fetch('/flow/own/json').then(r => r.json());
-  const del = await fetch('/flow/own/json', {method: 'DELETE'});
-  return put.status + ' ' + got.value + ' ' + del.status;
-})()`, chromedp.EvalAwaitPromise))
+	got, err := ownPageChange(b)
 	if err != nil || got != "204 frames 204" {
 		t.Errorf("a page's PUT, GET, DELETE behind authentication: %q (%v), want 204 frames 204", got, err)
 	}
@@ -303,4 +293,16 @@ func TestDNSRebindingRefusedWithHosts(t *testing.T) {
 			t.Errorf("with http.hosts, curl to 127.0.0.1: %d", code)
 		}
 	}
+}
+
+// ownPageChange makes, from the page the browser shows, the PUT, GET and
+// DELETE of a flow that flowrt's pages make, and returns their statuses
+// and the value read ("204 frames 204" when all went through).
+func ownPageChange(b *browser) (string, error) {
+	return chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
+  const put = await fetch('/flow/own/json', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({keys: 'ipsource', value: 'frames'})});
+  const got = await fetch('/flow/own/json').then(r => r.json());
+  const del = await fetch('/flow/own/json', {method: 'DELETE'});
+  return put.status + ' ' + got.value + ' ' + del.status;
+})()`, chromedp.EvalAwaitPromise))
 }
