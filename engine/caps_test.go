@@ -194,18 +194,7 @@ func TestEvictedSourcesReleaseFlows(t *testing.T) {
 		now = now.Add(time.Millisecond)
 		w.Process(b, src, now)
 	}
-	held := 0
-	for _, a := range e.agentList() {
-		a.mu.Lock()
-		for _, ds := range a.sources {
-			for _, tb := range ds.tables {
-				if tb != nil {
-					held += tb.Len()
-				}
-			}
-		}
-		a.mu.Unlock()
-	}
+	held := tablesHold(e)
 	if got := e.Limits().Flows.Load(); got != int64(held) || held == 0 {
 		t.Errorf("flows counted %d, the tables hold %d", got, held)
 	}
