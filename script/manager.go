@@ -199,13 +199,7 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 
 // Stop stops every script.
 func (m *Manager) Stop() {
-	m.mu.Lock()
-	list := make([]*Script, 0, len(m.scripts))
-	for _, s := range m.scripts {
-		list = append(list, s)
-	}
-	m.mu.Unlock()
-	for _, s := range list {
+	for _, s := range m.list() {
 		s.stop()
 	}
 	m.client.CloseIdleConnections()
@@ -315,15 +309,17 @@ func (m *Manager) event(ev threshold.Event) {
 	})
 }
 
+// list returns the scripts now running, taken under the lock so that the
+// caller may call into them without it.
+func (m *Manager) list() []*Script {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Collect(maps.Values(m.scripts))
+}
+
 // each calls fn for every script, with the script's handlers read-locked.
 func (m *Manager) each(fn func(s *Script)) {
-	m.mu.Lock()
-	list := make([]*Script, 0, len(m.scripts))
-	for _, s := range m.scripts {
-		list = append(list, s)
-	}
-	m.mu.Unlock()
-	for _, s := range list {
+	for _, s := range m.list() {
 		s.handlersMu.RLock()
 		fn(s)
 		s.handlersMu.RUnlock()

@@ -108,13 +108,7 @@ func (m *Manager) watchMemory(stop <-chan struct{}) {
 			collected := cycles != lastCycles
 			lastCycles = cycles
 			again = false
-			m.mu.Lock()
-			list := make([]*Script, 0, len(m.scripts))
-			for _, s := range m.scripts {
-				list = append(list, s)
-			}
-			m.mu.Unlock()
-			for _, s := range list {
+			for _, s := range m.list() {
 				if s.checkMemory(budget, inUse, live, collected) {
 					again = true
 				}
