@@ -55,7 +55,7 @@ views.largeflows = (root, q) => {
   // Addresses keep their place while they stay in the top flows: a group's
   // addresses in the order they came, placed on a sunflower spiral.
   const groups = new Map(); // label → {addrs: Map(addr → last seen ms), defined: [cidrs]}
-  let defs = {}, flows = [], prev = new Map(), shown = new Map(), tween = null, stopPoll = null, flow = null;
+  let defs = {}, flows = [], prev = new Map(), shown = new Map(), tween = null, stopPoll = null, flow = null, left = false;
   let frames = 0, frameSum = 0, frameMax = 0;
 
   const place = (w, h) => {
@@ -216,8 +216,13 @@ views.largeflows = (root, q) => {
     groups.clear(); shown = new Map(); prev = new Map();
     const set = setSelect.value, n = Math.max(1, Math.min(1000, +top.value || 100));
     defs = await request(set ? `/group/${encodeURIComponent(set)}/json` : '/group/json').catch(() => ({}));
+    if (left) return;
     flow = ownFlow('largeflows', {keys: largeKeys(set), value: 'bytes', fs: '|', n: config.maxN}, pageLease(q));
     await flow.start();
+    // The awaits above take a while on a loaded engine; a user who left in the
+    // meantime must not be pulled back here by the replaceState, nor leave a
+    // poll and a flow running behind the page they went to.
+    if (left) { flow.stop(); return; }
     history.replaceState(null, '', '#/largeflows?' + new URLSearchParams({groups: set, maxFlows: n}));
     stopPoll = every(500, async () => update(await request(`/activeflows/ALL/${flow.name}/json?maxFlows=${n}`)));
   };
@@ -229,6 +234,7 @@ views.largeflows = (root, q) => {
   const cleanup = () => { if (flow) flow.stop(); };
   window.addEventListener('pagehide', cleanup);
   return () => {
+    left = true;
     if (stopPoll) stopPoll();
     if (tween) cancelAnimationFrame(tween);
     window.removeEventListener('pagehide', cleanup);

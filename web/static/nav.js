@@ -27,9 +27,6 @@
     nav.querySelectorAll('a').forEach(e => e.classList.toggle('active', e.dataset.page === page));
   };
   mark();
-  // popstate as well: a same-document navigation fires both, and the entry
-  // must follow the page even where one of them is missed.
   window.addEventListener('hashchange', mark);
-  window.addEventListener('popstate', mark);
   fetch('/version').then(r => r.ok ? r.text() : '').then(v => { version.textContent = v ? 'flowrt ' + v.trim() : ''; }).catch(() => {});
 })();
