@@ -269,7 +269,7 @@ func containerEngineRuns(t *testing.T, p *podman) {
 // containerUID is the real uid of a container's first process.
 func containerUID(t *testing.T, name string) string {
 	t.Helper()
-	pid := output(t, "podman", "inspect", "-f", "{{.State.Pid}}", name)
+	pid := cmdOutput(t, "podman", "inspect", "-f", "{{.State.Pid}}", name)
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +295,7 @@ func checkImage(t *testing.T, tag string) {
 			Labels           map[string]string
 		}
 	}
-	if err := json.Unmarshal([]byte(output(t, "podman", "image", "inspect", tag)), &info); err != nil || len(info) != 1 {
+	if err := json.Unmarshal([]byte(cmdOutput(t, "podman", "image", "inspect", tag)), &info); err != nil || len(info) != 1 {
 		t.Fatalf("podman image inspect: %v", err)
 	}
 	c := info[0].Config
@@ -312,9 +312,9 @@ func checkImage(t *testing.T, tag string) {
 		}
 	}
 	// The binary is the one of the release, and nothing else is there.
-	ctr := output(t, "buildah", "from", tag)
+	ctr := cmdOutput(t, "buildah", "from", tag)
 	t.Cleanup(func() { exec.Command("buildah", "rm", ctr).Run() })
-	root := output(t, "buildah", "mount", ctr)
+	root := cmdOutput(t, "buildah", "mount", ctr)
 	var files []string
 	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && path != root {

@@ -119,11 +119,11 @@ func TestReleaseArtifacts(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Log("dpkg-deb is not installed: the .deb's headers are not read")
 	} else {
-		if v := output(t, "dpkg-deb", "-f", deb, "Version"); v != releaseVersion+"-1" {
+		if v := cmdOutput(t, "dpkg-deb", "-f", deb, "Version"); v != releaseVersion+"-1" {
 			t.Errorf(".deb Version %q, want %s-1", v, releaseVersion)
 		}
 		var got []string
-		for _, l := range strings.Split(output(t, "dpkg-deb", "-c", deb), "\n") {
+		for _, l := range strings.Split(cmdOutput(t, "dpkg-deb", "-c", deb), "\n") {
 			f := strings.Fields(l)
 			if len(f) == 6 && !strings.HasSuffix(f[5], "/") {
 				got = append(got, strings.TrimPrefix(f[5], "."))
@@ -134,7 +134,7 @@ func TestReleaseArtifacts(t *testing.T) {
 			t.Errorf(".deb holds %v\nwant %v", got, files)
 		}
 		ctl := t.TempDir()
-		output(t, "dpkg-deb", "-e", deb, ctl)
+		cmdOutput(t, "dpkg-deb", "-e", deb, ctl)
 		if b, _ := os.ReadFile(filepath.Join(ctl, "conffiles")); strings.TrimSpace(string(b)) != "/etc/flowrt/flowrt.conf" {
 			t.Errorf(".deb conffiles %q, want /etc/flowrt/flowrt.conf", b)
 		}
@@ -145,17 +145,17 @@ func TestReleaseArtifacts(t *testing.T) {
 		t.Log("rpm is not installed (apt-get install rpm): the .rpm's contents are not read")
 		return
 	}
-	if v := output(t, "rpm", "-qp", "--queryformat", "%{VERSION}-%{RELEASE} %{ARCH}", rpmFile); v != releaseVersion+"-1 x86_64" {
+	if v := cmdOutput(t, "rpm", "-qp", "--queryformat", "%{VERSION}-%{RELEASE} %{ARCH}", rpmFile); v != releaseVersion+"-1 x86_64" {
 		t.Errorf(".rpm is %q, want %s-1 x86_64", v, releaseVersion)
 	}
 	wantRPM := append([]string{"/etc/flowrt", "/usr/lib/systemd/system/flowrt-agent.service.d", "/usr/lib/systemd/system/flowrt.service.d", "/usr/share/doc/flowrt"}, files...)
 	slices.Sort(wantRPM)
-	got := strings.Split(output(t, "rpm", "-qlp", rpmFile), "\n")
+	got := strings.Split(cmdOutput(t, "rpm", "-qlp", rpmFile), "\n")
 	slices.Sort(got)
 	if !slices.Equal(got, wantRPM) {
 		t.Errorf(".rpm holds %v\nwant %v", got, wantRPM)
 	}
-	if c := output(t, "rpm", "-qpc", rpmFile); c != "/etc/flowrt/flowrt.conf" {
+	if c := cmdOutput(t, "rpm", "-qpc", rpmFile); c != "/etc/flowrt/flowrt.conf" {
 		t.Errorf(".rpm configuration files %q, want /etc/flowrt/flowrt.conf", c)
 	}
 }
@@ -165,8 +165,8 @@ func TestReleaseArtifacts(t *testing.T) {
 func checkManPage(t *testing.T, deb string) {
 	t.Helper()
 	root := t.TempDir()
-	output(t, "dpkg-deb", "-x", deb, root)
-	page := output(t, "sh", "-c", "gzip -dc "+filepath.Join(root, "usr/share/man/man1/flowrt.1.gz"))
+	cmdOutput(t, "dpkg-deb", "-x", deb, root)
+	page := cmdOutput(t, "sh", "-c", "gzip -dc "+filepath.Join(root, "usr/share/man/man1/flowrt.1.gz"))
 	usage, _ := exec.Command(built.bin, "help").CombinedOutput()
 	n := 0
 	for _, l := range strings.Split(string(usage), "\n") {
@@ -186,8 +186,8 @@ func checkManPage(t *testing.T, deb string) {
 	}
 }
 
-// output runs a command and returns its trimmed standard output.
-func output(t *testing.T, name string, args ...string) string {
+// cmdOutput runs a command and returns its trimmed standard output.
+func cmdOutput(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).Output()
 	if err != nil {
