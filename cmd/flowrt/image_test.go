@@ -106,12 +106,21 @@ func TestContainerImage(t *testing.T) {
 		t.Skip("runs containers with rootful podman: needs root")
 	}
 	need(t, "podman")
-	_, image, why := release(t)
+	dir, image, why := release(t)
 	if !image {
 		t.Skip("no image was built: " + why)
 	}
+	// As a user would: docker load -i the release's archive.
 	tag := "localhost/flowrt:" + releaseVersion
-	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", tag).Run() })
+	loaded := cmdOutput(t, "podman", "load", "-q", "-i", filepath.Join(dir, "flowrt-"+releaseVersion+"-image.tar"))
+	t.Cleanup(func() {
+		if out, err := exec.Command("podman", "rmi", "-f", tag).CombinedOutput(); err != nil {
+			t.Logf("podman rmi %s: %v %s", tag, err, out)
+		}
+	})
+	if !strings.Contains(loaded, tag) {
+		t.Fatalf("podman load printed %q, want %s", loaded, tag)
+	}
 	checkImage(t, tag)
 	p := containerRuntime(t, tag)
 
