@@ -151,33 +151,23 @@ func TestContainerImage(t *testing.T) {
 			t.Errorf("decode -j in the container printed %+v", d)
 		}
 	})
+	// docker run -p 6343:6343/udp sflow/tcpdump -nn port 53, and sflow/tshark:
+	// the container's pcap stream into the host's tcpdump and tshark.
 	t.Run("decode-t-tcpdump", func(t *testing.T) {
 		need(t, "tcpdump")
-		port := freePort(t, "udp")
-		c := p.cmd("--rm", "--name", "flowrt-test-tcpdump", "-p", fmt.Sprintf("127.0.0.1:%d:6343/udp", port), p.image, "decode", "-t")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		td := exec.CommandContext(ctx, "tcpdump", "-nn", "-r", "-", "-c", "5", "udp port 53")
-		r, w, _ := os.Pipe()
-		c.Stdout, td.Stdin = w, r
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		t.Cleanup(func() { exec.Command("podman", "rm", "-f", "-t", "2", "flowrt-test-tcpdump").Run(); c.Wait() })
-		sendBackground(t, fmt.Sprintf("127.0.0.1:%d", port), "-rate", "50", "-duration", "8s", "-mix", "dns")
-		out, err := td.Output()
-		r.Close()
-		if err != nil {
-			t.Fatalf("tcpdump: %v %s", err, out)
-		}
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) != 5 {
-			t.Fatalf("tcpdump printed %d lines, want 5:\n%s", len(lines), out)
-		}
+		lines := pcapInto(t, p, "tcpdump", "-nn", "-r", "-", "-c", "5", "udp port 53")
 		for _, l := range lines {
 			if !strings.Contains(l, ".53: ") && !strings.Contains(l, ".53 > ") {
 				t.Errorf("tcpdump line is not DNS: %s", l)
+			}
+		}
+	})
+	t.Run("decode-t-tshark", func(t *testing.T) {
+		need(t, "tshark")
+		lines := pcapInto(t, p, "tshark", "-r", "-", "-c", "5", "-T", "fields", "-e", "udp.port", "-e", "dns.qry.name")
+		for _, l := range lines {
+			if f := strings.Fields(l); len(f) != 2 || !strings.Contains(f[0], "53") || !strings.HasSuffix(f[1], ".com") {
+				t.Errorf("tshark line is not a DNS query: %q", l)
 			}
 		}
 	})
@@ -199,6 +189,37 @@ func TestContainerImage(t *testing.T) {
 			t.Errorf("SAMPLING=400 not applied:\n%s", logs)
 		}
 	})
+}
+
+// pcapInto runs "flowrt decode -t" in a container with its UDP port
+// published, pipes its standard output into a peer on the host while
+// synthetic DNS is sent, and returns the peer's five lines.
+func pcapInto(t *testing.T, p *podman, peer string, args ...string) []string {
+	t.Helper()
+	port := freePort(t, "udp")
+	name := "flowrt-test-" + peer
+	c := p.cmd("--rm", "--name", name, "-p", fmt.Sprintf("127.0.0.1:%d:6343/udp", port), p.image, "decode", "-t")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reader := exec.CommandContext(ctx, peer, args...)
+	r, w, _ := os.Pipe()
+	c.Stdout, reader.Stdin = w, r
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { exec.Command("podman", "rm", "-f", "-t", "2", name).Run(); c.Wait() })
+	sendBackground(t, fmt.Sprintf("127.0.0.1:%d", port), "-rate", "50", "-duration", "8s", "-mix", "dns")
+	out, err := reader.Output()
+	r.Close()
+	if err != nil {
+		t.Fatalf("%s: %v %s", peer, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%s printed %d lines, want 5:\n%s", peer, len(lines), out)
+	}
+	return lines
 }
 
 // sendBackground runs flowrt send while the test reads what a container
