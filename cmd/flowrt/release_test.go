@@ -116,9 +116,8 @@ func TestReleaseArtifacts(t *testing.T) {
 		"/usr/share/doc/flowrt/README.md", "/usr/share/doc/flowrt/install.md", "/usr/share/doc/flowrt/security.md",
 		"/usr/share/man/man1/flowrt.1.gz"}
 	deb := filepath.Join(dir, "flowrt_"+releaseVersion+"-1_amd64.deb")
-	if _, err := exec.LookPath("dpkg-deb"); err != nil {
-		t.Log("dpkg-deb is not installed: the .deb's headers are not read")
-	} else {
+	t.Run("deb", func(t *testing.T) {
+		need(t, "dpkg-deb")
 		if v := cmdOutput(t, "dpkg-deb", "-f", deb, "Version"); v != releaseVersion+"-1" {
 			t.Errorf(".deb Version %q, want %s-1", v, releaseVersion)
 		}
@@ -139,12 +138,13 @@ func TestReleaseArtifacts(t *testing.T) {
 			t.Errorf(".deb conffiles %q, want /etc/flowrt/flowrt.conf", b)
 		}
 		checkManPage(t, deb)
-	}
-	rpmFile := filepath.Join(dir, "flowrt-"+releaseVersion+"-1.x86_64.rpm")
-	if _, err := exec.LookPath("rpm"); err != nil {
-		t.Log("rpm is not installed (apt-get install rpm): the .rpm's contents are not read")
-		return
-	}
+	})
+	t.Run("rpm", func(t *testing.T) { checkRPM(t, filepath.Join(dir, "flowrt-"+releaseVersion+"-1.x86_64.rpm"), files) })
+}
+
+// checkRPM reads the .rpm's header and file list with Debian's rpm.
+func checkRPM(t *testing.T, rpmFile string, files []string) {
+	need(t, "rpm")
 	if v := cmdOutput(t, "rpm", "-qp", "--queryformat", "%{VERSION}-%{RELEASE} %{ARCH}", rpmFile); v != releaseVersion+"-1 x86_64" {
 		t.Errorf(".rpm is %q, want %s-1 x86_64", v, releaseVersion)
 	}
