@@ -44,6 +44,10 @@ func TestDebInstall(t *testing.T) {
 			exec.Command("dpkg", "--purge", "flowrt").Run()
 		}
 		os.RemoveAll("/etc/flowrt")
+		os.RemoveAll("/var/lib/flowrt")
+		if exec.Command("getent", "passwd", "flowrt").Run() == nil { // none was there before
+			exec.Command("userdel", "flowrt").Run()
+		}
 	})
 	start = time.Now()
 	mustRun(t, "dpkg", "-i", deb)
