@@ -28,8 +28,10 @@ func TestDebInstall(t *testing.T) {
 	if exec.Command("dpkg", "-s", "flowrt").Run() == nil {
 		t.Skip("a flowrt package is installed on this machine: the test would replace and purge it")
 	}
-	if _, err := os.Stat("/etc/flowrt"); err == nil {
-		t.Skip("/etc/flowrt exists: the test would mix its files with the admin's")
+	for _, d := range []string{"/etc/flowrt", "/var/lib/flowrt"} {
+		if _, err := os.Stat(d); err == nil {
+			t.Skipf("%s exists: the test would mix its files with the admin's, and delete them", d)
+		}
 	}
 	if exec.Command("getent", "passwd", "flowrt").Run() == nil {
 		t.Skip("a flowrt user exists on this machine: the test would delete it on purge")
