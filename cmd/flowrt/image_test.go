@@ -125,6 +125,7 @@ func TestContainerImage(t *testing.T) {
 	p := containerRuntime(t, tag)
 
 	t.Run("engine", func(t *testing.T) { containerEngineRuns(t, p) })
+	t.Run("auth", func(t *testing.T) { containerAuth(t, p) })
 	t.Run("decode-j", func(t *testing.T) {
 		port := freePort(t, "udp")
 		c := p.cmd("--rm", "--name", "flowrt-test-decode", "-p", fmt.Sprintf("127.0.0.1:%d:6343/udp", port), p.image, "decode", "-j")
@@ -293,6 +294,49 @@ func containerEngineRuns(t *testing.T, p *podman) {
 	e.get(t, "/flow/office/json", &flow)
 	if flow.Keys != "ipdestination" {
 		t.Errorf("the RTPROP script's flow is %+v", flow)
+	}
+}
+
+// containerAuth follows docs/security.md's container recipe: the users
+// file in a directory mounted read-only, owned by the image's flowrt user
+// and mode 0600, named in RTPROP; REST then wants alice's password.
+func containerAuth(t *testing.T, p *podman) {
+	dir := t.TempDir()
+	c := exec.Command(flowrt, "passwd", "alice", "read-write")
+	c.Stdin = strings.NewReader("s3cret\n")
+	line, err := c.Output()
+	if err != nil {
+		t.Fatalf("flowrt passwd: %v", err)
+	}
+	auth := filepath.Join(dir, "auth")
+	os.WriteFile(auth, line, 0o600)
+	os.Chown(auth, 65532, -1)
+	os.Chmod(dir, 0o755)
+	hp := freePort(t, "tcp")
+	p.start(t, "flowrt-test-auth", "-p", fmt.Sprintf("127.0.0.1:%d:8008", hp), "-v", dir+":/etc/flowrt:ro",
+		"-e", "RTPROP=-Dhttp.auth.file=/etc/flowrt/auth", p.image)
+	url := fmt.Sprintf("http://127.0.0.1:%d/analyzer/json", hp)
+	var code int
+	waitFor(t, 20*time.Second, "REST from the container", func() bool {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			code = resp.StatusCode
+		}
+		return err == nil
+	})
+	if code != 401 {
+		t.Errorf("GET without a password: %d, want 401", code)
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth("alice", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET as alice: %d, want 200", resp.StatusCode)
 	}
 }
 
