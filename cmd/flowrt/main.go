@@ -15,7 +15,9 @@ import (
 	"strings"
 )
 
-const version = "0.1.0"
+// version is a variable so that scripts/release can stamp the tag's
+// version into the binary: go build -ldflags "-X main.version=1.2.3".
+var version = "0.1.0"
 
 type command struct {
 	name, summary string

@@ -1,0 +1,201 @@
+package main_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// releaseVersion is stamped into the release the tests build; it is not
+// main.go's version, so that seeing it proves the stamp took.
+const releaseVersion = "0.0.1.test"
+
+// built is scripts/release's output, made once per test run (a static
+// build, the packages and, with buildah as root, the image) and shared by
+// the package and image tests.
+var built struct {
+	once  sync.Once
+	dir   string // the release directory
+	bin   string // the static binary in it
+	image bool   // the image archive was built (not left in local storage)
+	why   string // why not, when not
+	err   error
+}
+
+func repoRoot() string { return filepath.Join(examples(), "..") }
+
+// release runs scripts/release once, as CI would after its build: a
+// CGO_ENABLED=0 binary with the version stamped, handed in FLOWRT_BINARY.
+func release(t *testing.T) (dir string, image bool, whyNoImage string) {
+	t.Helper()
+	built.once.Do(func() {
+		work := filepath.Dir(flowrt) // TestMain removes it at the end
+		bin := filepath.Join(work, "flowrt-static")
+		b := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+releaseVersion, "-o", bin, ".")
+		b.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := b.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("static build: %v\n%s", err, out)
+			return
+		}
+		built.dir = filepath.Join(work, "release")
+		args := []string{filepath.Join(repoRoot(), "scripts", "release")}
+		switch _, err := exec.LookPath("buildah"); {
+		case err != nil:
+			built.why = "buildah is not installed (apt-get install buildah podman runc)"
+		case os.Geteuid() != 0:
+			built.why = "building and running the image here needs root (rootful podman storage)"
+		default:
+			built.image = true
+		}
+		if !built.image {
+			args = append(args, "--no-image")
+		}
+		r := exec.Command("bash", append(args, releaseVersion)...)
+		r.Env = append(os.Environ(), "FLOWRT_BINARY="+bin, "OUT="+built.dir, "FLOWRT_KEEP_IMAGE=no")
+		if out, err := r.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("scripts/release: %v\n%s", err, out)
+			return
+		}
+		built.bin = filepath.Join(built.dir, "flowrt-"+releaseVersion+"-linux-amd64")
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.dir, built.image, built.why
+}
+
+// TestReleaseArtifacts checks what scripts/release wrote: every file's
+// SHA-256 in SHA256SUMS, the version stamped into the binary and both
+// packages' headers, and the packages' file lists and configuration files.
+func TestReleaseArtifacts(t *testing.T) {
+	dir, image, _ := release(t)
+	want := []string{"flowrt-" + releaseVersion + "-1.x86_64.rpm", "flowrt-" + releaseVersion + "-linux-amd64", "flowrt_" + releaseVersion + "-1_amd64.deb"}
+	if image {
+		want = append(want, "flowrt-"+releaseVersion+"-image.tar")
+	}
+	slices.Sort(want)
+	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, l := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		sum, name, ok := strings.Cut(l, "  ")
+		if !ok {
+			t.Fatalf("SHA256SUMS line %q is not sha256sum's", l)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+			t.Errorf("SHA256SUMS says %s for %s; it is %x", sum, name, h)
+		}
+		listed = append(listed, name)
+		st, _ := os.Stat(filepath.Join(dir, name))
+		t.Logf("%s: %.1f MB", name, float64(st.Size())/1e6)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, want) {
+		t.Errorf("SHA256SUMS lists %v, want %v", listed, want)
+	}
+	if out, _ := exec.Command(built.bin, "version").Output(); strings.TrimSpace(string(out)) != "flowrt "+releaseVersion {
+		t.Errorf("the release binary says %q, want flowrt %s", out, releaseVersion)
+	}
+
+	files := []string{"/etc/flowrt/flowrt.conf", "/usr/bin/flowrt",
+		"/usr/lib/systemd/system/flowrt-agent.service", "/usr/lib/systemd/system/flowrt-agent.service.d/package.conf",
+		"/usr/lib/systemd/system/flowrt.service", "/usr/lib/systemd/system/flowrt.service.d/package.conf",
+		"/usr/share/doc/flowrt/README.md", "/usr/share/doc/flowrt/install.md", "/usr/share/doc/flowrt/security.md",
+		"/usr/share/man/man1/flowrt.1.gz"}
+	deb := filepath.Join(dir, "flowrt_"+releaseVersion+"-1_amd64.deb")
+	t.Run("deb", func(t *testing.T) {
+		need(t, "dpkg-deb")
+		if v := cmdOutput(t, "dpkg-deb", "-f", deb, "Version"); v != releaseVersion+"-1" {
+			t.Errorf(".deb Version %q, want %s-1", v, releaseVersion)
+		}
+		var got []string
+		for _, l := range strings.Split(cmdOutput(t, "dpkg-deb", "-c", deb), "\n") {
+			f := strings.Fields(l)
+			if len(f) == 6 && !strings.HasSuffix(f[5], "/") {
+				got = append(got, strings.TrimPrefix(f[5], "."))
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, files) {
+			t.Errorf(".deb holds %v\nwant %v", got, files)
+		}
+		ctl := t.TempDir()
+		cmdOutput(t, "dpkg-deb", "-e", deb, ctl)
+		if b, _ := os.ReadFile(filepath.Join(ctl, "conffiles")); strings.TrimSpace(string(b)) != "/etc/flowrt/flowrt.conf" {
+			t.Errorf(".deb conffiles %q, want /etc/flowrt/flowrt.conf", b)
+		}
+		checkManPage(t, deb)
+	})
+	t.Run("rpm", func(t *testing.T) { checkRPM(t, filepath.Join(dir, "flowrt-"+releaseVersion+"-1.x86_64.rpm"), files) })
+}
+
+// checkRPM reads the .rpm's header and file list with Debian's rpm.
+func checkRPM(t *testing.T, rpmFile string, files []string) {
+	need(t, "rpm")
+	if v := cmdOutput(t, "rpm", "-qp", "--queryformat", "%{VERSION}-%{RELEASE} %{ARCH}", rpmFile); v != releaseVersion+"-1 x86_64" {
+		t.Errorf(".rpm is %q, want %s-1 x86_64", v, releaseVersion)
+	}
+	wantRPM := append([]string{"/etc/flowrt", "/usr/lib/systemd/system/flowrt-agent.service.d", "/usr/lib/systemd/system/flowrt.service.d", "/usr/share/doc/flowrt"}, files...)
+	slices.Sort(wantRPM)
+	got := strings.Split(cmdOutput(t, "rpm", "-qlp", rpmFile), "\n")
+	slices.Sort(got)
+	if !slices.Equal(got, wantRPM) {
+		t.Errorf(".rpm holds %v\nwant %v", got, wantRPM)
+	}
+	if c := cmdOutput(t, "rpm", "-qpc", rpmFile); c != "/etc/flowrt/flowrt.conf" {
+		t.Errorf(".rpm configuration files %q, want /etc/flowrt/flowrt.conf", c)
+	}
+}
+
+// checkManPage reads flowrt(1) out of the .deb: it has a section for each
+// command the binary lists, holding that command's own -h text.
+func checkManPage(t *testing.T, deb string) {
+	t.Helper()
+	root := t.TempDir()
+	cmdOutput(t, "dpkg-deb", "-x", deb, root)
+	page := cmdOutput(t, "sh", "-c", "gzip -dc "+filepath.Join(root, "usr/share/man/man1/flowrt.1.gz"))
+	usage, _ := exec.Command(built.bin, "help").CombinedOutput()
+	n := 0
+	for _, l := range strings.Split(string(usage), "\n") {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(l, "  ") || len(f) < 2 || f[0] == "version" {
+			continue
+		}
+		help, _ := exec.Command(built.bin, f[0], "-h").CombinedOutput()
+		first := strings.SplitN(strings.TrimSpace(string(help)), "\n", 2)[0]
+		if !strings.Contains(page, ".SS flowrt "+f[0]+"\n") || !strings.Contains(page, strings.ReplaceAll(first, `\`, `\e`)) {
+			t.Errorf("flowrt(1) has no section for %s with its help (%q)", f[0], first)
+		}
+		n++
+	}
+	if n < 5 {
+		t.Errorf("flowrt help listed %d commands: %s", n, usage)
+	}
+}
+
+// cmdOutput runs a command and returns its trimmed standard output.
+func cmdOutput(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		msg := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = string(ee.Stderr)
+		}
+		t.Fatalf("%s %s: %v %s", name, strings.Join(args, " "), err, msg)
+	}
+	return strings.TrimSpace(string(out))
+}
