@@ -162,6 +162,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 	geo.Register(e.Compiler(), sources)
 	topo := &topology.Store{}
+	topo.SetNamer(e) // links-only topologies: nodes and ports by the agents' own names
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
 	var col *collector.Collector
