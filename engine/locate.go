@@ -62,7 +62,7 @@ type ipEntry struct {
 type locShard struct {
 	mu   sync.Mutex
 	macs map[[6]byte]macEntry
-	ips  map[netip.Addr]ipEntry
+	ips  map[[16]byte]ipEntry // by the address's 16 bytes (v4-mapped for IPv4): hashes faster than netip.Addr
 }
 
 type locator struct {
@@ -71,11 +71,11 @@ type locator struct {
 	evicted atomic.Uint64
 }
 
-func macShard(m [6]byte) int                       { return int(m[5]^m[4]^m[3]) % locShards }
-func ipShard(a netip.Addr) int                     { b := a.As16(); return int(b[15]^b[14]) % locShards }
-func (l *locator) limit() int                      { return max(1, l.max) }
-func (l *locator) batch() int                      { return max(1, l.limit()/evictBatch) }
-func (l *locator) ipsShard(a netip.Addr) *locShard { return &l.shards[ipShard(a)] }
+func macShard(m [6]byte) int                     { return int(m[5]^m[4]^m[3]) % locShards }
+func ipShard(b [16]byte) int                     { return int(b[15]^b[14]) % locShards }
+func (l *locator) limit() int                    { return max(1, l.max) }
+func (l *locator) batch() int                    { return max(1, l.limit()/evictBatch) }
+func (l *locator) ipsShard(b [16]byte) *locShard { return &l.shards[ipShard(b)] }
 
 // learnSample notes where a flow sample's source host is; topo (may be
 // nil) says which ports are inter-switch ports.
@@ -111,10 +111,13 @@ func (l *locator) learnSample(s *flow.Sample, topo Topology, ms int64) {
 	}
 }
 
+// fresh is how long a place or address, once written, is not written
+// again for the same answer: most samples then only read the map.
+const fresh = 1000 // ms
+
 func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
 	sh := &l.shards[macShard(mac)]
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	e, ok := sh.macs[mac]
 	if !ok {
 		if sh.macs == nil {
@@ -124,7 +127,17 @@ func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
 			l.evictMACs(sh)
 		}
 	}
-	i := slices.IndexFunc(e.locs[:e.n], func(h hostLoc) bool { return h.agent == at.agent && h.ifIndex == at.ifIndex })
+	i := -1
+	for j := range e.locs[:e.n] {
+		if h := &e.locs[j]; h.agent == at.agent && h.ifIndex == at.ifIndex {
+			if h.vlan == at.vlan && at.seen-h.seen < fresh {
+				sh.mu.Unlock()
+				return
+			}
+			i = j
+			break
+		}
+	}
 	switch {
 	case i >= 0:
 	case int(e.n) < maxLocations:
@@ -140,22 +153,28 @@ func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
 	}
 	e.locs[i] = at
 	sh.macs[mac] = e
+	sh.mu.Unlock()
 }
 
 func (l *locator) learnIP(ip netip.Addr, mac [6]byte, ms int64) {
-	ip = ip.Unmap()
-	sh := l.ipsShard(ip)
+	k := ip.Unmap().As16()
+	sh := l.ipsShard(k)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.ips[ip]; !ok {
+	old, ok := sh.ips[k]
+	switch {
+	case ok && old.mac == mac && ms-old.seen < fresh:
+		sh.mu.Unlock()
+		return
+	case !ok:
 		if sh.ips == nil {
-			sh.ips = map[netip.Addr]ipEntry{}
+			sh.ips = map[[16]byte]ipEntry{}
 		}
 		if len(sh.ips) >= l.limit() {
 			l.evictIPs(sh)
 		}
 	}
-	sh.ips[ip] = ipEntry{mac: mac, seen: ms}
+	sh.ips[k] = ipEntry{mac: mac, seen: ms}
+	sh.mu.Unlock()
 }
 
 func (l *locator) evictMACs(sh *locShard) {
@@ -177,7 +196,7 @@ func (l *locator) evictMACs(sh *locShard) {
 
 func (l *locator) evictIPs(sh *locShard) {
 	type aged struct {
-		k    netip.Addr
+		k    [16]byte
 		seen int64
 	}
 	list := make([]aged, 0, len(sh.ips))
@@ -280,10 +299,10 @@ func (e *Engine) LocateMAC(mac [6]byte) []HostLocation {
 // LocateIP lists where the host with this IP (v4 or v6) address attaches:
 // the locations of the MAC its packets last came from.
 func (e *Engine) LocateIP(ip netip.Addr) []HostLocation {
-	ip = ip.Unmap()
-	sh := e.located.ipsShard(ip)
+	k := ip.Unmap().As16()
+	sh := e.located.ipsShard(k)
 	sh.mu.Lock()
-	en, ok := sh.ips[ip]
+	en, ok := sh.ips[k]
 	sh.mu.Unlock()
 	if !ok {
 		return []HostLocation{}

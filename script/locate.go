@@ -1,0 +1,70 @@
+package script
+
+import (
+	"net/netip"
+
+	"github.com/dop251/goja"
+	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/topology"
+)
+
+// bindLocate installs sFlow-RT's host location functions: where a MAC or
+// IP address attaches (the edge ports the engine saw it come in on,
+// engine/locate.go), each place with the node and port the topology gives
+// that interface when it has one, and the MACs located at all or at one
+// port. An address that is not one throws; one never seen gives [].
+func bindLocate(s *Script, t *topology.Store) {
+	vm, e := s.vm, s.m.deps.Engine
+	places := func(locs []engine.HostLocation) goja.Value {
+		out := make([]map[string]any, 0, len(locs))
+		for _, l := range locs {
+			m := map[string]any{"mac": l.MAC, "agent": l.Agent, "ifindex": l.IfIndex, "lastSeen": l.LastSeen}
+			if l.VLAN != 0 {
+				m["vlan"] = l.VLAN
+			}
+			if p, ok := t.InterfaceToPort(netip.MustParseAddr(l.Agent), l.IfIndex); ok {
+				m["node"] = p.Node
+				if p.Port != "" {
+					m["port"] = p.Port
+				}
+			}
+			out = append(out, m)
+		}
+		return vm.ToValue(out)
+	}
+	s.set("topologyLocateHostMac", func(c goja.FunctionCall) goja.Value {
+		mac, ok := engine.ParseMAC(arg(c, 0).String())
+		if !ok {
+			throw(vm, "topologyLocateHostMac: %q is not a MAC address (12 hex digits, e.g. 0A1B2C3D4E5F)", arg(c, 0).String())
+		}
+		return places(e.LocateMAC(mac))
+	})
+	ip := func(name string, v6 bool) func(goja.FunctionCall) goja.Value {
+		return func(c goja.FunctionCall) goja.Value {
+			a, err := netip.ParseAddr(arg(c, 0).String())
+			if err != nil || a.Unmap().Is6() != v6 {
+				kind := "an IPv4"
+				if v6 {
+					kind = "an IPv6"
+				}
+				throw(vm, "%s: %q is not %s address", name, arg(c, 0).String(), kind)
+			}
+			return places(e.LocateIP(a))
+		}
+	}
+	s.set("topologyLocateHostIP", ip("topologyLocateHostIP", false))
+	s.set("topologyLocateHostIP6", ip("topologyLocateHostIP6", true))
+	// topologyLocatedHostMacs([agent, ifindex])
+	s.set("topologyLocatedHostMacs", func(c goja.FunctionCall) goja.Value {
+		var agent netip.Addr
+		ifIndex := ""
+		if present(arg(c, 0)) {
+			agent = agentAddr(vm, arg(c, 0))
+			if !present(arg(c, 1)) {
+				throw(vm, "topologyLocatedHostMacs(agent, ifindex): the ifindex is missing")
+			}
+			ifIndex = arg(c, 1).String()
+		}
+		return vm.ToValue(e.LocatedMACs(agent, ifIndex))
+	})
+}
