@@ -2,11 +2,38 @@ package script
 
 import (
 	"net/netip"
+	"strconv"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/topology"
 )
+
+// lagMember adds, for a place that is a member of a link aggregation, the
+// aggregator's ifIndex (agg_attachedaggid) and the partner's system ID
+// (agg_partneropersystemid), from the port's LAG counters: the IXP apps
+// report a member's LAG rather than the physical port.
+func lagMember(e *engine.Engine, l engine.HostLocation, m map[string]any) {
+	sel, err := e.ParseAgents(l.Agent)
+	if err != nil {
+		return
+	}
+	names := []string{l.IfIndex + ".agg_attachedaggid", l.IfIndex + ".agg_partneropersystemid", l.IfIndex + ".agg_partnersystemid"}
+	st, err := e.Metric(sel, names, nil, time.Now())
+	if err != nil || len(st) != 3 || st[0].MetricN == 0 {
+		return
+	}
+	if v, ok := st[0].MetricValue.(float64); ok && v > 0 {
+		m["agg_attachedaggid"] = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	for _, p := range st[1:] { // the name sFlow-RT's apps read, or flowrt's own
+		if p.MetricN > 0 && p.MetricValue != nil {
+			m["agg_partneropersystemid"] = p.MetricValue
+			break
+		}
+	}
+}
 
 // bindLocate installs sFlow-RT's host location functions: where a MAC or
 // IP address attaches (the edge ports the engine saw it come in on,
@@ -28,6 +55,7 @@ func bindLocate(s *Script, t *topology.Store) {
 					m["port"] = p.Port
 				}
 			}
+			lagMember(e, l, m)
 			out = append(out, m)
 		}
 		return vm.ToValue(out)

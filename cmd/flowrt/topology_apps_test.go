@@ -77,7 +77,9 @@ func TestLinksOnlyTopologyAndHostLocation(t *testing.T) {
 
 	a := netip.MustParseAddr
 	leaf1 := &synth.Switch{Agent: a("10.0.0.11"), Name: "leaf1", Ports: map[string]uint32{"swp1": 5, "swp3": 7}}
-	leaf2 := &synth.Switch{Agent: a("10.0.0.12"), Name: "leaf2", Ports: map[string]uint32{"swp1": 15, "swp3": 17}}
+	// h2's port on leaf2 is a member of LAG 100 (ifIndex of the bond).
+	leaf2 := &synth.Switch{Agent: a("10.0.0.12"), Name: "leaf2", Ports: map[string]uint32{"swp1": 15, "swp3": 17},
+		LAG: map[uint32]uint32{17: 100}, Partner: [6]byte{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}}
 	spine := &synth.Switch{Agent: a("10.0.0.21"), Name: "spine1", Ports: map[string]uint32{"swp1": 31, "swp2": 32, "swp3": 33}}
 	leaf3 := &synth.Switch{Agent: a("10.0.0.13"), Name: "leaf3", Ports: map[string]uint32{"swp1": 25, "swp3": 27}}
 	conn, err := net.Dial("udp", e.sflow)
@@ -143,6 +145,16 @@ func TestLinksOnlyTopologyAndHostLocation(t *testing.T) {
 		if got := locate(path); !slices.Equal(got, want) {
 			t.Errorf("%s = %+v, want %+v", path, got, want)
 		}
+	}
+	var raw []map[string]any
+	app("mac/json?mac=0A0000000002", &raw)
+	if len(raw) != 1 || raw[0]["agg_attachedaggid"] != "100" || raw[0]["agg_partneropersystemid"] != "021122334455" {
+		t.Errorf("h2's place on a LAG member: %v, want agg_attachedaggid 100, agg_partneropersystemid 021122334455", raw)
+	}
+	raw = nil
+	app("mac/json?mac=0A0000000001", &raw)
+	if _, ok := raw[0]["agg_attachedaggid"]; len(raw) != 1 || ok {
+		t.Errorf("h1's place (no LAG): %v", raw)
 	}
 	var macs []string
 	app("macs/json", &macs)

@@ -16,7 +16,12 @@ type Switch struct {
 	Agent netip.Addr
 	Name  string
 	Ports map[string]uint32 // ifName → ifIndex
-	seq   uint32
+	// LAG makes ports members of a link aggregation (ifIndex → the
+	// aggregator's ifIndex): their counters carry a LAG port record with the
+	// partner's system ID.
+	LAG     map[uint32]uint32
+	Partner [6]byte
+	seq     uint32
 }
 
 // Counters returns one datagram with the switch's host_descr and, for each
@@ -45,8 +50,16 @@ func (s *Switch) Counters(uptime uint32) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		recs := []sflow.Record{gen, pn}
+		if agg, ok := s.LAG[i]; ok {
+			lag, err := sflow.NewRecord(&sflow.LAGPort{PartnerSystemID: s.Partner, AttachedAggID: agg})
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, lag)
+		}
 		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: s.seq, SourceIndex: i,
-			Records: []sflow.Record{gen, pn}})
+			Records: recs})
 	}
 	d.NumSamples = uint32(len(d.Samples))
 	return d.AppendBinary(nil)
