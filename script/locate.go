@@ -14,7 +14,7 @@ import (
 // aggregator's ifIndex (agg_attachedaggid) and the partner's system ID
 // (agg_partneropersystemid), from the port's LAG counters: the IXP apps
 // report a member's LAG rather than the physical port.
-func lagMember(e *engine.Engine, l engine.HostLocation, m map[string]any) {
+func lagMember(e *engine.Engine, l engine.HostLocation, o *goja.Object) {
 	sel, err := e.ParseAgents(l.Agent)
 	if err != nil {
 		return
@@ -25,11 +25,11 @@ func lagMember(e *engine.Engine, l engine.HostLocation, m map[string]any) {
 		return
 	}
 	if v, ok := st[0].MetricValue.(float64); ok && v > 0 {
-		m["agg_attachedaggid"] = strconv.FormatFloat(v, 'f', -1, 64)
+		o.Set("agg_attachedaggid", strconv.FormatFloat(v, 'f', -1, 64))
 	}
 	for _, p := range st[1:] { // the name sFlow-RT's apps read, or flowrt's own
 		if p.MetricN > 0 && p.MetricValue != nil {
-			m["agg_partneropersystemid"] = p.MetricValue
+			o.Set("agg_partneropersystemid", p.MetricValue)
 			break
 		}
 	}
@@ -42,21 +42,27 @@ func lagMember(e *engine.Engine, l engine.HostLocation, m map[string]any) {
 // port. An address that is not one throws; one never seen gives [].
 func bindLocate(s *Script, t *topology.Store) {
 	vm, e := s.vm, s.m.deps.Engine
+	// Each place is built in a fixed key order (mac, agent, ifindex, node,
+	// port, vlan, the LAG's, lastSeen), so answers read the same each time.
 	places := func(locs []engine.HostLocation) goja.Value {
-		out := make([]map[string]any, 0, len(locs))
+		out := make([]any, 0, len(locs))
 		for _, l := range locs {
-			m := map[string]any{"mac": l.MAC, "agent": l.Agent, "ifindex": l.IfIndex, "lastSeen": l.LastSeen}
-			if l.VLAN != 0 {
-				m["vlan"] = l.VLAN
-			}
+			o := vm.NewObject()
+			o.Set("mac", l.MAC)
+			o.Set("agent", l.Agent)
+			o.Set("ifindex", l.IfIndex)
 			if p, ok := t.InterfaceToPort(netip.MustParseAddr(l.Agent), l.IfIndex); ok {
-				m["node"] = p.Node
+				o.Set("node", p.Node)
 				if p.Port != "" {
-					m["port"] = p.Port
+					o.Set("port", p.Port)
 				}
 			}
-			lagMember(e, l, m)
-			out = append(out, m)
+			if l.VLAN != 0 {
+				o.Set("vlan", l.VLAN)
+			}
+			lagMember(e, l, o)
+			o.Set("lastSeen", l.LastSeen)
+			out = append(out, o)
 		}
 		return vm.ToValue(out)
 	}
