@@ -74,7 +74,7 @@ func (c *cpuLoad) fields(out map[string]any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	if wall := now.Sub(c.at); wall >= time.Second || !c.started {
+	if wall := now.Sub(c.at); wall >= time.Second || !c.started && wall > 0 {
 		proc := processCPU()
 		c.lastProc = min(1, max(0, float64(proc-c.procCPU)/float64(wall)/float64(runtime.NumCPU())))
 		busy, total, ok := systemCPU()
