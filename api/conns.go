@@ -37,6 +37,7 @@ type ConnLimit struct {
 	closing sync.Once
 
 	evicted    atomic.Int64
+	accepted   atomic.Int64
 	lastLogged atomic.Int64
 }
 
@@ -104,6 +105,7 @@ func (l *ConnLimit) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.accepted.Add(1)
 	lc := &limitedConn{Conn: c, l: l, state: http.StateNew, since: time.Now()}
 	l.mu.Lock()
 	l.conns[lc] = struct{}{}
@@ -164,6 +166,9 @@ func (l *ConnLimit) Open() int {
 
 // Evicted is how many connections were closed to make room since start.
 func (l *ConnLimit) Evicted() int64 { return l.evicted.Load() }
+
+// Accepted is how many connections were accepted since start.
+func (l *ConnLimit) Accepted() int64 { return l.accepted.Load() }
 
 func own(c net.Conn) *limitedConn {
 	if tc, ok := c.(*tls.Conn); ok {

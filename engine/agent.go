@@ -25,6 +25,7 @@ type Agent struct {
 	named    map[string]uint64      // custom-metric data sources ("app1") → their key in sources
 	nextName uint64                 // the next custom-metric data source's key (with namedBit)
 	senders  []netip.Addr           // source addresses datagrams came from
+	hostName string                 // host_descr's hostname at its class 2 data source (names.go)
 
 	// Accounting, in sFlow-RT's terms (see AgentInfo).
 	datagrams, bytes, lostDatagrams, dupDatagrams, oooDatagrams, restarts, decodeErrors uint64
@@ -76,6 +77,7 @@ type source struct {
 	counterSamples uint64
 	lastCounterMs  int64
 	pollMs         float64 // smoothed gap between counter samples
+	ifname         string  // the interface's port_name, as last learned (names.go)
 }
 
 func sourceKey(class, index uint32) uint64 { return uint64(class)<<32 | uint64(index) }

@@ -37,6 +37,7 @@ const (
 	DefaultMaxAgentSources = 10_000
 	DefaultMaxSources      = 100_000
 	DefaultMaxDefinitions  = 100
+	DefaultMaxHosts        = 100_000 // MACs, and IP addresses, located (locate.go)
 )
 
 // capCounters count what the caps did.
@@ -125,6 +126,7 @@ func (e *Engine) removeAgentLocked(a *Agent) {
 		a.dropSource(k, ds)
 	}
 	a.sources, a.subs, a.named, a.senders = nil, nil, nil, nil
+	e.names.forget(a.addr)
 	e.agentMu.Lock()
 	if e.agents[a.addr] == a {
 		delete(e.agents, a.addr)
@@ -135,6 +137,9 @@ func (e *Engine) removeAgentLocked(a *Agent) {
 // dropSource forgets one data source of the agent.
 func (a *Agent) dropSource(k uint64, ds *source) {
 	ds.release()
+	if ds.ifname != "" {
+		a.e.names.setPort(a.addr, ds.id, "")
+	}
 	delete(a.sources, k)
 	if k&namedBit != 0 {
 		delete(a.named, ds.id)

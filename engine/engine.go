@@ -38,7 +38,10 @@ type Config struct {
 	// Caps (caps.go): agents, data sources of one agent, data sources of
 	// all agents, flow definitions.
 	MaxAgents, MaxAgentSources, MaxSources, MaxDefinitions int
-	Logger                                                 *slog.Logger
+	// MaxHosts bounds the MACs, and separately the IP addresses, whose
+	// location is learned (locate.go).
+	MaxHosts int
+	Logger   *slog.Logger
 	// Tap, when set, is given every datagram whose header decoded, with
 	// its agent, sub-agent, sequence number and uptime and the address it
 	// came from, before the samples are applied (forwarding). It must not
@@ -59,6 +62,7 @@ func DefaultConfig() Config {
 		MaxAgentSources:   DefaultMaxAgentSources,
 		MaxSources:        DefaultMaxSources,
 		MaxDefinitions:    DefaultMaxDefinitions,
+		MaxHosts:          DefaultMaxHosts,
 	}
 }
 
@@ -68,6 +72,8 @@ type Engine struct {
 	log      *slog.Logger
 	compiler *flow.Compiler
 	hosts    hostTable // host: key function
+	names    nameTable // agents' and ports' own names (names.go)
+	located  locator   // where hosts attach (locate.go)
 	limits   flow.Limits
 	started  time.Time
 
@@ -133,6 +139,9 @@ func New(cfg Config) *Engine {
 	if cfg.AgentTimeout <= 0 {
 		cfg.AgentTimeout = d.AgentTimeout
 	}
+	if cfg.MaxHosts <= 0 {
+		cfg.MaxHosts = d.MaxHosts
+	}
 	for _, v := range []*int{&cfg.MaxAgents, &cfg.MaxAgentSources, &cfg.MaxSources, &cfg.MaxDefinitions} {
 		if *v <= 0 {
 			*v = math.MaxInt32 // not set: no bound (the properties always set them)
@@ -152,6 +161,7 @@ func New(cfg Config) *Engine {
 	}
 	e.limits.MaxFlows = cfg.MaxFlows
 	e.hosts.max, e.hosts.evicted = cfg.MaxSources, &e.caps.hostsEvicted
+	e.located.max = cfg.MaxHosts / locShards
 	e.captureMs.Store(noCapture)
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
 	registerHost(e.compiler, &e.hosts)
@@ -338,6 +348,7 @@ func (e *Engine) Sweep(now time.Time) {
 	ms := now.UnixMilli()
 	defs := e.defs.Load()
 	e.hosts.sweep(ms - e.cfg.AgentTimeout.Milliseconds())
+	e.located.sweep(ms - e.cfg.AgentTimeout.Milliseconds())
 	for _, a := range e.agentList() {
 		a.mu.Lock()
 		for id, ds := range a.sources {

@@ -31,6 +31,9 @@ type Topology interface {
 	HasAgent(agent netip.Addr) bool
 	Edge(agent netip.Addr, dataSource string) bool
 	Core(agent netip.Addr, dataSource string) bool
+	// CoreIfIndex is Core for an ifIndex as a number (host location asks
+	// it for every sample, without making a string).
+	CoreIfIndex(agent netip.Addr, ifIndex uint32) bool
 }
 
 // SetTopology gives the engine the layout behind TOPOLOGY, EDGE and CORE.
@@ -43,9 +46,8 @@ func (e *Engine) ParseAgents(s string) (Agents, error) {
 	case "", "ALL":
 		return Agents{all: true}, nil
 	case "TOPOLOGY", "EDGE", "CORE":
-		if e.topo == nil || !e.topo.IsSet() {
-			return Agents{}, fmt.Errorf("agent token %s needs a topology, and none is set (PUT /topology/json)", s)
-		}
+		// With no topology set these select nothing, as in sFlow-RT:
+		// apps ask for them every second before a topology arrives.
 		return Agents{token: s}, nil
 	}
 	var out Agents
@@ -68,7 +70,7 @@ func (e *Engine) selected(sel Agents) []*Agent {
 	}
 	if sel.token != "" {
 		out := e.agentList()
-		return slices.DeleteFunc(out, func(a *Agent) bool { return e.topo == nil || !e.topo.HasAgent(a.addr) })
+		return slices.DeleteFunc(out, func(a *Agent) bool { return e.topo == nil || !e.topo.IsSet() || !e.topo.HasAgent(a.addr) })
 	}
 	e.agentMu.RLock()
 	defer e.agentMu.RUnlock()
@@ -665,7 +667,7 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	}
 	if aggMode == "edge" || aggMode == "core" {
 		if e.topo == nil || !e.topo.IsSet() {
-			return nil, fmt.Errorf("aggMode %s needs a topology, and none is set (PUT /topology/json)", aggMode)
+			return []ActiveFlow{}, nil // no topology: no edge or core ports
 		}
 		if sel.token == "" || sel.token == "TOPOLOGY" {
 			sel.token = strings.ToUpper(aggMode)

@@ -296,6 +296,9 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			s.App = r
 		}
 	}
+	if !dropped {
+		w.e.located.learnSample(s, w.e.topo, ms)
+	}
 	if ms-w.keysScan >= 1000 {
 		w.scanKeys(ms)
 	}
@@ -381,6 +384,15 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 		switch r := v.(type) {
 		case *sflow.HostDescr:
 			descr = true
+			if smp.SourceClass == 2 && string(r.Hostname) != a.hostName {
+				a.hostName = string(r.Hostname)
+				w.e.names.setHost(a.addr, a.hostName)
+			}
+		case *sflow.PortName:
+			if smp.SourceClass == 0 && string(r.Name) != ds.ifname {
+				ds.ifname = string(r.Name)
+				w.e.names.setPort(a.addr, ds.id, ds.ifname)
+			}
 		case *sflow.HostAdapters:
 			adapters = r
 		}

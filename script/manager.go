@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -59,10 +58,13 @@ type Manager struct {
 	deps    Deps
 	mu      sync.Mutex
 	scripts map[string]*Script
-	apps    map[string][]string // app → script IDs
-	shared  shared
-	client  *http.Client
-	stopMem chan struct{} // ends the memory watcher
+	apps    map[string][]string // app → its scripts' file names
+	prints  map[string]string   // app → its scripts' names, sizes and times when started (appwatch.go)
+	// rescanMu serialises LoadApps and RescanApps.
+	rescanMu sync.Mutex
+	shared   shared
+	client   *http.Client
+	stopMem  chan struct{} // ends the memory watcher
 }
 
 // NewManager returns a manager; scripts start with Load and LoadApps.
@@ -116,18 +118,13 @@ func (m *Manager) LoadApps(dir string) error {
 		}
 		return fmt.Errorf("applications in %s: %w", dir, err)
 	}
+	m.rescanMu.Lock()
+	defer m.rescanMu.Unlock()
 	for _, a := range apps {
-		if !a.IsDir() {
+		if !a.IsDir() || strings.HasPrefix(a.Name(), ".") { // .<name>.tmp: an install in progress
 			continue
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, a.Name(), "scripts", "*.js"))
-		sort.Strings(files)
-		m.mu.Lock()
-		m.apps[a.Name()] = []string{}
-		m.mu.Unlock()
-		for _, f := range files {
-			m.start(f, a.Name(), a.Name()+"/"+filepath.Base(f)) // start logs a failure; /scripts/json shows it
-		}
+		m.startApp(dir, a.Name())
 	}
 	return nil
 }
@@ -175,7 +172,7 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 		m.mu.Lock()
 	}
 	m.scripts[id] = s
-	if app != "" {
+	if app != "" && !slices.Contains(m.apps[app], filepath.Base(path)) {
 		m.apps[app] = append(m.apps[app], filepath.Base(path))
 	}
 	m.mu.Unlock()
@@ -231,7 +228,11 @@ func (m *Manager) Statuses() map[string]Status {
 	return out
 }
 
-// AppInfo is an entry of /apps/json.
+// AppInfo is an entry of /apps/json, as sFlow-RT shapes it: entry is the
+// page relative to the application ("/html/"; clients build
+// /app/<name>/html/ from it), and scripts are the same strings as the keys
+// of /scripts/json (<app>/<file>.js), so that a client can tell which
+// application a script's status belongs to.
 type AppInfo struct {
 	Entry   string   `json:"entry,omitempty"`
 	Scripts []string `json:"scripts"`
@@ -243,9 +244,12 @@ func (m *Manager) Apps(dir string) map[string]AppInfo {
 	defer m.mu.Unlock()
 	out := map[string]AppInfo{}
 	for app, scripts := range m.apps {
-		info := AppInfo{Scripts: slices.Clone(scripts)}
+		info := AppInfo{Scripts: []string{}}
+		for _, f := range scripts {
+			info.Scripts = append(info.Scripts, app+"/"+f)
+		}
 		if _, err := os.Stat(filepath.Join(dir, app, "html", "index.html")); err == nil {
-			info.Entry = "/app/" + app + "/html/"
+			info.Entry = "/html/"
 		}
 		out[app] = info
 	}

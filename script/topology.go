@@ -56,7 +56,7 @@ func bindTopology(s *Script) {
 	})
 	s.set("topologyNodeNames", func(goja.FunctionCall) goja.Value {
 		var out []string
-		for n := range t.Get().Nodes {
+		for n := range t.Effective().Nodes {
 			out = append(out, n)
 		}
 		slices.Sort(out)
@@ -64,35 +64,35 @@ func bindTopology(s *Script) {
 	})
 	s.set("topologyLinkNames", func(goja.FunctionCall) goja.Value {
 		var out []string
-		for n := range t.Get().Links {
+		for n := range t.Effective().Links {
 			out = append(out, n)
 		}
 		slices.Sort(out)
 		return vm.ToValue(append([]string{}, out...))
 	})
 	s.set("topologyNode", func(c goja.FunctionCall) goja.Value {
-		if n, ok := t.Get().Nodes[arg(c, 0).String()]; ok {
+		if n, ok := t.Effective().Nodes[arg(c, 0).String()]; ok {
 			return toJS(vm, n)
 		}
 		return goja.Null()
 	})
 	s.set("topologyLink", func(c goja.FunctionCall) goja.Value {
-		if l, ok := t.Get().Links[arg(c, 0).String()]; ok {
+		if l, ok := t.Effective().Links[arg(c, 0).String()]; ok {
 			return toJS(vm, l)
 		}
 		return goja.Null()
 	})
 	s.set("topologyNodeLinks", func(c goja.FunctionCall) goja.Value {
-		return toJS(vm, t.Get().NodeLinks(arg(c, 0).String()))
+		return toJS(vm, t.Effective().NodeLinks(arg(c, 0).String()))
 	})
 	s.set("topologyLinkToInterfaces", func(c goja.FunctionCall) goja.Value {
-		if ifs, ok := t.Get().LinkToInterfaces(arg(c, 0).String()); ok {
+		if ifs, ok := t.Effective().LinkToInterfaces(arg(c, 0).String()); ok {
 			return toJS(vm, ifs)
 		}
 		return goja.Null()
 	})
 	s.set("topologyShortestPath", func(c goja.FunctionCall) goja.Value {
-		if p := t.Get().ShortestPath(arg(c, 0).String(), arg(c, 1).String()); p != nil {
+		if p := t.Effective().ShortestPath(arg(c, 0).String(), arg(c, 1).String()); p != nil {
 			return toJS(vm, p)
 		}
 		return goja.Null()
@@ -105,14 +105,15 @@ func bindTopology(s *Script) {
 		if present(arg(c, 3)) {
 			maxLen = int(arg(c, 3).ToInteger())
 		}
-		return toJS(vm, t.Get().ShortestPaths(arg(c, 0).String(), arg(c, 1).String(), k, maxLen))
+		return toJS(vm, t.Effective().ShortestPaths(arg(c, 0).String(), arg(c, 1).String(), k, maxLen))
 	})
-	s.set("topologyMinimumSpanningTree", func(goja.FunctionCall) goja.Value { return toJS(vm, t.Get().MinimumSpanningTree()) })
-	s.set("topologyDiameter", func(goja.FunctionCall) goja.Value { return vm.ToValue(t.Get().Diameter()) })
+	bindLocate(s, t)
+	s.set("topologyMinimumSpanningTree", func(goja.FunctionCall) goja.Value { return toJS(vm, t.Effective().MinimumSpanningTree()) })
+	s.set("topologyDiameter", func(goja.FunctionCall) goja.Value { return vm.ToValue(t.Effective().Diameter()) })
 	// topologyLinkMetric(link, metrics[, startNode]): each metric at each
 	// end, the start node's end first.
 	s.set("topologyLinkMetric", func(c goja.FunctionCall) goja.Value {
-		ifs, ok := t.Get().LinkToInterfaces(arg(c, 0).String())
+		ifs, ok := t.Effective().LinkToInterfaces(arg(c, 0).String())
 		if !ok {
 			return goja.Null()
 		}

@@ -20,8 +20,8 @@ func TestTokensAndLinkKey(t *testing.T) {
 	var topo topology.Store
 	topology.Register(e.Compiler(), &topo)
 	e.SetTopology(&topo)
-	if _, err := e.ParseAgents("EDGE"); err == nil {
-		t.Error("EDGE accepted with no topology")
+	if sel, err := e.ParseAgents("EDGE"); err != nil || len(e.Dump(sel, []string{"ALL"}, nil, time.Now())) != 0 {
+		t.Errorf("EDGE with no topology: %v", err)
 	}
 	tp, err := topology.Parse([]byte(`{nodes:{
 	  a:{agent:'10.255.0.1', ports:{p1:{ifindex:'1'}, p2:{ifindex:'2'}}},
@@ -88,5 +88,72 @@ func TestTokensAndLinkKey(t *testing.T) {
 	links, _ := e.ActiveFlows(engine.AllAgents, "links", 10, 0, "sum", now)
 	if len(links) != 1 || links[0].Key != "ab" {
 		t.Errorf("link:inputifindex flows %+v, want ab", links)
+	}
+}
+
+// TestLinksOnlyFollowsTheAgents: a links-only topology is mapped from the
+// switches' own host_descr and port_name, and follows them: a switch that
+// renumbers a port (swp1 from ifIndex 5 to 6) and one that changes its
+// hostname are mapped again at their next counter sample; one that goes
+// silent past agent.timeout is unmapped.
+func TestLinksOnlyFollowsTheAgents(t *testing.T) {
+	e := engine.New(engine.Config{AgentTimeout: time.Minute})
+	var topo topology.Store
+	topo.SetNamer(e)
+	topology.Register(e.Compiler(), &topo)
+	e.SetTopology(&topo)
+	tp, err := topology.Parse([]byte(`{links:{l1:{node1:'leaf1', port1:'swp1', node2:'spine1', port2:'swp9'}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.Set(tp); err != nil {
+		t.Fatal(err)
+	}
+	w := e.NewWorker()
+	now := time.Unix(1_700_000_000, 0)
+	src := netip.MustParseAddrPort("127.0.0.1:9")
+	leaf := &synth.Switch{Agent: netip.MustParseAddr("10.0.0.1"), Name: "leaf1", Ports: map[string]uint32{"swp1": 5, "swp2": 7}}
+	spine := &synth.Switch{Agent: netip.MustParseAddr("10.0.0.2"), Name: "spine1", Ports: map[string]uint32{"swp9": 19}}
+	feed := func(sw *synth.Switch) {
+		b, err := sw.Counters(1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Process(b, src, now)
+	}
+	feed(leaf)
+	feed(spine)
+	link := func(agent, ifIndex string) string {
+		l, _ := topo.InterfaceToLink(netip.MustParseAddr(agent), ifIndex)
+		return l.LinkName + ">" + l.RemoteNode + "/" + l.RemotePort
+	}
+	if got := link("10.0.0.1", "5"); got != "l1>spine1/swp9" {
+		t.Errorf("leaf1 ifIndex 5: %q", got)
+	}
+	if got := link("10.0.0.2", "19"); got != "l1>leaf1/swp1" {
+		t.Errorf("spine1 ifIndex 19: %q", got)
+	}
+	if !topo.Edge(netip.MustParseAddr("10.0.0.1"), "7") || topo.Edge(netip.MustParseAddr("10.0.0.1"), "5") {
+		t.Error("leaf1: swp2 (7) should be an edge port, swp1 (5) not")
+	}
+	v := topo.Version()
+	leaf.Ports = map[string]uint32{"swp1": 6, "swp2": 7}
+	feed(leaf)
+	if got := link("10.0.0.1", "6"); got != "l1>spine1/swp9" {
+		t.Errorf("after renumbering swp1 to 6: %q", got)
+	}
+	if topo.Version() != v {
+		t.Error("learning names changed the document's version")
+	}
+	spine.Name = "spine1-new"
+	feed(spine)
+	if _, ok := topo.AgentForNode("spine1"); ok {
+		t.Error("spine1 still mapped after its agent renamed itself")
+	}
+	now = now.Add(2 * time.Minute)
+	feed(spine) // spine stays, leaf goes silent
+	e.Sweep(now)
+	if a, ok := topo.AgentForNode("leaf1"); ok {
+		t.Errorf("leaf1 still mapped to %s after agent.timeout", a)
 	}
 }

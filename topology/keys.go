@@ -32,7 +32,7 @@ func (e linkExpr) AppendValue(smp *flow.Sample, dst []byte) ([]byte, bool) {
 	if !ok {
 		return dst, false
 	}
-	x := e.s.cur.Load()
+	x := e.s.load()
 	if x == nil {
 		return dst, false
 	}

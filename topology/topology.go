@@ -14,6 +14,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -84,7 +85,10 @@ func Parse(body []byte) (Topology, error) {
 	return t, t.Validate()
 }
 
-// Validate checks the links and agents.
+// Validate checks the agents and links. A link may name nodes and ports
+// the document does not list (sFlow-RT's links-only form): they are
+// learned from the agents' own names (see Namer). A node that lists its
+// ports must list the ones its links use.
 func (t Topology) Validate() error {
 	for name, n := range t.Nodes {
 		if n.Agent != "" {
@@ -94,13 +98,16 @@ func (t Topology) Validate() error {
 		}
 	}
 	for name, l := range t.Links {
-		for _, end := range [][2]string{{l.Node1, l.Port1}, {l.Node2, l.Port2}} {
+		for i, end := range [][2]string{{l.Node1, l.Port1}, {l.Node2, l.Port2}} {
+			if end[0] == "" || end[1] == "" {
+				return fmt.Errorf("link %q: node%d and port%d are both needed", name, i+1, i+1)
+			}
 			n, ok := t.Nodes[end[0]]
-			if !ok {
-				return fmt.Errorf("link %q: no node %q", name, end[0])
+			if !ok || len(n.Ports) == 0 {
+				continue
 			}
 			if _, ok := n.Ports[end[1]]; !ok {
-				return fmt.Errorf("link %q: node %q has no port %q", name, end[0], end[1])
+				return fmt.Errorf("link %q: node %q lists its ports and %q is not one of them", name, end[0], end[1])
 			}
 		}
 	}
@@ -130,12 +137,32 @@ type ifKey struct {
 	ifIndex string
 }
 
+type ifNum struct {
+	agent   netip.Addr
+	ifIndex uint32
+}
+
+// Namer is what the topology asks of the engine for nodes and ports the
+// document leaves without agent or ifindex: the agent whose host_descr
+// gives a host name and the ifIndex whose port_name gives a port name.
+// Version changes whenever what it knows does.
+type Namer interface {
+	AgentNamed(host string) (netip.Addr, bool)
+	IfIndexNamed(agent netip.Addr, ifName string) (string, bool)
+	IfName(agent netip.Addr, ifIndex string) (string, bool)
+	NamesVersion() int64
+}
+
 // index is a topology compiled for lookups.
 type index struct {
-	topo    Topology
+	topo    Topology // as set
+	eff     Topology // with the nodes links imply and what the Namer filled in
 	ports   map[ifKey]PortRef
 	links   map[ifKey]LinkRef
+	core    map[ifNum]bool
 	agents  map[netip.Addr][]string // agent → node names
+	open    map[netip.Addr]string   // agent → node, for nodes that do not list their ports
+	names   int64                   // the Namer's version compiled in
 	version int64
 }
 
@@ -144,22 +171,103 @@ type Store struct {
 	mu      sync.Mutex
 	cur     atomic.Pointer[index]
 	version atomic.Int64
+	namer   Namer
 }
+
+// SetNamer gives the store the engine's learned names (before any Set).
+func (s *Store) SetNamer(n Namer) { s.namer = n }
 
 // Set replaces the topology.
 func (s *Store) Set(t Topology) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	x := &index{topo: t, ports: map[ifKey]PortRef{}, links: map[ifKey]LinkRef{}, agents: map[netip.Addr][]string{}}
-	for _, name := range slices.Sorted(maps.Keys(t.Nodes)) {
-		n := t.Nodes[name]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.compile(t)
+	x.version = s.version.Add(1)
+	s.cur.Store(x)
+	return nil
+}
+
+// load returns the compiled topology, compiled again first when the
+// agents' names changed since (only then does it allocate).
+func (s *Store) load() *index {
+	x := s.cur.Load()
+	if x == nil || s.namer == nil || x.names == s.namer.NamesVersion() {
+		return x
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if x = s.cur.Load(); x.names != s.namer.NamesVersion() {
+		y := s.compile(x.topo)
+		y.version = x.version // the document did not change
+		s.cur.Store(y)
+		x = y
+	}
+	return x
+}
+
+// compile builds the lookups, with s.mu held.
+func (s *Store) compile(t Topology) *index {
+	x := &index{topo: t, ports: map[ifKey]PortRef{}, links: map[ifKey]LinkRef{}, core: map[ifNum]bool{},
+		agents: map[netip.Addr][]string{}, open: map[netip.Addr]string{}}
+	if s.namer != nil {
+		x.names = s.namer.NamesVersion()
+	}
+	eff := Topology{Nodes: map[string]Node{}, Links: t.Links}
+	listed := map[string]bool{}
+	for name, n := range t.Nodes {
+		n.Ports = maps.Clone(n.Ports)
+		listed[name] = len(n.Ports) > 0
+		eff.Nodes[name] = n
+	}
+	for _, l := range t.Links {
+		for _, end := range [][2]string{{l.Node1, l.Port1}, {l.Node2, l.Port2}} {
+			n := eff.Nodes[end[0]]
+			if n.Ports == nil {
+				n.Ports = map[string]Port{}
+			}
+			if _, ok := n.Ports[end[1]]; !ok {
+				n.Ports[end[1]] = Port{}
+			}
+			eff.Nodes[end[0]] = n
+		}
+	}
+	for name, n := range eff.Nodes {
+		a, err := netip.ParseAddr(n.Agent)
+		if err != nil { // not given: the agent that calls itself by the node's name
+			var ok bool
+			if s.namer == nil {
+				continue
+			}
+			if a, ok = s.namer.AgentNamed(name); !ok {
+				continue
+			}
+		}
+		n.Agent = a.Unmap().String()
+		for pname, p := range n.Ports {
+			if p.IfIndex == "" && s.namer != nil {
+				if i, ok := s.namer.IfIndexNamed(a, pname); ok {
+					p.IfIndex = i
+					n.Ports[pname] = p
+				}
+			}
+		}
+		eff.Nodes[name] = n
+	}
+	x.eff = eff
+	for _, name := range slices.Sorted(maps.Keys(eff.Nodes)) {
+		n := eff.Nodes[name]
 		a, err := netip.ParseAddr(n.Agent)
 		if err != nil {
 			continue
 		}
 		a = a.Unmap()
 		x.agents[a] = append(x.agents[a], name)
+		if !listed[name] {
+			x.open[a] = name
+		}
 		for pname, p := range n.Ports {
 			if p.IfIndex == "" {
 				continue
@@ -174,7 +282,7 @@ func (s *Store) Set(t Topology) error {
 	for lname, l := range t.Links {
 		ends := [2][2]string{{l.Node1, l.Port1}, {l.Node2, l.Port2}}
 		for i, end := range ends {
-			n := t.Nodes[end[0]]
+			n := eff.Nodes[end[0]]
 			a, err := netip.ParseAddr(n.Agent)
 			p := n.Ports[end[1]]
 			if err != nil || p.IfIndex == "" {
@@ -183,16 +291,15 @@ func (s *Store) Set(t Topology) error {
 			other := ends[1-i]
 			x.links[ifKey{a.Unmap(), p.IfIndex}] = LinkRef{LinkName: lname, LocalNode: end[0], LocalPort: end[1],
 				RemoteNode: other[0], RemotePort: other[1]}
+			if v, err := strconv.ParseUint(p.IfIndex, 10, 32); err == nil {
+				x.core[ifNum{a.Unmap(), uint32(v)}] = true
+			}
 		}
 	}
-	s.mu.Lock()
-	x.version = s.version.Add(1)
-	s.cur.Store(x)
-	s.mu.Unlock()
-	return nil
+	return x
 }
 
-// Get returns the topology (empty when none is set).
+// Get returns the topology as it was set (empty when none is set).
 func (s *Store) Get() Topology {
 	if x := s.cur.Load(); x != nil {
 		return x.topo
@@ -200,25 +307,53 @@ func (s *Store) Get() Topology {
 	return Topology{Nodes: map[string]Node{}, Links: map[string]Link{}}
 }
 
+// Effective returns the topology as the lookups see it: every node a link
+// names, with the agents and ifIndexes learned from the agents' own names
+// filled in where the document left them out.
+func (s *Store) Effective() Topology {
+	if x := s.load(); x != nil {
+		return x.eff
+	}
+	return Topology{Nodes: map[string]Node{}, Links: map[string]Link{}}
+}
+
 // IsSet reports whether a topology has been set.
 func (s *Store) IsSet() bool { return s.cur.Load() != nil }
 
-// Version increases with every change.
+// Version increases with every change of the document.
 func (s *Store) Version() int64 { return s.version.Load() }
 
-// InterfaceToPort finds the node port of an agent's interface.
+// InterfaceToPort finds the node port of an agent's interface. For a node
+// that does not list its ports, any interface of its agent is one of them,
+// named by its ifName when the agent gives one.
 func (s *Store) InterfaceToPort(agent netip.Addr, ifIndex string) (PortRef, bool) {
-	x := s.cur.Load()
+	x := s.load()
 	if x == nil {
 		return PortRef{}, false
 	}
-	p, ok := x.ports[ifKey{agent.Unmap(), ifIndex}]
-	return p, ok
+	agent = agent.Unmap()
+	if p, ok := x.ports[ifKey{agent, ifIndex}]; ok {
+		return p, true
+	}
+	if node, ok := x.open[agent]; ok && isIfIndex(ifIndex) {
+		p := PortRef{Node: node, IfIndex: ifIndex}
+		if s.namer != nil {
+			p.Port, _ = s.namer.IfName(agent, ifIndex)
+		}
+		return p, true
+	}
+	return PortRef{}, false
+}
+
+// isIfIndex: an interface data source ("3"), not "2.1" or "internal".
+func isIfIndex(ds string) bool {
+	_, err := strconv.ParseUint(ds, 10, 32)
+	return err == nil
 }
 
 // InterfaceToLink finds the inter-switch link an agent's interface is on.
 func (s *Store) InterfaceToLink(agent netip.Addr, ifIndex string) (LinkRef, bool) {
-	x := s.cur.Load()
+	x := s.load()
 	if x == nil {
 		return LinkRef{}, false
 	}
@@ -228,16 +363,16 @@ func (s *Store) InterfaceToLink(agent netip.Addr, ifIndex string) (LinkRef, bool
 
 // NodesForAgent lists the nodes an agent speaks for.
 func (s *Store) NodesForAgent(agent netip.Addr) []string {
-	if x := s.cur.Load(); x != nil {
+	if x := s.load(); x != nil {
 		return x.agents[agent.Unmap()]
 	}
 	return nil
 }
 
-// AgentForNode returns a node's agent.
+// AgentForNode returns a node's agent, given or learned.
 func (s *Store) AgentForNode(node string) (string, bool) {
-	if x := s.cur.Load(); x != nil {
-		if n, ok := x.topo.Nodes[node]; ok && n.Agent != "" {
+	if x := s.load(); x != nil {
+		if n, ok := x.eff.Nodes[node]; ok && n.Agent != "" {
 			return n.Agent, true
 		}
 	}
@@ -259,4 +394,10 @@ func (s *Store) Edge(agent netip.Addr, dataSource string) bool {
 func (s *Store) Core(agent netip.Addr, dataSource string) bool {
 	_, link := s.InterfaceToLink(agent, dataSource)
 	return link
+}
+
+// CoreIfIndex is Core for a numeric ifIndex; it allocates nothing.
+func (s *Store) CoreIfIndex(agent netip.Addr, ifIndex uint32) bool {
+	x := s.load()
+	return x != nil && x.core[ifNum{agent.Unmap(), ifIndex}]
 }

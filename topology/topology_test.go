@@ -54,8 +54,8 @@ func TestLookupsAndEdgeCore(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		"{nodes:{a:{agent:'x'}}}": "not an IP address",
-		"{nodes:{a:{agent:'10.0.0.1', ports:{p:{ifindex:'1'}}}}, links:{l:{node1:'a', port1:'p', node2:'b', port2:'q'}}}": `no node "b"`,
-		"{nodes:{a:{agent:'10.0.0.1'}}, links:{l:{node1:'a', port1:'p', node2:'a', port2:'p'}}}":                          `has no port "p"`,
+		"{nodes:{a:{agent:'10.0.0.1', ports:{p:{ifindex:'1'}}}}, links:{l:{node1:'a', port1:'p', node2:'a', port2:'q'}}}": `"q" is not one of them`,
+		"{links:{l:{node1:'a', port1:'p', node2:'b'}}}":                                                                   "node2 and port2 are both needed",
 	} {
 		if _, err := Parse([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %s", body, err, want)

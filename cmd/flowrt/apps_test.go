@@ -50,7 +50,7 @@ setHttpHandler(function(req) {
 		Entry   string
 	}
 	e.get(t, "/apps/json", &apps)
-	if a := apps["top"]; len(a.Scripts) != 1 || a.Scripts[0] != "top.js" || a.Entry != "/app/top/html/" {
+	if a := apps["top"]; len(a.Scripts) != 1 || a.Scripts[0] != "top/top.js" || a.Entry != "/html/" {
 		t.Errorf("/apps/json top = %+v", a)
 	}
 	if _, ok := apps["broken"]; !ok {

@@ -204,6 +204,8 @@ func (s *httpServer) extra() map[string]any {
 		return out
 	}
 	out["httpConnections"], out["httpConnectionsMax"], out["httpConnectionsClosed"] = s.ln.Open(), s.ln.Max, s.ln.Evicted()
+	// sFlow-RT's names, which its status page reads.
+	out["httpConnectionsCurrent"], out["httpConnectionsTotal"] = s.ln.Open(), s.ln.Accepted()
 	if s.auth != nil {
 		out["httpAuthRefused"] = s.auth.Failures()
 	}

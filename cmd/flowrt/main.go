@@ -4,6 +4,7 @@
 //	flowrt send     send sFlow: a capture replayed or a synthetic mix, at a rate
 //	flowrt decode   decode sFlow like sflowtool (text, -g, -j, -J, -l, -L, -t)
 //	flowrt agent    a Host sFlow agent: host counters and sampled packets
+//	flowrt app      install, list and remove sFlow-RT applications
 //	flowrt passwd   a line for http.auth.file: a password hash or a token
 //
 // Run "flowrt help" for the list of commands.
@@ -29,6 +30,7 @@ var commands = []command{
 	{"send", "send sFlow to a collector: a capture's datagrams or a synthetic mix, at a chosen rate", runSend},
 	{"decode", "decode sFlow from a UDP port or a capture file, sflowtool-style", runDecode},
 	{"agent", "a Host sFlow agent: this host's counters and sampled packets (hsflowd.conf)", runAgent},
+	{"app", "install, list or remove sFlow-RT applications in app.dir (a directory, .tar.gz or .zip)", runApp},
 	{"passwd", "print an http.auth.file line: a user's bcrypt password hash, or a new bearer token", runPasswd},
 	{"version", "print the version", func([]string) int { fmt.Println("flowrt", version); return 0 }},
 }

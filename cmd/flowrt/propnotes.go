@@ -14,7 +14,6 @@ import (
 // sflowRTOnly are sFlow-RT properties flowrt has no use for, with why and
 // what to use instead.
 var sflowRTOnly = map[string]string{
-	"sflow.rcvpktsbuffer":       "flowrt's receive buffer is -Dsflow.rcvbuf (bytes per socket)",
 	"workers.number":            "flowrt reads with -Dsflow.sockets goroutines (default one per CPU)",
 	"workers.maxqueue":          "flowrt has no worker queue: each socket's goroutine applies what it reads",
 	"http.html":                 "flowrt always serves its web pages",

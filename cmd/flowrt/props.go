@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +33,7 @@ var knownProperties = []struct {
 	{"sflow.file", "", "replay sFlow from this pcap/pcapng file instead of the socket", nil},
 	{"sflow.file.realtime", "yes", "replay at the recorded pace (no: as fast as possible, on the capture's clock)", isBool},
 	{"sflow.rcvbuf", "8388608", "receive buffer per socket, bytes", intIn(1, math.MaxInt32, "bytes")},
+	{"sflow.rcvpktsbuffer", "", "sFlow-RT's name for sflow.rcvbuf, bytes (when both are given, sflow.rcvbuf wins)", emptyOr(intIn(1, math.MaxInt32, "bytes"))},
 	{"sflow.sockets", "0", "SO_REUSEPORT sockets (0: one per CPU)", intIn(0, 1024, "sockets")},
 	{"http.port", "8008", "TCP port for REST and web (0: any free port, logged)", intIn(0, 65535, "")},
 	{"http.hostname", "", "address for REST and web (default: all)", nil},
@@ -78,7 +82,8 @@ var knownProperties = []struct {
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics", isBool},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)", nil},
 	{"state.retry", "10", "seconds between attempts to save state after a save failed (full or read-only disk)", secondsIn(3600)},
-	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
+	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win, and these win over conf.dir's)", nil},
+	{"conf.dir", "conf.d", "directory whose *.conf files (name=value lines) are read at start in name order, as sFlow-RT reads its conf.d (arguments and RTPROP win; empty: none)", nil},
 }
 
 // Upper bounds: the flow and event logs are allocated whole at start, and
@@ -115,6 +120,16 @@ func secondsIn(hi float64) func(string) error {
 			return fmt.Errorf("is out of range: more than 0, at most %s seconds", strconv.FormatFloat(hi, 'f', -1, 64))
 		}
 		return nil
+	}
+}
+
+// emptyOr accepts "" (not given) or what check accepts.
+func emptyOr(check func(string) error) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		return check(v)
 	}
 }
 
@@ -208,23 +223,63 @@ func parseProperties(args []string, env string) (p properties, jvm, rest []strin
 			rest = append(rest, a)
 		}
 	}
+	// conf.d first, then system.propertyFiles (which conf.d may name): a
+	// later file overrides an earlier one, and none overrides an argument.
+	given := maps.Clone(explicit)
+	files, err := confFiles(p["conf.dir"])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, file := range files {
+		if err := p.load(file, explicit, given); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	for _, file := range strings.Split(p["system.propertyFiles"], ",") {
 		if file = strings.TrimSpace(file); file == "" {
 			continue
 		}
-		if err := p.load(file, explicit); err != nil {
+		if err := p.load(file, explicit, given); err != nil {
 			return nil, nil, nil, err
 		}
+	}
+	// sflow.rcvpktsbuffer is sFlow-RT's name for the receive buffer; flowrt's
+	// own sflow.rcvbuf wins when both are given.
+	if given["sflow.rcvpktsbuffer"] && !given["sflow.rcvbuf"] {
+		p["sflow.rcvbuf"] = p["sflow.rcvpktsbuffer"]
 	}
 	return p, jvm, rest, nil
 }
 
+// confFiles lists the *.conf files of the conf.d directory, in name order;
+// none when dir is "" or does not exist.
+func confFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("conf.dir: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".conf") && !e.IsDir() {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
 // load reads a properties file (name=value lines, # comments), as
 // sFlow-RT's conf.d files; properties given explicitly are not overridden.
-func (p properties) load(file string, explicit map[string]bool) error {
+// given records what it set.
+func (p properties) load(file string, explicit, given map[string]bool) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("system.propertyFiles: %w", err)
+		return fmt.Errorf("properties file: %w", err)
 	}
 	for n, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -236,7 +291,7 @@ func (p properties) load(file string, explicit map[string]bool) error {
 			return fmt.Errorf("%s:%d: %q is not name=value", file, n+1, line)
 		}
 		if k = strings.TrimSpace(k); !explicit[k] {
-			p[k] = strings.TrimSpace(v)
+			p[k], given[k] = strings.TrimSpace(v), true
 		}
 	}
 	return nil

@@ -90,3 +90,38 @@ func TestPropertyChecks(t *testing.T) {
 		t.Errorf("editDistance(kitten, sitting) = %d", d)
 	}
 }
+
+// TestConfDirAndRcvPktsBuffer: conf.d's *.conf files are read in name
+// order (a later one wins, arguments win over both, system.propertyFiles
+// over conf.d), other files there are not; sflow.rcvpktsbuffer sets the
+// receive buffer unless sflow.rcvbuf is given too.
+func TestConfDirAndRcvPktsBuffer(t *testing.T) {
+	dir := t.TempDir()
+	confd := filepath.Join(dir, "conf.d")
+	os.MkdirAll(confd, 0o755)
+	extra := filepath.Join(dir, "extra.properties")
+	os.WriteFile(filepath.Join(confd, "sflow-rt.conf"), []byte("http.port=9000\nflow.max=11\nsflow.rcvpktsbuffer=2048000\nsystem.propertyFiles="+extra+"\n"), 0o644)
+	os.WriteFile(filepath.Join(confd, "zz-app.conf"), []byte("flow.max=22\nddos_protect.threshold=5\n"), 0o644)
+	os.WriteFile(filepath.Join(confd, "notes.txt"), []byte("this is not name=value"), 0o644)
+	os.WriteFile(extra, []byte("events.max=33\nflow.max=44\n"), 0o644)
+	p, _, _, err := parseProperties([]string{"-Dconf.dir=" + confd, "-Dhttp.port=8080"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"http.port": "8080", "flow.max": "44", "events.max": "33",
+		"ddos_protect.threshold": "5", "sflow.rcvbuf": "2048000"} {
+		if p[k] != want {
+			t.Errorf("%s = %q, want %q", k, p[k], want)
+		}
+	}
+	if p, _, _, _ := parseProperties([]string{"-Dconf.dir=" + confd, "-Dsflow.rcvbuf=4096"}, ""); p["sflow.rcvbuf"] != "4096" {
+		t.Errorf("sflow.rcvbuf given too: %q, want 4096 (it wins)", p["sflow.rcvbuf"])
+	}
+	if p, _, _, _ := parseProperties([]string{"-Dconf.dir=" + filepath.Join(dir, "none")}, ""); p["sflow.rcvbuf"] != "8388608" {
+		t.Errorf("no conf.d: sflow.rcvbuf %q", p["sflow.rcvbuf"])
+	}
+	os.WriteFile(filepath.Join(confd, "bad.conf"), []byte("novalue\n"), 0o644)
+	if _, _, _, err := parseProperties([]string{"-Dconf.dir=" + confd}, ""); err == nil || !strings.Contains(err.Error(), "bad.conf:1:") {
+		t.Errorf("a bad conf.d file: %v", err)
+	}
+}

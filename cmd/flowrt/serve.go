@@ -109,6 +109,13 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	logPropertyNotes(log, p, jvm, os.Getenv("RTMEM"))
+	if files, _ := confFiles(p.str("conf.dir")); len(files) > 0 { // read (or refused) by parseProperties already
+		log.Info("properties read from conf.dir", "files", strings.Join(files, ","))
+	}
+	if p.str("sflow.rcvpktsbuffer") != "" && p.str("sflow.rcvpktsbuffer") != p.str("sflow.rcvbuf") {
+		log.Warn("sflow.rcvpktsbuffer and sflow.rcvbuf both given: sflow.rcvbuf wins", "sflow.rcvbuf", p.str("sflow.rcvbuf"),
+			"sflow.rcvpktsbuffer", p.str("sflow.rcvpktsbuffer"))
+	}
 	cfg := engine.DefaultConfig()
 	cfg.Logger = log
 	var errs []error
@@ -162,6 +169,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	}
 	geo.Register(e.Compiler(), sources)
 	topo := &topology.Store{}
+	topo.SetNamer(e) // links-only topologies: nodes and ports by the agents' own names
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
 	var col *collector.Collector
@@ -217,6 +225,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	var hs *httpServer
+	cpu := newCPULoad()
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
 		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
@@ -226,6 +235,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			return saved.changed(kind, name)
 		}, Extra: func() map[string]any {
 			out := hs.extra()
+			cpu.fields(out)
 			if col == nil {
 				out["sFlowFile"] = file
 			} else {
@@ -268,6 +278,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	go func() { done <- e.Run(ctx) }()
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
 	go func() { done <- hs.serve(ctx) }()
+	// flowrt app install/remove (or a copy into app.dir) take effect
+	// without a restart.
+	go scripts.WatchApps(ctx, p.str("app.dir"), appRescan)
 	go func() {
 		if col != nil {
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })

@@ -380,7 +380,7 @@ func TestUserWalk(t *testing.T) {
 		name string
 		walk func(*testing.T)
 	}{{"front door", s.walkFrontDoor}, {"engine", s.walkEngine}, {"replay", s.walkReplay},
-		{"decode", s.walkDecode}, {"agent", s.walkAgent}} {
+		{"decode", s.walkDecode}, {"agent", s.walkAgent}, {"apps", s.walkApps}} {
 		t.Run(step.name, func(t *testing.T) { s.t = t; step.walk(t) })
 	}
 	s.t = t
