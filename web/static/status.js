@@ -123,10 +123,10 @@ views.status = (root) => {
         {t: 'CPU ms', f: r => si(r[1].cpuMs), num: true}, {t: 'error', f: r => r[1].loadError || r[1].error || '', cls: 'err'},
       ], scriptRows, {id: 'scripts'}) : el('p', {class: 'muted'}, 'No scripts (-Dscript.file= or app/<name>/scripts/).'),
       Object.keys(apps).length ? table([
-        {t: 'application', f: r => r[1].entry ? el('a', {href: r[1].entry}, r[0]) : r[0]},
+        {t: 'application', f: r => r[1].entry ? el('a', {href: '/app/' + r[0] + r[1].entry}, r[0]) : r[0]},
         {t: 'scripts', f: r => (r[1].scripts || []).join(', ')},
         {t: 'state', f: r => {
-          const bad = (r[1].scripts || []).some(f => { const x = scripts[r[0] + '/' + f] || {}; return x.error || x.loadError; });
+          const bad = (r[1].scripts || []).some(f => { const x = scripts[f] || {}; return x.error || x.loadError; });
           return el('span', {class: bad ? 'bad' : 'ok'}, bad ? 'error' : 'ok');
         }}], Object.entries(apps).sort(), {id: 'apps'}) : null);
   });
