@@ -128,7 +128,7 @@ func (d *SockDiag) query(c Conn) (SocketInfo, error) {
 		r[0] = unix.AF_INET6
 	}
 	r[1] = c.Proto
-	r[2] = 1 << (inetDiagInfo - 1) // ask for tcp_info
+	r[2] = 1 << (inetDiagInfo - 1)  // ask for tcp_info
 	ne.PutUint32(r[4:], 0xffffffff) // any state
 	// inet_diag_sockid: ports and addresses in network order.
 	binary.BigEndian.PutUint16(r[8:], c.Local.Port())

@@ -37,8 +37,8 @@ type Sample struct {
 	// Entities names the data sources (a container, a systemd service) that
 	// sent and received the packet (Host sFlow's extended_entities).
 	Entities *sflow.ExtendedEntities
-	HTTP    *HTTP                  // an HTTP transaction (Host sFlow's HTTP modules)
-	App     *sflow.AppOperation    // an application transaction
+	HTTP     *HTTP               // an HTTP transaction (Host sFlow's HTTP modules)
+	App      *sflow.AppOperation // an application transaction
 }
 
 // HTTP is an HTTP transaction from either HTTP request record (0:2201 or
