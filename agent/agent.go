@@ -49,6 +49,8 @@ type Agent struct {
 	// diag looks up the local socket of sampled packets (tcp { },
 	// markTraffic); nil when neither is on.
 	diag *SockDiag
+	// docker follows the Docker Engine API's events (nil without its socket).
+	docker *dockerWatch
 
 	// Stats, for logs and tests.
 	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
@@ -142,8 +144,15 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		a.cfg.Cgroup = root
 	}
+	var containersChanged <-chan struct{}
 	if a.cfg.Docker {
 		a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		if sock := dockerSocket(); sock != "" {
+			a.docker = newDockerWatch(sock, a.log)
+			containersChanged = a.docker.changed
+			wg.Add(1)
+			go func() { defer wg.Done(); a.docker.run(ctx) }()
+		}
 	}
 	if a.cfg.Systemd {
 		a.log.Info("systemd service counters from cgroup v2", "root", a.cfg.Cgroup, "markTraffic", a.cfg.MarkTraffic)
@@ -173,6 +182,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case <-poll.C:
 			a.poll()
+		case <-containersChanged: // a container started or stopped: say so now
+			a.pollContainers()
 		case <-flush.C:
 			a.flush()
 		}
@@ -377,7 +388,11 @@ func (a *Agent) poll() {
 	a.mu.Unlock()
 	all = append(all, containers...)
 	a.CounterSamples.Add(uint64(len(all)))
-	// Pack into datagrams of at most maxDatagram bytes.
+	a.sendPacked(all)
+}
+
+// sendPacked sends counter samples in datagrams of at most maxDatagram bytes.
+func (a *Agent) sendPacked(all []sflow.Sample) {
 	var batch []sflow.Sample
 	size := 0
 	for _, smp := range all {
@@ -395,6 +410,13 @@ func (a *Agent) poll() {
 	if len(batch) > 0 {
 		a.send(batch)
 	}
+}
+
+// pollContainers sends the containers' counters alone, out of turn.
+func (a *Agent) pollContainers() {
+	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU())
+	a.CounterSamples.Add(uint64(len(samples)))
+	a.sendPacked(samples)
 }
 
 // records encodes counter structures as records; one that cannot be

@@ -1,17 +1,13 @@
 package agent
 
 import (
-	"context"
 	"encoding/hex"
-	"encoding/json"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/flowrt/flowrt/sflow"
 )
@@ -144,42 +140,11 @@ func cgroupCounters(path string, hostMem uint64, running bool) (sflow.VirtCPU, s
 	return cpu, mem, disk
 }
 
-// dockerNames asks the Docker daemon (its socket, when there is one) for
-// the containers' names.
-func dockerNames() map[string]string {
-	const sock = "/var/run/docker.sock"
-	if _, err := os.Stat(sock); err != nil {
-		return nil
-	}
-	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
-	resp, err := c.Get("http://docker/containers/json")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var list []struct {
-		ID    string `json:"Id"`
-		Names []string
-	}
-	if json.NewDecoder(resp.Body).Decode(&list) != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, c := range list {
-		if len(c.Names) > 0 {
-			out[c.ID] = strings.TrimPrefix(c.Names[0], "/")
-		}
-	}
-	return out
-}
-
 // containerSamples is one counter sample per container, and the host's
 // virt_node record (for the host's own sample).
 func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node sflow.Record, out []sflow.Sample) {
 	cs := FindContainers(a.cfg.Cgroup)
-	names := dockerNames()
+	names := a.docker.Names()
 	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
 		NumDomains: uint32(len(cs))})
 	macs := map[sflow.MAC]uint32{}
