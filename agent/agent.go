@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,11 +38,19 @@ type Agent struct {
 	flows  []sflow.Sample
 	size   int
 
-	containers map[string]uint32 // container ID → data source index
+	containers map[string]uint32 // container ID or "systemd:<unit>" → data source index (class 3)
 	// macs maps the MACs of containers' interfaces to their data source
 	// index, so that flow samples can say which container sent or received
 	// a frame (extended_entities).
 	macs atomic.Pointer[map[sflow.MAC]uint32]
+	// services maps cgroup IDs to the data source index of the systemd
+	// service they belong to (markTraffic), renewed every polling interval.
+	services atomic.Pointer[map[uint64]uint32]
+	// diag looks up the local socket of sampled packets (tcp { },
+	// markTraffic); nil when neither is on.
+	diag *SockDiag
+	// docker follows the Docker Engine API's events (nil without its socket).
+	docker *dockerWatch
 
 	// Stats, for logs and tests.
 	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
@@ -123,17 +132,38 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.sample(ctx, d) }()
 	}
-	if a.cfg.Docker {
-		if a.cfg.Cgroup == "" {
-			root, ok := CgroupRoot()
-			if !ok {
-				a.log.Error("docker { }: no cgroup v2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified); no container counters")
-				a.cfg.Docker = false
-			}
-			a.cfg.Cgroup = root
+	for _, m := range a.cfg.Unsupported {
+		name, _, _ := strings.Cut(m, " ")
+		a.log.Warn("module "+name+" is not supported: "+moduleNote(name), "module", m)
+	}
+	if (a.cfg.Docker || a.cfg.Systemd) && a.cfg.Cgroup == "" {
+		root, ok := CgroupRoot()
+		if !ok {
+			a.log.Error("docker { } and systemd { } need a cgroup v2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified); no container or service counters")
+			a.cfg.Docker, a.cfg.Systemd, a.cfg.MarkTraffic = false, false, false
 		}
-		if a.cfg.Docker {
-			a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		a.cfg.Cgroup = root
+	}
+	var containersChanged <-chan struct{}
+	if a.cfg.Docker {
+		a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		if sock := dockerSocket(); sock != "" {
+			a.docker = newDockerWatch(sock, a.log)
+			containersChanged = a.docker.changed
+			wg.Add(1)
+			go func() { defer wg.Done(); a.docker.run(ctx) }()
+		}
+	}
+	if a.cfg.Systemd {
+		a.log.Info("systemd service counters from cgroup v2", "root", a.cfg.Cgroup, "markTraffic", a.cfg.MarkTraffic)
+	}
+	if a.cfg.TCP || a.cfg.MarkTraffic {
+		d, err := NewSockDiag()
+		if err != nil {
+			a.log.Error("tcp { } and markTraffic need the kernel's socket tables; sampled packets go out without them", "err", err)
+		} else {
+			a.diag = d
+			defer d.Close()
 		}
 	}
 	poll := time.NewTicker(a.cfg.Polling)
@@ -152,6 +182,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case <-poll.C:
 			a.poll()
+		case <-containersChanged: // a container started or stopped: say so now
+			a.pollContainers()
 		case <-flush.C:
 			a.flush()
 		}
@@ -248,7 +280,28 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 	}
 	smp := sflow.Sample{Format: sflow.FlowSample, SourceClass: 0, SourceIndex: s.Device.Index, SamplingRate: s.N,
 		SamplePool: pool, Drops: drops, Records: []sflow.Record{rec}}
-	if ent, ok := a.entities(p.Header); ok {
+	ent, hasEnt := a.entities(p.Header)
+	if a.diag != nil {
+		if c, ok := connOf(p.Header, p.Outgoing); ok {
+			info := a.diag.Lookup(c, time.Now())
+			if a.cfg.TCP && info.HasTCP {
+				if r, err := sflow.NewRecord(tcpRecord(info.TCP, p.Outgoing)); err == nil {
+					smp.Records = append(smp.Records, r)
+				}
+			}
+			if ids := a.services.Load(); a.cfg.MarkTraffic && info.CgroupID != 0 && ids != nil {
+				if idx, ok := (*ids)[info.CgroupID]; ok { // the service owns the local end
+					if p.Outgoing {
+						ent.SrcClass, ent.SrcIndex = 3, idx
+					} else {
+						ent.DstClass, ent.DstIndex = 3, idx
+					}
+					hasEnt = true
+				}
+			}
+		}
+	}
+	if hasEnt {
 		if r, err := sflow.NewRecord(&ent); err == nil {
 			smp.Records = append(smp.Records, r)
 		}
@@ -261,7 +314,10 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 	a.mu.Lock()
 	smp.Sequence = a.next(uint64(sflow.FlowSample)<<40 | uint64(s.Device.Index))
 	a.flows = append(a.flows, smp)
-	a.size += 60 + len(p.Header)
+	a.size += 40 // the sample's own fields
+	for _, r := range smp.Records {
+		a.size += 8 + len(r.Data)
+	}
 	full := a.size >= maxDatagram-200
 	a.mu.Unlock()
 	a.FlowSamples.Add(1)
@@ -318,6 +374,9 @@ func (a *Agent) poll() {
 		node, containers = a.containerSamples(mem, cpu)
 		hostRecs = append(hostRecs, node)
 	}
+	if a.cfg.Systemd {
+		containers = append(containers, a.serviceSamples(mem)...)
+	}
 	a.mu.Lock()
 	all := []sflow.Sample{{Format: sflow.CounterSample, SourceClass: hostClass, SourceIndex: hostIndex,
 		Sequence: a.next(uint64(sflow.CounterSample)<<40 | hostClass<<32 | hostIndex), Records: hostRecs}}
@@ -329,7 +388,11 @@ func (a *Agent) poll() {
 	a.mu.Unlock()
 	all = append(all, containers...)
 	a.CounterSamples.Add(uint64(len(all)))
-	// Pack into datagrams of at most maxDatagram bytes.
+	a.sendPacked(all)
+}
+
+// sendPacked sends counter samples in datagrams of at most maxDatagram bytes.
+func (a *Agent) sendPacked(all []sflow.Sample) {
 	var batch []sflow.Sample
 	size := 0
 	for _, smp := range all {
@@ -347,6 +410,13 @@ func (a *Agent) poll() {
 	if len(batch) > 0 {
 		a.send(batch)
 	}
+}
+
+// pollContainers sends the containers' counters alone, out of turn.
+func (a *Agent) pollContainers() {
+	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU())
+	a.CounterSamples.Add(uint64(len(samples)))
+	a.sendPacked(samples)
 }
 
 // records encodes counter structures as records; one that cannot be
@@ -391,4 +461,16 @@ func (a *Agent) send(samples []sflow.Sample) {
 		}
 		a.Datagrams.Add(1)
 	}
+}
+
+// tcpRecord is extended_tcp_info for a sampled packet of a local socket:
+// sent when the host sent it.
+func tcpRecord(t TCPInfo, outgoing bool) *sflow.ExtendedTCPInfo {
+	dir := uint32(1) // received
+	if outgoing {
+		dir = 2
+	}
+	return &sflow.ExtendedTCPInfo{Direction: dir, SendMSS: t.SendMSS, ReceiveMSS: t.ReceiveMSS, Unacked: t.Unacked, Lost: t.Lost,
+		Retrans: t.TotalRetrans, PathMTU: t.PathMTU, RTT: t.RTT, RTTVar: t.RTTVar, SendCwnd: t.SendCwnd, Reordering: t.Reordering,
+		RTTMin: t.MinRTT}
 }

@@ -1,17 +1,13 @@
 package agent
 
 import (
-	"context"
 	"encoding/hex"
-	"encoding/json"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/flowrt/flowrt/sflow"
 )
@@ -95,26 +91,38 @@ func (c Container) Adapters(pid string) sflow.HostAdapters {
 // Counters reads the container's virtual structures; pid is a process in
 // it, whose network namespace's interfaces are the container's.
 func (c Container) Counters(hostMem uint64, pid string) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk, sflow.VirtNetIO) {
-	var cpu sflow.VirtCPU
-	st := keyed(filepath.Join(c.Path, "cpu.stat"))
-	cpu.CPUTime = uint32(st["usage_usec"] / 1000)
+	cpu, mem, disk := cgroupCounters(c.Path, hostMem, pid != "")
+	var nio sflow.VirtNetIO
 	if pid != "" {
+		h := Host{Proc: filepath.Join("/proc", pid)}
+		nio = sflow.VirtNetIO(h.NetIO()) // the same counters, of the container's network namespace
+	}
+	return cpu, mem, disk, nio
+}
+
+// cgroupCounters reads a cgroup v2 directory's CPU, memory and block I/O
+// (containers and systemd services alike).
+func cgroupCounters(path string, hostMem uint64, running bool) (sflow.VirtCPU, sflow.VirtMemory, sflow.VirtDisk) {
+	var cpu sflow.VirtCPU
+	st := keyed(filepath.Join(path, "cpu.stat"))
+	cpu.CPUTime = uint32(st["usage_usec"] / 1000)
+	if running {
 		cpu.State = 1 // running
 	} else {
 		cpu.State = 5 // shut off
 	}
-	if quota := readTrim(filepath.Join(c.Path, "cpu.max")); quota != "" {
+	if quota := readTrim(filepath.Join(path, "cpu.max")); quota != "" {
 		f := strings.Fields(quota)
 		if len(f) == 2 && f[0] != "max" {
 			cpu.CPUCount = uint32((u64(f[0]) + u64(f[1]) - 1) / max(u64(f[1]), 1))
 		}
 	}
-	mem := sflow.VirtMemory{Memory: u64(readTrim(filepath.Join(c.Path, "memory.current"))), MaxMemory: hostMem}
-	if m := readTrim(filepath.Join(c.Path, "memory.max")); m != "" && m != "max" {
+	mem := sflow.VirtMemory{Memory: u64(readTrim(filepath.Join(path, "memory.current"))), MaxMemory: hostMem}
+	if m := readTrim(filepath.Join(path, "memory.max")); m != "" && m != "max" {
 		mem.MaxMemory = u64(m)
 	}
 	var disk sflow.VirtDisk
-	for _, l := range readLines(filepath.Join(c.Path, "io.stat")) {
+	for _, l := range readLines(filepath.Join(path, "io.stat")) {
 		for _, kv := range strings.Fields(l)[1:] {
 			k, v, _ := strings.Cut(kv, "=")
 			switch k {
@@ -129,50 +137,14 @@ func (c Container) Counters(hostMem uint64, pid string) (sflow.VirtCPU, sflow.Vi
 			}
 		}
 	}
-	var nio sflow.VirtNetIO
-	if pid != "" {
-		h := Host{Proc: filepath.Join("/proc", pid)}
-		nio = sflow.VirtNetIO(h.NetIO()) // the same counters, of the container's network namespace
-	}
-	return cpu, mem, disk, nio
-}
-
-// dockerNames asks the Docker daemon (its socket, when there is one) for
-// the containers' names.
-func dockerNames() map[string]string {
-	const sock = "/var/run/docker.sock"
-	if _, err := os.Stat(sock); err != nil {
-		return nil
-	}
-	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
-	resp, err := c.Get("http://docker/containers/json")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var list []struct {
-		ID    string `json:"Id"`
-		Names []string
-	}
-	if json.NewDecoder(resp.Body).Decode(&list) != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, c := range list {
-		if len(c.Names) > 0 {
-			out[c.ID] = strings.TrimPrefix(c.Names[0], "/")
-		}
-	}
-	return out
+	return cpu, mem, disk
 }
 
 // containerSamples is one counter sample per container, and the host's
 // virt_node record (for the host's own sample).
 func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node sflow.Record, out []sflow.Sample) {
 	cs := FindContainers(a.cfg.Cgroup)
-	names := dockerNames()
+	names := a.docker.Names()
 	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
 		NumDomains: uint32(len(cs))})
 	macs := map[sflow.MAC]uint32{}
@@ -183,11 +155,7 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node 
 			name = c.ID[:12]
 		}
 		a.mu.Lock()
-		idx, ok := a.containers[c.ID]
-		if !ok {
-			idx = uint32(len(a.containers) + 1)
-			a.containers[c.ID] = idx
-		}
+		idx := a.entityIndex(c.ID)
 		seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(idx))
 		a.mu.Unlock()
 		descr := sflow.HostDescr{Hostname: []byte(name), OSName: 2}

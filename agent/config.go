@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,13 @@ type Config struct {
 	Devices     []Device      // pcap { dev=… }
 	Docker      bool          // docker { }: per-container counters
 	Cgroup      string        // cgroup v2 root for container counters ("": found at start)
+	Systemd     bool          // systemd { }: per-service counters
+	MarkTraffic bool          // systemd { markTraffic = on }: samples name their service (extended_entities)
+	TCP         bool          // tcp { }: sampled TCP packets carry their socket's tcp_info
+	// Unsupported lists the hsflowd modules of the file that this agent
+	// does not have, each once, "name (file:line)", for the one warning at
+	// start: a module is never skipped in silence.
+	Unsupported []string
 }
 
 // DefaultConfig has hsflowd's defaults.
@@ -139,6 +147,37 @@ func ParseConfig(r io.Reader, file string) (Config, error) {
 			}); err != nil {
 				return err
 			}
+		case "systemd":
+			c.Systemd = true
+			if err := p.block(func(k string, t token) error {
+				v, err := p.value(t)
+				if err != nil {
+					return err
+				}
+				switch k {
+				case "markTraffic":
+					on, ok := onOff(v)
+					if !ok {
+						return p.errAt(t, "markTraffic %q must be on or off", v)
+					}
+					c.MarkTraffic = on
+				case "dropPriority", "refreshVMListSecs", "forgetVMSecs", "cgroup_procs", "cgroup_accounting":
+					// hsflowd's tuning of its D-Bus walk: this agent reads the cgroup tree instead.
+				default:
+					return p.errAt(t, "unknown systemd setting %q (markTraffic)", k)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		case "tcp":
+			c.TCP = true
+			if err := p.block(func(k string, t token) error {
+				_, err := p.value(t)
+				return err // hsflowd's tcp { } settings (tunnel, …) change nothing here
+			}); err != nil {
+				return err
+			}
 		case "polling", "sampling", "headerBytes", "agentIP", "agent", "DNSSD", "dnssd", "datagramBytes":
 			v, err := p.value(t)
 			if err != nil {
@@ -146,7 +185,10 @@ func ParseConfig(r io.Reader, file string) (Config, error) {
 			}
 			return c.set(key, v, func(format string, args ...any) error { return p.errAt(t, format, args...) })
 		default:
-			if p.peek().s == "{" { // other hsflowd modules (systemd, tcp, nflog…): skipped whole
+			if p.peek().s == "{" { // other hsflowd modules (nflog, psample, dropmon…): reported at start
+				if !slices.ContainsFunc(c.Unsupported, func(u string) bool { return strings.HasPrefix(u, key+" ") }) {
+					c.Unsupported = append(c.Unsupported, fmt.Sprintf("%s (%s:%d)", key, p.file, t.line))
+				}
 				return p.skipBlock()
 			}
 			return p.errAt(t, "unknown setting %q", key)
@@ -343,4 +385,15 @@ func (p *parser) skipBlock() error {
 		_, err := p.value(t)
 		return err
 	})
+}
+
+// onOff reads hsflowd's booleans.
+func onOff(v string) (on, ok bool) {
+	switch strings.ToLower(v) {
+	case "on", "yes", "true", "1":
+		return true, true
+	case "off", "no", "false", "0":
+		return false, true
+	}
+	return false, false
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,12 @@ import (
 // or container by the MACs its host_adapters report. The table is filled
 // from counter samples that carry host_descr, so flows sampled on a bridge
 // can be keyed by the container that sent them (host:macsource:host_name).
+// A sample that says itself which data sources sent and received it
+// (extended_entities: Host sFlow's containers, and systemd services with
+// markTraffic) is more precise than any address — every service of a host
+// shares its addresses — so a source key (ipsource, macsource…) names the
+// sending entity and a destination key the receiving one, when they are
+// given; the address is the fallback.
 
 // hostAttributes are the attributes host: can return, in hostInfo order.
 var hostAttributes = []string{"host_name", "machine_type", "os_name", "uuid", "os_release"}
@@ -74,6 +81,7 @@ func (t *hostTable) learn(agent string, class uint32, ds *source, adapters *sflo
 	if class == 2 {
 		set(append(scratch[:0], agent...))
 	}
+	set(appendEntityKey(scratch[:0], agent, ds.id)) // for extended_entities
 	if adapters != nil {
 		for _, ad := range adapters.Adapters {
 			for _, m := range ad.MACs {
@@ -125,14 +133,45 @@ func (t *hostTable) sweep(cutoff int64) {
 	}
 }
 
+// appendEntityKey is the table's key of a data source: "<agent>><ds>".
+func appendEntityKey(dst []byte, agent, ds string) []byte {
+	return append(append(append(dst, agent...), '>'), ds...)
+}
+
+// Which end of the packet an address key names, for extended_entities.
+const (
+	sideNone = iota
+	sideSource
+	sideDestination
+)
+
 type hostExpr struct {
 	k    flow.Expr
 	attr int
 	t    *hostTable
+	side int
 }
 
 func (e hostExpr) AppendValue(smp *flow.Sample, dst []byte) ([]byte, bool) {
 	start := len(dst)
+	if ent := smp.Entities; ent != nil && e.side != sideNone {
+		class, index := ent.SrcClass, ent.SrcIndex
+		if e.side == sideDestination {
+			class, index = ent.DstClass, ent.DstIndex
+		}
+		if index != 0 {
+			key := smp.Agent.AppendTo(dst)
+			key = append(key, '>')
+			if class != 0 {
+				key = append(strconv.AppendUint(key, uint64(class), 10), '.')
+			}
+			key = strconv.AppendUint(key, uint64(index), 10)
+			if v, ok := e.t.lookup(key[start:], e.attr); ok {
+				return append(key[:start], v...), true
+			}
+			dst = key[:start]
+		}
+	}
 	out, ok := e.k.AppendValue(smp, dst)
 	if !ok {
 		return dst, false
@@ -157,6 +196,13 @@ func registerHost(c *flow.Compiler, t *hostTable) {
 		if err != nil {
 			return nil, err
 		}
-		return hostExpr{k: k, attr: attr, t: t}, nil
+		side := sideNone
+		switch {
+		case strings.Contains(args[0], "source"):
+			side = sideSource
+		case strings.Contains(args[0], "destination"):
+			side = sideDestination
+		}
+		return hostExpr{k: k, attr: attr, t: t, side: side}, nil
 	})
 }

@@ -286,6 +286,8 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			}
 		case *sflow.ExtendedTCPInfo:
 			s.TCPInfo = r
+		case *sflow.ExtendedEntities:
+			s.Entities = r
 		case *sflow.HTTPRequest:
 			w.http.FromRequest(r)
 			s.HTTP = &w.http

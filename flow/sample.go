@@ -34,8 +34,11 @@ type Sample struct {
 	IPv4    *sflow.SampledIPv4 // when the agent sent no header
 	IPv6    *sflow.SampledIPv6
 	TCPInfo *sflow.ExtendedTCPInfo // Host sFlow's tcp_info for the sampled packet's socket
-	HTTP    *HTTP                  // an HTTP transaction (Host sFlow's HTTP modules)
-	App     *sflow.AppOperation    // an application transaction
+	// Entities names the data sources (a container, a systemd service) that
+	// sent and received the packet (Host sFlow's extended_entities).
+	Entities *sflow.ExtendedEntities
+	HTTP     *HTTP               // an HTTP transaction (Host sFlow's HTTP modules)
+	App      *sflow.AppOperation // an application transaction
 }
 
 // HTTP is an HTTP transaction from either HTTP request record (0:2201 or
