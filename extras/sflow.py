@@ -87,10 +87,13 @@ def _interfaces():
     rows = {}
     for row in table['data']:
         r = dict(zip(cols, row))
-        # Unset integer columns come as ["set", []].
-        num = lambda v: v if isinstance(v, int) else 0
-        rows[r['name']] = (num(r['ofport']), num(r['ifindex']))
+        rows[r['name']] = (_int(r['ofport']), _int(r['ifindex']))
     return rows
+
+
+def _int(v):
+    """An integer column of ovs-vsctl's JSON; unset ones come as ["set", []]."""
+    return v if isinstance(v, int) else 0
 
 
 def _enable_sflow(switches, agent_ip, target, sampling, polling):

@@ -79,7 +79,7 @@ func TestRyuArticleOnMininet(t *testing.T) {
 	if drop.Match != "udp,in_port=1,nw_dst=10.0.0.3,tp_src=53" || drop.Actions != "drop" {
 		t.Errorf("s2's rule is %q actions=%s, want udp,in_port=1,nw_dst=10.0.0.3,tp_src=53 actions=drop (h1's edge port)", drop.Match, drop.Actions)
 	}
-	if reachedH3 < 500 {
+	if reachedH3 < 100 {
 		t.Errorf("only %d packets reached h3 before the block: was there a flood?", reachedH3)
 	}
 	for _, sw := range []string{"s1", "s3"} {
