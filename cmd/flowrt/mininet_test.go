@@ -30,6 +30,7 @@ type mininetLab struct {
 	t     *testing.T
 	env   []string
 	mn    *exec.Cmd
+	done  chan struct{} // closed when mn has exited
 	stdin io.WriteCloser
 	out   *lockedBuf
 	hosts map[string]int // host name → pid of its shell (namespace holder)
@@ -67,6 +68,10 @@ func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for Mininet (network namespaces, Open vSwitch)")
+	}
+	need(t, "unshare")
+	if out, err := exec.Command("unshare", "--net", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot create a network namespace here (Mininet's hosts are ones): %v %s", err, out)
 	}
 }
 
@@ -157,6 +162,8 @@ func startMininet(t *testing.T, env []string, args ...string) *mininetLab {
 	if err := l.mn.Start(); err != nil {
 		t.Fatal(err)
 	}
+	l.done = make(chan struct{})
+	go func() { l.mn.Wait(); close(l.done) }()
 	t.Cleanup(l.stop)
 	if !l.waitOutput("*** Starting CLI:", 0, 60*time.Second) {
 		t.Fatalf("mn %s did not reach its CLI in 60 s:\n%s", strings.Join(args, " "), l.out)
@@ -184,8 +191,10 @@ func (l *mininetLab) waitOutput(text string, offset int, d time.Duration) bool {
 		if s := l.out.String(); len(s) > offset && strings.Contains(s[offset:], text) {
 			return true
 		}
-		if l.mn.ProcessState != nil {
+		select {
+		case <-l.done:
 			return false
+		default:
 		}
 	}
 	return false
@@ -235,19 +244,17 @@ func (l *mininetLab) stop() {
 		}
 	}
 	l.mu.Unlock()
-	done := make(chan error, 1)
-	go func() { done <- l.mn.Wait() }()
 	fmt.Fprintf(l.stdin, "exit\n")
 	l.stdin.Close()
 	select {
-	case <-done:
+	case <-l.done:
 	case <-time.After(30 * time.Second):
 		l.t.Errorf("mn did not exit 30 s after the CLI's exit; killing it and its node shells")
 		for _, pid := range children(l.mn.Process.Pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		syscall.Kill(-l.mn.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-l.done
 	}
 	for _, name := range switchIntfs() {
 		l.t.Logf("removing %s, left by mn", name)
