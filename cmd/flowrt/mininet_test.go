@@ -113,9 +113,9 @@ func switchIntfs() []string {
 	return names
 }
 
-// startMininet starts a private Open vSwitch, then `mn args...` with env
+// startMininet starts a private Open vSwitch, then `mn args...` with mnEnv
 // added to its environment, and waits for the CLI.
-func startMininet(t *testing.T, env []string, args ...string) *mininetLab {
+func startMininet(t *testing.T, mnEnv []string, args ...string) *mininetLab {
 	t.Helper()
 	need(t, "mn", "mnexec", "ovs-vsctl", "ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-ofctl", "ovs-appctl",
 		"ip", "tc", "ping", "hping3")
@@ -123,37 +123,11 @@ func startMininet(t *testing.T, env []string, args ...string) *mininetLab {
 	if stale := switchIntfs(); len(stale) > 0 {
 		t.Fatalf("switch interfaces %v already exist: another Mininet runs, or one was left behind (sudo mn -c removes it)", stale)
 	}
-	// A short directory: OVS's unix socket paths must fit in 108 bytes.
-	dir, err := os.MkdirTemp("", "frtmn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	l := &mininetLab{t: t, out: &lockedBuf{}, hosts: map[string]int{},
-		env: append(os.Environ(), "OVS_RUNDIR="+dir, "OVS_LOGDIR="+dir, "OVS_DBDIR="+dir)}
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := l.command(args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	db, sock := filepath.Join(dir, "conf.db"), "unix:"+filepath.Join(dir, "db.sock")
-	run("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
-	run("ovsdb-server", db, "--remote=p"+sock, "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
-		"--pidfile", "--detach", "--log-file")
-	t.Cleanup(func() { l.command("ovs-appctl", "-t", "ovsdb-server", "exit").Run() })
-	run("ovs-vsctl", "--no-wait", "init")
-	run("ovs-vswitchd", sock, "--pidfile", "--detach", "--log-file")
-	t.Cleanup(func() {
-		l.command("ovs-appctl", "-t", "ovs-vswitchd", "exit", "--cleanup").Run()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "ovs-vswitchd.log"))
-			t.Logf("ovs-vswitchd log (last 3000 bytes):\n%s", tail(string(b), 3000))
-		}
-	})
-
+	_, ovsEnv := ovsDaemons(t)
+	l := &mininetLab{t: t, out: &lockedBuf{}, hosts: map[string]int{}, env: ovsEnv}
+	var err error
 	l.mn = l.command(append([]string{"mn"}, args...)...)
-	l.mn.Env = append(l.mn.Env, env...)
+	l.mn.Env = append(l.mn.Env, mnEnv...)
 	l.mn.Stdout, l.mn.Stderr = l.out, l.out
 	l.mn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if l.stdin, err = l.mn.StdinPipe(); err != nil {
@@ -337,7 +311,7 @@ func txPackets(t *testing.T, dev string) int64 {
 	return n
 }
 
-// pingOK pings from a host and reports the "x received" count.
+// ping pings from a host and returns how many replies came back.
 func (l *mininetLab) ping(from, to string, count int) int {
 	l.t.Helper()
 	out, _ := l.host(from, "ping", "-n", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "2", to).CombinedOutput()
