@@ -91,7 +91,7 @@ func TestRyuArticleOnMininet(t *testing.T) {
 	// During the block: the rule counts the flood, h3 no longer gets it,
 	// h2 and h4 still talk.
 	time.Sleep(time.Second)
-	d0, h0 := drop.Packets, txPackets(t, "s3-eth1")
+	d0, h0, up0 := drop.Packets, txPackets(t, "s3-eth1"), txPackets(t, "s2-eth3")
 	if d, ok := lab.rule("s2", 40000); ok {
 		d0 = d.Packets
 	}
@@ -107,14 +107,19 @@ func TestRyuArticleOnMininet(t *testing.T) {
 	if !ok {
 		t.Fatalf("the drop rule went away while the flood went on (%v after the block)", time.Since(start)-blocked)
 	}
-	toH3During := txPackets(t, "s3-eth1") - h0
-	t.Logf("during the block: drop rule counted %d packets in %.1f s, h3 was sent %d, h2→h4 ping %d/10",
-		d1.Packets-d0, during, toH3During, received)
+	toH3During, upDuring := txPackets(t, "s3-eth1")-h0, txPackets(t, "s2-eth3")-up0
+	t.Logf("during the block: drop rule counted %d packets in %.1f s; s2 sent %d up to s1 (h2's pings included), h3 was sent %d; h2→h4 ping %d/10",
+		d1.Packets-d0, during, upDuring, toH3During, received)
 	if d1.Packets-d0 < 1000 {
 		t.Errorf("the drop rule counted %d packets in %.1f s of a flood", d1.Packets-d0, during)
 	}
 	if toH3During > 20 {
 		t.Errorf("h3 was still sent %d packets during the block", toH3During)
+	}
+	// Dropped where it enters: s2 forwards h2's 10 echo requests (and
+	// perhaps ARP) up its link to s1, not the flood.
+	if upDuring > 40 {
+		t.Errorf("s2 still sent %d packets up to s1 during the block: the flood was not dropped at the edge", upDuring)
 	}
 	if received != 10 {
 		t.Errorf("h2 → h4 ping during the block: %d/10 received", received)
