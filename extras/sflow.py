@@ -47,19 +47,19 @@ from mininet.net import Mininet
 from mininet.node import OVSSwitch
 
 
-def _setting(name, default, number=False):
-    """An environment setting; a number must be a positive integer."""
+def _setting(name, default, most=None):
+    """An environment setting; with most, a whole number from 1 to most."""
     value = os.environ.get(name, default)
-    if number and (not value.isdigit() or int(value) < 1):
-        raise ValueError('%s=%r: want a whole number of at least 1' % (name, value))
+    if most is not None and (not value.isdigit() or not 1 <= int(value) <= most):
+        raise ValueError('%s=%r: want a whole number from 1 to %d' % (name, value, most))
     return value
 
 
 def _agent(collector):
     """The device and source address the kernel uses to reach collector.
 
-    The source address is what Open vSwitch reports as the sFlow agent, so it
-    is also what the topology names each switch's agent.
+    The source address is given to Open vSwitch as the sFlow agent address,
+    and the topology names it as each switch's agent: the two agree.
     """
     out = subprocess.run(['ip', '-o', 'route', 'get', collector],
                          capture_output=True, text=True)
@@ -145,10 +145,10 @@ def enable(net):
     """sFlow and topology for a started Mininet network."""
     try:
         collector = socket.gethostbyname(_setting('COLLECTOR', '127.0.0.1'))
-        sflow_port = _setting('SFLOW_PORT', '6343', number=True)
-        rest_port = _setting('REST_PORT', '8008', number=True)
-        sampling = _setting('SAMPLING', '10', number=True)
-        polling = _setting('POLLING', '10', number=True)
+        sflow_port = _setting('SFLOW_PORT', '6343', 65535)
+        rest_port = _setting('REST_PORT', '8008', 65535)
+        sampling = _setting('SAMPLING', '10', 2**32 - 1)
+        polling = _setting('POLLING', '10', 2**31 - 1)
     except (ValueError, OSError) as e:
         error('*** flowrt sflow.py: %s; sFlow is not enabled\n' % e)
         return

@@ -38,3 +38,19 @@ func TestMininetHelperWithoutEngine(t *testing.T) {
 		t.Errorf("the CLI after the failed PUT: %q", out)
 	}
 }
+
+// TestMininetHelperRefusesBadSettings: a setting that is not a number in
+// range is named, nothing is configured, and Mininet runs on.
+func TestMininetHelperRefusesBadSettings(t *testing.T) {
+	lab := startMininet(t, []string{"SAMPLING=0"},
+		"--custom", extrasFile("sflow.py"), "--switch", "ovs,datapath=user", "--controller", "none", "--topo", "single,2")
+	if out := lab.out.String(); !strings.Contains(out, "SAMPLING='0': want a whole number from 1 to 4294967295; sFlow is not enabled") {
+		t.Errorf("mn output does not name the bad setting:\n%s", out)
+	}
+	if got, _ := lab.command("ovs-vsctl", "get", "bridge", "s1", "sflow").Output(); strings.TrimSpace(string(got)) != "[]" {
+		t.Errorf("s1's sflow column is %q after a refused setting", got)
+	}
+	if out := lab.cli("py 'nodes=%d' % len(net.hosts + net.switches)", 10*time.Second); !strings.Contains(out, "nodes=3") {
+		t.Errorf("the CLI after the refused setting: %q", out)
+	}
+}
