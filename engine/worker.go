@@ -115,7 +115,7 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		case sflow.FlowSample, sflow.ExpandedFlowSample:
 			w.stats.FlowSamples.Add(1)
 			if ds := w.sample(a, smp, kindFlow, ms); ds != nil {
-				w.flowSample(a, ds, smp, defs, ms, false)
+				w.flowSample(a, a.flowSource(ds, smp, ms), smp, defs, ms, false)
 			}
 		case sflow.DiscardedPacketSample:
 			if ds := w.sample(a, smp, kindDiscard, ms); ds != nil {
@@ -252,7 +252,7 @@ func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source
 func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSet, ms int64, dropped bool) {
 	s := &w.s
 	s.Reset()
-	s.Agent, s.DataSource, s.SourceIndex = a.addr, ds.id, smp.SourceIndex
+	s.Agent, s.DataSource, s.SourceIndex = a.addr, ds.id, ds.index // the port an entity sampler's packet came in on (flowSource)
 	s.SamplingRate, s.Input, s.Output = smp.SamplingRate, smp.Input, smp.Output
 	s.Dropped, s.DropReason = dropped, smp.DropReason
 	if dropped {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,8 +27,7 @@ func startOVS(t *testing.T) *ovsLab {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces")
 	}
-	dir := t.TempDir()
-	env := append(os.Environ(), "OVS_RUNDIR="+dir, "OVS_LOGDIR="+dir, "OVS_DBDIR="+dir)
+	sock, env := ovsDaemons(t)
 	sh := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(args[0], args[1:]...)
@@ -45,20 +43,9 @@ func startOVS(t *testing.T) *ovsLab {
 		cmd.Env = env
 		cmd.Run()
 	}
-	db := filepath.Join(dir, "conf.db")
-	sock := "unix:" + filepath.Join(dir, "db.sock")
 	vsctl := func(args ...string) string {
 		return sh(append([]string{"ovs-vsctl", "--db=" + sock, "--timeout=10"}, args...)...)
 	}
-
-	sh("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
-	sh("ovsdb-server", db, "--remote=p"+sock, "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
-		"--pidfile="+filepath.Join(dir, "ovsdb-server.pid"), "--detach", "--log-file="+filepath.Join(dir, "ovsdb-server.log"))
-	t.Cleanup(func() { quiet("ovs-appctl", "-t", "ovsdb-server", "exit") })
-	vsctl("--no-wait", "init")
-	sh("ovs-vswitchd", sock, "--pidfile="+filepath.Join(dir, "ovs-vswitchd.pid"), "--detach",
-		"--log-file="+filepath.Join(dir, "ovs-vswitchd.log"))
-	t.Cleanup(func() { quiet("ovs-appctl", "-t", "ovs-vswitchd", "exit") })
 
 	br := "frtbr0"
 	vsctl("add-br", br, "--", "set", "bridge", br, "datapath_type=netdev")
