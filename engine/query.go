@@ -657,8 +657,12 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	if !ok {
 		return nil, ErrNoFlow
 	}
+	aggMode = strings.ToLower(aggMode) // particle asks for 'MAX'
 	if aggMode == "" {
 		aggMode = cmp.Or(sl.def.Spec.AggMode, "max")
+	}
+	if aggMode == flow.AggAgent {
+		aggMode = "max" // a definition's AGENT pools its tables; its queries merge as max
 	}
 	if !slices.Contains(AggModes, aggMode) {
 		return nil, fmt.Errorf("aggMode %q is not one of %s", aggMode, strings.Join(AggModes, ", "))
