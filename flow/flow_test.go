@@ -363,3 +363,31 @@ func TestParseSpecStrings(t *testing.T) {
 		t.Errorf("spec %+v", s)
 	}
 }
+
+// TestRequestsOnDNSPackets: Flow Trend's DNS views count requests on switch
+// samples: each sampled DNS message is one request, scaled by the sampling
+// rate; other packets are none.
+func TestRequestsOnDNSPackets(t *testing.T) {
+	c := NewCompiler()
+	for body, want := range map[string]string{
+		"{keys:'dnsqname', value:'requests', filter:''}":                         "host0.example0.com.",
+		"{keys:'or:ipsource:ip6source', value:'requests', filter:'dnsqr=false'}": "10.0.0.0",
+	} {
+		spec, err := ParseSpec([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Define("dns", spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc Scratch
+		s := sampleOf(t, synth.DNS)
+		if v, ok := d.Eval(s, &sc); !ok || v != float64(s.SamplingRate) || string(sc.Key) != want {
+			t.Errorf("%s on a DNS query: %v %v key %q, want %d requests/sample for %s", body, v, ok, sc.Key, s.SamplingRate, want)
+		}
+		if _, ok := d.Eval(sampleOf(t, synth.TCP), &sc); ok {
+			t.Errorf("%s: a TCP packet counts as a request", body)
+		}
+	}
+}
