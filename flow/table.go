@@ -39,10 +39,10 @@ type Entry struct {
 	Totals []float64 // the same for the extra values
 	// fx holds the value functions' state (values.go): [0] for the value,
 	// [1+i] for extra value i; nil when every value is a rate.
-	fx []fnState
-	Start  int64     // ms
-	Last   int64     // ms of the latest sample
-	Logged int64     // ms of the latest log record (or of the start)
+	fx     []fnState
+	Start  int64 // ms
+	Last   int64 // ms of the latest sample
+	Logged int64 // ms of the latest log record (or of the start)
 	// LoggedTotal is Total when the latest active-timeout record was made:
 	// each record reports what the flow added since the one before.
 	LoggedTotal float64
