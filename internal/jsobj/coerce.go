@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func coerce(name string, raw json.RawMessage, t reflect.Type) (json.RawMessage, 
 			return nil, err
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%s: %q is not a number", name, s)
 		}
 		return json.Marshal(f) // a whole number is written without a fraction, so an int field takes it
