@@ -291,6 +291,7 @@ func TestRESTFlowDefinitionStrings(t *testing.T) {
 		{"PUT", "/flow/s/json", `{"keys":"ipsource","value":"frames","t":"2","n":"10","aggMode":"SUM"}`, 204, ""},
 		{"GET", "/activeflows/ALL/s/json", "", 200, "[]"},
 		{"GET", "/activeflows/ALL/s/json?aggMode=Max", "", 200, "[]"},
+		{"GET", "/activeflows/ALL/s/json?filter=10.*", "", 200, "[]"},
 		{"GET", "/activeflows/ALL/s/json?aggMode=most", "", 400, `aggMode "most" is not one of`},
 		{"PUT", "/flow/s/json", `{"keys":"ipsource","value":"frames","t":"2 s"}`, 400, `t: "2 s" is not a number`},
 		{"PUT", "/flow/s/json", `{"keys":"ipsource","value":"frames","ipfixCollectors":["127.0.0.1"]}`, 400, "IPFIX export is not built yet"},
