@@ -446,7 +446,7 @@ var builtins = map[string]Func{
 			if !strings.HasPrefix(strings.TrimSpace(a), "[") && errors.As(err, &ke) && ke.Msg == "unknown flow key" {
 				return literal(a), nil
 			}
-			return nil, fmt.Errorf("if: branch %s: %w", quote(a), err)
+			return nil, fmt.Errorf("if: %w", err)
 		}
 		then, err := branch(args[2])
 		if err != nil {
