@@ -54,4 +54,20 @@ func TestAggModeAgent(t *testing.T) {
 	if v, ok := e.FlowValue(g.Agents()[0], "agent", "pooled", "17", end); !ok || v != pooled[0].Value {
 		t.Errorf("flowValue at agent.pooled = %v %v", v, ok)
 	}
+	// /flowlocations carries each location's values: the four ports'
+	// counts add up to all the sources (they share none).
+	locs, err := e.FlowLocations(AllAgents, "perport", "17", end)
+	if err != nil || len(locs) != 4 {
+		t.Fatalf("flowLocations %+v %v", locs, err)
+	}
+	total := 0.0
+	for _, l := range locs {
+		if len(l.Values) != 1 {
+			t.Fatalf("location %+v has no values", l)
+		}
+		total += l.Values[0]
+	}
+	if math.Abs(total-float64(sources)) > 2 {
+		t.Errorf("the locations count %v sources together, %d were sampled", total, sources)
+	}
 }

@@ -313,6 +313,16 @@ func (t *Table) Value(e *Entry, now int64) float64 {
 	return e.s * t.decay(now)
 }
 
+// Lookup returns the flow with the given key, and whether the table has
+// it.
+func (t *Table) Lookup(key string) (*Entry, bool) {
+	i, ok := t.flows[key]
+	if !ok {
+		return nil, false
+	}
+	return &t.entries[i], true
+}
+
 // ValueOf returns the rate of the flow with the given key, and whether the
 // table has it.
 func (t *Table) ValueOf(key string, now int64) (float64, bool) {
