@@ -110,6 +110,7 @@ setHttpHandler(function(req) {
   switch(req.path[0]) {
   case 'top': return activeFlows('ALL', 'attack', 5, 0, 'MAX');
   case 'perport': return activeFlows('ALL', 'perport', 5, 0, 'sum');
+  case 'locations': return flowLocations('ALL', 'perport', '192.0.2.80');
   case 'fresh': setFlow('fresh', {keys:'ipsource', value:'frames', n:'5'}); return activeFlows('ALL', 'fresh', 5);
   case 'arm': setThreshold('attack', {metric:'attack', value:level, byFlow:true, timeout:'60'}); return true;
   case 'events': return events;
@@ -205,6 +206,12 @@ setHttpHandler(function(req) {
 	app("perport", &per)
 	if len(per) != 1 || math.Abs(per[0].Values[0]-sources) > 3*0.092*sources {
 		t.Errorf("perport (sum of two ports of %d sources each) = %+v", sources/2, per)
+	}
+	// Where the flow is seen: both ports, each with its own count.
+	var locs []active
+	app("locations", &locs)
+	if len(locs) != 2 || len(locs[0].Values) != 1 || math.Abs(locs[0].Values[0]+locs[1].Values[0]-per[0].Values[0]) > 1e-9 {
+		t.Errorf("flowLocations = %+v, want the two ports, their counts adding to %v", locs, per)
 	}
 	// The REST query agrees, aggMode in capitals, filter applied.
 	var rest []active
