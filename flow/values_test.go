@@ -103,7 +103,7 @@ func TestValueFunctions(t *testing.T) {
 // they report the flow's life; avg is smoothed like a rate.
 func TestValueFunctionWindows(t *testing.T) {
 	c := NewCompiler()
-	d, err := c.Define("w", Spec{Keys: Names{"ipdestination"}, Value: "frames", Values: Names{"max:ipbytes", "count:ipsource", "avg:ipbytes"}, T: 2})
+	d, err := c.Define("w", Spec{Keys: Names{"ipdestination"}, Value: "frames", Values: Names{"max:ipbytes", "count:ipsource", "avg:ipbytes", "last:ipbytes", "rate:ipbytes", "ipbytes"}, T: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +135,11 @@ func TestValueFunctionWindows(t *testing.T) {
 	want := (1000*w[0] + 200*w[1] + 300*w[2]) / (w[0] + w[1] + w[2])
 	if v := at(t0 + 2200); math.Abs(v[2]-want) > 1e-6*want { // the landmark arithmetic is good to ~1e-8
 		t.Errorf("avg = %v, want the smoothed mean %v", v[2], want)
+	}
+	// last: the latest sample's; rate: (the legacy spelling) the same rate
+	// as no prefix.
+	if v := at(t0 + 2200); v[3] != 300 || v[4] != v[5] || v[4] <= 0 {
+		t.Errorf("last %v (want 300), rate: %v and plain %v (want the same rate)", v[3], v[4], v[5])
 	}
 }
 
