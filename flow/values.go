@@ -81,10 +81,12 @@ const (
 // windowMs is the window of min, max and count for time constant t (s).
 func windowMs(t float64) int64 { return max(int64(t*1000), 1000) }
 
-// rotate moves the state to window w.
+// rotate moves the state to window w. A sample stamped a little earlier
+// than the window already open (clocks of data sources differ by a few ms
+// across a boundary) is counted in the open window rather than wiping it.
 func (st *fnState) rotate(w int64) {
 	switch {
-	case w == st.win:
+	case w <= st.win && st.seen != 0:
 		return
 	case w == st.win+1:
 		st.b, st.seen = st.a, st.seen&seenLife|(st.seen&seenA)<<1
@@ -122,6 +124,7 @@ func (st *fnState) observe(fn valueFn, x float64, h uint64, w, g float64, win in
 	case fnCount:
 		st.rotate(win)
 		st.hll.add(h)
+		st.seen |= seenA | seenLife
 	case fnLast:
 		st.a = x
 	}
@@ -138,7 +141,7 @@ func (st *fnState) current(fn valueFn, win int64) float64 {
 	case fnMin, fnMax:
 		a, b := st.a, st.b
 		hasA, hasB := st.seen&seenA != 0, st.seen&seenB != 0
-		switch win - st.win {
+		switch max(win-st.win, 0) {
 		case 0:
 		case 1:
 			b, hasB, hasA = a, hasA, false
@@ -158,7 +161,7 @@ func (st *fnState) current(fn valueFn, win int64) float64 {
 		}
 		return st.la
 	case fnCount:
-		switch win - st.win {
+		switch max(win-st.win, 0) {
 		case 0:
 			if n := st.hll.estimate(&st.hll.cur, &st.hll.prev); n > 0 {
 				return n

@@ -120,26 +120,27 @@ func TestValueFunctionWindows(t *testing.T) {
 	add(t0, 1, 1000)
 	add(t0+100, 2, 200)
 	add(t0+2100, 3, 300) // the next window
+	add(t0+1990, 4, 100) // stamped a little earlier: counted, nothing wiped
 	at := func(now int64) []float64 { return tb.Top(nil, 1, now)[0].Values }
-	if v := at(t0 + 2200); v[0] != 1000 || math.Round(v[1]) != 3 {
-		t.Errorf("in the second window: max %v, count %v, want 1000 and 3 (both windows)", v[0], v[1])
+	if v := at(t0 + 2200); v[0] != 1000 || math.Round(v[1]) != 4 {
+		t.Errorf("in the second window: max %v, count %v, want 1000 and 4 (both windows)", v[0], v[1])
 	}
-	if v := at(t0 + 4100); v[0] != 300 || math.Round(v[1]) != 1 {
-		t.Errorf("in the third window: max %v, count %v, want 300 and 1 (the previous window only)", v[0], v[1])
+	if v := at(t0 + 4100); v[0] != 300 || math.Round(v[1]) != 2 {
+		t.Errorf("in the third window: max %v, count %v, want 300 and 2 (the previous window only)", v[0], v[1])
 	}
-	if v := at(t0 + 6100); v[0] != 1000 || math.Round(v[1]) != 3 {
-		t.Errorf("two windows later: max %v, count %v, want the flow's life, 1000 and 3", v[0], v[1])
+	if v := at(t0 + 6100); v[0] != 1000 || math.Round(v[1]) != 4 {
+		t.Errorf("two windows later: max %v, count %v, want the flow's life, 1000 and 4", v[0], v[1])
 	}
 	// avg: weights e^(tᵢ/t) with t = 2 s.
-	w := []float64{1, math.Exp(0.05), math.Exp(1.05)}
-	want := (1000*w[0] + 200*w[1] + 300*w[2]) / (w[0] + w[1] + w[2])
+	w := []float64{1, math.Exp(0.05), math.Exp(1.05), math.Exp(0.995)}
+	want := (1000*w[0] + 200*w[1] + 300*w[2] + 100*w[3]) / (w[0] + w[1] + w[2] + w[3])
 	if v := at(t0 + 2200); math.Abs(v[2]-want) > 1e-6*want { // the landmark arithmetic is good to ~1e-8
 		t.Errorf("avg = %v, want the smoothed mean %v", v[2], want)
 	}
 	// last: the latest sample's; rate: (the legacy spelling) the same rate
 	// as no prefix.
-	if v := at(t0 + 2200); v[3] != 300 || v[4] != v[5] || v[4] <= 0 {
-		t.Errorf("last %v (want 300), rate: %v and plain %v (want the same rate)", v[3], v[4], v[5])
+	if v := at(t0 + 2200); v[3] != 100 || v[4] != v[5] || v[4] <= 0 {
+		t.Errorf("last %v (want 100, the latest added), rate: %v and plain %v (want the same rate)", v[3], v[4], v[5])
 	}
 }
 
