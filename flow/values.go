@@ -22,7 +22,8 @@ import (
 //   - count:k the number of distinct values of k among the samples of the
 //     current and previous window, estimated with a HyperLogLog sketch
 //     (see hll.go: 128 one-byte registers, standard error 1.04/√128 ≈ 9.2%;
-//     below about 320 values, linear counting, which is nearly exact).
+//     below about 320 values, linear counting; a handful of values is
+//     nearly exact).
 //     It counts sampled values: a distinct count cannot be scaled by the
 //     sampling rate.
 //   - last:k  k of the latest sample.

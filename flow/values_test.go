@@ -72,7 +72,7 @@ func TestValueFunctions(t *testing.T) {
 		}
 		vs := top[0].Values
 		// The distinct count: within three standard errors (linear
-		// counting below 320, nearly exact there).
+		// counting below 320: a handful is nearly exact).
 		if e := math.Abs(vs[0]-float64(distinct)) / float64(distinct); e > 3*HLLStandardError || (distinct < 10 && math.Abs(vs[0]-float64(distinct)) > 0.5) {
 			t.Errorf("count:ipsource of %d distinct sources = %.1f (error %.1f%%, standard error %.1f%%)", distinct, vs[0], 100*e, 100*HLLStandardError)
 		} else {
