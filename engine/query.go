@@ -796,7 +796,7 @@ func (e *Engine) FlowValue(addr netip.Addr, dsName, name, key string, now time.T
 
 // Location is where a flow is seen.
 type Location struct {
-	Agent      string  `json:"agent"`
+	Agent      string    `json:"agent"`
 	DataSource string    `json:"dataSource"`
 	Value      float64   `json:"value"`
 	Values     []float64 `json:"values,omitempty"` // the definition's values there (ai-monitor sorts paths by last:ipttl)
