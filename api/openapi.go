@@ -31,7 +31,7 @@ type param struct {
 var (
 	qMaxFlows = param{"maxFlows", "largest flows to return (default 100)", "integer", false}
 	qMinValue = param{"minValue", "leave out flows below this value", "number", false}
-	qAggMode  = param{"aggMode", "how one flow seen at several data sources is merged: max (default), sum, edge, core", "string", false}
+	qAggMode  = param{"aggMode", "how one flow seen at several data sources is merged: max (default), sum, avg, edge, core, in any case", "string", false}
 	qFilter   = param{"filter", "more query parameters name=value keep the data sources whose metric name matches value (patterns allowed; repeated names are alternatives)", "object", false}
 	qKey      = param{"key", "the flow key, its fields joined as the definition's fs (e.g. 10.0.0.1,10.0.0.2)", "string", true}
 	qTimeout  = param{"timeout", "seconds to wait for something newer than the given ID (long poll)", "integer", false}

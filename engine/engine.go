@@ -364,14 +364,16 @@ func (e *Engine) Sweep(now time.Time) {
 				d := defs.slots[i].def
 				t.Expire(ms, d.Idle(), func(en *flow.Entry) {
 					if d.Spec.Log && !d.Spec.FlowStart {
-						e.logFlow(d, a, ds, en, en.Start, en.Last, en.Total-en.LoggedTotal, en.Totals)
+						v, vs := t.Record(en)
+						e.logFlow(d, a, ds, en, en.Start, en.Last, v, vs)
 					}
 				})
 				if d.Spec.Log && !d.Spec.FlowStart {
 					at := int64(d.Spec.ActiveTimeout) * 1000
 					t.Each(func(en *flow.Entry) {
 						if ms-en.Logged >= at {
-							e.logFlow(d, a, ds, en, en.Logged, ms, en.Total-en.LoggedTotal, en.Totals)
+							v, vs := t.Record(en)
+							e.logFlow(d, a, ds, en, en.Logged, ms, v, vs)
 							en.Logged, en.LoggedTotal = ms, en.Total
 						}
 					})

@@ -257,6 +257,26 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
 }
 
+// BenchmarkPipelineValues is BenchmarkPipeline's traffic through flows
+// with value functions, as ddos-protect defines them (count:ipsource and
+// avg:ipbytes, aggMode AGENT; keyed by protocol here so that the agent's
+// pooled table holds every flow the traffic has, as the others do: a new
+// flow allocates its entry, an update of a known one nothing) and as
+// ai-metrics does (a value function as the value, min and max).
+//
+//	go test ./engine -run '^$' -bench PipelineValues -benchmem
+func BenchmarkPipelineValues(b *testing.B) {
+	e := New(Config{})
+	defineAll(b, e, map[string]string{
+		"attack":  "{keys:'ipprotocol', value:'frames', values:'count:ipsource,avg:ipbytes', aggMode:'AGENT', t:'2'}",
+		"credits": "{keys:'ipsource', value:'avg:ipbytes', values:['min:ipbytes','max:ipbytes']}",
+		"pairs":   "{keys:'ipsource,ipdestination', value:'bytes', values:['frames','count:tcpsourceport']}",
+	})
+	samples := runPipeline(b, e)
+	b.ReportMetric(float64(b.N*samples)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
+}
+
 // BenchmarkActiveFlowsTop100 measures a top-100 query over 100k tracked
 // flows (1,000 data sources × 100 flows).
 //

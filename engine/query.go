@@ -659,8 +659,12 @@ func (e *Engine) ActiveFlows(sel Agents, name string, maxFlows int, minValue flo
 	if !ok {
 		return nil, ErrNoFlow
 	}
+	aggMode = strings.ToLower(aggMode) // particle asks for 'MAX'
 	if aggMode == "" {
 		aggMode = cmp.Or(sl.def.Spec.AggMode, "max")
+	}
+	if aggMode == flow.AggAgent {
+		aggMode = "max" // a definition's AGENT pools its tables; its queries merge as max
 	}
 	if !slices.Contains(AggModes, aggMode) {
 		return nil, fmt.Errorf("aggMode %q is not one of %s", aggMode, strings.Join(AggModes, ", "))
@@ -794,9 +798,10 @@ func (e *Engine) FlowValue(addr netip.Addr, dsName, name, key string, now time.T
 
 // Location is where a flow is seen.
 type Location struct {
-	Agent      string  `json:"agent"`
-	DataSource string  `json:"dataSource"`
-	Value      float64 `json:"value"`
+	Agent      string    `json:"agent"`
+	DataSource string    `json:"dataSource"`
+	Value      float64   `json:"value"`
+	Values     []float64 `json:"values,omitempty"` // the definition's values there (ai-monitor sorts paths by last:ipttl)
 }
 
 // FlowLocations answers /flowlocations: every data source that currently
@@ -812,8 +817,10 @@ func (e *Engine) FlowLocations(sel Agents, name, key string, now time.Time) ([]L
 		if sl.index >= len(ds.tables) || ds.tables[sl.index] == nil || ds.tables[sl.index].Gen != sl.gen {
 			return
 		}
-		if v, ok := ds.tables[sl.index].ValueOf(key, e.ms(now)); ok {
-			out = append(out, Location{a.name, ds.id, v})
+		t := ds.tables[sl.index]
+		if en, ok := t.Lookup(key); ok {
+			ms := e.ms(now)
+			out = append(out, Location{a.name, ds.id, t.Value(en, ms), t.Values(en, ms)})
 		}
 	})
 	return out, nil

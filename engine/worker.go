@@ -304,6 +304,7 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 	if ms-w.keysScan >= 1000 {
 		w.scanKeys(ms)
 	}
+	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per sample
 	for i, sl := range defs.slots {
 		if sl == nil || sl.def.Spec.Dropped != dropped {
 			continue
@@ -318,13 +319,29 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			f.g, f.epoch = d.Factor(ms)
 			f.ok = true
 		}
-		t := ds.table(i, sl, &w.e.limits)
-		en, isNew := t.Add(w.sc.Key, v, w.sc.Values, ms, f.g, f.epoch)
+		tds := ds
+		if d.Spec.AggMode == flow.AggAgent {
+			if pooled == nil {
+				if pooled = a.namedSource(agentPool, ms); pooled == nil {
+					continue
+				}
+			}
+			tds = pooled
+		}
+		t := tds.table(i, sl, &w.e.limits)
+		en, isNew := t.Add(w.sc.Key, v, &w.sc, ms, f.g, f.epoch)
 		if isNew && d.Spec.Log && d.Spec.FlowStart {
-			w.e.logFlow(d, a, ds, en, ms, ms, v, w.sc.Values)
+			rv, rvs := t.Record(en)
+			w.e.logFlow(d, a, tds, en, ms, ms, rv, rvs)
 		}
 	}
 }
+
+// agentPool names the data source that holds an agent's aggMode:'AGENT'
+// flows: the samples of all its data sources pooled into one table, so
+// that ai-monitor's egress bytes by outputifindex, or ddos-protect's attack
+// flows, are counted per agent rather than per sampling port.
+var agentPool = []byte(flow.AgentDataSource)
 
 // scanKeys notes which flow keys the current sample has.
 func (w *Worker) scanKeys(ms int64) {

@@ -3,7 +3,6 @@ package flow
 import (
 	"fmt"
 	"math"
-	"strconv"
 )
 
 // Definition is a compiled flow definition.
@@ -75,8 +74,10 @@ func (c *Compiler) Define(name string, spec Spec) (*Definition, error) {
 }
 
 // valueExpr is what a sample adds to its flow: one frame, its bytes (or
-// bits), or a numeric key.
+// bits), or a numeric key, as a rate or through a value function (see
+// values.go).
 type valueExpr struct {
+	fn            valueFn
 	frames, bytes bool
 	bits          bool // bps: bytes × 8
 	k             Expr
@@ -84,39 +85,47 @@ type valueExpr struct {
 
 // valueOf compiles a value. The named values of InMon's pages mean what
 // they say: fps is frames per second (frames), bps bits per second (the
-// frame's bytes × 8), not bytes.
+// frame's bytes × 8), not bytes. A function prefix (avg:, min:, max:,
+// count:, last:, rate:) applies to any of them (dtn's avg:bytes is the
+// mean frame length).
 func (c *Compiler) valueOf(src string) (valueExpr, error) {
+	fn, src := splitValueFn(src)
 	switch src {
 	case "frames", "fps":
-		return valueExpr{frames: true}, nil
+		return valueExpr{fn: fn, frames: true}, nil
 	case "bytes":
-		return valueExpr{bytes: true}, nil
+		return valueExpr{fn: fn, bytes: true}, nil
 	case "bps":
-		return valueExpr{bytes: true, bits: true}, nil
+		return valueExpr{fn: fn, bytes: true, bits: true}, nil
 	}
 	k, err := c.Key(src)
 	if err != nil {
 		return valueExpr{}, err
 	}
-	return valueExpr{k: k}, nil
+	return valueExpr{fn: fn, k: k}, nil
 }
 
-func (v valueExpr) eval(s *Sample, buf *[]byte) (float64, bool) {
+// eval returns what the sample gives the value: x, or for count: the hash
+// of the key's text.
+func (v valueExpr) eval(s *Sample, buf *[]byte) (x float64, h uint64, ok bool) {
 	switch {
 	case v.frames:
-		return 1, true
+		return 1, 1, true
 	case v.bits:
-		return 8 * float64(s.FrameLength), true
+		return 8 * float64(s.FrameLength), uint64(s.FrameLength), true
 	case v.bytes:
-		return float64(s.FrameLength), true
+		return float64(s.FrameLength), uint64(s.FrameLength), true
 	}
 	b, ok := v.k.AppendValue(s, (*buf)[:0])
 	*buf = b[:0] // keep the grown buffer: the next sample appends without allocating
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	x, err := strconv.ParseFloat(str(b), 64)
-	return x, err == nil
+	if v.fn == fnCount {
+		return 1, hashValue(b), true
+	}
+	x, ok = parseValue(b)
+	return x, 0, ok
 }
 
 // Values returns the number of extra values (the spec's values).
@@ -125,17 +134,24 @@ func (d *Definition) Values() int { return len(d.values) }
 // Keyless reports whether the definition has no keys: one flow, the total.
 func (d *Definition) Keyless() bool { return len(d.keys) == 0 }
 
-// Scratch is the per-goroutine working memory of Eval.
+// Scratch is the per-goroutine working memory of Eval, and what it found
+// for Table.Add.
 type Scratch struct {
-	Key    []byte
-	tmp    []byte
+	Key []byte
+	tmp []byte
+	// Values are the extra values the sample adds: for rates, the value
+	// times the sampling rate; for value functions, the sample's own x.
 	Values []float64
+	hashes []uint64 // count: values' hashes, by value
+	has    []bool   // whether the sample had each extra value
+	h      uint64   // the hash of the value, when it is count:
+	weight float64  // the sampling rate
 }
 
 // Eval filters the sample, builds its flow key into sc.Key and returns the
-// value it adds (already multiplied by the sampling rate) and the extra
-// values in sc.Values. ok is false when the sample does not match or lacks
-// a key.
+// value it adds (for a rate, already multiplied by the sampling rate; for
+// a value function, the sample's x) and the extra values in sc. ok is
+// false when the sample does not match or lacks a key or the value.
 func (d *Definition) Eval(s *Sample, sc *Scratch) (value float64, ok bool) {
 	if !d.filter.Match(s, &sc.tmp) {
 		return 0, false
@@ -152,19 +168,26 @@ func (d *Definition) Eval(s *Sample, sc *Scratch) (value float64, ok bool) {
 	}
 	sc.Key = key
 	rate := float64(max(s.SamplingRate, 1))
-	v, ok := d.value.eval(s, &sc.tmp)
+	v, h, ok := d.value.eval(s, &sc.tmp)
 	if !ok {
 		return 0, false
 	}
-	sc.Values = sc.Values[:0]
+	sc.h, sc.weight = h, rate
+	sc.Values, sc.hashes, sc.has = sc.Values[:0], sc.hashes[:0], sc.has[:0]
 	for _, ve := range d.values {
-		x, ok := ve.eval(s, &sc.tmp)
+		x, h, ok := ve.eval(s, &sc.tmp)
 		if !ok {
 			x = 0
 		}
-		sc.Values = append(sc.Values, x*rate)
+		if ve.fn == fnRate {
+			x *= rate
+		}
+		sc.Values, sc.hashes, sc.has = append(sc.Values, x), append(sc.hashes, h), append(sc.has, ok)
 	}
-	return v * rate, true
+	if d.value.fn == fnRate {
+		v *= rate
+	}
+	return v, true
 }
 
 // Factor returns the weight of a sample taken at now (ms) in a table of

@@ -184,24 +184,27 @@ func TestParseSpecSeedForms(t *testing.T) {
 		!strings.Contains(notes[1], "stored as 0.1") {
 		t.Errorf("stored %+v, notes %q", stored, notes)
 	}
-	if _, notes := (Spec{Value: "frames", N: 20, T: 600, IPFIX: []string{"10.0.0.1"}}).Stored(); len(notes) != 1 ||
-		!strings.Contains(notes[0], "no IPFIX") {
-		t.Errorf("at the limits, with IPFIX collectors: notes %q", notes)
+	if _, notes := (Spec{Value: "frames", N: 20, T: 600}).Stored(); len(notes) != 0 {
+		t.Errorf("at the limits: notes %q", notes)
 	}
 	for body, want := range map[string]string{
-		"{keys:'ipsource'}":                        "needs a value",
-		"{keys:'ipsource', value:frames}":          "strings need quotes",
-		"{keys:'a', value:'frames', x:1}":          `unknown flow definition attribute "x"`,
-		"{value:'frames', t:0}":                    "t: 0 is out of range: the smoothing time constant in seconds, 0.1 to 600",
-		"{value:'frames', t:-2}":                   "t: -2 is out of range",
-		"{value:'frames', n:0}":                    "n: 0 is out of range: the number of largest flows kept per data source, 1 to 20",
-		"{value:'frames', n:-5}":                   "n: -5 is out of range",
-		"{value:'frames', n:2.5}":                  "n",
-		"{value:'frames', activeTimeout:0}":        "activeTimeout: 0 is out of range",
-		"{value:'frames', activeTimeout:1e9}":      "activeTimeout: 1000000000 is out of range",
-		"{value:'frames', fs:''}":                  "fs: the separator between key values must not be empty",
-		"{value:'frames', aggMode:'total'}":        `aggMode: "total" is not one of max, sum, avg, edge, core`,
-		"{value:'frames', keys:'ipsource', n:'5'}": "n",
+		"{keys:'ipsource'}":                              "needs a value",
+		"{keys:'ipsource', value:frames}":                "strings need quotes",
+		"{keys:'a', value:'frames', x:1}":                `unknown flow definition attribute "x"`,
+		"{value:'frames', t:0}":                          "t: 0 is out of range: the smoothing time constant in seconds, 0.1 to 600",
+		"{value:'frames', t:-2}":                         "t: -2 is out of range",
+		"{value:'frames', n:0}":                          "n: 0 is out of range: the number of largest flows kept per data source, 1 to 20",
+		"{value:'frames', n:-5}":                         "n: -5 is out of range",
+		"{value:'frames', n:2.5}":                        "n",
+		"{value:'frames', activeTimeout:0}":              "activeTimeout: 0 is out of range",
+		"{value:'frames', activeTimeout:1e9}":            "activeTimeout: 1000000000 is out of range",
+		"{value:'frames', fs:''}":                        "fs: the separator between key values must not be empty",
+		"{value:'frames', aggMode:'total'}":              `aggMode: "total" is not one of max, sum, avg, edge, core or AGENT`,
+		"{value:'frames', keys:'ipsource', n:'five'}":    `n: "five" is not a number`,
+		"{value:'frames', t:'2s'}":                       `t: "2s" is not a number`,
+		"{value:'frames', n:'2.5'}":                      "n: got number 2.5, want a whole number",
+		"{value:'frames', ipfixCollectors:['10.0.0.1']}": "ipfixCollectors: IPFIX export is not built yet",
+		"{value:'frames', ipfixCollectors:'10.0.0.1'}":   "IPFIX export is not built yet: flowrt would send nothing to 10.0.0.1",
 	} {
 		if _, err := ParseSpec([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %s", body, err, want)
@@ -338,5 +341,53 @@ func TestTransactionKeys(t *testing.T) {
 	}
 	if _, ok := keyValue(t, &Sample{}, "requests"); ok {
 		t.Error("requests on a packet sample")
+	}
+}
+
+// TestParseSpecStrings: InMon's apps pass getSystemProperty strings where
+// numbers go (ddos-protect's t, heatmap's n) and spell aggMode in capitals.
+func TestParseSpecStrings(t *testing.T) {
+	s, err := ParseSpec([]byte(`{keys:'ipsource', value:'frames', t:'2', n:' 10 ', activeTimeout:'30', log:'true', aggMode:'AGENT'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.T != 2 || s.N != 10 || s.ActiveTimeout != 30 || !s.Log || s.AggMode != AggAgent {
+		t.Errorf("spec %+v", s)
+	}
+	// Strict JSON, as a REST body or JSON.stringify gives it.
+	s, err = ParseSpec([]byte(`{"keys":"ipsource","value":"bytes","t":"0.5","n":"20","aggMode":"MAX"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.T != 0.5 || s.N != 20 || s.AggMode != "max" {
+		t.Errorf("spec %+v", s)
+	}
+}
+
+// TestRequestsOnDNSPackets: Flow Trend's DNS views count requests on switch
+// samples: each sampled DNS message is one request, scaled by the sampling
+// rate; other packets are none.
+func TestRequestsOnDNSPackets(t *testing.T) {
+	c := NewCompiler()
+	for body, want := range map[string]string{
+		"{keys:'dnsqname', value:'requests', filter:''}":                         "host0.example0.com.",
+		"{keys:'or:ipsource:ip6source', value:'requests', filter:'dnsqr=false'}": "10.0.0.0",
+	} {
+		spec, err := ParseSpec([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Define("dns", spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc Scratch
+		s := sampleOf(t, synth.DNS)
+		if v, ok := d.Eval(s, &sc); !ok || v != float64(s.SamplingRate) || string(sc.Key) != want {
+			t.Errorf("%s on a DNS query: %v %v key %q, want %d requests/sample for %s", body, v, ok, sc.Key, s.SamplingRate, want)
+		}
+		if _, ok := d.Eval(sampleOf(t, synth.TCP), &sc); ok {
+			t.Errorf("%s: a TCP packet counts as a request", body)
+		}
 	}
 }

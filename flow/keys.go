@@ -430,17 +430,23 @@ var builtins = map[string]Func{
 		if err != nil {
 			return nil, err
 		}
-		// A branch that is not a key is a constant, unless it is a key
-		// nested too deep: that is refused, not turned into text.
+		// A bare word that names no key is a constant (if:ipprotocol:6:tcp:other).
+		// A key that exists but cannot be computed here, or any bracketed
+		// expression ([country:ipsource] without a GeoIP database, as
+		// world-map writes it), is an error at definition: turned into its
+		// own text it would key every flow by the same string, silently.
+		// sFlow-RT ships its GeoIP databases, so there it always resolves;
+		// flowrt says what to configure instead.
 		branch := func(a string) (Expr, error) {
 			e, err := c.Key(a)
-			if errors.Is(err, ErrTooDeep) {
-				return nil, err
+			if err == nil {
+				return e, nil
 			}
-			if err != nil {
+			var ke *KeyError
+			if !strings.HasPrefix(strings.TrimSpace(a), "[") && errors.As(err, &ke) && ke.Msg == "unknown flow key" {
 				return literal(a), nil
 			}
-			return e, nil
+			return nil, fmt.Errorf("if: %w", err)
 		}
 		then, err := branch(args[2])
 		if err != nil {

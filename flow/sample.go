@@ -294,8 +294,21 @@ func init() {
 	}
 	// Values of transactions: each sampled transaction is one request;
 	// duration is in microseconds.
+	// requests: one per sampled transaction. A sampled packet that is a DNS
+	// message (query or response) is one: Flow Trend's and Top Flows' DNS
+	// views use value:'requests' on switch samples (keys dnsqname, filter
+	// dnsqr=false for clients, dnsqr=true for servers), so each sampled DNS
+	// packet, times the sampling rate, is a DNS request per second.
 	sampleKeys["requests"] = func(s *Sample, dst []byte) ([]byte, bool) {
-		return append(dst, '1'), s.HTTP != nil || s.App != nil
+		if s.HTTP != nil || s.App != nil {
+			return append(dst, '1'), true
+		}
+		if s.HasHeader {
+			if _, ok := s.Packet.Find(packet.DNS, 0); ok {
+				return append(dst, '1'), true
+			}
+		}
+		return dst, false
 	}
 	sampleKeys["duration"] = func(s *Sample, dst []byte) ([]byte, bool) {
 		switch {

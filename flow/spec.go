@@ -101,8 +101,18 @@ func SplitNames(s string) []string {
 }
 
 // AggModes are the ways /activeflows combines a flow seen at several data
-// sources; a definition's aggMode is the default of its queries.
+// sources; a definition's aggMode is the default of its queries. They are
+// read without regard to case (particle asks for 'MAX').
 var AggModes = []string{"max", "sum", "avg", "edge", "core"}
+
+// AggAgent is the definition-only aggMode 'AGENT' (ddos-protect, InMon's
+// ai-monitor): the samples of all an agent's data sources go to one table,
+// at the data source AgentDataSource, instead of one table per data source.
+// Its queries merge as max.
+const (
+	AggAgent        = "agent"
+	AgentDataSource = "agent"
+)
 
 // MaxActiveTimeout bounds activeTimeout (a year of seconds).
 const MaxActiveTimeout = 366 * 24 * 3600
@@ -148,8 +158,14 @@ func (s Spec) withDefaults(present map[string]bool) (Spec, error) {
 	} else if s.ActiveTimeout < 1 || s.ActiveTimeout > MaxActiveTimeout {
 		return s, fmt.Errorf("activeTimeout: %d is out of range: seconds between records of a long flow, 1 to %d", s.ActiveTimeout, MaxActiveTimeout)
 	}
-	if s.AggMode != "" && !slices.Contains(AggModes, s.AggMode) {
-		return s, fmt.Errorf("aggMode: %q is not one of %s", s.AggMode, strings.Join(AggModes, ", "))
+	if s.AggMode != "" {
+		s.AggMode = strings.ToLower(s.AggMode)
+		if s.AggMode != AggAgent && !slices.Contains(AggModes, s.AggMode) {
+			return s, fmt.Errorf("aggMode: %q is not one of %s or AGENT (any case)", s.AggMode, strings.Join(AggModes, ", "))
+		}
+	}
+	if len(s.IPFIX) > 0 {
+		return s, fmt.Errorf("ipfixCollectors: IPFIX export is not built yet: flowrt would send nothing to %s; remove the attribute (the flow is kept and queried as usual without it)", strings.Join(s.IPFIX, ", "))
 	}
 	if s.Keys == nil {
 		s.Keys = Names{}
@@ -181,9 +197,6 @@ func (s Spec) Stored() (Spec, []string) {
 	case s.T > MaxT:
 		notes = append(notes, fmt.Sprintf("t: %v is above %v s, the longest smoothing time constant: stored as %v", s.T, MaxT, MaxT))
 		s.T = MaxT
-	}
-	if len(s.IPFIX) > 0 {
-		notes = append(notes, "ipfixCollectors: flowrt sends no IPFIX; kept in the definition, nothing is sent")
 	}
 	return s, notes
 }

@@ -37,9 +37,12 @@ type Entry struct {
 	vs     []float64
 	Total  float64   // everything added since the flow started (scaled)
 	Totals []float64 // the same for the extra values
-	Start  int64     // ms
-	Last   int64     // ms of the latest sample
-	Logged int64     // ms of the latest log record (or of the start)
+	// fx holds the value functions' state (values.go): [0] for the value,
+	// [1+i] for extra value i; nil when every value is a rate.
+	fx     []fnState
+	Start  int64 // ms
+	Last   int64 // ms of the latest sample
+	Logged int64 // ms of the latest log record (or of the start)
 	// LoggedTotal is Total when the latest active-timeout record was made:
 	// each record reports what the flow added since the one before.
 	LoggedTotal float64
@@ -77,27 +80,49 @@ type Table struct {
 	limits  *Limits
 	Gen     uint64 // the definition generation the table belongs to
 	order   []*Entry
+	// fns are the functions of the value ([0]) and the extra values;
+	// funcs whether any is not a rate. plain: the value itself is a
+	// function (avg:, count: …), so a flow's score is its value, not a
+	// smoothed sum, and is not decayed.
+	fns          []valueFn
+	funcs, plain bool
+	win          int64 // ms of a min/max/count window
 }
 
 // NewTable returns an empty table for d.
 func NewTable(d *Definition, gen uint64, limits *Limits) *Table {
-	return &Table{
+	t := &Table{
 		flows:  make(map[string]int32),
 		t:      d.Spec.T,
 		pool:   max(PoolFactor*d.Spec.N, MinPool),
 		limits: limits,
 		Gen:    gen,
+		win:    windowMs(d.Spec.T),
+		fns:    []valueFn{d.value.fn},
+		plain:  d.value.fn != fnRate,
 	}
+	for _, v := range d.values {
+		t.fns = append(t.fns, v.fn)
+	}
+	for _, fn := range t.fns {
+		t.funcs = t.funcs || fn != fnRate
+	}
+	return t
 }
 
 // Len returns the number of flows in the table.
 func (t *Table) Len() int { return len(t.entries) }
 
-// Add adds value x (and the extra values vs) to the flow with the given
-// key at time now (ms), with the weight g of epoch from Definition.Factor.
-// It returns the entry and whether the flow is new; the entry is nil when
+// Add adds value x (and the extra values in sc, from Definition.Eval; sc
+// may be nil when the definition has none) to the flow with the given key
+// at time now (ms), with the weight g of epoch from Definition.Factor. It
+// returns the entry and whether the flow is new; the entry is nil when
 // there was no room for a new flow.
-func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, epoch int64) (*Entry, bool) {
+func (t *Table) Add(key []byte, x float64, sc *Scratch, now int64, g float64, epoch int64) (*Entry, bool) {
+	var vs []float64
+	if sc != nil {
+		vs = sc.Values
+	}
 	if epoch != t.epoch {
 		t.rebase(epoch)
 	}
@@ -112,13 +137,44 @@ func (t *Table) Add(key []byte, x float64, vs []float64, now int64, g float64, e
 		}
 		i, isNew = int32(len(t.entries)-1), true
 	}
-	e.s += x * g
-	t.scores[i] = e.s
-	e.Total += x
-	for i, v := range vs {
-		if i < len(e.vs) {
-			e.vs[i] += v * g
-			e.Totals[i] += v
+	if !t.funcs {
+		e.s += x * g
+		t.scores[i] = e.s
+		e.Total += x
+		for i, v := range vs {
+			if i < len(e.vs) {
+				e.vs[i] += v * g
+				e.Totals[i] += v
+			}
+		}
+		e.Last = now
+		return e, isNew
+	}
+	win := now / t.win
+	w := 1.0
+	var h uint64
+	if sc != nil {
+		w, h = sc.weight, sc.h
+	}
+	if t.plain {
+		e.fx[0].observe(t.fns[0], x, h, w, g, win)
+		e.s = e.fx[0].current(t.fns[0], win)
+		t.scores[i] = e.s
+	} else {
+		e.s += x * g
+		t.scores[i] = e.s
+		e.Total += x
+	}
+	for j, v := range vs {
+		if j >= len(e.vs) {
+			break
+		}
+		switch fn := t.fns[1+j]; {
+		case fn == fnRate:
+			e.vs[j] += v * g
+			e.Totals[j] += v
+		case sc.has[j]:
+			e.fx[1+j].observe(fn, v, sc.hashes[j], w, g, win)
 		}
 	}
 	e.Last = now
@@ -145,6 +201,14 @@ func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
 	if nvalues > 0 {
 		e.vs = make([]float64, nvalues)
 		e.Totals = make([]float64, nvalues)
+	}
+	if t.funcs {
+		e.fx = make([]fnState, len(t.fns))
+		for j, fn := range t.fns {
+			if fn == fnCount {
+				e.fx[j].hll = new(hllSet)
+			}
+		}
 	}
 	t.flows[e.Key] = int32(len(t.entries) - 1)
 	return e
@@ -202,23 +266,62 @@ func (t *Table) rebase(epoch int64) {
 	f := math.Exp(float64((t.epoch - epoch) * epochSpan))
 	for i := range t.entries {
 		e := &t.entries[i]
-		e.s *= f
-		t.scores[i] = e.s
+		if !t.plain {
+			e.s *= f
+			t.scores[i] = e.s
+		}
 		for i := range e.vs {
 			e.vs[i] *= f
+		}
+		for j := range e.fx {
+			e.fx[j].rescale(t.fns[j], f)
 		}
 	}
 	t.epoch = epoch
 }
 
-// decay converts a stored s to a per-second rate at now (ms).
+// decay converts a stored s to a per-second rate at now (ms); 1 when the
+// value is a function, whose score is the value itself.
 func (t *Table) decay(now int64) float64 {
+	if t.plain {
+		return 1
+	}
 	x := float64(now)/1000/t.t - float64(t.epoch*epochSpan)
 	return math.Exp(-x) / t.t
 }
 
-// Value returns e's smoothed rate at now (ms).
-func (t *Table) Value(e *Entry, now int64) float64 { return e.s * t.decay(now) }
+// refresh brings the scores of a table whose value is a function up to
+// now: min, max and count change as their windows pass, without samples.
+func (t *Table) refresh(now int64) {
+	if !t.plain {
+		return
+	}
+	win := now / t.win
+	for i := range t.entries {
+		e := &t.entries[i]
+		e.s = e.fx[0].current(t.fns[0], win)
+		t.scores[i] = e.s
+	}
+}
+
+// Value returns e's smoothed rate (or its value function's value) at now
+// (ms).
+func (t *Table) Value(e *Entry, now int64) float64 {
+	if t.plain {
+		return e.fx[0].current(t.fns[0], now/t.win)
+	}
+	return e.s * t.decay(now)
+}
+
+// Lookup returns the flow with the given key, and whether the table has
+// it.
+func (t *Table) Lookup(key string) (*Entry, bool) {
+	i, ok := t.flows[key]
+	if !ok {
+		return nil, false
+	}
+	return &t.entries[i], true
+}
 
 // ValueOf returns the rate of the flow with the given key, and whether the
 // table has it.
@@ -230,6 +333,51 @@ func (t *Table) ValueOf(key string, now int64) (float64, bool) {
 	return t.Value(&t.entries[i], now), true
 }
 
+// values fills out with e's extra values at now, given the decay d.
+func (t *Table) values(out []float64, e *Entry, now int64, d float64) {
+	if t.plain {
+		d = t.rateDecay(now)
+	}
+	win := now / t.win
+	for i, v := range e.vs {
+		if fn := t.fns[1+i]; fn != fnRate {
+			out[i] = e.fx[1+i].current(fn, win)
+		} else {
+			out[i] = v * d
+		}
+	}
+}
+
+// rateDecay is decay for the rates among the extra values of a table
+// whose value is a function.
+func (t *Table) rateDecay(now int64) float64 {
+	x := float64(now)/1000/t.t - float64(t.epoch*epochSpan)
+	return math.Exp(-x) / t.t
+}
+
+// Record returns what a flow record of e reports (log:true): the value and
+// extra values the flow added since its previous record for rates, and
+// the flow's life for value functions (its mean, extremes, distinct
+// count).
+func (t *Table) Record(e *Entry) (float64, []float64) {
+	v := e.Total - e.LoggedTotal
+	if t.plain {
+		v = e.fx[0].life(t.fns[0])
+	}
+	if len(e.vs) == 0 {
+		return v, nil
+	}
+	vs := make([]float64, len(e.vs))
+	for i := range e.vs {
+		if fn := t.fns[1+i]; fn != fnRate {
+			vs[i] = e.fx[1+i].life(fn)
+		} else {
+			vs[i] = e.Totals[i]
+		}
+	}
+	return v, vs
+}
+
 // Flow is a flow and its smoothed rates at a moment.
 type Flow struct {
 	Key    string
@@ -239,6 +387,7 @@ type Flow struct {
 
 // Top appends the table's n largest flows at now (ms), largest first.
 func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
+	t.refresh(now)
 	// Keep the n best seen so far in order; most flows lose to the
 	// smallest of them with one comparison of packed scores.
 	best := t.best[:0]
@@ -260,9 +409,7 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 		f := Flow{Key: e.Key, Value: e.s * d}
 		if len(e.vs) > 0 {
 			f.Values = make([]float64, len(e.vs))
-			for i, v := range e.vs {
-				f.Values[i] = v * d
-			}
+			t.values(f.Values, e, now, d)
 		}
 		dst = append(dst, f)
 	}
@@ -272,6 +419,7 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 // Max returns the value of the largest flow at now (ms), and whether the
 // table has any.
 func (t *Table) Max(now int64) (float64, bool) {
+	t.refresh(now)
 	best, any := 0.0, false
 	for _, sc := range t.scores {
 		if !any || sc > best {
@@ -318,6 +466,7 @@ func (t *Table) Clear() {
 // comparing packed scores against the level scaled once, so that no
 // exponential is computed per flow.
 func (t *Table) EachAbove(level float64, now int64, fn func(e *Entry, value float64)) {
+	t.refresh(now)
 	d := t.decay(now)
 	if d <= 0 {
 		return
@@ -335,10 +484,7 @@ func (t *Table) Values(e *Entry, now int64) []float64 {
 	if len(e.vs) == 0 {
 		return nil
 	}
-	d := t.decay(now)
 	out := make([]float64, len(e.vs))
-	for i, v := range e.vs {
-		out[i] = v * d
-	}
+	t.values(out, e, now, t.decay(now))
 	return out
 }

@@ -132,6 +132,29 @@ func TestKeys(t *testing.T) {
 			t.Errorf("%s without a database: %v", expr, err)
 		}
 	}
+	// world-map's key: with a database both branches are lookups, and
+	// without one the definition is refused, not keyed by the branch's text.
+	const worldMap = "if:[first:stack:.:ip:ip6]:ip:[country:ipsource]:[country:ip6source]"
+	e, err := c.Key(worldMap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := e.AppendValue(s, nil); !ok || string(got) != "US" {
+		t.Errorf("%s = %q %v, want US", worldMap, got, ok)
+	}
+	for _, expr := range []string{worldMap, "if:ipprotocol:6:sourcecountry:other"} {
+		if _, err := c2.Key(expr); err == nil || !strings.Contains(err.Error(), "-Dgeo.country") {
+			t.Errorf("%s without a database: %v, want a refusal naming geo.country", expr, err)
+		}
+	}
+	// A bare word that is no key stays a constant.
+	e, err = c2.Key("if:ipprotocol:6:tcp:other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := e.AppendValue(s, nil); !ok || string(got) != "tcp" {
+		t.Errorf("if:ipprotocol:6:tcp:other = %q %v", got, ok)
+	}
 }
 
 // TestDebianOUI reads the list Debian's ieee-data ships, when installed

@@ -9,7 +9,7 @@ import (
 )
 
 // bindFlows installs the flow definitions and queries: setFlow, clearFlow,
-// flowKeys, activeFlows and flowValue.
+// flowKeys, activeFlows, flowLocations and flowValue.
 func bindFlows(s *Script) {
 	vm, e := s.vm, s.m.deps.Engine
 	s.set("setFlow", func(c goja.FunctionCall) goja.Value {
@@ -45,6 +45,13 @@ func bindFlows(s *Script) {
 			throw(vm, "activeFlows %s: %v", arg(c, 1).String(), err)
 		}
 		return toJS(vm, fl)
+	})
+	s.set("flowLocations", func(c goja.FunctionCall) goja.Value {
+		locs, err := e.FlowLocations(s.agentsOf(arg(c, 0)), arg(c, 1).String(), arg(c, 2).String(), time.Now())
+		if err != nil {
+			throw(vm, "flowLocations %s: %v", arg(c, 1).String(), err)
+		}
+		return toJS(vm, locs)
 	})
 	s.set("flowValue", func(c goja.FunctionCall) goja.Value {
 		a := agentAddr(vm, arg(c, 0))

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,9 +132,26 @@ func New(e *engine.Engine, maxEvents int) *Monitor {
 		events: history.New[Event](max(maxEvents, 1))}
 }
 
+// ValidName checks a threshold's name. It is a flow name plus '.':
+// fabric-metrics names its thresholds after link speeds
+// ("fm-2.5G-4-elephant"). A threshold's name is only a path segment and an
+// event's thresholdID, never split on '.' (a flow name is: "<ds>.<flow>").
+func ValidName(name string) error {
+	if name == "" || len(name) > 128 {
+		return fmt.Errorf("threshold name must be 1 to 128 characters")
+	}
+	if strings.Trim(name, ".") == "" {
+		return fmt.Errorf("threshold name %q needs a letter or digit", name)
+	}
+	if err := flow.ValidName(strings.ReplaceAll(name, ".", "_")); err != nil {
+		return fmt.Errorf("threshold name %q may only contain letters, digits, '-', '_' and '.'", name)
+	}
+	return nil
+}
+
 // Set creates or replaces a threshold (its locations re-arm).
 func (m *Monitor) Set(name string, s Spec) error {
-	if err := flow.ValidName(name); err != nil {
+	if err := ValidName(name); err != nil {
 		return err
 	}
 	if err := s.validate(); err != nil {

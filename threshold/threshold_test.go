@@ -2,6 +2,7 @@ package threshold
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,4 +214,36 @@ func BenchmarkDetectionLatency(b *testing.B) {
 		total += first.Sub(start)
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "detect-ms")
+}
+
+// TestParseSpecStrings: ddos-protect passes its settings as strings
+// (value, timeout), fabric-metrics a number in its filter and a '.' in
+// names; what is not a number is refused naming the attribute.
+func TestParseSpecStrings(t *testing.T) {
+	s, err := ParseSpec([]byte(`{metric:'ddos', value:'1000', byFlow:'true', timeout:'60', filter:{ifspeed:[10000000000, '2500000000'], ifname:'eth0'}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Value != 1000 || !s.ByFlow || s.Timeout != 60 || len(s.Filter["ifspeed"]) != 2 || s.Filter["ifspeed"][0] != "10000000000" ||
+		s.Filter["ifspeed"][1] != "2500000000" || len(s.Filter["ifname"]) != 1 || s.Filter["ifname"][0] != "eth0" {
+		t.Errorf("spec %+v", s)
+	}
+	for body, want := range map[string]string{
+		`{metric:'a', value:'lots'}`:                `value: "lots" is not a number`,
+		`{metric:'a', value:1, timeout:'1m'}`:       `timeout: "1m" is not a number`,
+		`{metric:'a', value:1, timeout:'1.5'}`:      "timeout: got number 1.5, want a whole number",
+		`{metric:'a', value:1, filter:{x:[{}]}}`:    "filter",
+		`{metric:'a', value:1, filter:{x:[[1]]}}`:   "filter",
+		`{metric:'a', value:1, byFlow:'sometimes'}`: "byFlow",
+	} {
+		if _, err := ParseSpec([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error saying %s", body, err, want)
+		}
+	}
+	for name, ok := range map[string]bool{"fm-2.5G-4-elephant": true, "a.b": true, "ddos_protect_ip_flood": true,
+		"": false, ".": false, "..": false, "a/b": false, "a b": false} {
+		if err := ValidName(name); (err == nil) != ok {
+			t.Errorf("ValidName(%q) = %v", name, err)
+		}
+	}
 }

@@ -208,7 +208,8 @@ type SyntaxError struct {
 func (e *SyntaxError) Error() string { return fmt.Sprintf("at byte %d: %s", e.Offset, e.Msg) }
 
 // DecodeObject reads an object (strict JSON or JavaScript form) into v,
-// refusing attributes not in known; what names the object in errors ("flow
+// refusing attributes not in known and converting numeric strings and
+// numbers to the field's type as sFlow-RT does (see coerce); what names the object in errors ("flow
 // definition"). It returns the attributes that were present, so that
 // callers can tell an absent attribute from a zero one.
 func DecodeObject(body []byte, v any, what string, known ...string) (map[string]bool, error) {
@@ -217,6 +218,7 @@ func DecodeObject(body []byte, v any, what string, known ...string) (map[string]
 		return nil, fmt.Errorf("%s is not a JSON object: %v", what, err)
 	}
 	present := map[string]bool{}
+	types := fieldTypes(v)
 	for k := range raw {
 		ok := false
 		for _, n := range known {
@@ -226,6 +228,13 @@ func DecodeObject(body []byte, v any, what string, known ...string) (map[string]
 			return nil, fmt.Errorf("unknown %s attribute %q (known: %s)", what, k, strings.Join(known, ", "))
 		}
 		present[k] = true
+		if t, ok := types[k]; ok {
+			c, err := coerce(k, raw[k], t)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", what, err)
+			}
+			raw[k] = c
+		}
 	}
 	js, _ := json.Marshal(raw)
 	if err := json.Unmarshal(js, v); err != nil {
