@@ -294,6 +294,16 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			s.HTTP = &w.http
 		case *sflow.AppOperation:
 			s.App = r
+		case *sflow.ExtendedEgressQueue:
+			s.Queue = r
+		case *sflow.ExtendedQueueDepth:
+			s.Depth = r
+		case *sflow.ExtendedTransitDelay:
+			s.Transit = r
+		case *sflow.ExtendedVNIIn:
+			s.VNIIn = r
+		case *sflow.ExtendedVNIOut:
+			s.VNIOut = r
 		}
 	}
 	if ms-w.keysScan >= 1000 {
