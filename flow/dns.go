@@ -1,0 +1,168 @@
+package flow
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dns:<address key> is the address's name by reverse DNS (a PTR lookup):
+// sunburst's DNS view (keys 'dns:ipsource' …) and particle
+// ('null:[dns:ipsource]:').
+//
+// A sample never waits for DNS. An address met for the first time is
+// queued for a lookup and the key has no value for that sample, as for an
+// address with no name: the apps expect exactly that (particle writes
+// null:[dns:…]: to turn "no name" into an empty key; sunburst builds a tree
+// of names and leaves unnamed traffic out), whereas giving the address
+// instead would put numbers among the names. Once the answer arrives the
+// name is used; answers are kept for DNSTTL, failures and missing names
+// for DNSNegativeTTL, at most DNSMax addresses (past it, one entry is
+// dropped for each new one), and at most DNSQueue lookups wait: an address
+// that finds the queue full is asked for again with a later sample.
+
+// Bounds of the reverse-DNS cache.
+const (
+	DNSMax         = 100000
+	DNSQueue       = 4096
+	DNSWorkers     = 4
+	DNSTimeout     = 2 * time.Second
+	DNSTTL         = 10 * time.Minute
+	DNSNegativeTTL = time.Minute
+)
+
+// DNSNames is the cache and lookup queue behind dns:.
+type DNSNames struct {
+	lookup func(ctx context.Context, addr string) ([]string, error)
+	max    int
+
+	mu      sync.RWMutex
+	names   map[netip.Addr]dnsEntry
+	queue   chan netip.Addr
+	start   sync.Once
+	now     func() time.Time
+	lookups uint64 // lookups answered (for tests and logs)
+}
+
+type dnsEntry struct {
+	name    string // "" while pending, or when there is none
+	expires int64  // unix ns; 0 while pending
+}
+
+// NewDNSNames returns a cache that resolves with lookup (net.Resolver's
+// LookupAddr) and holds at most max addresses.
+func NewDNSNames(lookup func(ctx context.Context, addr string) ([]string, error), max int) *DNSNames {
+	return &DNSNames{lookup: lookup, max: max, names: map[netip.Addr]dnsEntry{}, queue: make(chan netip.Addr, DNSQueue), now: time.Now}
+}
+
+// defaultDNS serves dns: for compilers that were given no other: the
+// system's resolver.
+var defaultDNS = sync.OnceValue(func() *DNSNames { return NewDNSNames(net.DefaultResolver.LookupAddr, DNSMax) })
+
+// DNSFunc is the dns: key function over names.
+func DNSFunc(names *DNSNames) Func {
+	return func(c *Compiler, args []string) (Expr, error) {
+		if err := need(args, 1, 1, "dns:<address key>"); err != nil {
+			return nil, err
+		}
+		k, err := c.Key(args[0])
+		if err != nil {
+			return nil, err
+		}
+		return dnsExpr{k: k, names: names}, nil
+	}
+}
+
+type dnsExpr struct {
+	k     Expr
+	names *DNSNames
+}
+
+func (e dnsExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
+	start := len(dst)
+	out, ok := e.k.AppendValue(s, dst)
+	if !ok {
+		return dst, false
+	}
+	a, err := netip.ParseAddr(str(out[start:]))
+	if err != nil {
+		return dst, false
+	}
+	name, ok := e.names.Name(a)
+	if !ok {
+		return dst, false
+	}
+	return append(out[:start], name...), true
+}
+
+// Name returns a's name when one is known; otherwise it queues a lookup
+// (once per address until it is answered) and returns false at once.
+func (d *DNSNames) Name(a netip.Addr) (string, bool) {
+	a = a.Unmap()
+	now := d.now().UnixNano()
+	d.mu.RLock()
+	en, found := d.names[a]
+	d.mu.RUnlock()
+	if found && (en.expires == 0 || en.expires > now) {
+		return en.name, en.name != ""
+	}
+	d.mu.Lock()
+	if en, found = d.names[a]; found && (en.expires == 0 || en.expires > now) {
+		d.mu.Unlock()
+		return en.name, en.name != ""
+	}
+	select {
+	case d.queue <- a:
+		if len(d.names) >= d.max {
+			for old := range d.names { // one entry, the map's choice
+				delete(d.names, old)
+				break
+			}
+		}
+		d.names[a] = dnsEntry{} // pending
+	default: // the queue is full: a later sample asks again
+	}
+	d.mu.Unlock()
+	d.start.Do(func() {
+		for range DNSWorkers {
+			go d.work()
+		}
+	})
+	return "", false
+}
+
+// work answers queued lookups.
+func (d *DNSNames) work() {
+	for a := range d.queue {
+		ctx, cancel := context.WithTimeout(context.Background(), DNSTimeout)
+		names, err := d.lookup(ctx, a.String())
+		cancel()
+		en := dnsEntry{expires: d.now().Add(DNSNegativeTTL).UnixNano()}
+		if err == nil && len(names) > 0 {
+			en = dnsEntry{name: strings.TrimSuffix(names[0], "."), expires: d.now().Add(DNSTTL).UnixNano()}
+		}
+		d.mu.Lock()
+		if _, still := d.names[a]; still || len(d.names) < d.max {
+			d.names[a] = en
+		}
+		d.lookups++
+		d.mu.Unlock()
+	}
+}
+
+// Lookups is how many lookups have been answered.
+func (d *DNSNames) Lookups() uint64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.lookups
+}
+
+// Len is how many addresses the cache holds (pending ones included).
+func (d *DNSNames) Len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.names)
+}
