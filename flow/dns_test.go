@@ -14,12 +14,25 @@ import (
 
 // ptrServer is a DNS server on 127.0.0.1 answering PTR queries from
 // names (the in-addr.arpa name → the host name); other names are
-// NXDOMAIN. Answers wait while hold is locked.
+// NXDOMAIN. Answers wait while the server is held.
 type ptrServer struct {
 	conn    *net.UDPConn
 	names   map[string]string
-	hold    sync.Mutex
+	mu      sync.Mutex
+	gate    chan struct{} // answers wait until it is closed
 	queries atomic.Int64
+}
+
+func (s *ptrServer) hold() {
+	s.mu.Lock()
+	s.gate = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *ptrServer) release() {
+	s.mu.Lock()
+	close(s.gate)
+	s.mu.Unlock()
 }
 
 func startPTRServer(t *testing.T, names map[string]string) *ptrServer {
@@ -28,7 +41,8 @@ func startPTRServer(t *testing.T, names map[string]string) *ptrServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &ptrServer{conn: c, names: names}
+	s := &ptrServer{conn: c, names: names, gate: make(chan struct{})}
+	close(s.gate)
 	t.Cleanup(func() { c.Close() })
 	go func() {
 		buf := make([]byte, 1500)
@@ -40,8 +54,10 @@ func startPTRServer(t *testing.T, names map[string]string) *ptrServer {
 			q := append([]byte(nil), buf[:n]...)
 			s.queries.Add(1)
 			go func() {
-				s.hold.Lock()
-				s.hold.Unlock()
+				s.mu.Lock()
+				gate := s.gate
+				s.mu.Unlock()
+				<-gate
 				c.WriteToUDP(s.answer(q), from)
 			}()
 		}
@@ -126,7 +142,7 @@ func TestDNSKey(t *testing.T) {
 	particle := dnsKey(t, names, "null:[dns:agent]:")
 	s := &Sample{Agent: netip.MustParseAddr("10.0.0.7")}
 
-	srv.hold.Lock() // the server is slow: the sample must not wait for it
+	srv.hold() // the server is slow: the sample must not wait for it
 	start := time.Now()
 	if v, ok := plain.AppendValue(s, nil); ok {
 		t.Fatalf("first sample: %q before any answer", v)
@@ -138,7 +154,7 @@ func TestDNSKey(t *testing.T) {
 		t.Errorf("null:[dns:agent]: while pending = %q, %v; want an empty key", v, ok)
 	}
 	waitFor(t, "the query to reach the server", func() bool { return srv.queries.Load() > 0 })
-	srv.hold.Unlock()
+	srv.release()
 	waitFor(t, "the answer", func() bool { _, ok := plain.AppendValue(s, nil); return ok })
 	if v, _ := plain.AppendValue(s, nil); string(v) != "web1.example.com" {
 		t.Errorf("dns:agent = %q", v)
