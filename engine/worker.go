@@ -376,6 +376,7 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 	}
 	ds.counterAt, ds.counterUptime = ms, w.d.Uptime
 	ds.metrics.Begin(ms, dt)
+	ds.metrics.Logical(smp.SourceClass == 3) // a VM or container: vir_host_name …
 	var descr bool
 	var adapters *sflow.HostAdapters
 	for _, rec := range smp.Records {
