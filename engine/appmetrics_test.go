@@ -45,7 +45,9 @@ func counterDatagram(t *testing.T, seq, uptime uint32, sources map[[2]uint32][]a
 func TestAppMetricNames(t *testing.T) {
 	e := New(Config{})
 	w := e.NewWorker()
-	descr := func(name string, os uint32) *sflow.HostDescr { return &sflow.HostDescr{Hostname: []byte(name), OSName: os} }
+	descr := func(name string, os uint32) *sflow.HostDescr {
+		return &sflow.HostDescr{Hostname: []byte(name), OSName: os}
+	}
 	sources := func(gpu uint32) map[[2]uint32][]any {
 		return map[[2]uint32][]any{
 			{2, 1}: {descr("node1", 2), &sflow.HostCPU{Uptime: 86400, CPUNum: 4},
@@ -80,11 +82,11 @@ func TestAppMetricNames(t *testing.T) {
 		got[fmt.Sprint(r[0].MetricValue)] = fmt.Sprint(cells)
 	}
 	want := map[string]string{
-		"k8s_web_web-7d9f_shop_0a1b_0":   "[shop web-7d9f - - -]",
-		"nginx.service":                  "[- - nginx.service - -]",
+		"k8s_web_web-7d9f_shop_0a1b_0":    "[shop web-7d9f - - -]",
+		"nginx.service":                   "[- - nginx.service - -]",
 		"api.1.abcdefghijklmnopqrstuvwxy": "[- - - api -]",
-		"redis":                          "[- - - - redis]",
-		"vm-win10":                       "[- - - - -]",
+		"redis":                           "[- - - - redis]",
+		"vm-win10":                        "[- - - - -]",
 	}
 	for k, v := range want {
 		if got[k] != v {
