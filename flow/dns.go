@@ -13,16 +13,16 @@ import (
 // sunburst's DNS view (keys 'dns:ipsource' …) and particle
 // ('null:[dns:ipsource]:').
 //
-// A sample never waits for DNS. An address met for the first time is
-// queued for a lookup and the key has no value for that sample, as for an
-// address with no name: the apps expect exactly that (particle writes
-// null:[dns:…]: to turn "no name" into an empty key; sunburst builds a tree
-// of names and leaves unnamed traffic out), whereas giving the address
-// instead would put numbers among the names. Once the answer arrives the
-// name is used; answers are kept for DNSTTL, failures and missing names
-// for DNSNegativeTTL, at most DNSMax addresses (past it, one entry is
-// dropped for each new one), and at most DNSQueue lookups wait: an address
-// that finds the queue full is asked for again with a later sample.
+// The name if one is known, otherwise the address itself — as sFlow-RT
+// documents it ("returns a dns name if available, otherwise the original IP
+// address is returned", sFlow blog, "Real-time domain name lookups",
+// 2016). A sample never waits for DNS: an address met for the first time
+// is queued for a lookup and that sample gets the address. Once the answer
+// arrives the name is used; answers are kept for DNSTTL, failures and
+// missing names for DNSNegativeTTL, at most DNSMax addresses (past it, one
+// entry is dropped for each new one), and at most DNSQueue lookups wait:
+// an address that finds the queue full is asked for again with a later
+// sample.
 
 // Bounds of the reverse-DNS cache.
 const (
@@ -93,7 +93,7 @@ func (e dnsExpr) AppendValue(s *Sample, dst []byte) ([]byte, bool) {
 	}
 	name, ok := e.names.Name(a)
 	if !ok {
-		return dst, false
+		return out, true // no name (yet): the address, as sFlow-RT answers
 	}
 	return append(out[:start], name...), true
 }

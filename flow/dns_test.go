@@ -132,9 +132,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestDNSKey: dns: answers from a real DNS server (on 127.0.0.1); the first
-// sample of an address does not wait for it and has no name, as particle's
-// null:[dns:…]: expects; later samples have the name; an address without
-// one stays without, and is not asked for again while that is cached.
+// sample of an address does not wait for it and gets the address, as
+// sFlow-RT documents; later samples have the name; an address without one
+// keeps the address, and is not asked for again while that is cached.
 func TestDNSKey(t *testing.T) {
 	srv := startPTRServer(t, map[string]string{"7.0.0.10.in-addr.arpa": "web1.example.com."})
 	names := NewDNSNames(srv.resolver(), 100)
@@ -144,18 +144,18 @@ func TestDNSKey(t *testing.T) {
 
 	srv.hold() // the server is slow: the sample must not wait for it
 	start := time.Now()
-	if v, ok := plain.AppendValue(s, nil); ok {
-		t.Fatalf("first sample: %q before any answer", v)
+	if v, ok := plain.AppendValue(s, nil); !ok || string(v) != "10.0.0.7" {
+		t.Fatalf("first sample: %q, %v; want the address", v, ok)
 	}
 	if took := time.Since(start); took > 100*time.Millisecond {
 		t.Errorf("the first sample waited %v for DNS", took)
 	}
-	if v, ok := particle.AppendValue(s, nil); !ok || string(v) != "" {
-		t.Errorf("null:[dns:agent]: while pending = %q, %v; want an empty key", v, ok)
+	if v, ok := particle.AppendValue(s, nil); !ok || string(v) != "10.0.0.7" {
+		t.Errorf("null:[dns:agent]: while pending = %q, %v; want the address", v, ok)
 	}
 	waitFor(t, "the query to reach the server", func() bool { return srv.queries.Load() > 0 })
 	srv.release()
-	waitFor(t, "the answer", func() bool { _, ok := plain.AppendValue(s, nil); return ok })
+	waitFor(t, "the answer", func() bool { v, _ := plain.AppendValue(s, nil); return string(v) != "10.0.0.7" })
 	if v, _ := plain.AppendValue(s, nil); string(v) != "web1.example.com" {
 		t.Errorf("dns:agent = %q", v)
 	}
@@ -169,7 +169,7 @@ func TestDNSKey(t *testing.T) {
 	waitFor(t, "the NXDOMAIN", func() bool { return names.Lookups() == 2 })
 	asked := srv.queries.Load()
 	for range 10 {
-		if v, ok := plain.AppendValue(none, nil); ok {
+		if v, _ := plain.AppendValue(none, nil); string(v) != "10.0.0.8" {
 			t.Fatalf("an address without a name got %q", v)
 		}
 	}
@@ -207,7 +207,7 @@ func TestDNSKeyAllocatesNothing(t *testing.T) {
 	e := dnsKey(t, names, "dns:agent")
 	s := &Sample{Agent: netip.MustParseAddr("10.0.0.1")}
 	e.AppendValue(s, nil)
-	waitFor(t, "the name", func() bool { _, ok := e.AppendValue(s, nil); return ok })
+	waitFor(t, "the name", func() bool { v, _ := e.AppendValue(s, nil); return string(v) == "h.example" })
 	buf := make([]byte, 0, 64)
 	if n := testing.AllocsPerRun(1000, func() { e.AppendValue(s, buf[:0]) }); n != 0 {
 		t.Errorf("%v allocations per sample", n)
