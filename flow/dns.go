@@ -2,10 +2,12 @@ package flow
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -165,4 +167,33 @@ func (d *DNSNames) Len() int {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return len(d.names)
+}
+
+// ServersLookup is a reverse lookup that asks the given DNS servers
+// (address or address:port, port 53 by default) in turn, over UDP (TCP for
+// a truncated answer): sFlow-RT's dns.servers property. /etc/hosts is read
+// first, as by the system's resolver.
+func ServersLookup(servers []string) (func(ctx context.Context, addr string) ([]string, error), error) {
+	if len(servers) == 0 {
+		return nil, fmt.Errorf("no DNS servers given")
+	}
+	addrs := make([]string, len(servers))
+	for i, s := range servers {
+		s = strings.TrimSpace(s)
+		if a, err := netip.ParseAddr(s); err == nil {
+			addrs[i] = netip.AddrPortFrom(a, 53).String()
+			continue
+		}
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			return nil, fmt.Errorf("DNS server %q is not an address or address:port", s)
+		}
+		addrs[i] = ap.String()
+	}
+	var next atomic.Uint32
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addrs[int(next.Add(1)-1)%len(addrs)])
+	}}
+	return r.LookupAddr, nil
 }

@@ -2,112 +2,23 @@ package flow
 
 import (
 	"context"
-	"encoding/binary"
-	"net"
 	"net/netip"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/dnstest"
 )
 
-// ptrServer is a DNS server on 127.0.0.1 answering PTR queries from
-// names (the in-addr.arpa name → the host name); other names are
-// NXDOMAIN. Answers wait while the server is held.
-type ptrServer struct {
-	conn    *net.UDPConn
-	names   map[string]string
-	mu      sync.Mutex
-	gate    chan struct{} // answers wait until it is closed
-	queries atomic.Int64
+func startPTRServer(t *testing.T, names map[string]string) *dnstest.Server {
+	return dnstest.Start(t, dnstest.Map(names))
 }
 
-func (s *ptrServer) hold() {
-	s.mu.Lock()
-	s.gate = make(chan struct{})
-	s.mu.Unlock()
-}
-
-func (s *ptrServer) release() {
-	s.mu.Lock()
-	close(s.gate)
-	s.mu.Unlock()
-}
-
-func startPTRServer(t *testing.T, names map[string]string) *ptrServer {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+func resolverOf(s *dnstest.Server) func(ctx context.Context, addr string) ([]string, error) {
+	lookup, err := ServersLookup([]string{s.Addr()})
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	s := &ptrServer{conn: c, names: names, gate: make(chan struct{})}
-	close(s.gate)
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			q := append([]byte(nil), buf[:n]...)
-			s.queries.Add(1)
-			go func() {
-				s.mu.Lock()
-				gate := s.gate
-				s.mu.Unlock()
-				<-gate
-				c.WriteToUDP(s.answer(q), from)
-			}()
-		}
-	}()
-	return s
-}
-
-// answer builds the reply to query q.
-func (s *ptrServer) answer(q []byte) []byte {
-	if len(q) < 12 {
-		return nil
-	}
-	// The question: labels to a zero byte, then type and class.
-	i := 12
-	var labels []string
-	for i < len(q) && q[i] != 0 {
-		l := int(q[i])
-		labels = append(labels, string(q[i+1:i+1+l]))
-		i += 1 + l
-	}
-	qend := i + 5
-	qtype := binary.BigEndian.Uint16(q[i+1:])
-	r := append([]byte(nil), q[:qend]...)
-	r[2] |= 0x84 // a response, authoritative
-	r[3] = 0
-	binary.BigEndian.PutUint16(r[6:], 0) // no answers yet
-	binary.BigEndian.PutUint16(r[8:], 0)
-	binary.BigEndian.PutUint16(r[10:], 0)
-	host, ok := s.names[strings.Join(labels, ".")]
-	if !ok || qtype != 12 {
-		r[3] = 3 // NXDOMAIN
-		return r
-	}
-	binary.BigEndian.PutUint16(r[6:], 1)
-	r = append(r, 0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60)
-	var rdata []byte
-	for _, l := range strings.Split(strings.TrimSuffix(host, "."), ".") {
-		rdata = append(append(rdata, byte(len(l))), l...)
-	}
-	rdata = append(rdata, 0)
-	r = binary.BigEndian.AppendUint16(r, uint16(len(rdata)))
-	return append(r, rdata...)
-}
-
-func (s *ptrServer) resolver() func(ctx context.Context, addr string) ([]string, error) {
-	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", s.conn.LocalAddr().String())
-	}}
-	return r.LookupAddr
+	return lookup
 }
 
 func dnsKey(t *testing.T, names *DNSNames, expr string) Expr {
@@ -137,12 +48,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // keeps the address, and is not asked for again while that is cached.
 func TestDNSKey(t *testing.T) {
 	srv := startPTRServer(t, map[string]string{"7.0.0.10.in-addr.arpa": "web1.example.com."})
-	names := NewDNSNames(srv.resolver(), 100)
+	names := NewDNSNames(resolverOf(srv), 100)
 	plain := dnsKey(t, names, "dns:agent")
 	particle := dnsKey(t, names, "null:[dns:agent]:")
 	s := &Sample{Agent: netip.MustParseAddr("10.0.0.7")}
 
-	srv.hold() // the server is slow: the sample must not wait for it
+	srv.Hold() // the server is slow: the sample must not wait for it
 	start := time.Now()
 	if v, ok := plain.AppendValue(s, nil); !ok || string(v) != "10.0.0.7" {
 		t.Fatalf("first sample: %q, %v; want the address", v, ok)
@@ -153,8 +64,8 @@ func TestDNSKey(t *testing.T) {
 	if v, ok := particle.AppendValue(s, nil); !ok || string(v) != "10.0.0.7" {
 		t.Errorf("null:[dns:agent]: while pending = %q, %v; want the address", v, ok)
 	}
-	waitFor(t, "the query to reach the server", func() bool { return srv.queries.Load() > 0 })
-	srv.release()
+	waitFor(t, "the query to reach the server", func() bool { return srv.Queries() > 0 })
+	srv.Release()
 	waitFor(t, "the answer", func() bool { v, _ := plain.AppendValue(s, nil); return string(v) != "10.0.0.7" })
 	if v, _ := plain.AppendValue(s, nil); string(v) != "web1.example.com" {
 		t.Errorf("dns:agent = %q", v)
@@ -167,14 +78,14 @@ func TestDNSKey(t *testing.T) {
 	none := &Sample{Agent: netip.MustParseAddr("10.0.0.8")}
 	plain.AppendValue(none, nil)
 	waitFor(t, "the NXDOMAIN", func() bool { return names.Lookups() == 2 })
-	asked := srv.queries.Load()
+	asked := srv.Queries()
 	for range 10 {
 		if v, _ := plain.AppendValue(none, nil); string(v) != "10.0.0.8" {
 			t.Fatalf("an address without a name got %q", v)
 		}
 	}
-	if srv.queries.Load() != asked {
-		t.Errorf("the missing name was asked for again: %d queries, then %d", asked, srv.queries.Load())
+	if srv.Queries() != asked {
+		t.Errorf("the missing name was asked for again: %d queries, then %d", asked, srv.Queries())
 	}
 	// Not an address: no value, no lookup.
 	if _, ok := dnsKey(t, names, "dns:datasource").AppendValue(&Sample{DataSource: "3"}, nil); ok {
@@ -186,7 +97,7 @@ func TestDNSKey(t *testing.T) {
 // old ones out.
 func TestDNSBounded(t *testing.T) {
 	srv := startPTRServer(t, map[string]string{})
-	names := NewDNSNames(srv.resolver(), 3)
+	names := NewDNSNames(resolverOf(srv), 3)
 	e := dnsKey(t, names, "dns:agent")
 	for i := range 10 {
 		e.AppendValue(&Sample{Agent: netip.AddrFrom4([4]byte{10, 9, 0, byte(i)})}, nil)
@@ -211,5 +122,27 @@ func TestDNSKeyAllocatesNothing(t *testing.T) {
 	buf := make([]byte, 0, 64)
 	if n := testing.AllocsPerRun(1000, func() { e.AppendValue(s, buf[:0]) }); n != 0 {
 		t.Errorf("%v allocations per sample", n)
+	}
+}
+
+// TestDNSServers: dns.servers' lookup asks the servers named, and refuses
+// what is not an address.
+func TestDNSServers(t *testing.T) {
+	srv := startPTRServer(t, map[string]string{"9.0.0.10.in-addr.arpa": "db.example.net."})
+	lookup, err := ServersLookup([]string{srv.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := lookup(context.Background(), "10.0.0.9")
+	if err != nil || len(names) != 1 || names[0] != "db.example.net." {
+		t.Fatalf("lookup: %q %v", names, err)
+	}
+	for _, bad := range [][]string{nil, {"dns.example.com"}, {"10.0.0.1:x"}} {
+		if _, err := ServersLookup(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := ServersLookup([]string{"10.0.0.1", "[::1]:5353"}); err != nil {
+		t.Errorf("addresses refused: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/geo"
 	"github.com/flowrt/flowrt/group"
@@ -161,6 +162,14 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	geo.Register(e.Compiler(), sources)
+	if servers := p.str("dns.servers"); servers != "" { // else dns: asks the system's resolver
+		lookup, err := flow.ServersLookup(strings.Split(servers, ","))
+		if err != nil {
+			return err
+		}
+		e.Compiler().Register("dns", flow.DNSFunc(flow.NewDNSNames(lookup, flow.DNSMax)))
+		log.Info("dns: asks", "servers", servers)
+	}
 	topo := &topology.Store{}
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
