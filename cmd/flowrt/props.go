@@ -67,6 +67,9 @@ var knownProperties = []struct {
 	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas", nil},
 	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)", nil},
 	{"dns.servers", "", "comma list of DNS servers (address or address:port) for dns: reverse lookups (default: the system's resolver)", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return nil // the system's resolver
+		}
 		_, err := flow.ServersLookup(strings.Split(v, ","))
 		return err
 	}},

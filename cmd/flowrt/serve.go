@@ -162,7 +162,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	geo.Register(e.Compiler(), sources)
-	if servers := p.str("dns.servers"); servers != "" { // else dns: asks the system's resolver
+	if servers := strings.TrimSpace(p.str("dns.servers")); servers != "" { // else dns: asks the system's resolver
 		lookup, err := flow.ServersLookup(strings.Split(servers, ","))
 		if err != nil {
 			return err
