@@ -132,17 +132,23 @@ setHttpHandler(function(req) {
 	}
 }
 
-// TestWrapGlobals: "// wrapglobals: rt" puts the API under rt, so a
-// script's own global named like an API function does not hide it.
+// TestWrapGlobals: "// wrapglobals: rt" puts the API under rt, so the
+// script's own functions named like API functions are its own.
 func TestWrapGlobals(t *testing.T) {
 	r := newRig(t, 2*time.Second)
 	s := r.load(t, "wrapped.js", `// wrapglobals: rt
-// description: its own flowKeys
+// description: its own logInfo and flowKeys
+var logged = [];
+function logInfo(msg) { logged.push(msg); }
 var flowKeys = 'mine';
 rt.setFlow('wrapped', {keys: 'ipsource', value: 'bytes'});
-rt.setHttpHandler(function(req) { return {own: flowKeys, api: typeof rt.flowKeys, also: typeof setFlow}; });
+logInfo('kept');
+rt.logInfo('to the log');
+rt.setHttpHandler(function(req) {
+  return {own: flowKeys, logged: logged, api: typeof rt.flowKeys, global: typeof setFlow};
+});
 `)
-	if got := compact(t, call(t, s, "", nil).Body); got != `{"own":"mine","api":"function","also":"function"}` {
+	if got := compact(t, call(t, s, "", nil).Body); got != `{"own":"mine","logged":["kept"],"api":"function","global":"undefined"}` {
 		t.Errorf("handler answered %s", got)
 	}
 	if _, ok := r.e.Definition("wrapped"); !ok {

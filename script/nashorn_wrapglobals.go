@@ -7,13 +7,13 @@ import (
 	"github.com/dop251/goja"
 )
 
-// wrapGlobals serves a script whose header says "// wrapglobals: ns"
-// (sFlow-RT's writing_applications): the API is also reached as ns.name —
-// ns.logInfo(…), ns.setFlow(…) — so a script may declare globals of its
-// own that share a name with an API function and still call the API.
-// The functions stay global too, as sFlow-RT's other scripts expect.
-// A value that is not a JavaScript name is refused at load
-// (checkWrapGlobals).
+// wrapGlobals serves a script whose header says "// wrapglobals: ns".
+// sFlow-RT's writing_applications page: the API's many global names "can
+// be wrapped in their own name space to avoid overlap with functions
+// defined in the script" (its example: "// wrapglobals: rt" then
+// rt.logInfo(…)). So the API functions move from the global object into
+// ns, and the script's own logInfo, metric or table are its own. A value
+// that is not a JavaScript name is refused at load (checkWrapGlobals).
 func wrapGlobals(s *Script) {
 	ns, ok := s.Meta["wrapglobals"]
 	if !ok || checkWrapGlobals(s.Meta) != nil {
@@ -25,6 +25,7 @@ func wrapGlobals(s *Script) {
 		if v := global.Get(k); v != nil {
 			if _, isFn := goja.AssertFunction(v); isFn {
 				_ = obj.Set(k, v) // a plain object: setting cannot fail
+				_ = global.Delete(k)
 			}
 		}
 	}
