@@ -296,6 +296,16 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			s.HTTP = &w.http
 		case *sflow.AppOperation:
 			s.App = r
+		case *sflow.ExtendedEgressQueue:
+			s.Queue = r
+		case *sflow.ExtendedQueueDepth:
+			s.Depth = r
+		case *sflow.ExtendedTransitDelay:
+			s.Transit = r
+		case *sflow.ExtendedVNIIn:
+			s.VNIIn = r
+		case *sflow.ExtendedVNIOut:
+			s.VNIOut = r
 		}
 	}
 	if !dropped {
@@ -388,6 +398,7 @@ func (w *Worker) counterSample(a *Agent, ds *source, smp *sflow.Sample, ms int64
 	}
 	ds.counterAt, ds.counterUptime = ms, w.d.Uptime
 	ds.metrics.Begin(ms, dt)
+	ds.metrics.Logical(smp.SourceClass == 3) // a VM or container: vir_host_name …
 	var descr bool
 	var adapters *sflow.HostAdapters
 	for _, rec := range smp.Records {

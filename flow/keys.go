@@ -336,6 +336,9 @@ func (c *Compiler) keys(args []string) ([]Expr, error) {
 }
 
 var builtins = map[string]Func{
+	// dns: reverse DNS through the system's resolver (dns.go); an engine
+	// may register its own DNSFunc instead.
+	"dns": func(c *Compiler, args []string) (Expr, error) { return DNSFunc(defaultDNS())(c, args) },
 	"or": func(c *Compiler, args []string) (Expr, error) {
 		if err := need(args, 1, -1, "or:<key>:<key>…"); err != nil {
 			return nil, err

@@ -39,6 +39,12 @@ type Sample struct {
 	Entities *sflow.ExtendedEntities
 	HTTP     *HTTP               // an HTTP transaction (Host sFlow's HTTP modules)
 	App      *sflow.AppOperation // an application transaction
+
+	Queue   *sflow.ExtendedEgressQueue  // the egress queue the packet was put in (0:1036)
+	Depth   *sflow.ExtendedQueueDepth   // that queue's depth in bytes when it was (0:1040)
+	Transit *sflow.ExtendedTransitDelay // nanoseconds through the switch (0:1039)
+	VNIIn   *sflow.ExtendedVNIIn        // the virtual network it arrived on, as the agent reports it (0:1030)
+	VNIOut  *sflow.ExtendedVNIOut       // the one it leaves on (0:1029)
 }
 
 // HTTP is an HTTP transaction from either HTTP request record (0:2201 or
@@ -328,9 +334,67 @@ func init() {
 			return append(dst, v...), len(v) > 0
 		}
 	}
+	// Queue and delay records (sflow_drops.txt's extended_egress_queue,
+	// extended_queue_depth, extended_transit_delay): what a switch saw of
+	// the sampled packet on its way through.
+	sampleKeys["queueindex"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.Queue == nil {
+			return dst, false
+		}
+		return appendU(dst, s.Queue.Queue), true
+	}
+	sampleKeys["queuedepth"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.Depth == nil {
+			return dst, false
+		}
+		return appendU(dst, s.Depth.Depth), true
+	}
+	sampleKeys["transitdelay"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.Transit == nil {
+			return dst, false
+		}
+		return appendU(dst, s.Transit.Delay), true
+	}
+	// tcprttwait is the part of the round trip spent waiting (in queues):
+	// the smoothed RTT less the lowest RTT the socket has seen, in µs;
+	// absent when the agent reports no minimum.
+	sampleKeys["tcprttwait"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		if s.TCPInfo == nil || s.TCPInfo.RTTMin == 0 || s.TCPInfo.RTT < s.TCPInfo.RTTMin {
+			return dst, false
+		}
+		return appendU(dst, s.TCPInfo.RTT-s.TCPInfo.RTTMin), true
+	}
+	// vni is the virtual network of the packet: as the agent reports it
+	// (extended_vni_ingress, then egress), else from the outer tunnel header
+	// sampled (VXLAN VNI, Geneve VNI, NVGRE VSID).
+	sampleKeys["vni"] = func(s *Sample, dst []byte) ([]byte, bool) {
+		switch {
+		case s.VNIIn != nil:
+			return appendU(dst, s.VNIIn.VNI), true
+		case s.VNIOut != nil:
+			return appendU(dst, s.VNIOut.VNI), true
+		case !s.HasHeader:
+			return dst, false
+		}
+		for _, k := range tunnelIDs {
+			if out, ok := k.Append(&s.Packet, dst); ok {
+				return out, true
+			}
+		}
+		return dst, false
+	}
 	sampleKeys["application"] = app(func(a *sflow.AppOperation) []byte { return a.Application })
 	sampleKeys["operation"] = app(func(a *sflow.AppOperation) []byte { return a.Operation })
 }
+
+// tunnelIDs are the header keys vni falls back to, in order.
+var tunnelIDs = func() (ks []packet.Key) {
+	for _, name := range []string{"vxlanvni", "genevevni", "grevsid"} {
+		k, _ := packet.Lookup(name)
+		ks = append(ks, k)
+	}
+	return ks
+}()
 
 // sampledIPKeys answer the IP keys from sampled_ipv4 / sampled_ipv6 records
 // for agents that send those instead of headers.

@@ -39,6 +39,9 @@ func (s *Set) Apply(rec any) {
 		s.Text("machine_type", enumName(machineTypes, r.MachineType))
 		s.Text("os_name", enumName(osNames, r.OSName))
 		s.String("os_release", r.OSRelease)
+		if s.logical {
+			s.virtualHost(r)
+		}
 	case *sflow.HostCPU:
 		s.hostCPU(r)
 	case *sflow.HostMemory:
@@ -91,6 +94,10 @@ func (s *Set) Apply(rec any) {
 	case *sflow.LAGPort:
 		s.Text("agg_actorsystemid", hex.EncodeToString(r.ActorSystemID[:]))
 		s.Text("agg_partnersystemid", hex.EncodeToString(r.PartnerSystemID[:]))
+		// dot3adAggPortPartnerOperSystemID, by the LAG-MIB name that
+		// sflow-test and ix-metrics read; the short name stays for
+		// flowrt's existing users.
+		s.Text("agg_partneropersystemid", hex.EncodeToString(r.PartnerSystemID[:]))
 		s.Gauge("agg_attachedaggid", float64(r.AttachedAggID))
 		s.Counter32("agg_lacpdusrx", r.LACPDUsRx)
 		s.Counter32("agg_lacpdustx", r.LACPDUsTx)
@@ -108,6 +115,16 @@ func (s *Set) Apply(rec any) {
 			s.Gauge("opt_tx_bias_current", float64(l.TxBiasCurrent))
 			s.Gauge("opt_tx_power", float64(l.TxPower))
 			s.Gauge("opt_rx_power", float64(l.RxPower))
+		}
+	case *sflow.BroadcomTables:
+		s.applyGeneric(r)
+		s.bcmUtilizations(r)
+	case *sflow.NVIDIAGPU:
+		s.applyGeneric(r)
+		// A container's or virtual machine's share of GPU time, in ms of
+		// GPU time per second, as sunburst's GPU view ranks them.
+		if ms, ok := s.Delta32("vir_nvml_gputime", r.GPUTime); ok && s.logical && s.dt > 0 {
+			s.Gauge("vir_nvml_gputime", ms/s.dt)
 		}
 	default:
 		s.applyGeneric(rec)
@@ -253,6 +270,7 @@ func (s *Set) hostCPU(r *sflow.HostCPU) {
 	s.Gauge("cpu_num", float64(r.CPUNum))
 	s.Gauge("cpu_speed", float64(r.CPUSpeed))
 	s.Gauge("host_uptime", float64(r.Uptime))
+	s.Gauge("uptime", float64(r.Uptime)) // seconds; the name ix-metrics reads (2.1.uptime)
 	s.Counter32("cpu_interrupts", r.Interrupts)
 	s.Counter32("cpu_contexts", r.Contexts)
 	// Per-state times are ms counters: each state's share of their total

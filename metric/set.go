@@ -31,6 +31,7 @@ type Set struct {
 	counters map[string]uint64 // previous raw counter values
 	now      int64             // ms of the sample being applied
 	dt       float64           // seconds since the previous sample; 0: no rates
+	logical  bool              // the sample is a virtual machine's or container's (virtual.go)
 }
 
 // NewSet returns an empty set.

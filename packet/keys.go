@@ -382,6 +382,9 @@ func init() {
 	for name, k := range dnsKeys {
 		keys[name] = key{DNS, k}
 	}
+	for name, k := range ibbtKeys() { // ibbt.go
+		keys[name] = k
+	}
 }
 
 func ip6TrafficClass(b []byte) uint8 { return b[0]<<4 | b[1]>>4 }

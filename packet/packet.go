@@ -31,11 +31,12 @@ const (
 	Geneve
 	DNS
 	Payload // bytes after the last layer decoded
+	IBBT    // InfiniBand base transport header: RoCEv2, UDP port 4791
 )
 
 var protocolNames = [...]string{Ethernet: "eth", Dot1Q: "dot1q", MPLS: "mpls", ARP: "arp", IPv4: "ip",
 	IPv6: "ip6", IPv6Fragment: "ip6frag", TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPv6: "icmp6", GRE: "gre",
-	VXLAN: "vxlan", Geneve: "geneve", DNS: "dns", Payload: "payload"}
+	VXLAN: "vxlan", Geneve: "geneve", DNS: "dns", Payload: "payload", IBBT: "ibbt"}
 
 func (p Protocol) String() string {
 	if int(p) < len(protocolNames) && protocolNames[p] != "" {
@@ -265,6 +266,10 @@ func (p *Packet) transport(proto byte, off, level int, v6 bool) {
 			if len(b)-q >= 8 && level < MaxLevel && p.add(Geneve, level, q) {
 				optLen := int(b[q]&0x3f) * 4
 				p.tunnelled(binary.BigEndian.Uint16(b[q+2:]), q+8+optLen, level+1)
+			}
+		case dport == 4791:
+			if len(b)-q >= 12 {
+				p.add(IBBT, level, q)
 			}
 		case dport == 53 || sport == 53 || dport == 5353 || sport == 5353:
 			if len(b)-q >= 12 {

@@ -172,6 +172,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint32(1), build(f, eth(layers.EthernetTypeIPv4), ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolICMPv4),
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(3, 3)}, gopacket.Payload(quoted)))
 	f.Add(uint32(11), quoted)
+	// RoCEv2: a BTH with an AETH, then one with an XRC RETH cut short.
+	f.Add(uint32(1), build(f, eth(layers.EthernetTypeIPv4), ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolUDP),
+		&layers.UDP{SrcPort: 49152, DstPort: 4791}, gopacket.Payload([]byte{0x11, 0, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0x0d, 0, 0, 7})))
+	f.Add(uint32(1), build(f, eth(layers.EthernetTypeIPv4), ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolUDP),
+		&layers.UDP{SrcPort: 49152, DstPort: 4791}, gopacket.Payload([]byte{0xac, 0, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9, 1, 2})))
 	for _, s := range seedHeaders(f) {
 		f.Add(s.proto, s.b)
 	}

@@ -29,6 +29,7 @@ func bind(s *Script) {
 	bindForwarding(s) // forwarding.go: setForward, clearForward
 	bindBaselines(s)  // baseline.go
 	bindTopology(s)   // topology.go
+	wrapGlobals(s)    // nashorn_wrapglobals.go: "// wrapglobals: ns" puts the API under ns too
 }
 
 // set installs one function in the script's runtime.

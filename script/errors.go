@@ -19,6 +19,17 @@ import (
 func compileScript(path, src string) (*goja.Program, error) {
 	ast, err := parser.ParseFile(nil, path, src, 0)
 	if err != nil {
+		// Nashorn's for each and expression closures (nashorn.go): tried
+		// only on what goja refuses, so a standard script is never changed.
+		if alt, changed := rewriteNashorn(src); changed {
+			if altAST, altErr := parser.ParseFile(nil, path, alt, 0); altErr == nil {
+				ast, err = altAST, nil
+			} else {
+				src, err = alt, altErr // its lines are the script's: report where it still fails
+			}
+		}
+	}
+	if err != nil {
 		var list parser.ErrorList
 		if !errors.As(err, &list) || len(list) == 0 {
 			return nil, fmt.Errorf("SyntaxError: %v", err)

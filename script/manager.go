@@ -152,6 +152,9 @@ func (m *Manager) start(path, app, id string) (*Script, error) {
 	if err == nil {
 		s.Meta = readMeta(src)
 		prg, err = compileScript(abs, src)
+		if err == nil {
+			err = checkWrapGlobals(s.Meta)
+		}
 	} else {
 		err = fmt.Errorf("cannot read the script: %w", err)
 	}

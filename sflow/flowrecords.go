@@ -269,6 +269,13 @@ type ExtendedLinuxReason struct {
 	Reason []byte `sflowtool:"linux_drop_reason,nonempty"`
 }
 
+// ExtendedTimestamp (0:1043): when the packet was sampled, in nanoseconds
+// since the UNIX epoch (UTC), from the agent's most accurate synchronized
+// clock (PTP, NTP …).
+type ExtendedTimestamp struct {
+	Nanoseconds uint64 `sflowtool:"timestamp_nS"`
+}
+
 // Host sFlow socket structures (sflow_host.txt).
 
 // ExtendedSocketIPv4 (0:2100).

@@ -64,6 +64,7 @@ func init() {
 	register[ExtendedQueueDepth](fl, 1040)
 	register[ExtendedHardwareTrap](fl, 1041)
 	register[ExtendedLinuxReason](fl, 1042)
+	register[ExtendedTimestamp](fl, 1043)
 	register[ExtendedSocketIPv4](fl, 2100)
 	register[ExtendedSocketIPv6](fl, 2101)
 	register[ExtendedProxySocketIPv4](fl, 2102)

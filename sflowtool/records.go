@@ -24,6 +24,7 @@ var labels = map[sflow.DataFormat][2]string{
 	1040: {"extendedType", "queue_depth"},
 	1041: {"extendedType", "hw_trap"},
 	1042: {"extendedType", "linux_reason"},
+	1043: {"extendedType", "timestamp"},
 	2100: {"extendedType", "socket4"},
 	2101: {"extendedType", "socket6"},
 	2102: {"extendedType", "proxy_socket4"},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/api"
+	"github.com/flowrt/flowrt/flow"
 )
 
 // properties are sFlow-RT-style settings: -Dname=value arguments, the
@@ -69,6 +70,13 @@ var knownProperties = []struct {
 	{"geo.country", "", "MaxMind-format country database (.mmdb) for country: and sourcecountry", nil},
 	{"geo.asn", "", "MaxMind-format ASN database (.mmdb) for asn: and sourceas", nil},
 	{"oui.names", "/usr/share/ieee-data/oui.txt", "IEEE OUI list for oui: (Debian package ieee-data)", nil},
+	{"dns.servers", "", "comma list of DNS servers (address or address:port) for dns: reverse lookups (default: the system's resolver)", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return nil // the system's resolver
+		}
+		_, err := flow.ServersLookup(strings.Split(v, ","))
+		return err
+	}},
 	{"script.file", "", "comma list of JavaScript files to run at start", nil},
 	{"app.dir", "app", "applications: app/<name>/scripts/*.js and app/<name>/html/", nil},
 	{"script.store", "store", "where scripts' storeSet() values are kept", nil},

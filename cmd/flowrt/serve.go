@@ -17,6 +17,7 @@ import (
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/geo"
 	"github.com/flowrt/flowrt/group"
@@ -168,6 +169,14 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	geo.Register(e.Compiler(), sources)
+	if servers := strings.TrimSpace(p.str("dns.servers")); servers != "" { // else dns: asks the system's resolver
+		lookup, err := flow.ServersLookup(strings.Split(servers, ","))
+		if err != nil {
+			return err
+		}
+		e.Compiler().Register("dns", flow.DNSFunc(flow.NewDNSNames(lookup, flow.DNSMax)))
+		log.Info("dns: asks", "servers", servers)
+	}
 	topo := &topology.Store{}
 	topo.SetNamer(e) // links-only topologies: nodes and ports by the agents' own names
 	topology.Register(e.Compiler(), topo)
