@@ -2,10 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/flowrt/flowrt/metric"
 )
@@ -260,13 +260,17 @@ func OpenAPI(version string) map[string]any {
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
-var openAPIOnce struct {
-	sync.Once
-	b []byte
-}
-
+// openAPI answers the document, with the api.yml of each installed
+// application merged in (appapi.go), read at each request so that an app
+// installed since start-up is there.
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
-	openAPIOnce.Do(func() { openAPIOnce.b, _ = json.MarshalIndent(OpenAPI(a.cfg.Version), "", " ") })
+	doc := OpenAPI(a.cfg.Version)
+	mergeAppAPIs(doc, a.cfg.AppsDir)
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("the OpenAPI document with the applications' api.yml: %v", err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPIOnce.b)
+	w.Write(b)
 }
