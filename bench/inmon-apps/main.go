@@ -379,8 +379,9 @@ func restProbes(e *engine, dir, app string) []probe {
 	return out
 }
 
-// liveProbe reads what the page drew: flowrt's stripcharts and gauges
-// (lastData, value), tables with rows, and other canvases and SVGs.
+// liveProbe reads what the page drew: flowrt's stripcharts, sunbursts,
+// heatmaps and particle views (counted as charts) and gauges, each live
+// when it holds a non-zero value; tables with rows; other canvases and SVGs.
 const liveProbe = `JSON.stringify((function() {
   var r = {charts: 0, chartsLive: 0, gauges: 0, gaugesLive: 0, rows: 0, canvases: document.querySelectorAll('canvas').length, svgs: document.querySelectorAll('svg').length, jquery: !!window.jQuery};
   if (!window.jQuery) return r;
@@ -394,6 +395,13 @@ const liveProbe = `JSON.stringify((function() {
     r.gauges++;
     var v; try { v = $(this).gauge('value'); } catch (e) {}
     if (+v > 0) r.gaugesLive++;
+  });
+  [['.sunburst', 'sunburst', 'value'], ['.heatmap', 'heatmap', 'lastData'], ['.flow', 'flow', 'particles']].forEach(function(w) {
+    $(w[0]).each(function() {
+      r.charts++;
+      var v; try { v = $(this)[w[1]](w[2]); } catch (e) {}
+      if ((Array.isArray(v) && v.length > 0) || +v > 0) r.chartsLive++;
+    });
   });
   $('table tbody tr').each(function() {
     var t = $(this).text().trim();

@@ -140,6 +140,7 @@ func TestIncPages(t *testing.T) {
 		{"/inc/jquery-ui/jquery-ui.min.js", "jQuery UI - v1.13.3"},
 		{"/inc/DataTables/js/jquery.dataTables.min.js", "DataTables 1.13.11"},
 		{"/inc/jquery.stripchart.js", "$.widget('inmon.stripchart'"},
+		{"/inc/jquery.sunburst.js", "$.widget('inmon.sunburst'"},
 		{"/inc/img/favicon.png", "\x89PNG"},
 		{"/inc/img/inmon.svg", "<svg"},
 	} {
@@ -250,9 +251,9 @@ func TestIncPages(t *testing.T) {
 	var rows []string
 	var ui chartData
 	for {
-		b.evalJSON(`JSON.stringify($('#flowtable tbody tr').map(function(){ return $(this).children().eq(1).text(); }).get())`, &rows)
+		b.evalJSON(`JSON.stringify($('#flowtable tbody tr').filter(function(){ return $(this).children().length === 3; }).map(function(){ return $(this).children().eq(1).text(); }).get())`, &rows)
 		b.evalJSON(`JSON.stringify($('#topn').stripchart('lastData') || {})`, &ui)
-		if len(rows) > 0 && rows[0] != "No data available in table" && len(ui.Legend.Labels) > 0 {
+		if len(rows) > 0 && len(ui.Legend.Labels) > 0 { // rows of three cells: not "Loading…" or "No data"
 			break
 		}
 		if time.Now().After(deadline) {
@@ -279,6 +280,80 @@ func TestIncPages(t *testing.T) {
 	}
 	if p := problems.take(); len(p) > 0 {
 		t.Errorf("the jQuery UI page reported problems: %q", p)
+	}
+
+	checkShapeWidgets(t, b, e, &problems)
+}
+
+// checkShapeWidgets loads the heatmap, sunburst and particle page and
+// checks what each widget holds against /activeflows.
+func checkShapeWidgets(t *testing.T, b *browser, e *engine, problems *pageProblems) {
+	b.run("open the heatmap, sunburst and particle page", chromedp.Navigate(e.http+"/app/incdemo/html/widgets.html"))
+	type point struct{ X, Y, Z float64 }
+	type node struct {
+		Value    float64
+		Children map[string]node
+	}
+	var heat []point
+	var tree node
+	var particles int
+	var flowsGiven []any
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b.evalJSON(`JSON.stringify($('#heat').heatmap('lastData'))`, &heat)
+		b.evalJSON(`JSON.stringify($('#sunburst').sunburst('lastData') || {})`, &tree)
+		b.evalJSON(`JSON.stringify($('#particles').flow('particles'))`, &particles)
+		b.evalJSON(`JSON.stringify($('#particles').flow('lastData'))`, &flowsGiven)
+		if len(heat) > 0 && len(tree.Children) > 0 && particles > 0 && len(flowsGiven) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.shot("failed-inc-demo-widgets")
+			t.Fatalf("widgets: %d heat points, %d sunburst sources, %d particles of %d flows; problems %q", len(heat), len(tree.Children), particles, len(flowsGiven), problems.take())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	b.shot("inc-demo-widgets")
+	var flows []struct {
+		Key   string
+		Value float64
+	}
+	e.get(t, "/activeflows/ALL/incdemo_pairs/json?maxFlows=100&aggMode=sum", &flows)
+	sources, octets := map[string]bool{}, map[int]bool{}
+	for _, f := range flows {
+		k := strings.Split(f.Key, ",")
+		sources[k[0]] = true
+		for _, a := range k {
+			var o [4]int
+			fmt.Sscanf(a, "%d.%d.%d.%d", &o[0], &o[1], &o[2], &o[3])
+			octets[o[3]] = true
+		}
+	}
+	for _, p := range heat {
+		if !octets[int(math.Round(p.X*255))] || !octets[int(math.Round(p.Y*255))] || p.Z < 0 || p.Z > 1 {
+			t.Errorf("heat point %+v is no pair of /activeflows' addresses", p)
+		}
+	}
+	sum := 0.0
+	for src, n := range tree.Children {
+		if !sources[src] {
+			t.Errorf("sunburst source %s is not among /activeflows' sources", src)
+		}
+		sum += n.Value
+	}
+	if math.Abs(sum-tree.Value) > 1e-6*tree.Value {
+		t.Errorf("sunburst root %v is not the sum of its sources %v", tree.Value, sum)
+	}
+	var arcs, shown int
+	arcs, _ = chromedp.Run(b.ctx, chromedp.Evaluate[int](`$('#sunburst path.sunburst-arc').length`))
+	for _, n := range tree.Children {
+		shown += 1 + len(n.Children)
+	}
+	if arcs != shown {
+		t.Errorf("the sunburst drew %d arcs for a tree of %d nodes", arcs, shown)
+	}
+	if p := problems.take(); len(p) > 0 {
+		t.Errorf("the widgets page reported problems: %q", p)
 	}
 }
 
