@@ -258,6 +258,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	log.Info("REST and web listening", append([]any{"http", ln.Addr().String(), "readonly", readonly}, hs.attrs...)...)
 	hs.warnOpen(ln.Addr())
 	log.Info("limits", "engine", cfg.String())
+	if missing := web.IncMissing(); len(missing) > 0 {
+		log.Warn("built without the npm libraries sFlow-RT application pages load from /inc/: those pages say what is missing; run scripts/assets (needs npm) and rebuild", "missing", strings.Join(missing, ", "))
+	}
 	if ready != nil {
 		ready(sflowAddr, ln.Addr().String())
 	}
