@@ -38,6 +38,7 @@ import (
 
 type result struct {
 	App      string   `json:"app"`
+	PagePath string   `json:"pagePath,omitempty"` // the page loaded, under /app/<app>/html/ (default index.html)
 	Scripts  int      `json:"scripts"`
 	Running  int      `json:"running"`
 	Status   string   `json:"status"`             // /app/<name>/status: OK, or its first line
@@ -64,6 +65,8 @@ func main() {
 	warm := flag.Duration("warm", 15*time.Second, "traffic before the first probe")
 	pageWait := flag.Duration("page", 10*time.Second, "time each page runs before it is read")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
+		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
 	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
 		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
 	flag.Parse()
@@ -103,6 +106,19 @@ func main() {
 	results := scriptState(eng, names)
 	for _, r := range results {
 		r.REST = restProbes(eng, filepath.Join(appDir, r.App), r.App)
+	}
+	for _, a := range strings.Split(*also, ";") {
+		app, pg, ok := strings.Cut(a, ":")
+		if !ok || !slicesContains(names, app) {
+			continue
+		}
+		r := &result{App: app, PagePath: pg, Status: "(see above)"}
+		for _, o := range results {
+			if o.App == app {
+				r.Scripts, r.Running, r.Status = o.Scripts, o.Running, o.Status
+			}
+		}
+		results = append(results, r)
 	}
 	if err := pages(eng, *chromium, appDir, results, *pageWait); err != nil {
 		fail(err)
@@ -501,7 +517,11 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 			}
 		}
 	}()
-	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/index.html")); err != nil {
+	pg := r.PagePath
+	if pg == "" {
+		pg = "index.html"
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/"+pg)); err != nil {
 		return err
 	}
 	// Rows there at once are the page's own (help, settings); rows that
@@ -584,7 +604,11 @@ func report(w io.Writer, results []*result) {
 		if status != "OK" {
 			status = "fails"
 		}
-		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s |\n", r.App, r.Running, r.Scripts, status, rest, console, liveMark,
+		name := r.App
+		if r.PagePath != "" {
+			name += " (" + r.PagePath + ")"
+		}
+		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, console, liveMark,
 			strings.ReplaceAll(firstFailure(r), "|", "/"))
 	}
 	fmt.Fprintln(w)
@@ -592,7 +616,11 @@ func report(w io.Writer, results []*result) {
 		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) {
 			continue
 		}
-		fmt.Fprintf(w, "### %s\n\n", r.App)
+		if r.PagePath != "" {
+			fmt.Fprintf(w, "### %s (%s)\n\n", r.App, r.PagePath)
+		} else {
+			fmt.Fprintf(w, "### %s\n\n", r.App)
+		}
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "- script: %s\n", e)
 		}
@@ -673,4 +701,13 @@ func firstFailure(r *result) string {
 		s = s[:140] + "…"
 	}
 	return s
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }
