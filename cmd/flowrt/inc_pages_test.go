@@ -376,3 +376,37 @@ func labelKey(label any) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// TestHTMLRedirect: -Dhttp.html.redirect makes / send the browser to an
+// application's page, as sFlow-RT's does, and is a known property (no
+// start-up warning); the distribution UI's /html/ paths lead to flowrt's
+// interface; an app's api.yml is in /api-docs.
+func TestHTMLRedirect(t *testing.T) {
+	apps, err := filepath.Abs("testdata/incapps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEngine(t, "-Dapp.dir="+apps, "-Dhttp.html.redirect=./app/incdemo/html/")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]string{"/": "/app/incdemo/html/", "/html/index.html": "/", "/api/index.html": "/api/"} {
+		resp, err := client.Get(e.http + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != want {
+			t.Errorf("GET %s = %d → %q, want a redirect to %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+	if code, body := e.do(t, "GET", "/app/incdemo/html/", ""); code != 200 || !strings.Contains(body, "<title>inc demo</title>") {
+		t.Errorf("the page redirected to = %d %.80q", code, body)
+	}
+	if strings.Contains(e.logText(), "http.html.redirect") {
+		t.Errorf("start-up warns about http.html.redirect:\n%s", e.logText())
+	}
+	var doc struct{ Paths map[string]any }
+	e.get(t, "/api-docs", &doc)
+	if _, ok := doc.Paths["/app/incdemo/scripts/demo.js/trend/json"]; !ok {
+		t.Errorf("incdemo's api.yml is not in /api-docs")
+	}
+}
