@@ -230,6 +230,7 @@ func (a *API) routes() {
 	a.topologyRoutes()
 	a.scriptRoutes()
 	a.prometheusRoutes()
+	a.htmlRoutes() // html.go
 }
 
 // changed has the change to name saved and answers the request: 204 once

@@ -2,10 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/flowrt/flowrt/metric"
 )
@@ -119,6 +119,10 @@ var operations = []op{
 	{method: "get", path: "/api/", pattern: "GET /api/{$}", tag: "web", summary: "this API explorer", resp: "text/html"},
 	{method: "get", path: "/api-docs", tag: "web", summary: "this OpenAPI document", resp: "Object"},
 	{method: "get", path: "/favicon.ico", tag: "web", summary: "flowrt's icon (SVG)", resp: "image/svg+xml"},
+	{method: "get", path: "/inc/{file}", pattern: "GET /inc/", tag: "web", summary: "sFlow-RT's shared page assets that application pages load as ../../../inc/<file>: jquery.min.js, bootstrap.min.js/.css, popper.min.js, jquery-ui/, DataTables/ (from npm) and flowrt's own jquery.widget.js, jquery.stripchart.js, stripchart.js, jquery.gauge.js with their CSS", resp: "text/javascript"},
+	{method: "get", path: "/html/{page}", pattern: "GET /html/{page...}", tag: "web", summary: "sFlow-RT's distribution UI paths (index.html, api.html): redirected to flowrt's interface", resp: "text/html"},
+	{method: "get", path: "/api/index.html", tag: "web", summary: "sFlow-RT's API explorer page: redirected to /api/", resp: "text/html"},
+	{method: "get", path: "/license/json", tag: "engine", summary: "licence, in sFlow-RT's shape: flowrt is open source (Apache-2.0), so no limit applies and every *_ok is true", resp: "Object"},
 }
 
 // aggregationPrefixes lists the aggregations /metric accepts, from the
@@ -141,6 +145,8 @@ var pathParams = map[string]string{
 	"name":   "the definition's name",
 	"app":    "application name (app/<name>/)",
 	"script": "script file name, e.g. ddos.js",
+	"file":   "asset path under /inc/, e.g. jquery.min.js or jquery-ui/jquery-ui.min.js",
+	"page":   "page of sFlow-RT's distribution UI, e.g. index.html",
 }
 
 var schemas = map[string]any{
@@ -254,13 +260,17 @@ func OpenAPI(version string) map[string]any {
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
-var openAPIOnce struct {
-	sync.Once
-	b []byte
-}
-
+// openAPI answers the document, with the api.yml of each installed
+// application merged in (appapi.go), read at each request so that an app
+// installed since start-up is there.
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
-	openAPIOnce.Do(func() { openAPIOnce.b, _ = json.MarshalIndent(OpenAPI(a.cfg.Version), "", " ") })
+	doc := OpenAPI(a.cfg.Version)
+	mergeAppAPIs(doc, a.cfg.AppsDir)
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("the OpenAPI document with the applications' api.yml: %v", err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPIOnce.b)
+	w.Write(b)
 }

@@ -5,6 +5,10 @@ go 1.26.8
 replace github.com/flowrt/flowrt => ../
 
 require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/flowrt/flowrt v0.0.0-00010101000000-000000000000
 	github.com/netsampler/goflow2/v2 v2.2.6
 )
+
+require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect

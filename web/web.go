@@ -34,13 +34,21 @@ func Explorer() bool {
 }
 
 // Handler serves the interface: the application at "/", its files under
-// "/ui/", and the API explorer at "/api/" (over the OpenAPI document at
-// openAPIPath).
-func Handler(openAPIPath string) http.Handler {
+// "/ui/", the API explorer at "/api/" (over the OpenAPI document at
+// openAPIPath), sFlow-RT's shared page assets under "/inc/" (inc.go) and
+// its distribution UI's paths under "/html/" (sent to flowrt's pages).
+// redirect is http.html.redirect: where "/" sends the browser instead of
+// flowrt's own interface ("" for none), as sFlow-RT lets an application's
+// page be the landing page (-Dhttp.html.redirect=./app/flow-trend/html/).
+func Handler(openAPIPath, redirect string) http.Handler {
 	m := http.NewServeMux()
 	index, _ := files.ReadFile("static/index.html")
 	index = []byte(strings.Replace(string(index), "{{config}}", pageConfig(), 1))
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if redirect != "" {
+			http.Redirect(w, r, redirect, http.StatusFound)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Write(index)
@@ -61,6 +69,10 @@ func Handler(openAPIPath string) http.Handler {
 		w.Write(explorer)
 	})
 	m.Handle("GET /api", http.RedirectHandler("/api/", http.StatusMovedPermanently))
+	// sFlow-RT's explorer page; InMon's api.yml files link to it.
+	m.Handle("GET /api/index.html", http.RedirectHandler("/api/", http.StatusMovedPermanently))
+	m.Handle("GET /inc/", incHandler(files))
+	m.HandleFunc("GET /html/{page...}", distributionPage)
 	icon, _ := files.ReadFile("static/favicon.svg")
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/svg+xml")

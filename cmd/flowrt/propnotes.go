@@ -17,7 +17,6 @@ var sflowRTOnly = map[string]string{
 	"workers.number":            "flowrt reads with -Dsflow.sockets goroutines (default one per CPU)",
 	"workers.maxqueue":          "flowrt has no worker queue: each socket's goroutine applies what it reads",
 	"http.html":                 "flowrt always serves its web pages",
-	"http.html.redirect":        "flowrt's web interface is at /",
 	"http.rest":                 "flowrt always serves REST (-Dhttp.readonly=yes refuses changes)",
 	"http.requestheadersize":    "Go's HTTP server sizes its own buffers",
 	"http.responseheadersize":   "Go's HTTP server sizes its own buffers",

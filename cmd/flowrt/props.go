@@ -58,6 +58,7 @@ var knownProperties = []struct {
 	{"maps.max", "64", "value maps; more are refused (409)", intIn(1, 100_000, "maps")},
 	{"log.level", "info", "debug, info, warn or error", func(v string) error { _, err := logLevel(v); return err }},
 	{"http.log", "no", "log every HTTP request", isBool},
+	{"http.html.redirect", "", "where / sends the browser instead of flowrt's own interface, e.g. ./app/flow-trend/html/ (sFlow-RT's landing page setting; default: flowrt's interface)", nil},
 	{"http.auth.file", "", "users and bearer tokens, a user:bcrypt-hash:role or token:role line each, role read-only or read-write; re-read when it changes or on SIGHUP (default: none, anyone may call, as in sFlow-RT)", nil},
 	{"http.auth", "", "more of the same entries, comma-separated (a command line shows in ps: prefer the file or RTPROP)", nil},
 	{"http.tls.cert", "", "PEM certificate (chain) to serve HTTPS instead of HTTP; re-read when it changes or on SIGHUP", nil},

@@ -236,7 +236,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	var hs *httpServer
 	cpu := newCPULoad()
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
-		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
+		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs", p.str("http.html.redirect")),
 		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
 			if saved == nil {
 				return nil
@@ -277,6 +277,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	log.Info("REST and web listening", append([]any{"http", ln.Addr().String(), "readonly", readonly}, hs.attrs...)...)
 	hs.warnOpen(ln.Addr())
 	log.Info("limits", "engine", cfg.String())
+	if missing := web.IncMissing(); len(missing) > 0 {
+		log.Warn("built without the npm libraries sFlow-RT application pages load from /inc/: those pages say what is missing; run scripts/assets (needs npm) and rebuild", "missing", strings.Join(missing, ", "))
+	}
 	if ready != nil {
 		ready(sflowAddr, ln.Addr().String())
 	}

@@ -266,7 +266,7 @@ func TestOpenAPIPathsAnswer(t *testing.T) {
 		}
 	}
 	e.get(t, "/api-docs", &doc)
-	values := map[string]string{"agent": "ALL", "metric": "ifinoctets", "name": "x", "app": "demo", "script": "echo.js"}
+	values := map[string]string{"agent": "ALL", "metric": "ifinoctets", "name": "x", "app": "demo", "script": "echo.js", "file": "jquery.stripchart.js", "page": "index.html"}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	n := 0
 	for path, ops := range doc.Paths {

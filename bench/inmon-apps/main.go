@@ -1,0 +1,713 @@
+// Command inmon-apps is a hand-run harness (not part of CI): it installs a
+// directory of sFlow-RT applications — InMon's, unmodified — into a fresh
+// engine's app.dir, drives synthetic sFlow at it with flowrt send, and
+// reports per application whether its scripts loaded (/scripts/json,
+// /app/<name>/status), what its own REST endpoints answer, and, in headless
+// Chromium, the console errors of its page and whether the page drew live
+// data (stripcharts, gauges, tables).
+//
+//	go run ./inmon-apps -apps /work/apps -flowrt ../flowrt
+//
+// See README.md beside this file.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+type result struct {
+	App      string   `json:"app"`
+	PagePath string   `json:"pagePath,omitempty"` // the page loaded, under /app/<app>/html/ (default index.html)
+	Scripts  int      `json:"scripts"`
+	Running  int      `json:"running"`
+	Status   string   `json:"status"`             // /app/<name>/status: OK, or its first line
+	Errors   []string `json:"errors,omitempty"`   // script errors from /scripts/json
+	REST     []probe  `json:"rest,omitempty"`     // the app's own endpoints
+	Page     bool     `json:"page"`               // has html/index.html
+	Console  []string `json:"console,omitempty"`  // page problems: exceptions, console.error, failed loads
+	External []string `json:"external,omitempty"` // failed loads from outside the engine (CDNs): not flowrt's
+	Live     string   `json:"live"`               // what the page drew
+	LiveOK   bool     `json:"liveOK"`
+}
+
+type probe struct {
+	Path string `json:"path"`
+	Code int    `json:"code"`
+	Note string `json:"note,omitempty"` // first line of a failure, or the answer's size
+}
+
+func main() {
+	appsDir := flag.String("apps", "", "directory of applications (app/<name>/scripts, html), e.g. /work/apps")
+	flowrt := flag.String("flowrt", "flowrt", "flowrt binary (build it after scripts/assets so /inc/ has the npm libraries)")
+	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
+	only := flag.String("only", "", "comma list of applications to try (default all)")
+	warm := flag.Duration("warm", 15*time.Second, "traffic before the first probe")
+	pageWait := flag.Duration("page", 10*time.Second, "time each page runs before it is read")
+	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
+		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
+	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
+		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
+	flag.Parse()
+	if *appsDir == "" {
+		fmt.Fprintln(os.Stderr, "inmon-apps: -apps DIR is required (a directory of sFlow-RT applications)")
+		os.Exit(2)
+	}
+	names, err := appNames(*appsDir, *only)
+	if err != nil {
+		fail(err)
+	}
+	work, err := os.MkdirTemp("", "inmon-apps-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(work)
+	appDir := filepath.Join(work, "app")
+	for _, n := range names {
+		if err := copyTree(filepath.Join(*appsDir, n), filepath.Join(appDir, n)); err != nil {
+			fail(fmt.Errorf("installing %s: %w", n, err))
+		}
+	}
+
+	eng, err := startEngine(*flowrt, appDir, work)
+	if err != nil {
+		fail(err)
+	}
+	defer eng.stop()
+	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.sflow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)
+	if err := sender.Start(); err != nil {
+		fail(fmt.Errorf("flowrt send: %w", err))
+	}
+	defer func() { sender.Process.Kill(); sender.Wait() }()
+	fmt.Fprintf(os.Stderr, "inmon-apps: %d applications installed in %s; engine at %s; warming %v\n", len(names), appDir, eng.http, *warm)
+	time.Sleep(*warm)
+
+	results := scriptState(eng, names)
+	for _, r := range results {
+		r.REST = restProbes(eng, filepath.Join(appDir, r.App), r.App)
+	}
+	for _, a := range strings.Split(*also, ";") {
+		app, pg, ok := strings.Cut(a, ":")
+		if !ok || !slicesContains(names, app) {
+			continue
+		}
+		r := &result{App: app, PagePath: pg, Status: "(see above)"}
+		for _, o := range results {
+			if o.App == app {
+				r.Scripts, r.Running, r.Status = o.Scripts, o.Running, o.Status
+			}
+		}
+		results = append(results, r)
+	}
+	if err := pages(eng, *chromium, appDir, results, *pageWait); err != nil {
+		fail(err)
+	}
+	report(os.Stdout, results)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(results, "", " ")
+		os.WriteFile(*jsonOut, b, 0o644)
+	}
+	if logs := eng.logErrors(); len(logs) > 0 {
+		fmt.Printf("\nEngine log lines at WARN or ERROR (%d, first 40):\n\n", len(logs))
+		for i, l := range logs {
+			if i == 40 {
+				break
+			}
+			fmt.Println("    " + l)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "inmon-apps:", err)
+	os.Exit(1)
+}
+
+// appNames lists the applications: directories with scripts/ or html/.
+func appNames(dir, only string) ([]string, error) {
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() || (len(want) > 0 && !want[e.Name()]) {
+			continue
+		}
+		_, s := os.Stat(filepath.Join(dir, e.Name(), "scripts"))
+		_, h := os.Stat(filepath.Join(dir, e.Name(), "html"))
+		if s == nil || h == nil {
+			out = append(out, e.Name())
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no applications (directories with scripts/ or html/) in %s", dir)
+	}
+	return out, nil
+}
+
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, in)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+type engine struct {
+	cmd         *exec.Cmd
+	http, sflow string
+	mu          sync.Mutex
+	log         []string
+}
+
+func freePort(network string) int {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			fail(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startEngine(bin, appDir, work string) (*engine, error) {
+	sp, hp := freePort("udp"), freePort("tcp")
+	e := &engine{http: fmt.Sprintf("http://127.0.0.1:%d", hp), sflow: fmt.Sprintf("127.0.0.1:%d", sp)}
+	e.cmd = exec.Command(bin, fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
+		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dapp.dir="+appDir,
+		"-Dstate.dir="+filepath.Join(work, "state"))
+	e.cmd.Dir = work
+	stderr, _ := e.cmd.StderrPipe()
+	if err := e.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			e.mu.Lock()
+			e.log = append(e.log, sc.Text())
+			e.mu.Unlock()
+			if strings.Contains(sc.Text(), "REST and web listening") {
+				ready <- true
+			}
+		}
+		close(ready)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			e.cmd.Wait()
+			return nil, fmt.Errorf("flowrt did not start:\n%s", strings.Join(e.log, "\n"))
+		}
+	case <-time.After(20 * time.Second):
+		e.stop()
+		return nil, fmt.Errorf("flowrt did not start in 20 s")
+	}
+	return e, nil
+}
+
+func (e *engine) stop() {
+	e.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { e.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		e.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (e *engine) logErrors() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, l := range e.log {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var client = &http.Client{Timeout: 20 * time.Second}
+
+func (e *engine) get(path string) (int, []byte, error) {
+	resp, err := client.Get(e.http + path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, b, err
+}
+
+// scriptState reads /scripts/json and /app/<name>/status.
+func scriptState(e *engine, names []string) []*result {
+	var scripts map[string]map[string]any
+	if code, b, err := e.get("/scripts/json"); err != nil || code != 200 {
+		fmt.Fprintf(os.Stderr, "inmon-apps: /scripts/json: %d %v %s\n", code, err, b)
+	} else {
+		json.Unmarshal(b, &scripts)
+	}
+	var out []*result
+	for _, n := range names {
+		r := &result{App: n}
+		for id, s := range scripts {
+			app, _ := s["app"].(string)
+			if app == "" && strings.HasPrefix(id, n+"/") {
+				app = n
+			}
+			if app != n {
+				continue
+			}
+			r.Scripts++
+			if alive, _ := s["alive"].(bool); alive {
+				r.Running++
+			}
+			if msg, _ := s["error"].(string); msg != "" {
+				r.Errors = append(r.Errors, id+": "+firstLine(msg))
+			}
+		}
+		sort.Strings(r.Errors)
+		code, b, err := e.get("/app/" + n + "/status")
+		switch {
+		case err != nil:
+			r.Status = err.Error()
+		case code == 200:
+			r.Status = "OK"
+		default:
+			r.Status = fmt.Sprintf("%d %s", code, firstLine(string(b)))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+var (
+	// '../scripts/x.js/path/json' written out whole
+	fullRef = regexp.MustCompile(`\.\./scripts/([A-Za-z0-9_.-]+\.js)/([A-Za-z0-9_/.-]*?)(json|txt)\b`)
+	// restPath = '../scripts/x.js/' then restPath + 'path/json'
+	baseRef = regexp.MustCompile(`['"]\.\./scripts/([A-Za-z0-9_.-]+\.js)/['"]`)
+	tailRef = regexp.MustCompile(`['"]([a-z][A-Za-z0-9_-]*(?:/[A-Za-z0-9_-]+)*/(?:json|txt))['"]`)
+)
+
+// restProbes GETs the endpoints the app's pages call, found in their source.
+func restProbes(e *engine, dir, app string) []probe {
+	paths := map[string]bool{}
+	filepath.WalkDir(filepath.Join(dir, "html"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".html")) || strings.Contains(p, ".min.") {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		src := string(b)
+		for _, m := range fullRef.FindAllStringSubmatch(src, -1) {
+			paths[m[1]+"/"+m[2]+m[3]] = true
+		}
+		if bm := baseRef.FindStringSubmatch(src); bm != nil {
+			for _, m := range tailRef.FindAllStringSubmatch(src, -1) {
+				if !strings.HasPrefix(m[1], "application/") && !strings.HasPrefix(m[1], "text/") { // content types
+					paths[bm[1]+"/"+m[1]] = true
+				}
+			}
+		}
+		return nil
+	})
+	var list []string
+	for p := range paths {
+		list = append(list, p)
+	}
+	sort.Strings(list)
+	var out []probe
+	for _, p := range list {
+		path := "/app/" + app + "/scripts/" + p
+		code, b, err := e.get(path)
+		pr := probe{Path: p, Code: code}
+		switch {
+		case err != nil:
+			pr.Note = err.Error()
+		case code >= 300:
+			pr.Note = firstLine(string(b))
+		default:
+			pr.Note = fmt.Sprintf("%d bytes", len(b))
+		}
+		out = append(out, pr)
+	}
+	return out
+}
+
+// liveProbe reads what the page drew: flowrt's stripcharts, sunbursts,
+// heatmaps and particle views (counted as charts) and gauges, each live
+// when it holds a non-zero value; tables with rows; other canvases and SVGs.
+const liveProbe = `JSON.stringify((function() {
+  var r = {charts: 0, chartsLive: 0, gauges: 0, gaugesLive: 0, rows: 0, canvases: document.querySelectorAll('canvas').length, svgs: document.querySelectorAll('svg').length, jquery: !!window.jQuery};
+  if (!window.jQuery) return r;
+  var $ = window.jQuery;
+  $('.stripchart').each(function() {
+    r.charts++;
+    var d = null; try { d = $(this).stripchart('lastData'); } catch (e) {}
+    if (d && d.values && d.values.some(function(s) { return s.some(function(v) { return +v > 0; }); })) r.chartsLive++;
+  });
+  $('.gauge').each(function() {
+    r.gauges++;
+    var v; try { v = $(this).gauge('value'); } catch (e) {}
+    if (+v > 0) r.gaugesLive++;
+  });
+  [['.sunburst', 'sunburst', 'value'], ['.heatmap', 'heatmap', 'lastData'], ['.flow', 'flow', 'particles']].forEach(function(w) {
+    $(w[0]).each(function() {
+      r.charts++;
+      var v; try { v = $(this)[w[1]](w[2]); } catch (e) {}
+      if ((Array.isArray(v) && v.length > 0) || +v > 0) r.chartsLive++;
+    });
+  });
+  $('table tbody tr').each(function() {
+    var t = $(this).text().trim();
+    if (t && !/No data available/.test(t)) r.rows++;
+  });
+  return r;
+})())`
+
+type live struct {
+	Charts, ChartsLive, Gauges, GaugesLive, Rows, Canvases, SVGs int
+	JQuery                                                       bool
+}
+
+func pages(e *engine, chromium, appDir string, results []*result, wait time.Duration) error {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	for _, r := range results {
+		if _, err := os.Stat(filepath.Join(appDir, r.App, "html", "index.html")); err != nil {
+			r.Live = "no page"
+			continue
+		}
+		r.Page = true
+		if err := loadPage(e, actx, r, wait); err != nil {
+			r.Console = append(r.Console, "harness: "+err.Error())
+		}
+	}
+	return nil
+}
+
+func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) error {
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	var mu sync.Mutex
+	add := func(msg, url string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if url != "" && !strings.HasPrefix(url, e.http) {
+			r.External = append(r.External, msg)
+			return
+		}
+		r.Console = append(r.Console, msg)
+	}
+	if err := chromedp.Do(ctx); err != nil {
+		return err
+	}
+	dialogs := make(chan string, 16)
+	chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *page.EventJavascriptDialogOpening:
+			// alert() would stop the page (and this harness) until answered:
+			// note it, and answer it from another goroutine (Listen's rules).
+			add("dialog: "+firstLine(ev.Message), "")
+			select {
+			case dialogs <- ev.Message:
+			default:
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg = firstLine(d.Exception.Description)
+			}
+			add(fmt.Sprintf("exception: %s (%s:%d)", msg, shortURL(e, d.URL), d.LineNumber+1), "")
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Value != nil {
+					parts = append(parts, strings.Trim(string(a.Value), `"`))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			add("console.error: "+firstLine(strings.Join(parts, " ")), "")
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError {
+				add(firstLine(ev.Entry.Text)+" "+shortURL(e, ev.Entry.URL), ev.Entry.URL)
+			}
+		}
+	})
+	tctx, tcancel := context.WithTimeout(ctx, wait+30*time.Second)
+	defer tcancel()
+	go func() {
+		for {
+			select {
+			case <-dialogs:
+				chromedp.Call(tctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			case <-tctx.Done():
+				return
+			}
+		}
+	}()
+	pg := r.PagePath
+	if pg == "" {
+		pg = "index.html"
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/"+pg)); err != nil {
+		return err
+	}
+	// Rows there at once are the page's own (help, settings); rows that
+	// come later are data.
+	var first live
+	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe)); err == nil {
+		json.Unmarshal([]byte(s), &first)
+	}
+	time.Sleep(wait)
+	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe))
+	if err != nil {
+		return err
+	}
+	var l live
+	json.Unmarshal([]byte(s), &l)
+	newRows := l.Rows - first.Rows
+	var parts []string
+	if l.Charts > 0 {
+		parts = append(parts, fmt.Sprintf("charts %d/%d", l.ChartsLive, l.Charts))
+	}
+	if l.Gauges > 0 {
+		parts = append(parts, fmt.Sprintf("gauges %d/%d", l.GaugesLive, l.Gauges))
+	}
+	if newRows > 0 {
+		parts = append(parts, fmt.Sprintf("table rows +%d", newRows))
+	}
+	if l.Charts == 0 && l.Gauges == 0 {
+		parts = append(parts, fmt.Sprintf("canvas %d, svg %d", l.Canvases, l.SVGs))
+	}
+	if !l.JQuery {
+		parts = append(parts, "no jQuery")
+	}
+	r.Live = strings.Join(parts, ", ")
+	r.LiveOK = l.ChartsLive > 0 || l.GaugesLive > 0 || (l.Charts == 0 && l.Gauges == 0 && newRows > 0)
+	return nil
+}
+
+func shortURL(e *engine, u string) string { return strings.TrimPrefix(u, e.http) }
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// report prints a Markdown table, then each app's details.
+func report(w io.Writer, results []*result) {
+	fmt.Fprintln(w, "| app | scripts running | /app/…/status | REST 2xx | page console errors | live data | first failure |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, r := range results {
+		ok := 0
+		for _, p := range r.REST {
+			if p.Code >= 200 && p.Code < 300 {
+				ok++
+			}
+		}
+		rest := "–"
+		if len(r.REST) > 0 {
+			rest = fmt.Sprintf("%d/%d", ok, len(r.REST))
+		}
+		console := "–"
+		if r.Page {
+			console = fmt.Sprint(len(r.Console))
+			if len(r.External) > 0 {
+				console += fmt.Sprintf(" (+%d external)", len(r.External))
+			}
+		}
+		liveMark := r.Live
+		if r.Page && r.LiveOK {
+			liveMark = "yes: " + r.Live
+		} else if r.Page {
+			liveMark = "no: " + r.Live
+		}
+		status := r.Status
+		if status != "OK" {
+			status = "fails"
+		}
+		name := r.App
+		if r.PagePath != "" {
+			name += " (" + r.PagePath + ")"
+		}
+		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, console, liveMark,
+			strings.ReplaceAll(firstFailure(r), "|", "/"))
+	}
+	fmt.Fprintln(w)
+	for _, r := range results {
+		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) {
+			continue
+		}
+		if r.PagePath != "" {
+			fmt.Fprintf(w, "### %s (%s)\n\n", r.App, r.PagePath)
+		} else {
+			fmt.Fprintf(w, "### %s\n\n", r.App)
+		}
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "- script: %s\n", e)
+		}
+		for _, p := range r.REST {
+			if p.Code < 200 || p.Code >= 300 {
+				fmt.Fprintf(w, "- REST %s: %d %s\n", p.Path, p.Code, p.Note)
+			}
+		}
+		for i, c := range dedupe(r.Console) {
+			if i == 8 {
+				fmt.Fprintf(w, "- … %d more\n", len(dedupe(r.Console))-8)
+				break
+			}
+			fmt.Fprintf(w, "- page: %s\n", c)
+		}
+		for _, c := range dedupe(r.External) {
+			fmt.Fprintf(w, "- page (outside the engine): %s\n", c)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func allOK(ps []probe) bool {
+	for _, p := range ps {
+		if p.Code < 200 || p.Code >= 300 {
+			return false
+		}
+	}
+	return true
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]int{}
+	var out []string
+	for _, s := range list {
+		if seen[s] == 0 {
+			out = append(out, s)
+		}
+		seen[s]++
+	}
+	for i, s := range out {
+		if n := seen[s]; n > 1 {
+			out[i] = fmt.Sprintf("%s (×%d)", s, n)
+		}
+	}
+	return out
+}
+
+// firstFailure is the first reason the app is not working, shortened: a
+// script error, a failed REST call, a page problem.
+func firstFailure(r *result) string {
+	var s string
+	switch {
+	case len(r.Errors) > 0:
+		s = r.Errors[0]
+	case r.Status != "OK":
+		s = r.Status
+	}
+	if s == "" {
+		for _, p := range r.REST {
+			if p.Code < 200 || p.Code >= 300 {
+				s = fmt.Sprintf("REST %s: %d %s", p.Path, p.Code, p.Note)
+				break
+			}
+		}
+	}
+	if s == "" && len(r.Console) > 0 {
+		s = "page: " + r.Console[0]
+	}
+	if s == "" && len(r.External) > 0 {
+		s = "page (outside the engine): " + r.External[0]
+	}
+	// the install path is noise in a table
+	if i := strings.Index(s, " at /"); i > 0 {
+		s = s[:i]
+	}
+	if len(s) > 140 {
+		s = s[:140] + "…"
+	}
+	return s
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
