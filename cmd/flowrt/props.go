@@ -78,6 +78,13 @@ var knownProperties = []struct {
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics", isBool},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)", nil},
 	{"state.retry", "10", "seconds between attempts to save state after a save failed (full or read-only disk)", secondsIn(3600)},
+	{"influxdb.url", "", "push metrics to InfluxDB at this http(s)://host:port (with influxdb.database, or influxdb.org and influxdb.bucket)", nil},
+	{"influxdb.database", "", "InfluxDB 1.x database to write to", nil},
+	{"influxdb.org", "", "InfluxDB 2.x organization", nil},
+	{"influxdb.bucket", "", "InfluxDB 2.x bucket", nil},
+	{"influxdb.token", "", "InfluxDB 2.x API token (or user:password for 1.x); prefer RTPROP or a property file to the command line", nil},
+	{"influxdb.interval", "10", "seconds between pushes to InfluxDB", secondsIn(3600)},
+	{"influxdb.measurement", "sflow", "InfluxDB measurement of the metrics", nil},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
 }
 

@@ -191,6 +191,11 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		saved.restore()
 	}
 
+	exports, err := newExporters(p, e, log)
+	if err != nil {
+		return err
+	}
+
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
@@ -234,6 +239,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			if saved != nil {
 				out["state"] = saved.status()
 			}
+			if st := exports.stats(); len(st) > 0 {
+				out["exports"] = st
+			}
 			return out
 		}})
 	h.SetLimits(limits)
@@ -265,6 +273,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 4)
+	exports.run(ctx)
 	go func() { done <- e.Run(ctx) }()
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
 	go func() { done <- hs.serve(ctx) }()
