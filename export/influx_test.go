@@ -33,21 +33,21 @@ sflow,agent=10.0.0.1,datasource=3,ifname=eth0 ifinoctets=1250.5,ifspeed=1e+09 17
 // push says.
 func TestInfluxEndpoint(t *testing.T) {
 	for _, c := range []struct {
-		x    Influx
+		x    *Influx
 		want string
 	}{
-		{Influx{URL: "http://127.0.0.1:8086", Database: "sflow"}, "http://127.0.0.1:8086/write?db=sflow&precision=s"},
-		{Influx{URL: "https://influx:8086/", Org: "net", Bucket: "sflow"}, "https://influx:8086/api/v2/write?bucket=sflow&org=net&precision=s"},
-		{Influx{URL: "http://127.0.0.1:8086"}, "neither influxdb.database"},
-		{Influx{URL: "http://127.0.0.1:8086", Bucket: "b"}, "influxdb.org is needed"},
-		{Influx{URL: "127.0.0.1:8086", Database: "d"}, "want http://host:port"},
+		{&Influx{URL: "http://127.0.0.1:8086", Database: "sflow"}, "http://127.0.0.1:8086/write?db=sflow&precision=s"},
+		{&Influx{URL: "https://influx:8086/", Org: "net", Bucket: "sflow"}, "https://influx:8086/api/v2/write?bucket=sflow&org=net&precision=s"},
+		{&Influx{URL: "http://127.0.0.1:8086"}, "neither influxdb.database"},
+		{&Influx{URL: "http://127.0.0.1:8086", Bucket: "b"}, "influxdb.org is needed"},
+		{&Influx{URL: "127.0.0.1:8086", Database: "d"}, "want http://host:port"},
 	} {
 		got, err := c.x.Endpoint()
 		if err != nil {
 			got = err.Error()
 		}
 		if !strings.Contains(got, c.want) {
-			t.Errorf("%+v: %q, want %q", c.x, got, c.want)
+			t.Errorf("%s: %q, want %q", c.x.URL, got, c.want)
 		}
 	}
 }

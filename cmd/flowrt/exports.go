@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/export"
+	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/metric"
 )
 
@@ -14,7 +18,8 @@ import (
 // reports what it delivered and dropped in /analyzer/json ("exports"),
 // /metrics and the status page.
 type exporters struct {
-	influx *export.Influx
+	influx     *export.Influx
+	clickhouse *export.ClickHouse
 }
 
 // newExporters reads the exporters' properties; an exporter half
@@ -37,13 +42,54 @@ func newExporters(p properties, e *engine.Engine, log *slog.Logger) (*exporters,
 		}
 		log.Info("pushing metrics to InfluxDB", "url", endpoint, "interval", interval)
 	}
+	if url := p.str("clickhouse.url"); url != "" {
+		flush, err1 := p.seconds("clickhouse.flush")
+		every, err2 := p.seconds("clickhouse.counters")
+		ttl, err3 := p.int("clickhouse.ttl")
+		buf, err4 := p.int("clickhouse.buffer")
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return nil, err
+		}
+		keys := export.DefaultSampleKeys
+		if k := p.str("clickhouse.keys"); k != "" {
+			keys = strings.Split(k, ",")
+		}
+		rows, err := export.NewSampleRows(e.Compiler(), keys)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse.keys: %w", err)
+		}
+		x.clickhouse = &export.ClickHouse{URL: url, Database: p.str("clickhouse.database"), User: p.str("clickhouse.user"),
+			Password: p.str("clickhouse.password"), TTLDays: ttl, Interval: flush, CounterInterval: every, MaxBuffer: buf,
+			Rows: rows, Log: log, Points: func(now time.Time) []metric.Point { return e.Dump(engine.AllAgents, nil, nil, now) }}
+	}
 	return x, nil
+}
+
+// samples is the engine's Samples hook: nil when no exporter takes flow
+// samples, so the engine skips the call.
+func (x *exporters) samples() func(*flow.Sample, int64) {
+	if x.clickhouse == nil {
+		return nil
+	}
+	return x.clickhouse.Add
+}
+
+// setup prepares the exporters that need their peer first (ClickHouse's
+// tables): a peer that is not there at start is an error, said at once.
+func (x *exporters) setup(ctx context.Context) error {
+	if x.clickhouse != nil {
+		return x.clickhouse.Setup(ctx)
+	}
+	return nil
 }
 
 // run starts the exporters; they end with ctx.
 func (x *exporters) run(ctx context.Context) {
 	if x.influx != nil {
 		go x.influx.Run(ctx)
+	}
+	if x.clickhouse != nil {
+		go x.clickhouse.Run(ctx)
 	}
 }
 
@@ -52,6 +98,9 @@ func (x *exporters) stats() map[string]export.Stats {
 	out := map[string]export.Stats{}
 	if x.influx != nil {
 		out["influxdb"] = x.influx.Stats()
+	}
+	if x.clickhouse != nil {
+		out["clickhouse"] = x.clickhouse.Stats()
 	}
 	return out
 }

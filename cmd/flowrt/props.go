@@ -85,6 +85,15 @@ var knownProperties = []struct {
 	{"influxdb.token", "", "InfluxDB 2.x API token (or user:password for 1.x); prefer RTPROP or a property file to the command line", nil},
 	{"influxdb.interval", "10", "seconds between pushes to InfluxDB", secondsIn(3600)},
 	{"influxdb.measurement", "sflow", "InfluxDB measurement of the metrics", nil},
+	{"clickhouse.url", "", "write flow samples and counters to ClickHouse over HTTP at this http(s)://host:8123 (tables made if missing)", nil},
+	{"clickhouse.database", "flowrt", "ClickHouse database of the flows and counters tables", nil},
+	{"clickhouse.user", "", "ClickHouse user (default: the server's default user)", nil},
+	{"clickhouse.password", "", "ClickHouse password; prefer RTPROP or a property file to the command line", nil},
+	{"clickhouse.keys", "", "comma list of flow keys stored with each flow sample (default: MACs, VLAN, IPv4/IPv6 addresses, protocol, ports, TCP flags, ToS)", nil},
+	{"clickhouse.ttl", "0", "days ClickHouse keeps rows (0: forever; needs ClickHouse 19.6 or later)", intIn(0, 100_000, "days")},
+	{"clickhouse.flush", "1", "seconds between inserts of the buffered flow samples", secondsIn(3600)},
+	{"clickhouse.counters", "20", "seconds between writes of every counter metric", secondsIn(86400)},
+	{"clickhouse.buffer", "67108864", "bytes of flow rows waiting for an insert; past it samples are dropped, counted", intIn(1<<16, 1<<34, "bytes")},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
 }
 

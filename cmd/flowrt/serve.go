@@ -195,6 +195,10 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	if err != nil {
 		return err
 	}
+	if err := exports.setup(ctx); err != nil {
+		return err
+	}
+	e.SetSampleHook(exports.samples())
 
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
