@@ -79,7 +79,7 @@ type Engine struct {
 
 	// sampleHook is given every flow sample (SetSampleHook).
 	sampleHook atomic.Pointer[func(*flow.Sample, int64)]
-	sweepMu   sync.Mutex   // one sweep at a time (Run's, and a replay's)
+	sweepMu    sync.Mutex // one sweep at a time (Run's, and a replay's)
 
 	agentMu sync.RWMutex
 	agents  map[netip.Addr]*Agent

@@ -28,16 +28,16 @@ import (
 // holds the collector back. A batch ClickHouse does not take is dropped
 // and counted by reason.
 type ClickHouse struct {
-	URL       string // http://host:8123
-	Database  string
-	User      string
-	Password  string
-	TTLDays   int           // rows older than this go (0: kept); needs ClickHouse ≥ 19.6
-	Interval  time.Duration // between flushes of the flow rows
+	URL      string // http://host:8123
+	Database string
+	User     string
+	Password string
+	TTLDays  int           // rows older than this go (0: kept); needs ClickHouse ≥ 19.6
+	Interval time.Duration // between flushes of the flow rows
 	// CounterInterval is between writes of the counters table.
 	CounterInterval time.Duration
 	MaxBuffer       int
-	Rows      *SampleRows
+	Rows            *SampleRows
 	// Points returns the metrics for the counters table (the engine's Dump).
 	Points func(now time.Time) []metric.Point
 	Log    *slog.Logger

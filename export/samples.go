@@ -58,7 +58,9 @@ var FixedColumns = []string{"time", "agent", "datasource", "dropped", "sampling_
 	"frame_length", "bytes", "packets"}
 
 // Columns are every column of a row, in order.
-func (r *SampleRows) Columns() []string { return append(append([]string{}, FixedColumns...), r.columns...) }
+func (r *SampleRows) Columns() []string {
+	return append(append([]string{}, FixedColumns...), r.columns...)
+}
 
 // AppendTSV appends one row in ClickHouse's TabSeparated format (a key
 // the sample does not have is an empty string).
