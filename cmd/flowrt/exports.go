@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/export"
 	"github.com/flowrt/flowrt/flow"
@@ -20,6 +22,10 @@ import (
 type exporters struct {
 	influx     *export.Influx
 	clickhouse *export.ClickHouse
+	kafka      *export.Kafka
+	consumer   *collector.KafkaSource // sflow.source=kafka
+	inlet      bool                   // kafka.inlet=yes: UDP to Kafka, nothing else
+	inletBad   atomic.Uint64          // datagrams an inlet could not read an agent from
 }
 
 // newExporters reads the exporters' properties; an exporter half
@@ -62,16 +68,33 @@ func newExporters(p properties, e *engine.Engine, log *slog.Logger) (*exporters,
 			Password: p.str("clickhouse.password"), TTLDays: ttl, Interval: flush, CounterInterval: every, MaxBuffer: buf,
 			Rows: rows, Log: log, Points: func(now time.Time) []metric.Point { return e.Dump(engine.AllAgents, nil, nil, now) }}
 	}
+	if err := x.kafkaConfig(p, e, log); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 
 // samples is the engine's Samples hook: nil when no exporter takes flow
 // samples, so the engine skips the call.
 func (x *exporters) samples() func(*flow.Sample, int64) {
-	if x.clickhouse == nil {
-		return nil
+	var hooks []func(*flow.Sample, int64)
+	if x.clickhouse != nil {
+		hooks = append(hooks, x.clickhouse.Add)
 	}
-	return x.clickhouse.Add
+	if x.kafka != nil && x.kafka.Flows != "" {
+		hooks = append(hooks, x.kafka.Sample)
+	}
+	switch len(hooks) {
+	case 0:
+		return nil
+	case 1:
+		return hooks[0]
+	}
+	return func(s *flow.Sample, ms int64) {
+		for _, h := range hooks {
+			h(s, ms)
+		}
+	}
 }
 
 // setup prepares the exporters that need their peer first (ClickHouse's
@@ -91,6 +114,9 @@ func (x *exporters) run(ctx context.Context) {
 	if x.clickhouse != nil {
 		go x.clickhouse.Run(ctx)
 	}
+	if x.kafka != nil {
+		go func() { x.kafka.Run(ctx); x.kafka.Close() }()
+	}
 }
 
 // stats is each exporter's counts, by name.
@@ -101,6 +127,13 @@ func (x *exporters) stats() map[string]export.Stats {
 	}
 	if x.clickhouse != nil {
 		out["clickhouse"] = x.clickhouse.Stats()
+	}
+	if x.kafka != nil {
+		st := x.kafka.Stats()
+		if n := x.inletBad.Load(); n > 0 {
+			st.Dropped["not sFlow v5"] = n
+		}
+		out["kafka"] = st
 	}
 	return out
 }

@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/export"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/geo"
 	"github.com/flowrt/flowrt/group"
@@ -141,8 +143,13 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	forwarder := forward.New(log)
+	var rawKafka atomic.Pointer[export.Kafka] // kafka.topic.raw: the datagrams as they came, once the exporters exist
 	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
-		return forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+		looped := forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+		if k := rawKafka.Load(); k != nil && !looped {
+			k.Datagram(b, agent, netip.AddrPortFrom(from, 0))
+		}
+		return looped
 	}
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
@@ -165,7 +172,14 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
 	var col *collector.Collector
-	if capture == nil {
+	fromKafka := p.str("sflow.source") == "kafka"
+	switch src := p.str("sflow.source"); {
+	case src != "udp" && src != "kafka":
+		return fmt.Errorf("sflow.source %q: want udp or kafka", src)
+	case fromKafka && capture != nil:
+		return errors.New("sflow.file and sflow.source=kafka: replay a capture or consume Kafka, not both")
+	}
+	if capture == nil && !fromKafka {
 		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
 			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
 		if err != nil {
@@ -199,6 +213,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	e.SetSampleHook(exports.samples())
+	if exports.kafka != nil && exports.kafka.Raw != "" && !exports.inlet {
+		rawKafka.Store(exports.kafka)
+	}
 
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
 		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
@@ -235,7 +252,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			return saved.changed(kind, name)
 		}, Extra: func() map[string]any {
 			out := hs.extra()
-			if col == nil {
+			if exports.consumer != nil {
+				out["sFlowKafkaRecords"], out["sFlowKafkaBad"] = exports.consumer.Records.Load(), exports.consumer.Bad.Load()
+			} else if col == nil {
 				out["sFlowFile"] = file
 			} else {
 				out["sFlowKernelDrops"], out["sFlowReceiveBuffer"], out["sFlowSockets"] = col.KernelDrops(), col.ReadBuffer(), col.Sockets()
@@ -264,7 +283,11 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			log.Warn("the kernel granted a smaller receive buffer than asked: bursts may be lost; raise net.core.rmem_max or run with CAP_NET_ADMIN",
 				"granted", col.ReadBuffer(), "asked", rcvbuf)
 		}
-	} else {
+		if exports.inlet {
+			log.Info("inlet only: every datagram goes to Kafka as it came, and nothing else is done with it",
+				"topic", exports.kafka.Raw)
+		}
+	} else if capture != nil {
 		log.Info("replaying sFlow from a capture", "file", file, "realtime", realtime)
 	}
 	log.Info("REST and web listening", append([]any{"http", ln.Addr().String(), "readonly", readonly}, hs.attrs...)...)
@@ -282,7 +305,16 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
 	go func() { done <- hs.serve(ctx) }()
 	go func() {
-		if col != nil {
+		switch {
+		case exports.consumer != nil:
+			done <- exports.consumer.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			return
+		case col != nil && exports.inlet:
+			done <- col.Run(ctx, func() collector.Handler {
+				return inletHandler{k: exports.kafka, bad: &exports.inletBad}
+			})
+			return
+		case col != nil:
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
 			return
 		}
