@@ -65,6 +65,13 @@ func (k *Kafka) Start() error {
 		// A request to a broker that went away must not hold its records
 		// past the delivery timeout either (franz-go's defaults: 10 s + 10 s).
 		kgo.ProduceRequestTimeout(k.DeliveryTimeout), kgo.RequestTimeoutOverhead(time.Second),
+		// Telemetry would rather lose a record, counted, than wait: an
+		// idempotent producer never fails a record whose request may have
+		// been written to a broker that went away (its sequence numbers must
+		// stay whole), so it would hold it — and the buffer — until the
+		// broker comes back. Without idempotence a retried record can be
+		// duplicated; leader acks are enough for it.
+		kgo.DisableIdempotentWrite(), kgo.RequiredAcks(kgo.LeaderAck()),
 		kgo.AllowAutoTopicCreation(), kgo.ClientID("flowrt")}
 	switch k.Compression {
 	case "", "none":
