@@ -193,6 +193,19 @@ func (a *API) promSelf(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+		if st, ok := extra["exports"].(map[string]export.Stats); ok {
+			names := slices.Sorted(maps.Keys(st))
+			p.Family("export_sent_total", "counter", "Records an exporter delivered (lines, messages, rows), by exporter.")
+			for _, n := range names {
+				p.Sample("export_sent_total", float64(st[n].Sent), export.Label{Name: "exporter", Value: n})
+			}
+			p.Family("export_dropped_total", "counter", "Records an exporter lost, by exporter and reason.")
+			for _, n := range names {
+				for _, r := range slices.Sorted(maps.Keys(st[n].Dropped)) {
+					p.Sample("export_dropped_total", float64(st[n].Dropped[r]), export.Label{Name: "exporter", Value: n}, export.Label{Name: "reason", Value: r})
+				}
+			}
+		}
 		counter("samples_lost_total", "Samples missing from the data sources' sequence numbers.", float64(lostSamples))
 		gauge("agents", "Agents sending sFlow.", float64(a.e.AgentCount()))
 		counter("agents_evicted_total", "Agents evicted at agents.max, least recently heard first.", float64(t.AgentsEvicted))

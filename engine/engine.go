@@ -82,7 +82,10 @@ type Engine struct {
 	gen   atomic.Uint64
 
 	captureMs atomic.Int64 // the capture's clock during and after a fast replay; noCapture: the wall clock
-	sweepMu   sync.Mutex   // one sweep at a time (Run's, and a replay's)
+
+	// sampleHook is given every flow sample (SetSampleHook).
+	sampleHook atomic.Pointer[func(*flow.Sample, int64)]
+	sweepMu    sync.Mutex // one sweep at a time (Run's, and a replay's)
 
 	agentMu sync.RWMutex
 	agents  map[netip.Addr]*Agent
@@ -166,6 +169,18 @@ func New(cfg Config) *Engine {
 	e.defs.Store(&defSet{byName: map[string]*slot{}})
 	registerHost(e.compiler, &e.hosts)
 	return e
+}
+
+// SetSampleHook gives fn every flow sample (and dropped-packet
+// notification) as the definitions see it, decoded, with the engine's clock
+// in ms: the exporters' stream (ClickHouse, Kafka). It runs on the
+// receiving goroutines, so it must not block or keep s. nil removes it.
+func (e *Engine) SetSampleHook(fn func(s *flow.Sample, ms int64)) {
+	if fn == nil {
+		e.sampleHook.Store(nil)
+		return
+	}
+	e.sampleHook.Store(&fn)
 }
 
 // Config returns the engine's configuration.

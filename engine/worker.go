@@ -314,6 +314,9 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 	if ms-w.keysScan >= 1000 {
 		w.scanKeys(ms)
 	}
+	if h := w.e.sampleHook.Load(); h != nil {
+		(*h)(s, ms)
+	}
 	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per sample
 	for i, sl := range defs.slots {
 		if sl == nil || sl.def.Spec.Dropped != dropped {

@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/flowrt/flowrt/api"
 	"github.com/flowrt/flowrt/collector"
 	"github.com/flowrt/flowrt/engine"
+	"github.com/flowrt/flowrt/export"
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/geo"
@@ -149,8 +151,13 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	forwarder := forward.New(log)
+	var rawKafka atomic.Pointer[export.Kafka] // kafka.topic.raw: the datagrams as they came, once the exporters exist
 	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
-		return forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+		looped := forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+		if k := rawKafka.Load(); k != nil && !looped {
+			k.Datagram(b, agent, netip.AddrPortFrom(from, 0))
+		}
+		return looped
 	}
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
@@ -182,7 +189,14 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	topology.Register(e.Compiler(), topo)
 	e.SetTopology(topo)
 	var col *collector.Collector
-	if capture == nil {
+	fromKafka := p.str("sflow.source") == "kafka"
+	switch src := p.str("sflow.source"); {
+	case src != "udp" && src != "kafka":
+		return fmt.Errorf("sflow.source %q: want udp or kafka", src)
+	case fromKafka && capture != nil:
+		return errors.New("sflow.file and sflow.source=kafka: replay a capture or consume Kafka, not both")
+	}
+	if capture == nil && !fromKafka {
 		col, err = collector.Listen(collector.Config{Addr: net.JoinHostPort(p.str("sflow.hostname"), fmt.Sprint(sflowPort)),
 			Sockets: sockets, ReadBuffer: rcvbuf, Logger: log})
 		if err != nil {
@@ -206,6 +220,18 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		store.Retry = retry
 		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, topo)
 		saved.restore()
+	}
+
+	exports, err := newExporters(p, e, log)
+	if err != nil {
+		return err
+	}
+	if err := exports.setup(ctx); err != nil {
+		return err
+	}
+	e.SetSampleHook(exports.samples())
+	if exports.kafka != nil && exports.kafka.Raw != "" && !exports.inlet {
+		rawKafka.Store(exports.kafka)
 	}
 
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
@@ -245,13 +271,18 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		}, Extra: func() map[string]any {
 			out := hs.extra()
 			cpu.fields(out)
-			if col == nil {
+			if exports.consumer != nil {
+				out["sFlowKafkaRecords"], out["sFlowKafkaBad"] = exports.consumer.Records.Load(), exports.consumer.Bad.Load()
+			} else if col == nil {
 				out["sFlowFile"] = file
 			} else {
 				out["sFlowKernelDrops"], out["sFlowReceiveBuffer"], out["sFlowSockets"] = col.KernelDrops(), col.ReadBuffer(), col.Sockets()
 			}
 			if saved != nil {
 				out["state"] = saved.status()
+			}
+			if st := exports.stats(); len(st) > 0 {
+				out["exports"] = st
 			}
 			return out
 		}})
@@ -271,7 +302,11 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			log.Warn("the kernel granted a smaller receive buffer than asked: bursts may be lost; raise net.core.rmem_max or run with CAP_NET_ADMIN",
 				"granted", col.ReadBuffer(), "asked", rcvbuf)
 		}
-	} else {
+		if exports.inlet {
+			log.Info("inlet only: every datagram goes to Kafka as it came, and nothing else is done with it",
+				"topic", exports.kafka.Raw)
+		}
+	} else if capture != nil {
 		log.Info("replaying sFlow from a capture", "file", file, "realtime", realtime)
 	}
 	log.Info("REST and web listening", append([]any{"http", ln.Addr().String(), "readonly", readonly}, hs.attrs...)...)
@@ -287,6 +322,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 4)
+	exports.run(ctx)
 	go func() { done <- e.Run(ctx) }()
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
 	go func() { done <- hs.serve(ctx) }()
@@ -294,7 +330,16 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	// without a restart.
 	go scripts.WatchApps(ctx, p.str("app.dir"), appRescan)
 	go func() {
-		if col != nil {
+		switch {
+		case exports.consumer != nil:
+			done <- exports.consumer.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			return
+		case col != nil && exports.inlet:
+			done <- col.Run(ctx, func() collector.Handler {
+				return inletHandler{k: exports.kafka, bad: &exports.inletBad}
+			})
+			return
+		case col != nil:
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
 			return
 		}
