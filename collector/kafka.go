@@ -45,6 +45,10 @@ func (k *KafkaSource) Run(ctx context.Context, newHandler func() Handler) error 
 	log := k.Logger
 	opts := append([]kgo.Opt{kgo.SeedBrokers(k.Brokers...), kgo.ConsumerGroup(k.Group), kgo.ConsumeTopics(k.Topic),
 		kgo.ConsumeResetOffset(reset), kgo.ClientID("flowrt"),
+		// An engine that dies without leaving the group loses its
+		// partitions to the others after this long (franz-go's default is
+		// 45 s; Kafka's lowest allowed is 6 s).
+		kgo.SessionTimeout(10 * time.Second),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			log.Info("Kafka partitions assigned to this engine", "topic", k.Topic, "partitions", m[k.Topic])
 		}),
@@ -56,6 +60,8 @@ func (k *KafkaSource) Run(ctx context.Context, newHandler func() Handler) error 
 		return fmt.Errorf("kafka: %w", err)
 	}
 	k.client = c
+	// Leaving the group on the way out hands this engine's partitions to
+	// the others at once, not after the session timeout.
 	defer c.Close()
 	h := newHandler()
 	log.Info("consuming sFlow from Kafka", "brokers", k.Brokers, "topic", k.Topic, "group", k.Group)

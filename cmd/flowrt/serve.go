@@ -322,6 +322,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 4)
+	consumed := make(chan struct{}) // closed when the Kafka consumer has stopped
 	exports.run(ctx)
 	go func() { done <- e.Run(ctx) }()
 	go func() { done <- thresholds.Run(ctx, threshold.DefaultInterval) }()
@@ -332,7 +333,9 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	go func() {
 		switch {
 		case exports.consumer != nil:
-			done <- exports.consumer.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			err := exports.consumer.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			close(consumed)
+			done <- err
 			return
 		case col != nil && exports.inlet:
 			done <- col.Run(ctx, func() collector.Handler {
@@ -366,6 +369,12 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	case runErr = <-done:
 	}
 	cancel()
+	if exports.consumer != nil { // it leaves the Kafka group as it stops
+		select {
+		case <-consumed:
+		case <-time.After(3 * time.Second):
+		}
+	}
 	shut, cancelShut := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancelShut()
 	hs.srv.Shutdown(shut)
