@@ -22,6 +22,7 @@ import (
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/script"
 	"github.com/flowrt/flowrt/state"
+	"github.com/flowrt/flowrt/tenant"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 	"github.com/flowrt/flowrt/web"
@@ -141,9 +142,17 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	forwarder := forward.New(log)
-	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
-		return forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+	tenants, err := tenant.New(log)
+	if err != nil {
+		return err
 	}
+	defer tenants.Close()
+	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
+		// A tenant datagram coming back is neither forwarded nor applied.
+		return tenants.IsReturned(agent, subAgent, seq, uptime, len(b)) ||
+			forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+	}
+	cfg.Split = tenants.Process
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
 	if err != nil {
@@ -175,6 +184,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		// Known before any session is restored or set: a session to our
 		// own socket is refused.
 		forwarder.SetOwn(col.Addr())
+		tenants.SetOwn(col.Addr())
 	}
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
@@ -187,7 +197,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			return err
 		}
 		store.Retry = retry
-		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, topo)
+		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, tenants, topo)
 		saved.restore()
 	}
 
@@ -219,7 +229,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	var hs *httpServer
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Tenants: tenants, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
 			if saved == nil {
 				return nil
 			}
