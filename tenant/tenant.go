@@ -18,6 +18,7 @@
 package tenant
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,8 +36,9 @@ import (
 // QueueLength is how many tenant datagrams may wait for the senders.
 const QueueLength = 16384
 
-// senders is how many goroutines send tenant datagrams.
-const senders = 2
+// senders is how many goroutines send tenant datagrams: one, so that
+// each stream leaves in the order its sequence numbers were given.
+const senders = 1
 
 // Status is a tenant and its counters, as GET /tenant/json shows it.
 type Status struct {
@@ -328,14 +330,8 @@ const maxNames = 1 << 20
 // queues it.
 func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch) {
 	st := t.st
-	k := streamKey{d.Agent, d.SubAgentID}
-	st.mu.Lock()
-	seq := st.seqs[k] + 1
-	st.seqs[k] = seq
-	st.mu.Unlock()
-
 	out := &sc.out
-	out.Version, out.Agent, out.SubAgentID, out.Sequence, out.Uptime = 5, d.Agent, d.SubAgentID, seq, d.Uptime
+	out.Version, out.Agent, out.SubAgentID, out.Sequence, out.Uptime = 5, d.Agent, d.SubAgentID, 0, d.Uptime
 	out.Samples = out.Samples[:0]
 	sc.recs = sc.recs[:0]
 	for _, i := range picks {
@@ -360,6 +356,14 @@ func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch
 		s.bufs.Put(buf)
 		return
 	}
+	// The sequence number is given and the datagram queued under the
+	// stream's lock, so that the stream leaves in sequence even when two
+	// collector goroutines split datagrams of one agent.
+	k := streamKey{d.Agent, d.SubAgentID}
+	st.mu.Lock()
+	seq := st.seqs[k] + 1
+	st.seqs[k] = seq
+	binary.BigEndian.PutUint32(b[seqOffset(d.Agent):], seq)
 	s.recent.add(d.Agent, d.SubAgentID, seq, d.Uptime, len(b))
 	select {
 	case s.queue <- item{st: st, dest: t.c.dest, buf: buf, samples: len(picks)}:
@@ -368,6 +372,16 @@ func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch
 		st.droppedSamples.Add(uint64(len(picks)))
 		s.bufs.Put(buf)
 	}
+	st.mu.Unlock()
+}
+
+// seqOffset is where a datagram's sequence number is: after the version,
+// the agent's address type and address, and the sub-agent.
+func seqOffset(agent netip.Addr) int {
+	if agent.Is4() {
+		return 4 + 4 + 4 + 4
+	}
+	return 4 + 4 + 16 + 4
 }
 
 // IsReturned reports whether a received datagram is one of the tenant
