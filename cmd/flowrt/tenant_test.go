@@ -264,9 +264,12 @@ func counterSample(t *testing.T, ifIndex uint32, name string, junk bool) sflow.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	if junk {
-		for len(pn.Data)%4 != 0 || len(pn.Data) == 4+len(name) {
-			pn.Data = append(pn.Data, 0xEE)
+	if junk { // the encoder padded with zeros: junk instead, or after the name
+		for i := 4 + len(name); i < len(pn.Data); i++ {
+			pn.Data[i] = 0xEE
+		}
+		if len(name)%4 == 0 {
+			pn.Data = append(pn.Data, 0xEE, 0xEE, 0xEE, 0xEE)
 		}
 	}
 	return sflow.Sample{Format: sflow.CounterSample, Sequence: 77, SourceIndex: ifIndex, Records: []sflow.Record{gen, pn}}
