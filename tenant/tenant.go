@@ -33,8 +33,15 @@ import (
 	"github.com/flowrt/flowrt/sflow"
 )
 
-// QueueLength is how many tenant datagrams may wait for the senders.
-const QueueLength = 16384
+// QueueLength is how many tenant datagrams may wait for the sender.
+const QueueLength = 4096
+
+// spareBuffers are the datagram buffers kept beyond those queued, and
+// spareScratch the matching states (one per collector goroutine at work).
+const (
+	spareBuffers = 256
+	spareScratch = 64
+)
 
 // senders is how many goroutines send tenant datagrams: one, so that
 // each stream leaves in the order its sequence numbers were given.
@@ -103,8 +110,10 @@ type Splitter struct {
 	queue   chan item
 	quit    chan struct{}
 	wg      sync.WaitGroup
-	scratch sync.Pool
-	bufs    sync.Pool
+	// Free lists rather than sync.Pools: a pool is emptied by the garbage
+	// collector, and refilling it is an allocation on the receive path.
+	scratch chan *scratch
+	bufs    chan *[]byte
 	log     *slog.Logger
 }
 
@@ -120,8 +129,8 @@ func New(log *slog.Logger) (*Splitter, error) {
 	}
 	s := &Splitter{byName: map[string]*tenant{}, names: map[ifKey]string{}, conn: conn,
 		queue: make(chan item, QueueLength), quit: make(chan struct{}), log: log}
-	s.scratch.New = func() any { return &scratch{} }
-	s.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	s.scratch = make(chan *scratch, spareScratch)
+	s.bufs = make(chan *[]byte, QueueLength+spareBuffers)
 	s.idx.Store(build(nil, nil))
 	for range senders {
 		s.wg.Add(1)
@@ -270,7 +279,12 @@ func (s *Splitter) Process(d *sflow.Datagram) {
 	}
 	s.datagrams.Add(1)
 	s.samples.Add(uint64(len(d.Samples)))
-	sc := s.scratch.Get().(*scratch)
+	var sc *scratch
+	select {
+	case sc = <-s.scratch:
+	default:
+		sc = &scratch{}
+	}
 	sc.reset(len(x.tenants))
 	for i := range d.Samples {
 		smp := &d.Samples[i]
@@ -285,7 +299,10 @@ func (s *Splitter) Process(d *sflow.Datagram) {
 	for _, id := range sc.touched {
 		s.emit(x.tenants[id], d, sc.picks[id], sc)
 	}
-	s.scratch.Put(sc)
+	select {
+	case s.scratch <- sc:
+	default:
+	}
 }
 
 // learn notes a counter sample's port name; a name that is new or changed
@@ -344,7 +361,7 @@ func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch
 		smp.Records = sc.recs[start:len(sc.recs):len(sc.recs)]
 		out.Samples = append(out.Samples, smp)
 	}
-	buf := s.bufs.Get().(*[]byte)
+	buf := s.buffer()
 	b, err := out.AppendBinary((*buf)[:0])
 	*buf = b
 	st.built.Add(1)
@@ -353,7 +370,7 @@ func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch
 		st.errors.Add(1)
 		st.dropped.Add(1)
 		st.droppedSamples.Add(uint64(len(picks)))
-		s.bufs.Put(buf)
+		s.free(buf)
 		return
 	}
 	// The sequence number is given and the datagram queued under the
@@ -370,7 +387,7 @@ func (s *Splitter) emit(t *tenant, d *sflow.Datagram, picks []int32, sc *scratch
 	default:
 		st.dropped.Add(1)
 		st.droppedSamples.Add(uint64(len(picks)))
-		s.bufs.Put(buf)
+		s.free(buf)
 	}
 	st.mu.Unlock()
 }
@@ -382,6 +399,25 @@ func seqOffset(agent netip.Addr) int {
 		return 4 + 4 + 4 + 4
 	}
 	return 4 + 4 + 16 + 4
+}
+
+// buffer returns a datagram buffer from the free list, or a new one.
+func (s *Splitter) buffer() *[]byte {
+	select {
+	case b := <-s.bufs:
+		return b
+	default:
+		b := make([]byte, 0, 2048)
+		return &b
+	}
+}
+
+// free puts a buffer back on the free list (unless the list is full).
+func (s *Splitter) free(b *[]byte) {
+	select {
+	case s.bufs <- b:
+	default:
+	}
 }
 
 // IsReturned reports whether a received datagram is one of the tenant
@@ -423,8 +459,6 @@ func (s *Splitter) send() {
 			it.st.sent.Add(1)
 			it.st.sentSamples.Add(uint64(it.samples))
 		}
-		if cap(*it.buf) <= 65536 {
-			s.bufs.Put(it.buf)
-		}
+		s.free(it.buf)
 	}
 }
