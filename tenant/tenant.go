@@ -267,13 +267,12 @@ func sub(a, b uint64) uint64 {
 // Process splits one decoded datagram into its tenants' streams. It never
 // blocks and keeps nothing of d.
 func (s *Splitter) Process(d *sflow.Datagram) {
-	x := s.idx.Load()
 	for i := range d.Samples {
 		if f := d.Samples[i].Format; f == sflow.CounterSample || f == sflow.ExpandedCounterSample {
 			s.learn(d.Agent, &d.Samples[i])
 		}
 	}
-	x = s.idx.Load() // a name just learned may have rebuilt it
+	x := s.idx.Load() // after learning: a name just learned may have rebuilt it
 	if len(x.tenants) == 0 {
 		return
 	}

@@ -33,9 +33,6 @@ type tenantDef struct {
 	sock                  *net.UDPConn
 	mu                    sync.Mutex
 	got                   [][]byte // the datagrams its collector received
-	ifaces                map[string]bool
-	prefixes              []netip.Prefix
-	levels                []int
 }
 
 func (td *tenantDef) body() string {
