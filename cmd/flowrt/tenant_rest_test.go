@@ -3,6 +3,7 @@ package main_test
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTenantDefinitions: a bad tenant is refused 400 with a reason that
@@ -81,5 +82,38 @@ func TestTenantDefinitions(t *testing.T) {
 	ro.get(t, "/tenant/json", &all)
 	if len(all) != 0 {
 		t.Errorf("read-only engine has tenants %v", all)
+	}
+}
+
+// TestTenantLoopThroughAnotherEngine: engine A streams a tenant to engine
+// B, which forwards everything back to A. A recognises its tenant
+// datagrams coming back: counted as looped, neither applied nor split
+// again, so B receives each tenant datagram once and A's tenant sends
+// one per datagram the agents sent.
+func TestTenantLoopThroughAnotherEngine(t *testing.T) {
+	a, b := startEngine(t), startEngine(t)
+	if code, msg := a.do(t, "PUT", "/tenant/loop/json", `{"collectorAddress":"127.0.0.1","collectorPort":`+port(b.sflow)+
+		`,"filters":{"cidr":["10.0.0.0/8","192.168.0.0/16"]}}`); code != 204 {
+		t.Fatalf("PUT tenant: %d %s", code, msg)
+	}
+	if code, msg := b.do(t, "PUT", "/forwarding/back/json", `{"address":"127.0.0.1","port":`+port(a.sflow)+`}`); code != 204 {
+		t.Fatalf("PUT forwarding: %d %s", code, msg)
+	}
+	rep := send(t, a.sflow, "-agents", "2", "-ports", "1", "-rate", "200", "-duration", "1s", "-counters", "0", "-seed", "3")
+	n := rep.Datagrams
+	var tn struct{ DatagramsForwarded int }
+	var anA, anB map[string]any
+	waitFor(t, 5*time.Second, "the tenant's datagrams back at A", func() bool {
+		a.get(t, "/analyzer/json", &anA)
+		return anA["sFlowDatagramsLooped"].(float64) >= float64(n)
+	})
+	time.Sleep(300 * time.Millisecond) // anything more would be a loop
+	a.get(t, "/analyzer/json", &anA)
+	b.get(t, "/analyzer/json", &anB)
+	a.get(t, "/tenant/loop/json", &tn)
+	if tn.DatagramsForwarded != n || anA["sFlowDatagramsLooped"].(float64) != float64(n) ||
+		anA["sFlowDatagramsReceived"].(float64) != float64(2*n) || anB["sFlowDatagramsReceived"].(float64) != float64(n) {
+		t.Errorf("%d datagrams sent: the tenant forwarded %d, A received %v (%v looped), B received %v", n, tn.DatagramsForwarded,
+			anA["sFlowDatagramsReceived"], anA["sFlowDatagramsLooped"], anB["sFlowDatagramsReceived"])
 	}
 }
