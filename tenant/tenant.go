@@ -106,10 +106,10 @@ type Splitter struct {
 	returned           atomic.Uint64 // tenant datagrams that came back to the engine
 	recent             recent
 
-	conn    *net.UDPConn
-	queue   chan item
-	quit    chan struct{}
-	wg      sync.WaitGroup
+	conn  *net.UDPConn
+	queue chan item
+	quit  chan struct{}
+	wg    sync.WaitGroup
 	// Free lists rather than sync.Pools: a pool is emptied by the garbage
 	// collector, and refilling it is an allocation on the receive path.
 	scratch chan *scratch
