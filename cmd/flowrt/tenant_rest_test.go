@@ -43,9 +43,9 @@ func TestTenantDefinitions(t *testing.T) {
 		t.Fatalf("PUT a good tenant: %d %s", code, msg)
 	}
 	var all map[string]struct {
-		CollectorAddress string
-		CollectorPort    int
-		Filters          struct{ Ifindex, Ifname, Cidr, Mac []string }
+		CollectorAddress                     string
+		CollectorPort                        int
+		Filters                              struct{ Ifindex, Ifname, Cidr, Mac []string }
 		DatagramsForwarded, SamplesForwarded int
 	}
 	e.get(t, "/tenant/json", &all)
