@@ -339,8 +339,10 @@ func (s *Splitter) learn(agent netip.Addr, smp *sflow.Sample) {
 }
 
 // maxNames bounds the port names remembered (a flood of spoofed agents
-// must not grow the table without end).
-const maxNames = 1 << 20
+// must not grow the table without end): beyond it, interfaces not yet
+// named stay unnamed, and ifname filters do not select them. The engine's
+// own bound on data sources (datasources.max) is 100,000 by default.
+const maxNames = 1 << 17
 
 // emit encodes the samples picked for t as one datagram of t's stream and
 // queues it.
