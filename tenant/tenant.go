@@ -19,7 +19,6 @@ package tenant
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,10 +41,6 @@ const (
 	spareBuffers = 256
 	spareScratch = 64
 )
-
-// senders is how many goroutines send tenant datagrams: one, so that
-// each stream leaves in the order its sequence numbers were given.
-const senders = 1
 
 // Status is a tenant and its counters, as GET /tenant/json shows it.
 type Status struct {
@@ -117,8 +112,9 @@ type Splitter struct {
 	log     *slog.Logger
 }
 
-// New returns a splitter with no tenant, its senders running; Close stops
-// them.
+// New returns a splitter with no tenant, its sender running (one, so that
+// each stream leaves in the order its sequence numbers were given); Close stops
+// it.
 func New(log *slog.Logger) (*Splitter, error) {
 	if log == nil {
 		log = slog.Default()
@@ -132,14 +128,17 @@ func New(log *slog.Logger) (*Splitter, error) {
 	s.scratch = make(chan *scratch, spareScratch)
 	s.bufs = make(chan *[]byte, QueueLength+spareBuffers)
 	s.idx.Store(build(nil, nil))
-	for range senders {
-		s.wg.Add(1)
-		go s.send()
+	b, err := newBatcher(conn)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("tenant streams: the sending socket: %w", err)
 	}
+	s.wg.Add(1)
+	go s.send(b)
 	return s, nil
 }
 
-// Close stops the senders; datagrams still queued are dropped.
+// Close stops the sender; datagrams still queued are dropped.
 func (s *Splitter) Close() {
 	close(s.quit)
 	s.conn.Close()
@@ -435,31 +434,50 @@ func (s *Splitter) IsReturned(agent netip.Addr, subAgent, seq, uptime uint32, le
 	return false
 }
 
-func (s *Splitter) send() {
+// maxBatch is how many queued datagrams one send hands the kernel.
+const maxBatch = 64
+
+// send takes the queued datagrams, as many as are waiting up to maxBatch,
+// and sends them together (send_linux.go: one sendmmsg).
+func (s *Splitter) send(b *batcher) {
 	defer s.wg.Done()
 	warned := false
+	items := make([]item, 0, maxBatch)
 	for {
-		var it item
+		items = items[:0]
 		select {
-		case it = <-s.queue:
+		case it := <-s.queue:
+			items = append(items, it)
 		case <-s.quit:
 			return
 		}
-		if _, err := s.conn.WriteToUDPAddrPort(*it.buf, it.dest); err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+	more:
+		for len(items) < maxBatch {
+			select {
+			case it := <-s.queue:
+				items = append(items, it)
+			default:
+				break more
 			}
-			it.st.errors.Add(1)
-			it.st.dropped.Add(1)
-			it.st.droppedSamples.Add(uint64(it.samples))
-			if !warned {
-				s.log.Warn("tenant streams: a send failed (is the tenant's collector reachable?)", "to", it.dest, "err", err)
-				warned = true
-			}
-		} else {
-			it.st.sent.Add(1)
-			it.st.sentSamples.Add(uint64(it.samples))
 		}
-		s.free(it.buf)
+		ok := b.send(items)
+		if len(ok) < len(items) { // the socket is closed: Close
+			return
+		}
+		for i, it := range items {
+			if ok[i] {
+				it.st.sent.Add(1)
+				it.st.sentSamples.Add(uint64(it.samples))
+			} else {
+				it.st.errors.Add(1)
+				it.st.dropped.Add(1)
+				it.st.droppedSamples.Add(uint64(it.samples))
+				if !warned {
+					s.log.Warn("tenant streams: the kernel refused a datagram (is the tenant's collector reachable?)", "to", it.dest)
+					warned = true
+				}
+			}
+			s.free(it.buf)
+		}
 	}
 }
