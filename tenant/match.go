@@ -87,13 +87,15 @@ func (x *index) matchIf(sc *scratch, agent netip.Addr, i sflow.Interface) {
 // matchFlow picks the tenants of a flow or discard sample: by its data
 // source, its input or output interface, or its sampled packet's addresses.
 func (x *index) matchFlow(sc *scratch, agent netip.Addr, s *sflow.Sample) {
-	if s.SourceClass == 0 {
-		if ids, ok := x.ifaces[ifKey{agent, s.SourceIndex}]; ok {
-			sc.pick(ids)
+	if len(x.ifaces) > 0 {
+		if s.SourceClass == 0 {
+			if ids, ok := x.ifaces[ifKey{agent, s.SourceIndex}]; ok {
+				sc.pick(ids)
+			}
 		}
+		x.matchIf(sc, agent, s.Input)
+		x.matchIf(sc, agent, s.Output)
 	}
-	x.matchIf(sc, agent, s.Input)
-	x.matchIf(sc, agent, s.Output)
 	if !x.addrs {
 		return
 	}
