@@ -101,6 +101,7 @@ func TestTenantStreams(t *testing.T) {
 	want := map[string]map[string]int{}
 	wantDatagrams := map[string]int{}
 	totalSamples := 0
+	headers := map[string]bool{} // agent, sub-agent and uptime of each original
 	for _, td := range tenants {
 		want[td.name] = map[string]int{}
 	}
@@ -108,6 +109,7 @@ func TestTenantStreams(t *testing.T) {
 		var d sflow.Datagram
 		sflow.Decode(b, &d)
 		learnNames(&d, names)
+		headers[fmt.Sprintf("%s/%d@%d", d.Agent, d.SubAgentID, d.Uptime)] = true
 		totalSamples += len(d.Samples)
 		for _, td := range tenants {
 			n := 0
@@ -165,7 +167,7 @@ func TestTenantStreams(t *testing.T) {
 		got := td.got
 		td.mu.Unlock()
 		t.Logf("tenant %s: %d datagrams, %d of the %d samples of %d datagrams", td.name, len(got), total, totalSamples, len(feed))
-		checkStream(t, td.name, got, want[td.name])
+		checkStream(t, td.name, got, want[td.name], headers)
 		s := status[td.name]
 		if s.DatagramsForwarded != wantDatagrams[td.name] || s.SamplesForwarded != total || s.DatagramsDropped != 0 ||
 			s.DatagramsFiltered != len(feed)-wantDatagrams[td.name] || s.SamplesFiltered != totalSamples-total {
@@ -469,9 +471,10 @@ func sampleKey(agent netip.Addr, s *sflow.Sample) string {
 		s.Sequence, s.Input.Compact(), s.Output.Compact(), s.SamplingRate, s.SamplePool, s.Drops, len(s.Records))
 }
 
-// checkStream validates a tenant's datagrams as sFlow and compares their
-// samples with the selection.
-func checkStream(t *testing.T, name string, got [][]byte, want map[string]int) {
+// checkStream validates a tenant's datagrams as sFlow — each with the
+// agent, sub-agent and uptime of an original — and compares their samples
+// with the selection.
+func checkStream(t *testing.T, name string, got [][]byte, want map[string]int, headers map[string]bool) {
 	t.Helper()
 	have := map[string]int{}
 	next := map[string]uint32{}
@@ -485,6 +488,9 @@ func checkStream(t *testing.T, name string, got [][]byte, want map[string]int) {
 			t.Errorf("tenant %s datagram %d: %d bytes, %d of them framed; %d samples declared, %d decoded", name, i, len(b), d.Size, d.NumSamples, len(d.Samples))
 		}
 		stream := fmt.Sprintf("%s/%d", d.Agent, d.SubAgentID)
+		if h := fmt.Sprintf("%s/%d@%d", d.Agent, d.SubAgentID, d.Uptime); !headers[h] {
+			t.Errorf("tenant %s datagram %d: agent/sub-agent@uptime %s is no original datagram's", name, i, h)
+		}
 		if next[stream]++; d.Sequence != next[stream] {
 			t.Errorf("tenant %s stream %s: datagram sequence number %d, want %d (contiguous from 1)", name, stream, d.Sequence, next[stream])
 			next[stream] = d.Sequence
