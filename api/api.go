@@ -25,6 +25,7 @@ import (
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/script"
+	"github.com/flowrt/flowrt/tenant"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 )
@@ -41,6 +42,7 @@ type Config struct {
 	Groups     *group.Groups      // address groups (nil, with Maps: no such endpoints)
 	Maps       *group.Maps
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
+	Tenants    *tenant.Splitter   // multi-tenant sFlow (nil: no such endpoints)
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
 	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
 	AppsDir    string             // where app/<name>/html lives
@@ -54,7 +56,7 @@ type Config struct {
 	Bodies BodyLimits
 	// Changed is called after every successful change over REST with
 	// what changed — "flows", "thresholds", "groups", "maps",
-	// "forwarding" or "topology" — and the name changed ("" for the
+	// "forwarding", "tenants" or "topology" — and the name changed ("" for the
 	// topology and the default group set). The state store saves it then
 	// and returns once it is on disk: the answer waits for it, and an
 	// error (the change is applied but not saved) is answered 507 for a
@@ -227,6 +229,7 @@ func (a *API) routes() {
 	a.thresholdRoutes()
 	a.groupRoutes()
 	a.forwardingRoutes()
+	a.tenantRoutes()
 	a.topologyRoutes()
 	a.scriptRoutes()
 	a.prometheusRoutes()

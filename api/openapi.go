@@ -102,6 +102,11 @@ var operations = []op{
 	{method: "put", path: "/forwarding/{name}/json", tag: "forwarding", summary: "forward copies of the datagrams (of some agents) to an address", body: "Forwarding"},
 	{method: "post", path: "/forwarding/{name}/json", tag: "forwarding", summary: "as PUT", body: "Forwarding"},
 	{method: "delete", path: "/forwarding/{name}/json", tag: "forwarding", summary: "stop a forwarding session"},
+	{method: "get", path: "/tenant/json", tag: "forwarding", summary: "tenants with samples and datagrams forwarded, dropped and filtered", resp: "Object"},
+	{method: "get", path: "/tenant/{name}/json", tag: "forwarding", summary: "one tenant", resp: "Tenant"},
+	{method: "put", path: "/tenant/{name}/json", tag: "forwarding", summary: "stream a tenant its own samples (by interface, name, CIDR or MAC) as sFlow", body: "Tenant"},
+	{method: "post", path: "/tenant/{name}/json", tag: "forwarding", summary: "as PUT", body: "Tenant"},
+	{method: "delete", path: "/tenant/{name}/json", tag: "forwarding", summary: "stop a tenant's stream"},
 	{method: "get", path: "/topology/json", tag: "topology", summary: "the topology", resp: "Topology"},
 	{method: "put", path: "/topology/json", tag: "topology", summary: "set the topology (nodes, ports with ifindex, links)", body: "Topology"},
 	{method: "post", path: "/topology/json", tag: "topology", summary: "as PUT", body: "Topology"},
@@ -173,6 +178,16 @@ var schemas = map[string]any{
 		"address": str("destination IP address (not this engine's own sFlow socket: refused)"), "port": num("destination UDP port, 1–65535 (default 6343)"),
 		"agents": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "only these agents' datagrams (default all)"},
 	}, map[string]any{"address": "10.0.0.99", "port": 6343}, "address"),
+	"Tenant": obj(map[string]any{
+		"collectorAddress": str("the tenant's collector (not this engine's own sFlow socket: refused)"),
+		"collectorPort":    num("its UDP port, 1–65535 (default 6343)"),
+		"filters": obj(map[string]any{
+			"ifindex": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "<agent>_<ifIndex>: the interface's samples and counters"},
+			"ifname":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "<agent>_<ifName>, by the port names agents report"},
+			"cidr":    map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "prefixes holding a sampled packet's source or destination; <prefix>@<level> for a tunnel level (1: inside the first tunnel)"},
+			"mac":     map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "a sampled frame's source or destination MAC, 12 hex digits"},
+		}, nil),
+	}, map[string]any{"collectorAddress": "10.0.0.99", "collectorPort": 6343, "filters": map[string]any{"cidr": []string{"10.1.0.0/16"}}}, "collectorAddress", "filters"),
 	"Topology": obj(map[string]any{
 		"nodes": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object"}},
 		"links": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "object"}},

@@ -11,6 +11,7 @@ import (
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/script"
+	"github.com/flowrt/flowrt/tenant"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -32,10 +33,15 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatalf("the OpenAPI document is not valid: %v", err)
 	}
 	e := engine.New(engine.Config{})
+	tenants, err := tenant.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tenants.Close()
 	scripts := script.NewManager(script.Deps{Engine: e})
 	defer scripts.Stop()
 	a := New(e, Config{Version: "test", UI: http.NotFoundHandler(), Thresholds: threshold.New(e, 100), Groups: &group.Groups{},
-		Maps: &group.Maps{}, Forwarder: forward.New(nil), Topology: &topology.Store{}, Scripts: scripts, AppsDir: t.TempDir()})
+		Maps: &group.Maps{}, Forwarder: forward.New(nil), Tenants: tenants, Topology: &topology.Store{}, Scripts: scripts, AppsDir: t.TempDir()})
 	routes := a.Patterns()
 	documented := map[string]bool{}
 	for _, o := range operations {

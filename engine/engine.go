@@ -27,6 +27,7 @@ import (
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/internal/history"
 	"github.com/flowrt/flowrt/packet"
+	"github.com/flowrt/flowrt/sflow"
 )
 
 // Config holds the engine's limits.
@@ -49,6 +50,9 @@ type Config struct {
 	// it forwarded coming back (a forwarding loop): the engine counts it
 	// (sFlowDatagramsLooped) and applies nothing of it.
 	Tap func(b []byte, agent netip.Addr, subAgent, sequence, uptime uint32, from netip.Addr) (looped bool)
+	// Split, when set, is given every decoded datagram that Tap did not
+	// call looped (tenant streams). It must not block or keep d.
+	Split func(d *sflow.Datagram)
 }
 
 // DefaultConfig returns the defaults (also printed at start-up).

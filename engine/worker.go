@@ -98,6 +98,9 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		w.stats.Looped.Add(1) // already applied when it first came
 		return
 	}
+	if w.e.cfg.Split != nil {
+		w.e.cfg.Split(&w.d)
+	}
 	ms := now.UnixMilli()
 	a := w.agent(w.d.Agent, ms)
 	defer a.mu.Unlock()

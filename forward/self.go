@@ -64,3 +64,10 @@ func localAddrs() []netip.Addr {
 	}
 	return out
 }
+
+// ReachesSelf reports whether a datagram sent to dest would arrive at one
+// of own, the engine's sFlow sockets (and which). Tenant streams (package
+// tenant) must not loop back either.
+func ReachesSelf(dest netip.AddrPort, own []netip.AddrPort) (netip.AddrPort, bool) {
+	return reachesSelf(dest, own, localAddrs())
+}

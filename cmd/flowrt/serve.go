@@ -25,6 +25,7 @@ import (
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/script"
 	"github.com/flowrt/flowrt/state"
+	"github.com/flowrt/flowrt/tenant"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 	"github.com/flowrt/flowrt/web"
@@ -151,14 +152,22 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		return err
 	}
 	forwarder := forward.New(log)
+	tenants, err := tenant.New(log)
+	if err != nil {
+		return err
+	}
+	defer tenants.Close()
 	var rawKafka atomic.Pointer[export.Kafka] // kafka.topic.raw: the datagrams as they came, once the exporters exist
 	cfg.Tap = func(b []byte, agent netip.Addr, subAgent, seq, uptime uint32, from netip.Addr) bool {
-		looped := forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
+		// A tenant datagram coming back is neither forwarded nor applied.
+		looped := tenants.IsReturned(agent, subAgent, seq, uptime, len(b)) ||
+			forwarder.Send(b, forward.ID{Agent: agent, SubAgent: subAgent, Sequence: seq, Uptime: uptime}, from)
 		if k := rawKafka.Load(); k != nil && !looped {
 			k.Datagram(b, agent, netip.AddrPortFrom(from, 0))
 		}
 		return looped
 	}
+	cfg.Split = tenants.Process
 	e := engine.New(cfg)
 	maxEvents, err := p.int("events.max")
 	if err != nil {
@@ -206,6 +215,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		// Known before any session is restored or set: a session to our
 		// own socket is refused.
 		forwarder.SetOwn(col.Addr())
+		tenants.SetOwn(col.Addr())
 	}
 	var saved *persisted
 	if dir := p.str("state.dir"); dir != "" && dir != "none" {
@@ -218,7 +228,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 			return err
 		}
 		store.Retry = retry
-		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, topo)
+		saved = newPersisted(store, log, e, thresholds, groups, maps, forwarder, tenants, topo)
 		saved.restore()
 	}
 
@@ -263,7 +273,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	cpu := newCPULoad()
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs", p.str("http.html.redirect")),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Tenants: tenants, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
 			if saved == nil {
 				return nil
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/flowrt/flowrt/forward"
 	"github.com/flowrt/flowrt/group"
 	"github.com/flowrt/flowrt/state"
+	"github.com/flowrt/flowrt/tenant"
 	"github.com/flowrt/flowrt/threshold"
 	"github.com/flowrt/flowrt/topology"
 )
@@ -28,6 +29,7 @@ type persisted struct {
 	groups     *group.Groups
 	maps       *group.Maps
 	forwarder  *forward.Forwarder
+	tenants    *tenant.Splitter
 	topology   *topology.Store
 	kinds      map[string]*state.Kind
 
@@ -47,11 +49,11 @@ type unrestored struct {
 }
 
 // kindNames are the saved kinds, in the order they are restored.
-var kindNames = []string{"flows", "thresholds", "groups", "maps", "topology", "forwarding"}
+var kindNames = []string{"flows", "thresholds", "groups", "maps", "topology", "forwarding", "tenants"}
 
 func newPersisted(store *state.Store, log *slog.Logger, e *engine.Engine, th *threshold.Monitor, g *group.Groups,
-	m *group.Maps, f *forward.Forwarder, topo *topology.Store) *persisted {
-	p := &persisted{store: store, log: log, engine: e, thresholds: th, groups: g, maps: m, forwarder: f,
+	m *group.Maps, f *forward.Forwarder, ts *tenant.Splitter, topo *topology.Store) *persisted {
+	p := &persisted{store: store, log: log, engine: e, thresholds: th, groups: g, maps: m, forwarder: f, tenants: ts,
 		topology: topo, kinds: map[string]*state.Kind{}, unrestored: map[string]map[string]unrestored{}}
 	// Each named kind: all its live entries, and one of them.
 	type named struct {
@@ -94,6 +96,10 @@ func newPersisted(store *state.Store, log *slog.Logger, e *engine.Engine, th *th
 		}},
 		"forwarding": {func() map[string]any { return anyValues(f.Specs()) }, func(name string) (any, bool) {
 			s, ok := f.Get(name)
+			return s.Spec, ok
+		}},
+		"tenants": {func() map[string]any { return anyValues(ts.Specs()) }, func(name string) (any, bool) {
+			s, ok := ts.Get(name)
 			return s.Spec, ok
 		}},
 	}
@@ -160,6 +166,7 @@ func (p *persisted) restore() {
 		return len(topo.Nodes)
 	})
 	restoreEach(p, "forwarding", "forwarding session", p.forwarder.Set)
+	restoreEach(p, "tenants", "tenant", p.tenants.Set)
 }
 
 // restoreEach loads a kind saved as name → definition (its snapshot and

@@ -253,6 +253,7 @@ func TestOpenAPIPathsAnswer(t *testing.T) {
 		{"/flow/x/json", "{keys:'ipsource', value:'bytes'}"}, {"/threshold/x/json", "{metric:'x', value:1}"},
 		{"/group/x/json", "{a:['10.0.0.0/8']}"}, {"/map/x/json", "{web:['80']}"},
 		{"/forwarding/x/json", "{address:'127.0.0.1', port:16343}"},
+		{"/tenant/x/json", "{collectorAddress:'127.0.0.1', collectorPort:16343, filters:{cidr:['10.0.0.0/8']}}"},
 		{"/topology/json", "{nodes:{s1:{agent:'10.255.0.1', ports:{p1:{ifindex:'1'}}}}, links:{}}"},
 	} {
 		if code, body := e.do(t, "PUT", c[0], c[1]); code/100 != 2 {

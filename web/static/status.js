@@ -1,5 +1,5 @@
 // Status: the engine's health, its agents, and everything defined in it
-// (flows, thresholds, group sets, forwarding, scripts), each listed.
+// (flows, thresholds, group sets, forwarding, tenants, scripts), each listed.
 'use strict';
 
 const gapHelp = {
@@ -20,6 +20,8 @@ const capHelp = {
 
 // shownAgents bounds the agents table: /agents/json pages past it.
 const shownAgents = 500;
+// shownTenants bounds the tenants table (a shared network may define thousands).
+const shownTenants = 200;
 
 function buildText(b) {
   if (!b) return '';
@@ -32,10 +34,10 @@ views.status = (root) => {
   append(root, cards, body);
   let prev = null;
   return every(1000, async () => {
-    const [an, agents, flows, thresholds, groups, fwd, scripts, apps] = await Promise.all([
+    const [an, agents, flows, thresholds, groups, fwd, scripts, apps, tenants] = await Promise.all([
       request('/analyzer/json'), request('/agents/json?maxAgents=' + shownAgents), request('/flow/json'), request('/threshold/json').catch(() => ({})),
       request('/groups/json').catch(() => ({})), request('/forwarding/json').catch(() => ({})), request('/scripts/json').catch(() => ({})),
-      request('/apps/json').catch(() => ({}))]);
+      request('/apps/json').catch(() => ({})), request('/tenant/json').catch(() => ({}))]);
     const now = Date.now();
     let dps = '', sps = '';
     if (prev) {
@@ -114,6 +116,13 @@ views.status = (root) => {
         // every counter the session reports, whatever the engine counts
         {t: 'counts', f: r => Object.entries(r[1]).filter(([k, v]) => typeof v === 'number' && k !== 'port').map(([k, v]) => `${k} ${si(v)}`).join(' · ')}],
       Object.entries(fwd).sort(), {id: 'forwarding'}) : el('p', {class: 'muted', id: 'no-forwarding'}, 'No forwarding sessions (PUT /forwarding/{name}/json).'),
+      el('h3', {}, 'Tenants'),
+      Object.keys(tenants).length ? table([{t: 'tenant', f: r => el('a', {href: '/tenant/' + encodeURIComponent(r[0]) + '/json'}, r[0])},
+        {t: 'collector', f: r => `${r[1].collectorAddress}:${r[1].collectorPort}`},
+        {t: 'filters', f: r => Object.entries(r[1].filters || {}).map(([k, v]) => `${k} ${v.length}`).join(' · ')},
+        {t: 'counts', f: r => Object.entries(r[1]).filter(([k, v]) => typeof v === 'number' && k !== 'collectorPort').map(([k, v]) => `${k} ${si(v)}`).join(' · ')}],
+      Object.entries(tenants).sort().slice(0, shownTenants), {id: 'tenants'}) : el('p', {class: 'muted', id: 'no-tenants'}, 'No tenants (PUT /tenant/{name}/json).'),
+      Object.keys(tenants).length > shownTenants ? el('p', {class: 'muted'}, `The first ${shownTenants} of ${Object.keys(tenants).length} tenants (all in /tenant/json).`) : null,
       el('h3', {}, 'Scripts and applications'),
       scriptRows.length ? table([
         {t: 'script', f: r => r[0]}, {t: 'state', f: r => el('span', {class: r[1].loadError || r[1].error ? 'bad' : 'ok'}, scriptState(r[1]))},
