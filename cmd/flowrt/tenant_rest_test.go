@@ -29,7 +29,7 @@ func TestTenantDefinitions(t *testing.T) {
 		{`{"collectorAddress":"10.9.9.9","filters":{"ifindex":["10.0.0.1-3"]}}`, "filters.ifindex[0]"},
 		{`{"collectorAddress":"10.9.9.9","filters":{"ifindex":["10.0.0.1_eth0"]}}`, "filters.ifindex[0]"},
 		{`{"collectorAddress":"10.9.9.9","filters":{"ifname":["switch1_eth0"]}}`, "filters.ifname[0]"},
-		{`{"collectorAddress":"10.9.9.9","filters":{"cidr":"10.0.0.0/8"}}`, "filters"},
+		{`{"collectorAddress":"10.9.9.9","filters":{"cidr":"10.0.0/8"}}`, "filters.cidr[0]"}, // one value where a list goes is a list of one (jsobj), still checked
 		{`{"collectorAddress":"10.9.9.9","filters":{"cidr":["10.0.0.0/8"]},"agents":["10.0.0.1"]}`, `"agents"`},
 		{`{"collectorAddress":"127.0.0.1","collectorPort":` + port(e.sflow) + `,"filters":{"cidr":["10.0.0.0/8"]}}`, "back to this engine"},
 	} {
