@@ -67,6 +67,8 @@ func main() {
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
 		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
+	props := flag.String("props", "", "more engine properties, space separated (-Dgeo.country=/path/country.mmdb …)")
+	geoDB := flag.Bool("geo", true, "give the engine a made-up GeoIP country database (four countries over the IPv4 space), as sFlow-RT ships one: world-map and particle key by country")
 	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
 		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
 	flag.Parse()
@@ -90,7 +92,16 @@ func main() {
 		}
 	}
 
-	eng, err := startEngine(*flowrt, appDir, work)
+	extra := strings.Fields(*props)
+	if *geoDB {
+		db, err := writeCountryDB(work)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "inmon-apps:", err)
+			os.Exit(1)
+		}
+		extra = append(extra, "-Dgeo.country="+db)
+	}
+	eng, err := startEngine(*flowrt, appDir, work, extra...)
 	if err != nil {
 		fail(err)
 	}
@@ -227,12 +238,13 @@ func freePort(network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startEngine(bin, appDir, work string) (*engine, error) {
+func startEngine(bin, appDir, work string, props ...string) (*engine, error) {
 	sp, hp := freePort("udp"), freePort("tcp")
 	e := &engine{http: fmt.Sprintf("http://127.0.0.1:%d", hp), sflow: fmt.Sprintf("127.0.0.1:%d", sp)}
 	e.cmd = exec.Command(bin, fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
 		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dapp.dir="+appDir,
 		"-Dstate.dir="+filepath.Join(work, "state"))
+	e.cmd.Args = append(e.cmd.Args, props...)
 	e.cmd.Dir = work
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {
