@@ -39,13 +39,26 @@ func stringList(v goja.Value) []string {
 	case string:
 		return strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ';' })
 	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
+		return flatStrings(make([]string, 0, len(x)), x)
 	}
 	return []string{v.String()}
+}
+
+// flatStrings appends a list's elements as text, the elements of nested
+// lists each in its own right: sflow-test passes agents([agent]) where agent
+// is already a query's list (req.query.agent), which Nashorn's conversion to
+// text flattened the same way.
+func flatStrings(out []string, list []any) []string {
+	for _, e := range list {
+		switch x := e.(type) {
+		case []any:
+			out = flatStrings(out, x)
+		case nil:
+		default:
+			out = append(out, fmt.Sprint(x))
+		}
+	}
+	return out
 }
 
 func nameSet(v goja.Value) map[string]bool {
