@@ -68,7 +68,7 @@ func main() {
 	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
 		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
 	props := flag.String("props", "", "more engine properties, space separated (-Dgeo.country=/path/country.mmdb …)")
-	geoDB := flag.Bool("geo", true, "give the engine a made-up GeoIP country database (four countries over the IPv4 space), as sFlow-RT ships one: world-map and particle key by country")
+	geoDB := flag.Bool("geo", true, "give the engine made-up GeoIP country and ASN databases (four countries and ASes over the IPv4 space), as sFlow-RT ships them: world-map and particle key by them")
 	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
 		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
 	flag.Parse()
@@ -99,7 +99,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, "inmon-apps:", err)
 			os.Exit(1)
 		}
-		extra = append(extra, "-Dgeo.country="+db)
+		asn, err := writeASNDB(work)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "inmon-apps:", err)
+			os.Exit(1)
+		}
+		extra = append(extra, "-Dgeo.country="+db, "-Dgeo.asn="+asn)
 	}
 	eng, err := startEngine(*flowrt, appDir, work, extra...)
 	if err != nil {
