@@ -78,6 +78,9 @@ var knownProperties = []struct {
 	{"prometheus.type", "no", "write \"# TYPE … gauge\" lines in /prometheus/metrics", isBool},
 	{"state.dir", "flowrt-state", "where definitions made over REST are kept across restarts (none: nowhere)", nil},
 	{"state.retry", "10", "seconds between attempts to save state after a save failed (full or read-only disk)", secondsIn(3600)},
+	{"bgp.start", "no", "yes: run the embedded BGP speaker (bgpAddNeighbor …, docs/bgp.md)", isBool},
+	{"bgp.port", "1179", "TCP port the BGP speaker listens on (179 needs privileges)", intIn(1, 65535, "")},
+	{"bgp.hostname", "", "comma list of addresses the BGP speaker listens on (default: every IPv4 and IPv6 address)", nil},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
 }
 

@@ -191,8 +191,15 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		saved.restore()
 	}
 
+	speaker, err := startBGP(p, log)
+	if err != nil {
+		return err
+	}
+	if speaker != nil {
+		defer speaker.Close() // after the scripts stopped and withdrew theirs
+	}
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
-		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
+		Topology: topo, BGP: speaker, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
 				saved.changedByScript(kind)
 			}
