@@ -161,7 +161,8 @@ func (s *Speaker) publishLocked(it *item) error {
 			return nil
 		}
 		it.live = false
-		err := s.srv.DeletePath(apiutil.DeletePathRequest{Paths: []*apiutil.Path{{Family: it.family, Nlri: it.nlri}}})
+		// GoBGP checks the next hop unless the path says it is a withdrawal.
+		err := s.srv.DeletePath(apiutil.DeletePathRequest{Paths: []*apiutil.Path{{Family: it.family, Nlri: it.nlri, Withdrawal: true}}})
 		if err != nil {
 			return fmt.Errorf("withdrawing %s: %w", it.key, err)
 		}

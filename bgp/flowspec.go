@@ -128,13 +128,17 @@ func ParseFlowSpec(spec map[string]any) (*FlowSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flowspec %s: %w", key, err)
 	}
+	// GoBGP takes a Flowspec path's NLRI from MP_REACH_NLRI, and
+	// redirect-nexthop's address from its next hop.
+	var hops []netip.Addr
 	if nexthop.IsValid() {
-		mp, err := bgp.NewPathAttributeMpReachNLRI(fam, []bgp.PathNLRI{{NLRI: nlri}}, nexthop)
-		if err != nil {
-			return nil, fmt.Errorf("flowspec %s: redirect-nexthop: %w", key, err)
-		}
-		attrs = append(attrs, mp)
+		hops = append(hops, nexthop)
 	}
+	mp, err := bgp.NewPathAttributeMpReachNLRI(fam, []bgp.PathNLRI{{NLRI: nlri}}, hops...)
+	if err != nil {
+		return nil, fmt.Errorf("flowspec %s: %w", key, err)
+	}
+	attrs = append(attrs, mp)
 	return &FlowSpec{Key: key, Family: fam, NLRI: nlri, Attrs: attrs}, nil
 }
 

@@ -52,20 +52,24 @@ func (s *Speaker) setPoliciesLocked() error {
 		{Name: "flowrt-learned-ebgp", Conditions: &api.Conditions{RouteType: api.Conditions_ROUTE_TYPE_EXTERNAL},
 			Actions: &api.Actions{RouteAction: api.RouteAction_ROUTE_ACTION_REJECT}},
 	}}
-	policies := []*api.Policy{in}
-	assign := []*api.PolicyAssignment{{Name: "global", Direction: api.PolicyDirection_POLICY_DIRECTION_IMPORT,
-		Policies: []*api.Policy{{Name: "flowrt-in"}}, DefaultAction: api.RouteAction_ROUTE_ACTION_ACCEPT}}
-	out := &api.PolicyAssignment{Name: "global", Direction: api.PolicyDirection_POLICY_DIRECTION_EXPORT,
-		DefaultAction: api.RouteAction_ROUTE_ACTION_REJECT}
-	if len(stmts) > 0 {
-		policies = append(policies, &api.Policy{Name: "flowrt-out", Statements: stmts})
-		out.Policies = []*api.Policy{{Name: "flowrt-out"}}
+	policies := []*api.Policy{in, {Name: "flowrt-out", Statements: stmts}}
+	if err := s.srv.SetPolicies(context.Background(), &api.SetPoliciesRequest{DefinedSets: sets, Policies: policies}); err != nil {
+		return fmt.Errorf("setting the BGP policies: %w", err)
 	}
-	assign = append(assign, out)
-	err := s.srv.SetPolicies(context.Background(), &api.SetPoliciesRequest{DefinedSets: sets, Policies: policies, Assignments: assign})
-	if err != nil {
-		return fmt.Errorf("setting the BGP export policy: %w", err)
+	if s.assigned {
+		return nil // SetPolicies keeps the assignments, which name the policies
 	}
+	for _, a := range []*api.PolicyAssignment{
+		{Name: "global", Direction: api.PolicyDirection_POLICY_DIRECTION_IMPORT,
+			Policies: []*api.Policy{{Name: "flowrt-in"}}, DefaultAction: api.RouteAction_ROUTE_ACTION_ACCEPT},
+		{Name: "global", Direction: api.PolicyDirection_POLICY_DIRECTION_EXPORT,
+			Policies: []*api.Policy{{Name: "flowrt-out"}}, DefaultAction: api.RouteAction_ROUTE_ACTION_REJECT},
+	} {
+		if err := s.srv.SetPolicyAssignment(context.Background(), &api.SetPolicyAssignmentRequest{Assignment: a}); err != nil {
+			return fmt.Errorf("assigning the BGP %s policy: %w", a.Policies[0].Name, err)
+		}
+	}
+	s.assigned = true
 	return nil
 }
 

@@ -49,6 +49,7 @@ type Speaker struct {
 	nextTag   uint32
 	items     map[string]*item // what scripts announce, by key (announce.go)
 	closed    bool
+	assigned  bool // the global policies are assigned (policy.go)
 
 	sources atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
 	updates atomic.Uint64                         // prefixes received, all routers
@@ -287,10 +288,7 @@ func (s *Speaker) Close() {
 		s.log.Warn("BGP routes not withdrawn before stopping", "err", err)
 	}
 	s.cancel()
-	if err := s.srv.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {
-		s.log.Warn("BGP speaker did not stop cleanly", "err", err)
-	}
-	s.srv.Stop()
+	s.srv.Stop() // ends the sessions (a Cease to each router) and the listener
 	s.log.Info("BGP speaker stopped")
 }
 
