@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowrt/flowrt/bgp"
 	"io"
 	"log/slog"
 	"math"
@@ -42,6 +43,7 @@ type Config struct {
 	Maps       *group.Maps
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
+	BGP        *bgp.Speaker       // the embedded BGP speaker (nil: no /bgp/* endpoints)
 	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
 	AppsDir    string             // where app/<name>/html lives
 	// UI is the web interface, served at /, /ui/ and /api/ (nil: a plain
@@ -228,6 +230,7 @@ func (a *API) routes() {
 	a.groupRoutes()
 	a.forwardingRoutes()
 	a.topologyRoutes()
+	a.bgpRoutes() // bgp.go
 	a.scriptRoutes()
 	a.prometheusRoutes()
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowrt/flowrt/flow"
 	"github.com/osrg/gobgp/v4/pkg/packet/bgp"
 )
 
@@ -201,4 +202,29 @@ func community(c string) (uint32, error) {
 		}
 	}
 	return 0, fmt.Errorf("community %q: AS:value, each 0 to 65535 (RTBH: 65535:666)", c)
+}
+
+// RoutePrefix is the prefix of an announced route's spec, in canonical
+// form.
+func RoutePrefix(spec map[string]any) string {
+	p, err := parsePrefix(fmt.Sprint(spec["prefix"]))
+	if err != nil {
+		return fmt.Sprint(spec["prefix"])
+	}
+	return p.String()
+}
+
+// Describe is a learned route as REST and scripts show it, in sFlow-RT's
+// Route fields.
+func Describe(p netip.Prefix, r *flow.BGPRoute) map[string]any {
+	path := make([]string, len(r.ASPath))
+	for i, as := range r.ASPath {
+		path[i] = strconv.FormatUint(uint64(as), 10)
+	}
+	cs := make([]string, len(r.Communities))
+	for i, c := range r.Communities {
+		cs[i] = fmt.Sprintf("%d:%d", c>>16, c&0xffff)
+	}
+	return map[string]any{"prefix": p.String(), "nexthop": r.NextHop.String(), "aspath": strings.Join(path, "-"),
+		"communities": strings.Join(cs, "-"), "localpref": r.LocalPref, "med": r.MED}
 }

@@ -226,7 +226,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	var hs *httpServer
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs"),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Topology: topo, BGP: speaker, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
 			if saved == nil {
 				return nil
 			}
