@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -103,7 +104,7 @@ func (s *Speaker) startLocked(as uint32, id netip.Addr) error {
 		}
 		return nil
 	}
-	srv := server.NewBgpServer(server.LoggerOption(s.log, nil))
+	srv := server.NewBgpServer(server.LoggerOption(slog.New(quieter{s.log.Handler()}), nil))
 	go srv.Serve()
 	addrs := s.cfg.Addresses
 	if len(addrs) == 0 {
@@ -137,13 +138,19 @@ func (s *Speaker) AddNeighbor(addr netip.Addr, as uint32, id netip.Addr, o Optio
 	if as == 0 {
 		return nil, errors.New("the AS must be 1 to 4294967295")
 	}
-	if !id.Is4() {
-		return nil, fmt.Errorf("router ID %q: must be an IPv4 address (dotted quad)", id)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if !id.IsValid() {
+		id = s.globalID
+		if !id.IsValid() {
+			id = DefaultRouterID()
+		}
+	}
+	if !id.Is4() {
+		return nil, fmt.Errorf("router ID %q: must be an IPv4 address (dotted quad)", id)
 	}
 	if err := s.startLocked(as, id); err != nil {
 		return nil, err
@@ -228,6 +235,21 @@ func (s *Speaker) removeLocked(n *Neighbor) {
 	n.established.Store(false)
 	s.dropSources(n)
 	s.log.Info("BGP neighbor removed", "router", n.Addr)
+}
+
+// DefaultRouterID is the router ID when a script gives none (InMon's
+// active-routes leaves it unset): the first IPv4 address of this host that
+// is not a loopback one, else 127.0.0.1.
+func DefaultRouterID() netip.Addr {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() && !ip.IsLoopback() {
+				return ip.Unmap()
+			}
+		}
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }
 
 // Neighbor returns the neighbor of that address.

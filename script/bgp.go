@@ -74,9 +74,11 @@ func bindBGP(s *Script) {
 		if err != nil || as == 0 {
 			throw(vm, "bgpAddNeighbor: AS %q is not a number from 1 to 4294967295", arg(c, 1).String())
 		}
-		id, err := netip.ParseAddr(strings.TrimSpace(arg(c, 2).String()))
-		if err != nil || !id.Is4() {
-			throw(vm, "bgpAddNeighbor: router ID %q is not a dotted quad such as 192.0.2.1", arg(c, 2).String())
+		var id netip.Addr // absent: the speaker picks one (bgp.DefaultRouterID)
+		if present(arg(c, 2)) {
+			if id, err = netip.ParseAddr(strings.TrimSpace(arg(c, 2).String())); err != nil || !id.Is4() {
+				throw(vm, "bgpAddNeighbor: router ID %q is not a dotted quad such as 192.0.2.1", arg(c, 2).String())
+			}
 		}
 		var opts bgp.Options
 		if present(arg(c, 3)) {
