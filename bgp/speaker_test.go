@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -35,11 +36,11 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	drop := map[string]any{"match": map[string]any{"destination": "198.51.100.7/32", "version": "4", "protocol": "=17", "source-port": "=53"},
 		"then": map[string]any{"traffic-rate": 0.0}}
 	opens, closes := make(chan struct{}, 10), make(chan struct{}, 10)
-	var reannounce func()
+	var reannounce atomic.Pointer[func()] // set by the test, called by the open handler
 	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001, FlowSpec: true}, "test.js",
 		func() {
-			if reannounce != nil {
-				reannounce()
+			if f := reannounce.Load(); f != nil {
+				(*f)()
 			}
 			opens <- struct{}{}
 		}, func() { closes <- struct{}{} })
@@ -115,7 +116,7 @@ func TestBirdTableAndMitigation(t *testing.T) {
 
 	// A reset: the router drops what it had from us; the open handler
 	// (as ddos-protect's does) announces it again.
-	reannounce = announce
+	reannounce.Store(&announce)
 	b.cli(t, "restart", "flowrt")
 	select {
 	case <-closes:
