@@ -121,6 +121,11 @@ func bindBGP(s *Script) {
 			v6 = v4
 		}
 		sp.AddSource(agent, v4, v6)
+		if present(arg(c, 2)) || present(arg(c, 3)) {
+			// Said, not silently dropped: they weight bgpTopPrefixes (docs/bgp.md).
+			s.log.Warn("bgpAddSource: t and value are not used: flowrt has no bgpTopPrefixes yet; the bgp flow keys work",
+				"agent", agent, "t", arg(c, 2).String(), "value", arg(c, 3).String())
+		}
 		return vm.ToValue(true)
 	})
 	s.set("bgpRemoveSource", func(c goja.FunctionCall) goja.Value {
