@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowrt/flowrt/bgp"
 	"io"
 	"log/slog"
 	"math"
@@ -44,6 +45,7 @@ type Config struct {
 	Forwarder  *forward.Forwarder // forwarding sessions (nil: no such endpoints)
 	Tenants    *tenant.Splitter   // multi-tenant sFlow (nil: no such endpoints)
 	Topology   *topology.Store    // the network's layout (nil: no such endpoint)
+	BGP        *bgp.Speaker       // the embedded BGP speaker (nil: no /bgp/* endpoints)
 	Scripts    *script.Manager    // JavaScript applications (nil: no such endpoints)
 	AppsDir    string             // where app/<name>/html lives
 	// UI is the web interface, served at /, /ui/ and /api/ (nil: a plain
@@ -231,6 +233,7 @@ func (a *API) routes() {
 	a.forwardingRoutes()
 	a.tenantRoutes()
 	a.topologyRoutes()
+	a.bgpRoutes() // bgp.go
 	a.scriptRoutes()
 	a.prometheusRoutes()
 	a.htmlRoutes() // html.go

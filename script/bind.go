@@ -29,6 +29,7 @@ func bind(s *Script) {
 	bindForwarding(s) // forwarding.go: setForward, clearForward
 	bindBaselines(s)  // baseline.go
 	bindTopology(s)   // topology.go
+	bindBGP(s)        // bgp.go: bgpAddNeighbor, bgpAddRoute, bgpAddFlow … (bgp.start=yes)
 	wrapGlobals(s)    // nashorn_wrapglobals.go: "// wrapglobals: ns" puts the API under ns too
 }
 

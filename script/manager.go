@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/flowrt/flowrt/bgp"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -35,6 +36,7 @@ type Deps struct {
 	Groups     *group.Groups
 	Maps       *group.Maps
 	Topology   *topology.Store
+	BGP        *bgp.Speaker // the embedded BGP speaker (bgp.start=yes), nil when off
 	Forwarder  *forward.Forwarder
 	Properties map[string]string // getSystemProperty
 	StoreDir   string            // storeSet() files (script.store)

@@ -24,8 +24,6 @@ var sflowRTOnly = map[string]string{
 	"http.responsebuffersize":   "Go's HTTP server sizes its own buffers",
 	"geo.country6":              "the .mmdb databases of -Dgeo.country and -Dgeo.asn cover IPv6",
 	"geo.asn6":                  "the .mmdb databases of -Dgeo.country and -Dgeo.asn cover IPv6",
-	"bgp.start":                 "flowrt has no BGP speaker",
-	"bgp.port":                  "flowrt has no BGP speaker",
 	"openflow.controller.start": "flowrt has no OpenFlow controller",
 }
 

@@ -244,8 +244,15 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		rawKafka.Store(exports.kafka)
 	}
 
+	speaker, err := startBGP(p, log)
+	if err != nil {
+		return err
+	}
+	if speaker != nil {
+		defer speaker.Close() // after the scripts stopped and withdrew theirs
+	}
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
-		Topology: topo, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
+		Topology: topo, BGP: speaker, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
 			if saved != nil {
 				saved.changedByScript(kind)
 			}
@@ -273,7 +280,7 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	cpu := newCPULoad()
 	h := api.New(e, api.Config{Version: version, ReadOnly: readonly, Logger: log, Thresholds: thresholds,
 		PromPrefix: p.str("prometheus.metric.prefix"), PromTypes: promTypes, UI: web.Handler("/api-docs", p.str("http.html.redirect")),
-		Groups: groups, Maps: maps, Forwarder: forwarder, Tenants: tenants, Topology: topo, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
+		Groups: groups, Maps: maps, Forwarder: forwarder, Tenants: tenants, Topology: topo, BGP: speaker, Scripts: scripts, AppsDir: p.str("app.dir"), Bodies: bodies, Changed: func(kind, name string) error {
 			if saved == nil {
 				return nil
 			}

@@ -1,0 +1,173 @@
+package bgp
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sync"
+
+	"github.com/flowrt/flowrt/flow"
+	"github.com/gaissmai/bart"
+)
+
+// RIB holds the routes one router sent, for the bgp flow keys'
+// longest-prefix matches. A full table shares few distinct attribute sets
+// between a million prefixes, so each set is kept once (interned, counted)
+// and the tries hold pointers to it.
+type RIB struct {
+	mu     sync.RWMutex
+	v4, v6 bart.Table[*entry]
+	intern map[string]*entry
+	key    []byte // scratch for intern keys, under mu
+}
+
+// entry is an interned attribute set and how many prefixes point at it.
+type entry struct {
+	flow.BGPRoute
+	refs int
+}
+
+// NewRIB returns an empty RIB.
+func NewRIB() *RIB { return &RIB{intern: map[string]*entry{}} }
+
+// Lookup returns the route of the longest prefix that covers a (nil when
+// none does). It takes a read lock and allocates nothing.
+func (r *RIB) Lookup(a netip.Addr) *flow.BGPRoute {
+	r.mu.RLock()
+	var e *entry
+	var ok bool
+	if a.Is4() || a.Is4In6() {
+		e, ok = r.v4.Lookup(a.Unmap())
+	} else {
+		e, ok = r.v6.Lookup(a)
+	}
+	r.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	return &e.BGPRoute
+}
+
+// LookupPrefix returns the longest prefix that covers a and its route.
+func (r *RIB) LookupPrefix(a netip.Addr) (netip.Prefix, *flow.BGPRoute, bool) {
+	a = a.Unmap()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t := &r.v6
+	if a.Is4() {
+		t = &r.v4
+	}
+	p, e, ok := t.LookupPrefixLPM(netip.PrefixFrom(a, a.BitLen()))
+	if !ok {
+		return netip.Prefix{}, nil, false
+	}
+	return p, &e.BGPRoute, true
+}
+
+// Change is one announcement (Route set) or withdrawal (Route nil).
+type Change struct {
+	Prefix netip.Prefix
+	Route  *flow.BGPRoute
+}
+
+// Apply makes a batch of changes under one write lock; the caller keeps
+// batches short so that lookups wait little (bgp.go applies at most
+// applyBatch at a time).
+func (r *RIB) Apply(cs []Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cs {
+		p := c.Prefix.Masked()
+		t := &r.v6
+		if p.Addr().Is4() {
+			t = &r.v4
+		}
+		if c.Route == nil {
+			if old, ok := t.Get(p); ok {
+				t.Delete(p)
+				r.release(old)
+			}
+			continue
+		}
+		e := r.internLocked(c.Route)
+		if old, ok := t.Get(p); ok {
+			if old == e {
+				e.refs-- // the same attributes again
+				continue
+			}
+			r.release(old)
+		}
+		t.Insert(p, e)
+	}
+}
+
+// Clear drops every route (the session closed).
+func (r *RIB) Clear() {
+	r.mu.Lock()
+	r.v4, r.v6 = bart.Table[*entry]{}, bart.Table[*entry]{}
+	r.intern = map[string]*entry{}
+	r.mu.Unlock()
+}
+
+// Count returns the IPv4 and IPv6 prefixes held.
+func (r *RIB) Count() (v4, v6 int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.v4.Size(), r.v6.Size()
+}
+
+// Attributes returns the distinct attribute sets held.
+func (r *RIB) Attributes() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.intern)
+}
+
+// Each calls fn for every IPv4 (v6 false) or IPv6 prefix, under the read
+// lock: fn must not call back into the RIB.
+func (r *RIB) Each(v6 bool, fn func(netip.Prefix, *flow.BGPRoute) bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t := &r.v4
+	if v6 {
+		t = &r.v6
+	}
+	for p, e := range t.All() {
+		if !fn(p, &e.BGPRoute) {
+			return
+		}
+	}
+}
+
+func (r *RIB) release(e *entry) {
+	if e.refs--; e.refs <= 0 {
+		delete(r.intern, string(r.keyOf(&e.BGPRoute)))
+	}
+}
+
+func (r *RIB) internLocked(rt *flow.BGPRoute) *entry {
+	k := r.keyOf(rt)
+	if e, ok := r.intern[string(k)]; ok {
+		e.refs++
+		return e
+	}
+	e := &entry{BGPRoute: *rt, refs: 1}
+	r.intern[string(k)] = e
+	return e
+}
+
+// keyOf encodes the attributes into r.key (reused).
+func (r *RIB) keyOf(rt *flow.BGPRoute) []byte {
+	k := append(r.key[:0], byte(rt.NextHop.BitLen()/8))
+	k, _ = rt.NextHop.AppendBinary(k)
+	k = binary.BigEndian.AppendUint32(k, rt.LocalPref)
+	k = binary.BigEndian.AppendUint32(k, rt.MED)
+	k = binary.BigEndian.AppendUint16(k, uint16(len(rt.ASPath)))
+	for _, as := range rt.ASPath {
+		k = binary.BigEndian.AppendUint32(k, as)
+	}
+	for _, c := range rt.Communities {
+		k = binary.BigEndian.AppendUint32(k, c)
+	}
+	r.key = k
+	return k
+}
