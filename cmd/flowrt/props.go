@@ -114,6 +114,9 @@ var knownProperties = []struct {
 	{"kafka.sasl.mechanism", "", "SASL: plain, scram-sha-256 or scram-sha-512 (default: none)", nil},
 	{"kafka.sasl.user", "", "SASL user", nil},
 	{"kafka.sasl.password", "", "SASL password; prefer RTPROP or a property file to the command line", nil},
+	{"ipfix.templates", "60", "seconds between resends of each IPFIX / NetFlow v9 template to a collector (RFC 7011 §8.4)", secondsIn(86400)},
+	{"ipfix.collectors", "", "comma list of collectors (host or host:port, default 4739) sent every flow sample as an IPFIX record", nil},
+	{"netflow.collectors", "", "comma list of collectors (host or host:port, default 2055) sent every flow sample as a NetFlow v9 record", nil},
 	{"system.propertyFiles", "", "comma list of files of name=value lines (arguments and RTPROP win)", nil},
 }
 
