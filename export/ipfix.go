@@ -17,6 +17,12 @@ import (
 // IPFIXPort is the collectors' port when a collector names none (RFC 7011).
 const IPFIXPort = "4739"
 
+// DefinitionsDomain is the observation domain of the flow definitions'
+// records, so that a collector that also takes the converted samples
+// (domain 0, ipfix.collectors) keeps their templates and sequence numbers
+// apart.
+const DefinitionsDomain = 1
+
 // MaxMessage bounds a message so it fits an Ethernet MTU unfragmented.
 const MaxMessage = 1400
 
@@ -197,7 +203,7 @@ func (x *IPFIX) flush(c *ipfixCollector) {
 func (x *IPFIX) collector(addr string, now time.Time) *ipfixCollector {
 	c := x.collectors[addr]
 	if c == nil {
-		c = &ipfixCollector{addr: addr, msg: Message{Version: 10}, sentTmpl: map[uint16]time.Time{}}
+		c = &ipfixCollector{addr: addr, msg: Message{Version: 10, Domain: DefinitionsDomain}, sentTmpl: map[uint16]time.Time{}}
 		x.collectors[addr] = c
 	}
 	if c.conn == nil && !now.Before(c.retry) {

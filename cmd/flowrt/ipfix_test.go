@@ -1,16 +1,21 @@
 package main_test
 
 import (
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/pcap"
 )
 
 // Real IPFIX / NetFlow collectors from Debian on 127.0.0.1, with their
@@ -303,4 +308,136 @@ func TestIPFIXCollectors(t *testing.T) {
 		t.Errorf("/analyzer/json exports.ipfix sent %d records, nfcapd stored %v (one of two collectors)", sent, got.records)
 	}
 	t.Logf("%d flow samples in %v; nfcapd stored %v records of %d flows", rep.FlowSamples, time.Since(start).Round(time.Millisecond), got.records, len(got.packets))
+}
+
+// captureUDP receives on a UDP socket of 127.0.0.1 (standing for a
+// collector) and writes what arrives to a pcap file as IPv4/UDP packets to
+// port, so that tshark dissects them as it would a capture on the wire.
+type captureUDP struct {
+	conn  *net.UDPConn
+	file  string
+	count atomic.Int64
+	done  chan struct{}
+}
+
+func startCapture(t *testing.T, port uint16) *captureUDP {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &captureUDP{conn: conn, file: filepath.Join(t.TempDir(), "collector.pcap"), done: make(chan struct{})}
+	f, err := os.Create(c.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcap.NewWriter(f, 101, 65535) // LINKTYPE_RAW: the packet starts with its IP header
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		defer f.Close()
+		b := make([]byte, 65536)
+		for {
+			n, src, err := conn.ReadFromUDP(b)
+			if err != nil {
+				return
+			}
+			hdr := make([]byte, 28)
+			hdr[0], hdr[8], hdr[9] = 0x45, 64, 17
+			binary.BigEndian.PutUint16(hdr[2:], uint16(28+n))
+			copy(hdr[12:16], src.IP.To4())
+			copy(hdr[16:20], []byte{127, 0, 0, 1})
+			var sum uint32
+			for i := 0; i < 20; i += 2 {
+				sum += uint32(binary.BigEndian.Uint16(hdr[i:]))
+			}
+			for sum > 0xffff {
+				sum = sum&0xffff + sum>>16
+			}
+			binary.BigEndian.PutUint16(hdr[10:], ^uint16(sum))
+			binary.BigEndian.PutUint16(hdr[20:], uint16(src.Port))
+			binary.BigEndian.PutUint16(hdr[22:], port)
+			binary.BigEndian.PutUint16(hdr[24:], uint16(8+n))
+			w.WritePacket(time.Now(), uint32(28+n), hdr, b[:n])
+			c.count.Add(1)
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-c.done })
+	return c
+}
+
+// stop ends the capture and returns the file.
+func (c *captureUDP) stop() string {
+	c.conn.Close()
+	<-c.done
+	return c.file
+}
+
+// TestIPFIXWellFormedInTshark: what flowrt sends — converted samples as
+// NetFlow v9 and as IPFIX, and a flow definition's records as IPFIX in the
+// same stream — is dissected by tshark with no malformed packet and no
+// expert warning, and tshark reads one data record per sample sent.
+func TestIPFIXWellFormedInTshark(t *testing.T) {
+	need(t, "tshark")
+	for _, tc := range []struct {
+		name, prop string
+		port       uint16
+	}{{"v9", "netflow.collectors", 2055}, {"ipfix", "ipfix.collectors", 4739}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startCapture(t, tc.port)
+			addr := c.conn.LocalAddr().String()
+			e := startEngine(t, "-D"+tc.prop+"="+addr)
+			if tc.name == "ipfix" {
+				body := fmt.Sprintf(`{keys:'macsource,macdestination,ethernetprotocol,ipsource,ipdestination,ipprotocol,inputifindex,outputifindex', value:'frames', values:['bytes'], t:0.5, ipfixCollectors:['%s']}`, addr)
+				if code, msg := e.do(t, "PUT", "/flow/all/json", body); code != 204 {
+					t.Fatalf("PUT: %d %s", code, msg)
+				}
+			}
+			rep := send(t, e.sflow, "-agents", "2", "-flows", "20", "-count", "100", "-rate", "200", "-seed", "6")
+			waitFor(t, 10*time.Second, "every sample to be sent", func() bool {
+				sent, _ := exportStats(t, e, "netflow")
+				return sent >= uint64(rep.FlowSamples)
+			})
+			records := 0
+			if tc.name == "ipfix" {
+				waitFor(t, 15*time.Second, "the definition's flows to end and be sent", func() bool {
+					var flows []any
+					e.get(t, "/activeflows/ALL/all/json?maxFlows=100", &flows)
+					sent, _ := exportStats(t, e, "ipfix")
+					return len(flows) == 0 && sent > 0
+				})
+				time.Sleep(1500 * time.Millisecond)
+				sent, _ := exportStats(t, e, "ipfix")
+				records = int(sent)
+			}
+			file := c.stop()
+			decodeAs := fmt.Sprintf("udp.port==%d,cflow", tc.port)
+			if out := nonEmpty(runCmd(t, "tshark", "-r", file, "-d", decodeAs, "-Y", "_ws.malformed || _ws.expert.severity >= 6291456")); len(out) > 0 {
+				t.Errorf("tshark finds %d malformed packets or warnings, first: %s", len(out), out[0])
+			}
+			if out := strings.TrimSpace(runCmd(t, "tshark", "-r", file, "-d", decodeAs, "-q", "-z", "expert,warn")); out != "" {
+				t.Errorf("tshark expert information:\n%s", out)
+			}
+			// One line per data record: its source address and packets.
+			lines := nonEmpty(runCmd(t, "tshark", "-r", file, "-d", decodeAs, "-T", "fields", "-E", "occurrence=a",
+				"-E", "aggregator=\n", "-e", "cflow.packets"))
+			var packets float64
+			for _, l := range lines {
+				v, err := strconv.ParseFloat(l, 64)
+				if err != nil {
+					t.Fatalf("tshark packets %q", l)
+				}
+				packets += v
+			}
+			if want := rep.FlowSamples + records; len(lines) != want {
+				t.Errorf("tshark reads %d records, want %d (%d samples, %d definition records)", len(lines), want, rep.FlowSamples, records)
+			}
+			if want := float64(rep.FlowSamples) * 1000 * float64(1+min(records, 1)); packets != want {
+				t.Errorf("tshark: %v packets in the records, want %v", packets, want)
+			}
+			t.Logf("%d messages, %d records well-formed", c.count.Load(), len(lines))
+		})
+	}
 }
