@@ -371,15 +371,16 @@ func (e *Engine) Sweep(now time.Time) {
 				records := (d.Spec.Log || len(d.Spec.IPFIX) > 0) && !d.Spec.FlowStart
 				t.Expire(ms, d.Idle(), func(en *flow.Entry) {
 					if records {
-						e.logFlow(d, a, ds, en, en.Start, en.Last, en.Total-en.LoggedTotal, en.Totals)
+						e.logFlow(d, a, ds, en, en.Start, en.Last, en.Total-en.LoggedTotal, sinceLogged(en))
 					}
 				})
 				if records {
 					at := int64(d.Spec.ActiveTimeout) * 1000
 					t.Each(func(en *flow.Entry) {
 						if ms-en.Logged >= at {
-							e.logFlow(d, a, ds, en, en.Logged, ms, en.Total-en.LoggedTotal, en.Totals)
+							e.logFlow(d, a, ds, en, en.Logged, ms, en.Total-en.LoggedTotal, sinceLogged(en))
 							en.Logged, en.LoggedTotal = ms, en.Total
+							copy(en.LoggedTotals, en.Totals)
 						}
 					})
 				}
@@ -395,6 +396,19 @@ func (e *Engine) Sweep(now time.Time) {
 		a.mu.Unlock()
 	}
 	e.notes.flush(e.log)
+}
+
+// sinceLogged is what a flow's extra values added since its latest
+// record, as its value is (logFlow copies it).
+func sinceLogged(en *flow.Entry) []float64 {
+	if len(en.Totals) == 0 {
+		return nil
+	}
+	d := make([]float64, len(en.Totals))
+	for i, v := range en.Totals {
+		d[i] = v - en.LoggedTotals[i]
+	}
+	return d
 }
 
 // FlowRecord is a completed (or started, or long-running) flow, as

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"encoding/binary"
+	"log/slog"
 	"net"
 	"slices"
 	"testing"
@@ -197,7 +198,7 @@ func benchSamples(b *testing.B, version uint16) {
 			}
 		}
 	}()
-	x, err := NewSamples(flow.NewCompiler(), version, []string{c.LocalAddr().String()}, time.Minute, nil)
+	x, err := NewSamples(flow.NewCompiler(), version, []string{c.LocalAddr().String()}, time.Minute, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -206,4 +207,6 @@ func benchSamples(b *testing.B, version uint16) {
 	for i := int64(0); b.Loop(); i++ {
 		x.Add(s, 1_700_000_000_000+i)
 	}
+	st := x.Stats()
+	b.ReportMetric(float64(st.Sent)/float64(max(st.Batches, 1)), "records/msg")
 }

@@ -28,6 +28,7 @@ type flowTotals struct {
 	packets, bytes map[string]float64
 	ports          map[string]map[string]bool // destination ports seen per pair (nfacctd)
 	records        float64
+	recs           map[string]float64 // records per pair (nfcapd)
 }
 
 func (f flowTotals) sumPackets() float64 {
@@ -81,7 +82,7 @@ func (c *nfcapd) totals(t *testing.T) flowTotals {
 		t.Fatalf("nfcapd wrote %v, want one file", files)
 	}
 	out := runCmd(t, "nfdump", "-r", files[0], "-q", "-N", "-A", "srcip,dstip", "-o", "fmt:%sa,%da,%pkt,%byt,%fl")
-	f := flowTotals{packets: map[string]float64{}, bytes: map[string]float64{}}
+	f := flowTotals{packets: map[string]float64{}, bytes: map[string]float64{}, recs: map[string]float64{}}
 	for _, l := range nonEmpty(out) {
 		v := strings.Split(strings.ReplaceAll(l, " ", ""), ",")
 		if len(v) != 5 {
@@ -92,6 +93,7 @@ func (c *nfcapd) totals(t *testing.T) flowTotals {
 		f.packets[key] += n(v[2])
 		f.bytes[key] += n(v[3])
 		f.records += n(v[4])
+		f.recs[key] += n(v[4])
 	}
 	return f
 }
@@ -269,7 +271,8 @@ func TestSampleConversion(t *testing.T) {
 }
 
 // TestIPFIXCollectors: a flow definition with ipfixCollectors sends its
-// flows, as they end, to nfcapd and nfacctd at once; each collector holds,
+// flows, as they end and every activeTimeout (1 s) while they last, to
+// nfcapd and nfacctd at once; each collector holds,
 // for each of the sender's top flows, exactly the frames and bytes sent
 // (the engine's records are exact sums of the scaled samples), and the
 // flows add up to every sample. A definition with a key IPFIX has no
@@ -280,12 +283,12 @@ func TestIPFIXCollectors(t *testing.T) {
 	if code, msg := e.do(t, "PUT", "/flow/bad/json", `{keys:'ipsource,dnsqname', value:'bytes', ipfixCollectors:['127.0.0.1']}`); code != 400 || !strings.Contains(msg, `"dnsqname"`) {
 		t.Errorf("a definition with key dnsqname and ipfixCollectors: %d %q, want 400 naming the key", code, msg)
 	}
-	body := fmt.Sprintf(`{keys:'ipsource,ipdestination', value:'bytes', values:['frames'], t:0.5, ipfixCollectors:['127.0.0.1:%d','127.0.0.1:%d']}`, cd.port, ca.port)
+	body := fmt.Sprintf(`{keys:'ipsource,ipdestination', value:'bytes', values:['frames'], t:0.5, activeTimeout:1, ipfixCollectors:['127.0.0.1:%d','127.0.0.1:%d']}`, cd.port, ca.port)
 	if code, msg := e.do(t, "PUT", "/flow/pairs/json", body); code != 204 {
 		t.Fatalf("PUT pairs: %d %s", code, msg)
 	}
 	start := time.Now()
-	rep := send(t, e.sflow, "-agents", "1", "-ports", "1", "-flows", "30", "-count", "300", "-rate", "300", "-seed", "5")
+	rep := send(t, e.sflow, "-agents", "1", "-ports", "1", "-flows", "30", "-count", "600", "-rate", "200", "-seed", "5")
 	// Each flow ends 2 s after its last sample; its record goes to both.
 	waitFor(t, 15*time.Second, "the flows to end", func() bool {
 		var flows []any
@@ -298,8 +301,9 @@ func TestIPFIXCollectors(t *testing.T) {
 	}
 	got := cd.totals(t)
 	checkTotals(t, "nfcapd", got, rep, 1000)
-	if got.records < float64(len(got.packets)) {
-		t.Errorf("nfcapd: %v records for %d flows", got.records, len(got.packets))
+	// The largest flow lasts the 3 s of sending: a record each second.
+	if top := rep.TopFlows[0].Key; got.recs[top] < 3 {
+		t.Errorf("nfcapd: %v records of %s, which lasted 3 s with activeTimeout 1 s", got.recs[top], top)
 	}
 	fa := nfacctdTotals(t, ca, float64(rep.FlowSamples)*1000)
 	fa.ports = nil // the definition has no port key
