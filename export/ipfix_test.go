@@ -65,7 +65,7 @@ func be(vs ...any) []byte {
 // sample's addresses, protocol, ports, interfaces, the scaled bytes and
 // packets, and its time.
 func TestSamplesRecord(t *testing.T) {
-	ms := time.Now().UnixMilli() + 500 // after the converter's start: v9 tells time as uptime
+	const ms = 1_700_000_000_500
 	for _, version := range []uint16{10, 9} {
 		c := listenUDP(t)
 		x, err := NewSamples(flow.NewCompiler(), version, []string{c.LocalAddr().String()}, time.Minute, nil)
@@ -101,11 +101,11 @@ func TestSamplesRecord(t *testing.T) {
 		tail := be(uint64(ms), uint64(ms))
 		if version == 9 {
 			times = []uint16{22, 21}
-			up := uint32(ms - x.boot.UnixMilli())
+			up := uint32(ms - x.bootMs)
 			tail = be(up, up)
 			// the header's uptime is at its whole second
-			if sec, upH := binary.BigEndian.Uint32(m[8:]), binary.BigEndian.Uint32(m[4:]); int64(sec)*1000-int64(upH) != x.boot.UnixMilli() {
-				t.Errorf("v9 header: %d s, uptime %d: boot %d, want %d", sec, upH, int64(sec)*1000-int64(upH), x.boot.UnixMilli())
+			if sec, upH := binary.BigEndian.Uint32(m[8:]), binary.BigEndian.Uint32(m[4:]); int64(sec)*1000-int64(upH) != x.bootMs || x.bootMs != ms/1000*1000 {
+				t.Errorf("v9 header: %d s, uptime %d: boot %d, want %d", sec, upH, int64(sec)*1000-int64(upH), x.bootMs)
 			}
 		}
 		if want := append([]uint16{8, 12, 4, 5, 6, 7, 11, 10, 14, 1, 2}, times...); !slices.Equal(ids, want) {

@@ -29,7 +29,7 @@ const NetFlowPort = "2055"
 type Samples struct {
 	version  uint16
 	refresh  int64 // ms between template resends
-	boot     time.Time
+	bootMs   int64 // v9's exporter start: the first sample's whole second (its clock may be a capture's)
 	log      *slog.Logger
 	keys     [nkeys]flow.Expr
 	v4, v6   []Element
@@ -84,7 +84,7 @@ func NewSamples(c *flow.Compiler, version uint16, collectors []string, refresh t
 	if log == nil {
 		log = slog.Default()
 	}
-	x := &Samples{version: version, refresh: refresh.Milliseconds(), boot: time.Now().Truncate(time.Second), log: log}
+	x := &Samples{version: version, refresh: refresh.Milliseconds(), log: log}
 	for i, k := range sampleKeyNames {
 		e, err := c.Key(k)
 		if err != nil {
@@ -156,7 +156,10 @@ func (x *Samples) Add(s *flow.Sample, ms int64) {
 	rec = binary.BigEndian.AppendUint64(rec, uint64(s.FrameLength)*rate)
 	rec = binary.BigEndian.AppendUint64(rec, rate)
 	if x.version == 9 {
-		up := uint32(ms - x.boot.UnixMilli())
+		if x.bootMs == 0 {
+			x.bootMs = ms / 1000 * 1000
+		}
+		up := uint32(max(ms-x.bootMs, 0))
 		rec = binary.BigEndian.AppendUint32(rec, up)
 		rec = binary.BigEndian.AppendUint32(rec, up)
 	} else {
@@ -182,7 +185,7 @@ func (x *Samples) Add(s *flow.Sample, ms int64) {
 			// that whole second, so a collector's boot time (seconds ×
 			// 1000 − uptime) and with it the records' times are exact.
 			sec := ms / 1000
-			k.msg.Start(uint32(sec), k.seq, uint32(sec*1000-x.boot.UnixMilli()))
+			k.msg.Start(uint32(sec), k.seq, uint32(max(sec*1000-x.bootMs, 0)))
 		}
 		if refresh {
 			k.msg.Template(id, fields)

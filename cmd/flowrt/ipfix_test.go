@@ -445,3 +445,40 @@ func TestIPFIXWellFormedInTshark(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeNetFlow: flowrt decode -c host -d port -N 10 (sflowtool's
+// NetFlow output flags) sends every sample it receives to nfcapd as one
+// IPFIX record: as many records as samples, each top flow's frames and
+// bytes exact; and it says what it sent when interrupted.
+func TestDecodeNetFlow(t *testing.T) {
+	cd := startNfcapd(t)
+	addr := freeUDP(t)
+	dec := exec.Command(flowrt, "decode", "-listen", addr, "-c", "127.0.0.1", "-d", strconv.Itoa(cd.port), "-N", "10")
+	log := &procLog{}
+	dec.Stderr = log
+	if err := dec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dec.Process.Kill(); dec.Wait() })
+	waitFor(t, 5*time.Second, "flowrt decode to listen", func() bool { return strings.Contains(log.String(), "listening for sFlow") })
+	rep := send(t, addr, "-agents", "3", "-flows", "40", "-count", "300", "-rate", "300", "-sampling", "200", "-seed", "7")
+	time.Sleep(1500 * time.Millisecond) // its flush, every second
+	dec.Process.Signal(os.Interrupt)
+	if err := dec.Wait(); err != nil {
+		t.Errorf("flowrt decode -c: %v\n%s", err, log)
+	}
+	if want := fmt.Sprintf("records=%d ", rep.FlowSamples); !strings.Contains(log.String(), want) {
+		t.Errorf("flowrt decode -c did not say %q:\n%s", want, log)
+	}
+	got := cd.totals(t)
+	if got.records != float64(rep.FlowSamples) {
+		t.Errorf("nfcapd stored %v records, %d flow samples sent", got.records, rep.FlowSamples)
+	}
+	checkTotals(t, "nfcapd", got, rep, 200)
+	for _, bad := range [][]string{{"-c", "127.0.0.1", "-N", "5"}, {"-d", "9995"}, {"-c", "127.0.0.1", "-j"}} {
+		out, err := exec.Command(flowrt, append([]string{"decode"}, bad...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "flowrt decode: -") {
+			t.Errorf("flowrt decode %v: %v, %q; want a refusal naming the flag", bad, err, out)
+		}
+	}
+}
