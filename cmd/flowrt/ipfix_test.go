@@ -275,8 +275,9 @@ func TestSampleConversion(t *testing.T) {
 // nfcapd and nfacctd at once; each collector holds,
 // for each of the sender's top flows, exactly the frames and bytes sent
 // (the engine's records are exact sums of the scaled samples), and the
-// flows add up to every sample. A definition with a key IPFIX has no
-// element for is refused with a 400 naming the key.
+// flows add up to every sample; /flows/json has none of them (no
+// log:true). A definition with a key IPFIX has no element for is refused
+// with a 400 naming the key.
 func TestIPFIXCollectors(t *testing.T) {
 	cd, ca := startNfcapd(t), startNfacctd(t)
 	e := startEngine(t)
@@ -298,6 +299,10 @@ func TestIPFIXCollectors(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // the exporter's flush, every second
 	if _, dropped := exportStats(t, e, "ipfix"); len(dropped) != 0 {
 		t.Errorf("/analyzer/json exports.ipfix dropped %v", dropped)
+	}
+	var logged []any // the definition has no log:true: its records are for IPFIX only
+	if e.get(t, "/flows/json?maxFlows=10", &logged); len(logged) != 0 {
+		t.Errorf("/flows/json has %d records of a definition without log:true", len(logged))
 	}
 	got := cd.totals(t)
 	checkTotals(t, "nfcapd", got, rep, 1000)
