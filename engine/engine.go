@@ -104,6 +104,8 @@ type Engine struct {
 
 	subMu    sync.Mutex
 	flowSubs []func(FlowRecord)
+	// ipfixSubs are given the records of ipfixCollectors definitions.
+	ipfixSubs []func(FlowRecord, flow.Spec)
 
 	// allKeys are every plain flow key (and tunnel levels), compiled once
 	// (when traffic first arrives, after later stages registered theirs),
@@ -381,19 +383,21 @@ func (e *Engine) Sweep(now time.Time) {
 					continue
 				}
 				d := defs.slots[i].def
+				records := (d.Spec.Log || len(d.Spec.IPFIX) > 0) && !d.Spec.FlowStart
 				t.Expire(ms, d.Idle(), func(en *flow.Entry) {
-					if d.Spec.Log && !d.Spec.FlowStart {
+					if records {
 						v, vs := t.Record(en)
 						e.logFlow(d, a, ds, en, en.Start, en.Last, v, vs)
 					}
 				})
-				if d.Spec.Log && !d.Spec.FlowStart {
+				if records {
 					at := int64(d.Spec.ActiveTimeout) * 1000
 					t.Each(func(en *flow.Entry) {
 						if ms-en.Logged >= at {
 							v, vs := t.Record(en)
 							e.logFlow(d, a, ds, en, en.Logged, ms, v, vs)
 							en.Logged, en.LoggedTotal = ms, en.Total
+							copy(en.LoggedTotals, en.Totals)
 						}
 					})
 				}
@@ -430,13 +434,30 @@ func (e *Engine) logFlow(d *flow.Definition, a *Agent, ds *source, en *flow.Entr
 	if len(values) > 0 {
 		r.Values = slices.Clone(values)
 	}
-	r.FlowID = e.flowLog.Add(r, func(r *FlowRecord, id int64) { r.FlowID = id })
 	e.subMu.Lock()
-	subs := e.flowSubs
+	subs, ipfix := e.flowSubs, e.ipfixSubs
 	e.subMu.Unlock()
+	if len(d.Spec.IPFIX) > 0 {
+		for _, fn := range ipfix {
+			fn(r, d.Spec)
+		}
+	}
+	if !d.Spec.Log {
+		return // a record made for ipfixCollectors only
+	}
+	r.FlowID = e.flowLog.Add(r, func(r *FlowRecord, id int64) { r.FlowID = id })
 	for _, fn := range subs {
 		fn(r)
 	}
+}
+
+// SubscribeIPFIX calls fn with the records of definitions that have
+// ipfixCollectors (log:true or not) and the definition as stored. fn runs
+// on the sweeper with an agent locked: it must only hand the record on.
+func (e *Engine) SubscribeIPFIX(fn func(FlowRecord, flow.Spec)) {
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	e.ipfixSubs = append(slices.Clip(e.ipfixSubs), fn)
 }
 
 // SubscribeFlows calls fn with every logged flow record (definitions with

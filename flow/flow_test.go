@@ -184,27 +184,30 @@ func TestParseSpecSeedForms(t *testing.T) {
 		!strings.Contains(notes[1], "stored as 0.1") {
 		t.Errorf("stored %+v, notes %q", stored, notes)
 	}
-	if _, notes := (Spec{Value: "frames", N: 20, T: 600}).Stored(); len(notes) != 0 {
-		t.Errorf("at the limits: notes %q", notes)
+	if _, notes := (Spec{Value: "frames", N: 20, T: 600, IPFIX: []string{"10.0.0.1"}}).Stored(); len(notes) != 0 {
+		t.Errorf("at the limits, with IPFIX collectors: notes %q", notes)
 	}
 	for body, want := range map[string]string{
-		"{keys:'ipsource'}":                              "needs a value",
-		"{keys:'ipsource', value:frames}":                "strings need quotes",
-		"{keys:'a', value:'frames', x:1}":                `unknown flow definition attribute "x"`,
-		"{value:'frames', t:0}":                          "t: 0 is out of range: the smoothing time constant in seconds, 0.1 to 600",
-		"{value:'frames', t:-2}":                         "t: -2 is out of range",
-		"{value:'frames', n:0}":                          "n: 0 is out of range: the number of largest flows kept per data source, 1 to 20",
-		"{value:'frames', n:-5}":                         "n: -5 is out of range",
-		"{value:'frames', n:2.5}":                        "n",
-		"{value:'frames', activeTimeout:0}":              "activeTimeout: 0 is out of range",
-		"{value:'frames', activeTimeout:1e9}":            "activeTimeout: 1000000000 is out of range",
-		"{value:'frames', fs:''}":                        "fs: the separator between key values must not be empty",
-		"{value:'frames', aggMode:'total'}":              `aggMode: "total" is not one of max, sum, avg, edge, core or AGENT`,
-		"{value:'frames', keys:'ipsource', n:'five'}":    `n: "five" is not a number`,
-		"{value:'frames', t:'2s'}":                       `t: "2s" is not a number`,
-		"{value:'frames', n:'2.5'}":                      "n: got number 2.5, want a whole number",
-		"{value:'frames', ipfixCollectors:['10.0.0.1']}": "ipfixCollectors: IPFIX export is not built yet",
-		"{value:'frames', ipfixCollectors:'10.0.0.1'}":   "IPFIX export is not built yet: flowrt would send nothing to 10.0.0.1",
+		"{keys:'ipsource'}":                           "needs a value",
+		"{keys:'ipsource', value:frames}":             "strings need quotes",
+		"{keys:'a', value:'frames', x:1}":             `unknown flow definition attribute "x"`,
+		"{value:'frames', t:0}":                       "t: 0 is out of range: the smoothing time constant in seconds, 0.1 to 600",
+		"{value:'frames', t:-2}":                      "t: -2 is out of range",
+		"{value:'frames', n:0}":                       "n: 0 is out of range: the number of largest flows kept per data source, 1 to 20",
+		"{value:'frames', n:-5}":                      "n: -5 is out of range",
+		"{value:'frames', n:2.5}":                     "n",
+		"{value:'frames', activeTimeout:0}":           "activeTimeout: 0 is out of range",
+		"{value:'frames', activeTimeout:1e9}":         "activeTimeout: 1000000000 is out of range",
+		"{value:'frames', fs:''}":                     "fs: the separator between key values must not be empty",
+		"{value:'frames', aggMode:'total'}":           `aggMode: "total" is not one of max, sum, avg, edge, core or AGENT`,
+		"{value:'frames', keys:'ipsource', n:'five'}": `n: "five" is not a number`,
+		"{value:'frames', t:'2s'}":                    `t: "2s" is not a number`,
+		"{value:'frames', n:'2.5'}":                   "n: got number 2.5, want a whole number",
+		"{keys:'ipsource,dnsqname', value:'bytes', ipfixCollectors:['127.0.0.1']}":         `ipfixCollectors: key "dnsqname" has no IPFIX element`,
+		"{keys:'ipsource', value:'frames', values:['fcs'], ipfixCollectors:['127.0.0.1']}": `ipfixCollectors: value "fcs" has no IPFIX element`,
+		"{keys:'ipsource', value:'frames', flowStart:true, ipfixCollectors:['127.0.0.1']}": "flowStart:true",
+		"{keys:'ipsource', value:'frames', ipfixCollectors:['127.0.0.1:0']}":               `port "0" is not 1 to 65535`,
+		"{keys:'ipsource', value:'frames', ipfixCollectors:['a b']}":                       "not a host or host:port",
 	} {
 		if _, err := ParseSpec([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %s", body, err, want)

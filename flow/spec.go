@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flowrt/flowrt/internal/jsobj"
@@ -164,13 +166,68 @@ func (s Spec) withDefaults(present map[string]bool) (Spec, error) {
 			return s, fmt.Errorf("aggMode: %q is not one of %s or AGENT (any case)", s.AggMode, strings.Join(AggModes, ", "))
 		}
 	}
-	if len(s.IPFIX) > 0 {
-		return s, fmt.Errorf("ipfixCollectors: IPFIX export is not built yet: flowrt would send nothing to %s; remove the attribute (the flow is kept and queried as usual without it)", strings.Join(s.IPFIX, ", "))
-	}
 	if s.Keys == nil {
 		s.Keys = Names{}
 	}
+	if len(s.IPFIX) > 0 {
+		if err := s.checkIPFIX(); err != nil {
+			return s, err
+		}
+	}
 	return s, nil
+}
+
+// IPFIXKeys and IPFIXValues are the keys and values a definition with
+// ipfixCollectors may have (sFlow-RT's subset): the ones with a standard
+// IPFIX information element.
+var (
+	IPFIXKeys = []string{"macsource", "macdestination", "ethernetprotocol", "vlan", "priority", "ipprotocol", "ipsource",
+		"ipdestination", "ip6source", "ip6destination", "ip6nexthdr", "tcpsourceport", "tcpdestinationport", "udpsourceport",
+		"udpdestinationport", "inputifindex", "outputifindex"}
+	IPFIXValues = []string{"bytes", "frames"}
+)
+
+// checkIPFIX refuses what an IPFIX record could not carry, naming it.
+func (s Spec) checkIPFIX() error {
+	for _, k := range s.Keys {
+		if !slices.Contains(IPFIXKeys, k) {
+			return fmt.Errorf("ipfixCollectors: key %q has no IPFIX element; the keys may be %s", k, strings.Join(IPFIXKeys, ", "))
+		}
+	}
+	for _, v := range append(Names{s.Value}, s.Values...) {
+		if !slices.Contains(IPFIXValues, v) {
+			return fmt.Errorf("ipfixCollectors: value %q has no IPFIX element; the values may be bytes, frames", v)
+		}
+	}
+	if s.FlowStart {
+		return fmt.Errorf("ipfixCollectors: flowStart:true records carry a flow's first packet only; IPFIX records are sent when a flow ends and every activeTimeout")
+	}
+	for _, c := range s.IPFIX {
+		if err := CheckCollector(c); err != nil {
+			return fmt.Errorf("ipfixCollectors: %w", err)
+		}
+	}
+	return nil
+}
+
+// CheckCollector checks a collector's form: host or host:port (an IPv6
+// address with a port in brackets), the port 1 to 65535.
+func CheckCollector(c string) error {
+	host, port := c, ""
+	if h, p, err := net.SplitHostPort(c); err == nil {
+		host, port = h, p
+	} else if strings.Count(c, ":") == 1 {
+		return fmt.Errorf("collector %q: %v", c, err)
+	}
+	if host == "" || strings.ContainsAny(host, " /[]") {
+		return fmt.Errorf("collector %q: not a host or host:port", c)
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("collector %q: port %q is not 1 to 65535", c, port)
+		}
+	}
+	return nil
 }
 
 // Normalize fills in the defaults of a Spec built in Go rather than parsed

@@ -46,6 +46,8 @@ type Entry struct {
 	// LoggedTotal is Total when the latest active-timeout record was made:
 	// each record reports what the flow added since the one before.
 	LoggedTotal float64
+	// LoggedTotals is the same for Totals.
+	LoggedTotals []float64
 }
 
 // Limits bound the memory of every table together. The counters are
@@ -199,8 +201,8 @@ func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
 	t.scores = append(t.scores, 0)
 	e := &t.entries[len(t.entries)-1]
 	if nvalues > 0 {
-		e.vs = make([]float64, nvalues)
-		e.Totals = make([]float64, nvalues)
+		b := make([]float64, 3*nvalues) // one allocation for the three
+		e.vs, e.Totals, e.LoggedTotals = b[:nvalues:nvalues], b[nvalues:2*nvalues:2*nvalues], b[2*nvalues:]
 	}
 	if t.funcs {
 		e.fx = make([]fnState, len(t.fns))
@@ -372,7 +374,7 @@ func (t *Table) Record(e *Entry) (float64, []float64) {
 		if fn := t.fns[1+i]; fn != fnRate {
 			vs[i] = e.fx[1+i].life(fn)
 		} else {
-			vs[i] = e.Totals[i]
+			vs[i] = e.Totals[i] - e.LoggedTotals[i] // since the previous record, as the value is
 		}
 	}
 	return v, vs

@@ -117,7 +117,7 @@ setHttpHandler(function(req) {
   case 'records': return records;
   case 'refused':
     var out = {};
-    [['t', {value:'frames', t:'soon'}], ['ipfix', {value:'frames', ipfixCollectors:['127.0.0.1']}],
+    [['t', {value:'frames', t:'soon'}], ['ipfix', {keys:'dnsqname', value:'frames', ipfixCollectors:['127.0.0.1']}],
      ['timeout', {metric:'attack', value:10, timeout:'later'}]].forEach(function(c) {
       try { if(c[0] == 'timeout') setThreshold('x', c[1]); else setFlow('x', c[1]); out[c[0]] = 'accepted'; }
       catch(e) { out[c[0]] = String(e); }
@@ -146,7 +146,7 @@ setHttpHandler(function(req) {
 	}
 	var refused map[string]string
 	app("refused", &refused)
-	for what, want := range map[string]string{"t": `t: "soon" is not a number`, "ipfix": "IPFIX export is not built yet", "timeout": `timeout: "later" is not a number`} {
+	for what, want := range map[string]string{"t": `t: "soon" is not a number`, "ipfix": `key "dnsqname" has no IPFIX element`, "timeout": `timeout: "later" is not a number`} {
 		if !strings.Contains(refused[what], want) {
 			t.Errorf("setFlow/setThreshold with bad %s: %q, want an exception saying %s", what, refused[what], want)
 		}
@@ -301,7 +301,7 @@ func TestRESTFlowDefinitionStrings(t *testing.T) {
 		{"GET", "/activeflows/ALL/s/json?filter=10.*", "", 200, "[]"},
 		{"GET", "/activeflows/ALL/s/json?aggMode=most", "", 400, `aggMode "most" is not one of`},
 		{"PUT", "/flow/s/json", `{"keys":"ipsource","value":"frames","t":"2 s"}`, 400, `t: "2 s" is not a number`},
-		{"PUT", "/flow/s/json", `{"keys":"ipsource","value":"frames","ipfixCollectors":["127.0.0.1"]}`, 400, "IPFIX export is not built yet"},
+		{"PUT", "/flow/s/json", `{"keys":"ipsource,dnsqname","value":"frames","ipfixCollectors":["127.0.0.1"]}`, 400, `key "dnsqname" has no IPFIX element`},
 		{"PUT", "/flow/v/json", `{"keys":"ipdestination","value":"frames","values":"count:ipsource,avg:ipbytes"}`, 204, ""},
 		{"PUT", "/flow/v/json", `{"keys":"ipdestination","value":"frames","values":"avg:nokey"}`, 400, "nokey"},
 		{"PUT", "/threshold/fm-2.5G-4-elephant/json", `{"metric":"s","value":"1000","timeout":"60","filter":{"ifspeed":[10000000000]}}`, 204, ""},

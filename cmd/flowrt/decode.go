@@ -39,6 +39,11 @@ Output (default: sflowtool's startDatagram ... endDatagram text):
   -L fields     chosen fields as CSV, one line per sample (e.g. -L agent,ifIndex,ifInOctets)
   -t            libpcap stream of the sampled packet headers, for tcpdump -r - or tshark -r -
 
+NetFlow output (instead of text; as sflowtool -c/-d, records scaled by the sampling rate):
+  -c host       send every flow sample as a record to this collector
+  -d port       the collector's UDP port (default 2055)
+  -N version    9 (NetFlow v9, the default here) or 10 (IPFIX); sflowtool's v5 is not built
+
 Examples:
   flowrt decode -p 6343
   flowrt decode -j | ./emerging.py
@@ -58,11 +63,17 @@ func runDecode(args []string) int {
 	line := fs.Bool("l", false, "")
 	custom := fs.String("L", "", "")
 	pcapOut := fs.Bool("t", false, "")
+	nfHost := fs.String("c", "", "")
+	nfPort := fs.Int("d", 2055, "")
+	nfVersion := fs.Int("N", 9, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *nfHost != "" || fs.Lookup("d").Value.String() != "2055" || fs.Lookup("N").Value.String() != "9" {
+		return runDecodeNetFlow(fs, *nfHost, *nfPort, *nfVersion, *listen, *port, *file)
 	}
 	mode, chosen := sflowtool.Text, 0
 	opts := sflowtool.Options{Stderr: os.Stderr}

@@ -23,6 +23,8 @@ type exporters struct {
 	influx     *export.Influx
 	clickhouse *export.ClickHouse
 	kafka      *export.Kafka
+	ipfix      *export.IPFIX          // flow definitions' ipfixCollectors
+	netflow    *export.Samples        // ipfix.collectors, netflow.collectors: every sample as a record
 	consumer   *collector.KafkaSource // sflow.source=kafka
 	inlet      bool                   // kafka.inlet=yes: UDP to Kafka, nothing else
 	inletBad   atomic.Uint64          // datagrams an inlet could not read an agent from
@@ -71,6 +73,9 @@ func newExporters(p properties, e *engine.Engine, log *slog.Logger) (*exporters,
 	if err := x.kafkaConfig(p, e, log); err != nil {
 		return nil, err
 	}
+	if err := x.ipfixConfig(p, e, log); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 
@@ -83,6 +88,9 @@ func (x *exporters) samples() func(*flow.Sample, int64) {
 	}
 	if x.kafka != nil && x.kafka.Flows != "" {
 		hooks = append(hooks, x.kafka.Sample)
+	}
+	if x.netflow != nil {
+		hooks = append(hooks, x.netflow.Add)
 	}
 	switch len(hooks) {
 	case 0:
@@ -117,6 +125,10 @@ func (x *exporters) run(ctx context.Context) {
 	if x.kafka != nil {
 		go func() { x.kafka.Run(ctx); x.kafka.Close() }()
 	}
+	go x.ipfix.Run(ctx)
+	if x.netflow != nil {
+		go x.netflow.Run(ctx)
+	}
 }
 
 // stats is each exporter's counts, by name.
@@ -134,6 +146,13 @@ func (x *exporters) stats() map[string]export.Stats {
 			st.Dropped["not sFlow v5"] = n
 		}
 		out["kafka"] = st
+	}
+	// ipfixCollectors is listed once a definition has used it.
+	if st := x.ipfix.Stats(); st.Sent > 0 || len(st.Dropped) > 0 {
+		out["ipfix"] = st
+	}
+	if x.netflow != nil {
+		out["netflow"] = x.netflow.Stats()
 	}
 	return out
 }
