@@ -135,9 +135,7 @@ func (c *ClickHouse) Setup(ctx context.Context) error {
 			return fmt.Errorf("ClickHouse: %s: %w", strings.SplitN(q, "(", 2)[0], err)
 		}
 	}
-	c.stats.mu.Lock()
-	c.stats.s.Destination = c.URL + " " + c.Database
-	c.stats.mu.Unlock()
+	c.stats.setDestination(c.URL + " " + c.Database)
 	c.Log.Info("writing history to ClickHouse", "url", c.URL, "database", c.Database, "version", strings.TrimSpace(v),
 		"flow_keys", len(c.Rows.columns))
 	return nil

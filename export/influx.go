@@ -58,6 +58,13 @@ type counts struct {
 	s  Stats
 }
 
+// setDestination says where the exporter sends, for its Stats.
+func (c *counts) setDestination(d string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s.Destination = d
+}
+
 // snapshot copies the counts.
 func (c *counts) snapshot() Stats {
 	c.mu.Lock()
@@ -126,9 +133,7 @@ func (x *Influx) Run(ctx context.Context) error {
 	if x.Measurement == "" {
 		x.Measurement = "sflow"
 	}
-	x.stats.mu.Lock()
-	x.stats.s.Destination = endpoint
-	x.stats.mu.Unlock()
+	x.stats.setDestination(endpoint)
 	x.zw = gzip.NewWriter(&x.zbuf)
 	t := time.NewTicker(x.Interval)
 	defer t.Stop()
