@@ -40,7 +40,8 @@ var (
 	capture    = flag.String("r", "", "send this capture's datagrams (flowrt send -r) instead of the synthetic mix")
 	repeat     = flag.Int("repeat", 3, "runs of each measurement")
 	partitions = flag.Int("partitions", 8, "partitions of each topic")
-	only       = flag.String("only", "publish,consume", "which parts: publish (flowrt vs goflow2), consume (consumer engine vs UDP)")
+	sendArgs   = flag.String("send", "", "more flowrt send flags for the synthetic mix, e.g. \"-counters 1s -ports 48\"")
+	only       = flag.String("only", "publish,consume,clickhouse", "which parts: publish (flowrt vs goflow2), consume (consumer engine vs UDP), clickhouse (the direct writer)")
 )
 
 func main() {
@@ -69,15 +70,21 @@ func main() {
 				log.Fatalf("run %d consumer: %v", r, err)
 			}
 		}
+		if strings.Contains(*only, "clickhouse") {
+			if err := clickHouseRun(r); err != nil {
+				log.Fatalf("run %d clickhouse: %v", r, err)
+			}
+		}
 	}
 }
 
 // sent is what flowrt send reports.
 type sent struct {
-	Datagrams   int `json:"datagrams"`
-	Bytes       int `json:"bytes"`
-	FlowSamples int `json:"flowSamples"`
-	SendErrors  int `json:"sendErrors"`
+	Datagrams      int `json:"datagrams"`
+	Bytes          int `json:"bytes"`
+	FlowSamples    int `json:"flowSamples"`
+	CounterSamples int `json:"counterSamples"`
+	SendErrors     int `json:"sendErrors"`
 }
 
 // send runs flowrt send to a UDP address and returns its report.
@@ -87,6 +94,7 @@ func send(to string) (sent, error) {
 		args = append(args, "-r", *capture)
 	} else {
 		args = append(args, "-agents", strconv.Itoa(*agents), "-counters", "0", "-seed", "1")
+		args = append(args, strings.Fields(*sendArgs)...) // later flags win
 	}
 	out, err := exec.Command(*flowrtBin, args...).Output()
 	if err != nil {
@@ -131,12 +139,11 @@ func freePort(network string) int {
 
 // proc is a started engine.
 type proc struct {
-	cmd        *exec.Cmd
-	sflow      string // UDP address, "" for a consumer engine
-	http       string // REST base URL of a flowrt
-	metrics    string // goflow2's Prometheus URL
-	stderr     *bytes.Buffer
-	readyAfter time.Duration
+	cmd     *exec.Cmd
+	sflow   string // UDP address, "" for a consumer engine
+	http    string // REST base URL of a flowrt
+	metrics string // goflow2's Prometheus URL
+	stderr  *bytes.Buffer
 }
 
 // startFlowrt starts a flowrt engine with these properties and waits for
@@ -387,8 +394,10 @@ func consumeRun(run int) error {
 	settle(func() int64 { return received(udp) }, int64(s.Datagrams), 3*time.Second)
 	c1, _ := cpu(udp.cmd.Process.Pid)
 	n := received(udp)
+	rssUDP := rss(udp.cmd.Process.Pid)
 	udp.stop()
-	fmt.Printf("run %d consume  udp-engine      datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f\n", run, s.Datagrams, n, c1-c0, (c1-c0)/float64(n)*1e6)
+	fmt.Printf("run %d consume  sent            datagrams %7d flow samples %d counter samples %d agents %d\n", run, s.Datagrams, s.FlowSamples, s.CounterSamples, *agents)
+	fmt.Printf("run %d consume  udp-engine      datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f rss %d MiB\n", run, s.Datagrams, n, c1-c0, (c1-c0)/float64(n)*1e6, rssUDP>>20)
 
 	k, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(*partitions), "raw"))
 	if err != nil {
@@ -424,7 +433,7 @@ func consumeRun(run int) error {
 		return errors.New("the consumer engine applied no datagram:\n" + consumer.stderr.String())
 	}
 	fmt.Printf("run %d consume  inlet           datagrams %7d          cpu %6.2fs µs/datagram %6.1f\n", run, s.Datagrams, i1-i0, (i1-i0)/float64(s.Datagrams)*1e6)
-	fmt.Printf("run %d consume  kafka-consumer  datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f\n", run, s.Datagrams, n, k1-k0, (k1-k0)/float64(n)*1e6)
+	fmt.Printf("run %d consume  kafka-consumer  datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f rss %d MiB\n", run, s.Datagrams, n, k1-k0, (k1-k0)/float64(n)*1e6, rss(consumer.cmd.Process.Pid)>>20)
 	return nil
 }
 
@@ -475,4 +484,19 @@ func droppedMetrics(url string) string {
 		return ""
 	}
 	return "; goflow2: " + strings.Join(out, ", ")
+}
+
+// rss is a process's resident memory in bytes (VmRSS of /proc/<pid>/status).
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
 }
