@@ -328,6 +328,11 @@ func sendCapture(ctx context.Context, file, to string, rate float64, duration ti
 					sk := dsKey{k.agent, k.sub, s.Format, s.SourceClass, s.SourceIndex}
 					seqs[sk]++
 					s.Sequence = seqs[sk]
+					if s.Format.IsFlow() { // a looped capture's samples count each time they are sent
+						rep.FlowSamples++
+					} else if s.Format.IsCounter() {
+						rep.CounterSamples++
+					}
 				}
 				if enc, err := d.AppendBinary(out[:0]); err == nil {
 					b = enc
