@@ -137,7 +137,15 @@ func pruneCovered(list []TopPrefix) []TopPrefix {
 		at[tp.Prefix] = i
 	}
 	drop := make([]bool, len(list))
-	for i, tp := range list {
+	// Most specific first, so that a child folded into a parent that is
+	// itself folded into a grandparent carries its value along.
+	order := make([]int, len(list))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return list[order[a]].Prefix.Bits() > list[order[b]].Prefix.Bits() })
+	for _, i := range order {
+		tp := list[i]
 		if !tp.Parent.IsValid() {
 			continue
 		}
@@ -152,7 +160,12 @@ func pruneCovered(list []TopPrefix) []TopPrefix {
 			out = append(out, tp)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Value > out[j].Value })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Value != out[j].Value {
+			return out[i].Value > out[j].Value
+		}
+		return out[i].Prefix.String() < out[j].Prefix.String()
+	})
 	return out
 }
 

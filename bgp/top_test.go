@@ -223,3 +223,20 @@ func BenchmarkCountSample(b *testing.B) {
 		sp.CountSample(smp)
 	}
 }
+
+// TestPruneCoveredChain: a /26 inside a /24 inside a /16, all with the same
+// next hop, folds into the /16 with the sum of the three.
+func TestPruneCoveredChain(t *testing.T) {
+	nh := netip.MustParseAddr("192.0.2.9")
+	p16, p24, p26 := netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("10.1.2.0/24"), netip.MustParsePrefix("10.1.2.64/26")
+	list := []TopPrefix{
+		{Prefix: p26, Parent: p24, Value: 5, nexthop: nh},
+		{Prefix: p24, Parent: p16, Value: 3, nexthop: nh},
+		{Prefix: p16, Value: 1, nexthop: nh},
+		{Prefix: netip.MustParsePrefix("10.9.0.0/24"), Value: 4, nexthop: nh},
+	}
+	out := pruneCovered(list)
+	if len(out) != 2 || out[0].Prefix != p16 || out[0].Value != 9 || out[1].Value != 4 {
+		t.Errorf("pruned %+v; want 10.1.0.0/16 with 9, then 10.9.0.0/24 with 4", out)
+	}
+}
