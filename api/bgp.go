@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/flowrt/flowrt/bgp"
@@ -151,6 +152,23 @@ func (a *API) bgpRoutes() {
 		}
 		return noContent{}, nil
 	})))
+	for path, v6 := range map[string]bool{"GET /bgp/topprefixes/{router}/json": false, "GET /bgp/topprefixes6/{router}/json": true} {
+		a.mux.HandleFunc(path, a.json(func(r *http.Request) (any, error) {
+			ip, err := router(r)
+			if err != nil {
+				return nil, err
+			}
+			o, err := topOptions(r, v6)
+			if err != nil {
+				return nil, err
+			}
+			t, err := sp.TopPrefixes(ip, o)
+			if err != nil {
+				return nil, notFound("%v", err)
+			}
+			return t.JSON(), nil
+		}))
+	}
 	a.mux.HandleFunc("GET /bgp/prefix/{router}/json", a.json(func(r *http.Request) (any, error) {
 		ip, err := router(r)
 		if err != nil {
@@ -168,4 +186,48 @@ func (a *API) bgpRoutes() {
 		}
 		return bgp.Describe(p, rt), nil
 	}))
+}
+
+// topOptions reads /bgp/topprefixes' query: maxPrefixes (default 100),
+// minValue, direction (destination/egress or source/ingress),
+// includeCovered (default true) and pruneCovered (default false).
+func topOptions(r *http.Request, v6 bool) (bgp.TopOptions, error) {
+	o := bgp.TopOptions{IPv6: v6, MaxPrefixes: 100, IncludeCovered: true}
+	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "maxPrefixes", "minValue", "direction", "includeCovered", "pruneCovered":
+		default:
+			return o, badRequest("unknown parameter %q: maxPrefixes, minValue, direction, includeCovered, pruneCovered", k)
+		}
+	}
+	if v := q.Get("maxPrefixes"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return o, badRequest("maxPrefixes %q is not a whole number from 0", v)
+		}
+		o.MaxPrefixes = n
+	}
+	if v := q.Get("minValue"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return o, badRequest("minValue %q is not a number from 0", v)
+		}
+		o.MinValue = f
+	}
+	d, err := bgp.ParseDirection(q.Get("direction"))
+	if err != nil {
+		return o, badRequest("%v", err)
+	}
+	o.Direction = d
+	for name, dst := range map[string]*bool{"includeCovered": &o.IncludeCovered, "pruneCovered": &o.PruneCovered} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return o, badRequest("%s %q: true or false", name, v)
+			}
+			*dst = b
+		}
+	}
+	return o, nil
 }

@@ -117,6 +117,9 @@ func (s *Speaker) add(router netip.Addr, key string, fam bgp.Family, nlri bgp.NL
 		s.publishLocked(it)
 		return err
 	}
+	if old == nil && !flowspec {
+		n.pushedAdded++
+	}
 	return nil
 }
 
@@ -150,6 +153,9 @@ func (s *Speaker) remove(router netip.Addr, key string) (bool, error) {
 		return false, nil
 	}
 	delete(it.claims, n)
+	if !it.flowspec {
+		n.pushedRemoved++
+	}
 	return true, s.publishLocked(it)
 }
 
@@ -195,6 +201,9 @@ func (s *Speaker) dropRouterLocked(n *Neighbor) {
 	for _, it := range s.items {
 		if it.claims[n] != nil {
 			delete(it.claims, n)
+			if !it.flowspec {
+				n.pushedRemoved++
+			}
 			if err := s.publishLocked(it); err != nil {
 				s.log.Warn("BGP announcement not updated", "item", it.key, "err", err)
 			}
@@ -210,6 +219,9 @@ func (s *Speaker) withdrawOwnerLocked(owner string) {
 		for r, c := range it.claims {
 			if c.owner == owner {
 				delete(it.claims, r)
+				if !it.flowspec {
+					r.pushedRemoved++
+				}
 				changed = true
 				n++
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flowrt/flowrt/flow"
 	"github.com/gaissmai/bart"
@@ -18,6 +19,14 @@ type RIB struct {
 	v4, v6 bart.Table[*entry]
 	intern map[string]*entry
 	key    []byte // scratch for intern keys, under mu
+
+	// Traffic per prefix (traffic.go): the maps under mu, the counts
+	// atomic. Learned counts the prefixes added and removed, per family.
+	traffic        [2]map[netip.Prefix]*counter // [Destination], [Source]
+	total          [2]counter                   // all counted traffic, [0] IPv4, [1] IPv6
+	smooth         atomic.Uint64                // float64 bits: bgpAddSource's t
+	frames         atomic.Bool                  // bgpAddSource's value is frames
+	added, removed [2]uint64                    // under mu
 }
 
 // entry is an interned attribute set and how many prefixes point at it.
@@ -27,7 +36,16 @@ type entry struct {
 }
 
 // NewRIB returns an empty RIB.
-func NewRIB() *RIB { return &RIB{intern: map[string]*entry{}} }
+func NewRIB() *RIB {
+	return &RIB{intern: map[string]*entry{}, traffic: [2]map[netip.Prefix]*counter{{}, {}}}
+}
+
+func family(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
 
 // Lookup returns the route of the longest prefix that covers a (nil when
 // none does). It takes a read lock and allocates nothing.
@@ -85,6 +103,7 @@ func (r *RIB) Apply(cs []Change) {
 			if old, ok := t.Get(p); ok {
 				t.Delete(p)
 				r.release(old)
+				r.removed[family(p)]++
 			}
 			continue
 		}
@@ -95,6 +114,8 @@ func (r *RIB) Apply(cs []Change) {
 				continue
 			}
 			r.release(old)
+		} else {
+			r.added[family(p)]++
 		}
 		t.Insert(p, e)
 	}
@@ -103,8 +124,11 @@ func (r *RIB) Apply(cs []Change) {
 // Clear drops every route (the session closed).
 func (r *RIB) Clear() {
 	r.mu.Lock()
+	r.removed[0] += uint64(r.v4.Size())
+	r.removed[1] += uint64(r.v6.Size())
 	r.v4, r.v6 = bart.Table[*entry]{}, bart.Table[*entry]{}
 	r.intern = map[string]*entry{}
+	r.traffic = [2]map[netip.Prefix]*counter{{}, {}}
 	r.mu.Unlock()
 }
 

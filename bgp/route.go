@@ -37,8 +37,12 @@ func ParseRoute(m map[string]any) (*Route, error) {
 	for _, k := range names {
 		switch k {
 		case "prefix", "nexthop", "nexthoplinklocal", "aspath", "origin", "localpref", "med", "communities":
+		case "value", "parentprefix":
+			// bgpTopPrefixes' traffic fields: active-routes hands its
+			// entries to bgpAddRoute as they are. They describe the
+			// prefix's traffic and are not BGP attributes to send.
 		default:
-			return nil, fmt.Errorf("route: unknown field %q (prefix, nexthop, nexthoplinklocal, aspath, origin, localpref, med, communities)", k)
+			return nil, fmt.Errorf("route: unknown field %q (prefix, nexthop, nexthoplinklocal, aspath, origin, localpref, med, communities; value and parentprefix of a bgpTopPrefixes entry are taken and not sent)", k)
 		}
 	}
 	ps, ok := m["prefix"]

@@ -14,7 +14,8 @@ type source struct {
 }
 
 // AddSource attributes the agent's samples to the routers' RIBs (either
-// may be nil).
+// may be nil). Their traffic per prefix is counted as the RIBs'
+// SetCounting says (bgpAddSource's t and value).
 func (s *Speaker) AddSource(agent netip.Addr, v4, v6 *Neighbor) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

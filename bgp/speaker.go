@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,8 @@ type Speaker struct {
 	nextTag   uint32
 	items     map[string]*item // what scripts announce, by key (announce.go)
 	closed    bool
-	assigned  bool // the global policies are assigned (policy.go)
+	assigned  bool          // the global policies are assigned (policy.go)
+	stop      chan struct{} // ends the traffic ticks (traffic.go)
 
 	sources atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
 	updates atomic.Uint64                         // prefixes received, all routers
@@ -67,6 +69,10 @@ type Neighbor struct {
 
 	tag         uint32 // large community that marks what is announced to it (policy.go)
 	established atomic.Bool
+	state       atomic.Value // string: the session's FSM state, "idle" … "established"
+	// Routes announced to it and withdrawn (bgpTopPrefixes' pushed counts),
+	// under the speaker's mu.
+	pushedAdded, pushedRemoved uint64
 	// OnOpen and OnClose are told when the session comes up and goes down
 	// (the scripts' openHandler and closeHandler); they must not block.
 	onOpen, onClose func()
@@ -75,6 +81,15 @@ type Neighbor struct {
 
 // Established reports whether the session is up.
 func (n *Neighbor) Established() bool { return n.established.Load() }
+
+// State is the session's state in lower case: idle, connect, active,
+// opensent, openconfirm or established.
+func (n *Neighbor) State() string {
+	if v, ok := n.state.Load().(string); ok {
+		return v
+	}
+	return "idle"
+}
 
 // New returns a speaker; it listens once a neighbor is added.
 func New(cfg Config) *Speaker {
@@ -87,6 +102,8 @@ func New(cfg Config) *Speaker {
 	s := &Speaker{cfg: cfg, log: cfg.Logger.With("component", "bgp"), neighbors: map[netip.Addr]*Neighbor{}, items: map[string]*item{}}
 	empty := map[netip.Addr]source{}
 	s.sources.Store(&empty)
+	s.stop = make(chan struct{})
+	go s.tickLoop(s.stop)
 	return s
 }
 
@@ -300,6 +317,7 @@ func (s *Speaker) Close() {
 		return
 	}
 	s.closed = true
+	close(s.stop)
 	if s.srv == nil {
 		return
 	}
@@ -329,6 +347,7 @@ func (s *Speaker) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time
 		return
 	}
 	up := ev.Peer.State.SessionState == bgp.BGP_FSM_ESTABLISHED
+	n.state.Store(strings.ToLower(strings.TrimPrefix(ev.Peer.State.SessionState.String(), "BGP_FSM_")))
 	was := n.established.Swap(up)
 	var call func()
 	switch {

@@ -38,7 +38,20 @@ func BenchmarkPipelineBGPKeys(b *testing.B) {
 	}
 	flow.SetBGPRoutes(sp)
 	defer flow.SetBGPRoutes(nil)
-	for name, keys := range map[string]string{"without": "ipdestination", "with": "ipdestination,bgpdestinationas,bgpdestinationaspath"} {
+	// "without" and "with" count every sample's traffic per prefix too
+	// (bgpTopPrefixes: the agents are attributed); "unattributed" is
+	// the pipeline with the speaker on and no agent attributed.
+	cases := []struct{ name, keys string }{{"unattributed", "ipdestination"}, {"without", "ipdestination"},
+		{"with", "ipdestination,bgpdestinationas,bgpdestinationaspath"}}
+	for _, c := range cases {
+		name, keys := c.name, c.keys
+		for _, a := range g.Agents() {
+			if name == "unattributed" {
+				sp.RemoveSource(a)
+			} else {
+				sp.AddSource(a, nb, nb)
+			}
+		}
 		b.Run(name, func(b *testing.B) {
 			e := New(Config{})
 			defineAll(b, e, map[string]string{"d": "{keys:'" + keys + "', value:'bytes'}"})

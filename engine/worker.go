@@ -312,6 +312,7 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 		}
 	}
 	if !dropped {
+		flow.CountBGP(s) // bgpTopPrefixes' traffic per learned prefix
 		w.e.located.learnSample(s, w.e.topo, ms)
 	}
 	if ms-w.keysScan >= 1000 {

@@ -25,6 +25,17 @@ type BGPRoutes interface {
 	// false when the agent is not attributed to a router. r is nil when
 	// it is, but no route covers addr.
 	Route(agent, addr netip.Addr) (r *BGPRoute, routerAS uint32, ok bool)
+	// CountSample adds the sample's traffic to the prefixes that cover its
+	// addresses (bgpTopPrefixes); it runs once per flow sample.
+	CountSample(s *Sample)
+}
+
+// CountBGP gives a flow sample to the BGP speaker's traffic per prefix,
+// when one runs. It allocates nothing.
+func CountBGP(s *Sample) {
+	if h := bgpRoutes.Load(); h != nil {
+		h.r.CountSample(s)
+	}
 }
 
 type bgpHolder struct{ r BGPRoutes }

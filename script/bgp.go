@@ -120,14 +120,77 @@ func bindBGP(s *Script) {
 			v4 = look(arg(c, 1))
 			v6 = v4
 		}
-		sp.AddSource(agent, v4, v6)
-		if present(arg(c, 2)) || present(arg(c, 3)) {
-			// Said, not silently dropped: they weight bgpTopPrefixes (docs/bgp.md).
-			s.log.Warn("bgpAddSource: t and value are not used: flowrt has no bgpTopPrefixes yet; the bgp flow keys work",
-				"agent", agent, "t", arg(c, 2).String(), "value", arg(c, 3).String())
+		t, frames := float64(bgp.DefaultSmoothing), false
+		if present(arg(c, 2)) {
+			f, err := strconv.ParseFloat(strings.TrimSpace(arg(c, 2).String()), 64)
+			if err != nil || f <= 0 {
+				throw(vm, "bgpAddSource: t %q is not a number of seconds above 0 (the smoothing of bgpTopPrefixes' values)", arg(c, 2).String())
+			}
+			t = f
 		}
+		if present(arg(c, 3)) {
+			switch v := strings.ToLower(strings.TrimSpace(arg(c, 3).String())); v {
+			case "bytes":
+			case "frames":
+				frames = true
+			default:
+				throw(vm, "bgpAddSource: value %q: bytes or frames", arg(c, 3).String())
+			}
+		}
+		for _, n := range []*bgp.Neighbor{v4, v6} {
+			if n != nil {
+				n.RIB.SetCounting(t, frames)
+			}
+		}
+		sp.AddSource(agent, v4, v6)
 		return vm.ToValue(true)
 	})
+	top := func(fn string, v6 bool) func(goja.FunctionCall) goja.Value {
+		return func(c goja.FunctionCall) goja.Value {
+			r := router(arg(c, 0), fn)
+			o := bgp.TopOptions{IPv6: v6, MaxPrefixes: 100, IncludeCovered: true}
+			if present(arg(c, 1)) {
+				n, err := strconv.Atoi(strings.TrimSpace(arg(c, 1).String()))
+				if err != nil || n < 0 {
+					throw(vm, "%s: maxPrefixes %q is not a whole number from 0", fn, arg(c, 1).String())
+				}
+				o.MaxPrefixes = n
+			}
+			if present(arg(c, 2)) {
+				f, err := strconv.ParseFloat(strings.TrimSpace(arg(c, 2).String()), 64)
+				if err != nil || f < 0 {
+					throw(vm, "%s: minValue %q is not a number from 0", fn, arg(c, 2).String())
+				}
+				o.MinValue = f
+			}
+			if present(arg(c, 3)) {
+				d, err := bgp.ParseDirection(arg(c, 3).String())
+				if err != nil {
+					throw(vm, "%s: %v", fn, err)
+				}
+				o.Direction = d
+			}
+			if present(arg(c, 4)) {
+				o.IncludeCovered = arg(c, 4).ToBoolean()
+			}
+			if present(arg(c, 5)) {
+				o.PruneCovered = arg(c, 5).ToBoolean()
+			}
+			if present(arg(c, 6)) && !s.topSeventhSaid {
+				// InMon's active-routes passes a seventh flag whose meaning
+				// sFlow-RT does not publish: said once, not silently dropped.
+				s.topSeventhSaid = true
+				s.log.Warn(fn+": the seventh argument is not used by flowrt (docs/bgp.md)", "value", arg(c, 6).String())
+			}
+			t, err := sp.TopPrefixes(r, o)
+			if err != nil {
+				throw(vm, "%s %s: %v", fn, r, err)
+			}
+			return vm.ToValue(t.JSON())
+		}
+	}
+	s.set("bgpTopPrefixes", top("bgpTopPrefixes", false))
+	s.set("bgpTopPrefixes6", top("bgpTopPrefixes6", true))
 	s.set("bgpRemoveSource", func(c goja.FunctionCall) goja.Value {
 		return vm.ToValue(sp.RemoveSource(router(arg(c, 0), "bgpRemoveSource")))
 	})

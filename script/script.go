@@ -29,6 +29,8 @@ type Script struct {
 	Path string
 	Meta map[string]string // the leading "// key: value" comments
 
+	topSeventhSaid bool // bgpTopPrefixes' unused seventh argument was logged (bgp.go)
+
 	root string // include() reads files under it: the application's directory, or the script's
 
 	m          *Manager
