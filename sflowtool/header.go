@@ -87,9 +87,10 @@ func (w *Writer) linkLayer(b []byte) (ip4, ip6 int) {
 			w.fieldU32("decodedVLAN", vlan)
 			w.fieldU32("decodedPriority", prio)
 		} else {
-			d := strconv.Itoa(depth)
-			w.fieldU32("decodedVLAN."+d, vlan)
-			w.fieldU32("decodedPriority."+d, prio)
+			w.num = strconv.AppendUint(w.num[:0], uint64(vlan), 10)
+			w.fieldNumbered("decodedVLAN.", depth, w.num)
+			w.num = strconv.AppendUint(w.num[:0], uint64(prio), 10)
+			w.fieldNumbered("decodedPriority.", depth, w.num)
 		}
 		s.inVLAN = vlan
 		typ = uint32(binary.BigEndian.Uint16(b[p+2:]))

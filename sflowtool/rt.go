@@ -36,7 +36,7 @@ func (w *Writer) rtflow(data []byte) {
 func (w *Writer) rtValues(c *sflow.CustomSample, prefix, unknown string) {
 	var f sflow.CustomField
 	for c.Next(&f) {
-		var b []byte
+		b := w.scratch[:0]
 		switch f.Type {
 		case sflow.CustomString:
 			b = append(b, f.Str...)
@@ -49,7 +49,10 @@ func (w *Writer) rtValues(c *sflow.CustomSample, prefix, unknown string) {
 		default:
 			b = strconv.AppendUint(b, f.U, 10)
 		}
-		w.push(prefix + f.Type.String() + "_")
+		w.scratch = b
+		w.push(prefix)
+		w.more(f.Type.String())
+		w.more("_")
 		w.field(string(f.Name), b)
 		w.pop()
 	}
