@@ -1,6 +1,7 @@
 package sflowtool_test
 
 import (
+	"fmt"
 	"io"
 	"net/netip"
 	"testing"
@@ -118,5 +119,33 @@ func TestWriterAllocatesNothing(t *testing.T) {
 				t.Errorf("%s: %.1f allocations per pass over %d datagrams, want 0", m.name, n, len(dgs))
 			}
 		})
+	}
+}
+
+// TestJSONEscapeMatchesByteByByte checks the eight-bytes-at-a-time JSON
+// escaping against the plain rule on every byte value at every position.
+func TestJSONEscapeMatchesByteByByte(t *testing.T) {
+	plain := func(s []byte) string {
+		var out []byte
+		for _, c := range s {
+			switch {
+			case c == '"' || c == '\\':
+				out = append(out, '\\', c)
+			case c < 0x20:
+				out = append(out, fmt.Sprintf(`\u%04x`, c)...)
+			default:
+				out = append(out, c)
+			}
+		}
+		return string(out)
+	}
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 19; pos++ {
+			s := []byte("abcdefghijklmnopqrs")
+			s[pos] = byte(c)
+			if got, want := sflowtool.AppendJSONForTest(nil, s), plain(s); string(got) != want {
+				t.Fatalf("byte %#x at %d: got %q, want %q", c, pos, got, want)
+			}
+		}
 	}
 }

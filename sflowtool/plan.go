@@ -61,16 +61,33 @@ const (
 // plan returns the plan for the record value v (a pointer to the
 // structure RecordCache decoded into) of format f.
 func (w *Writer) plan(f sflow.DataFormat, counter bool, v any) *recordPlan {
-	k := planKey{counter, f}
 	t := reflect.TypeOf(v).Elem()
-	if p := w.plans[k]; p != nil && p.typ == t { // the offsets are only valid for that type
+	var p *recordPlan
+	if f.Enterprise() == 0 {
+		c := 0
+		if counter {
+			c = 1
+		}
+		slot := &w.plans0[c][f.Format()]
+		if p = *slot; p == nil || p.typ != t { // the offsets are only valid for that type
+			p = newPlan(t, f, counter)
+			*slot = p
+		}
 		return p
 	}
+	k := planKey{counter, f}
+	if p = w.plans[k]; p == nil || p.typ != t {
+		p = newPlan(t, f, counter)
+		w.plans[k] = p
+	}
+	return p
+}
+
+func newPlan(t reflect.Type, f sflow.DataFormat, counter bool) *recordPlan {
 	p := buildPlan(t)
 	if l, ok := labels[f]; ok && !counter {
 		p.label, p.hasLabel = l, true
 	}
-	w.plans[k] = p
 	return p
 }
 
@@ -135,6 +152,9 @@ func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 	for i := range p.fields {
 		pf := &p.fields[i]
 		at := unsafe.Add(ptr, pf.off)
+		if pf.kind != kindMore && pf.kind != kindLACP && w.unseen(pf.name) {
+			continue
+		}
 		b := w.scratch[:0]
 		switch pf.kind {
 		case kindMore:
@@ -209,6 +229,10 @@ func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 			continue
 		}
 		w.scratch = b
-		w.field(pf.name, b)
+		if pf.kind == kindBytes && !pf.urlencode {
+			fieldText(w, pf.name, b)
+		} else {
+			w.field(pf.name, b)
+		}
 	}
 }

@@ -86,12 +86,12 @@ func (w *Writer) printRecord(f sflow.DataFormat, counter bool, v any) {
 		w.fieldString("extendedType", "USER")
 		w.fieldU32("src_user_charset", r.SrcCharset)
 		w.fieldU32("dst_user_charset", r.DstCharset)
-		w.field("src_user", r.SrcUser)
-		w.field("dst_user", r.DstUser)
+		fieldText(w, "src_user", r.SrcUser)
+		fieldText(w, "dst_user", r.DstUser)
 		return
 	case *sflow.ExtendedMPLS:
 		w.fieldString("extendedType", "MPLS")
-		w.field("mpls_nexthop", appendAddr(w.scratch[:0], r.NextHop))
+		w.fieldAddr("mpls_nexthop", r.NextHop)
 		w.labelStack("mpls_input_stack", r.InStack)
 		w.labelStack("mpls_output_stack", r.OutStack)
 		return
@@ -190,8 +190,8 @@ func (w *Writer) ethernet(prefix string, r *sflow.SampledEthernet) {
 	w.push(prefix)
 	w.fieldU32("ethernet_type", r.Type)
 	w.fieldU32("ethernet_len", r.Length)
-	w.field("ethernet_src", r.Src.AppendHex(w.scratch[:0]))
-	w.field("ethernet_dst", r.Dst.AppendHex(w.scratch[:0]))
+	w.fieldMAC("ethernet_src", r.Src)
+	w.fieldMAC("ethernet_dst", r.Dst)
 	w.pop()
 }
 
@@ -203,8 +203,8 @@ func (w *Writer) ipv4(prefix string, r *sflow.SampledIPv4) {
 	w.push(prefix)
 	w.fieldU32("sampledPacketSize", r.Length)
 	w.fieldU32("IPSize", r.Length)
-	w.field("srcIP", appendAddr(w.scratch[:0], r.Src))
-	w.field("dstIP", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldAddr("srcIP", r.Src)
+	w.fieldAddr("dstIP", r.Dst)
 	w.fieldU32("IPProtocol", r.Protocol)
 	w.fieldU32("IPTOS", r.TOS)
 	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
@@ -219,8 +219,8 @@ func (w *Writer) ipv6(prefix string, r *sflow.SampledIPv6) {
 	w.push(prefix)
 	w.fieldU32("sampledPacketSize", r.Length)
 	w.fieldU32("IPSize", r.Length)
-	w.field("srcIP6", appendAddr(w.scratch[:0], r.Src))
-	w.field("dstIP6", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldAddr("srcIP6", r.Src)
+	w.fieldAddr("dstIP6", r.Dst)
 	w.fieldU32("IPProtocol", r.Protocol)
 	w.fieldU32("priority", r.Priority)
 	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
@@ -244,7 +244,7 @@ func (w *Writer) ports(proto, sport, dport, flags uint32) {
 
 func (w *Writer) gateway(g *sflow.ExtendedGateway) {
 	w.fieldString("extendedType", "GATEWAY")
-	w.field("bgp_nexthop", appendAddr(w.scratch[:0], g.NextHop))
+	w.fieldAddr("bgp_nexthop", g.NextHop)
 	w.fieldU32("my_as", g.AS)
 	w.fieldU32("src_as", g.SrcAS)
 	w.fieldU32("src_peer_as", g.SrcPeerAS)
@@ -361,7 +361,7 @@ func (w *Writer) sfp(s *sflow.SFP) {
 			w.name = append(append(w.name[:0], f.name...), '.') // <name>.<lane>
 			w.name = strconv.AppendInt(w.name, int64(i), 10)
 			w.num = strconv.AppendUint(w.num[:0], uint64(f.v), 10)
-			emit(w, w.name, w.num)
+			emit(w, w.name, w.num, false)
 		}
 		w.pop()
 		w.jsonClose('}')

@@ -64,7 +64,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	w.jsonStart = true
 	w.jsonOpen("", '{')
 	w.line("startDatagram =================================")
-	w.field("datagramSourceIP", appendAddr(w.scratch[:0], src))
+	w.fieldAddr("datagramSourceIP", src)
 	w.fieldU32("datagramSize", uint32(len(payload)))
 	w.fieldU32("unixSecondsUTC", uint32(read.Unix()))
 	w.fieldU32("unixSecondsUTC_uS", uint32(read.Nanosecond()/1000))
@@ -81,7 +81,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 		w.ctx.agent, w.ctx.subAgent = d.Agent, d.SubAgentID
 		w.fieldU32("agentSubId", d.SubAgentID)
 		w.ctx.sequence = d.Sequence
-		w.field("agent", appendAddr(w.scratch[:0], d.Agent))
+		w.fieldAddr("agent", d.Agent)
 		w.fieldU32("packetSequenceNo", d.Sequence)
 		w.fieldU32("sysUpTime", d.Uptime)
 		w.fieldU32("samplesInPacket", d.NumSamples)

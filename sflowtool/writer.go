@@ -55,6 +55,7 @@ type Writer struct {
 	buf   []byte
 	err   error // the first write error; later writes are dropped
 	batch bool
+	quiet bool // the mode prints no fields
 	mode  Mode
 	loc   *time.Location
 	errw  io.Writer
@@ -88,9 +89,12 @@ type Writer struct {
 	depth                int
 
 	// CustomLine state
-	plans map[planKey]*recordPlan
+	plans0 [2][1 << 12]*recordPlan // enterprise 0 flow, counter records by format
+	plans  map[planKey]*recordPlan  // other enterprises
 
 	fields      map[string]int
+	// what the chosen fields' names are made of, for maybeChosen
+	chosenLen, chosenFirst, chosenLast byteSet
 	values      [][]byte
 	scopes      []bool // true: sample scope
 	sampleScope bool
@@ -120,6 +124,7 @@ func NewWriter(w io.Writer, mode Mode, opts Options) (*Writer, error) {
 		loc:   opts.Location,
 		errw:  opts.Stderr,
 		plans: map[planKey]*recordPlan{},
+		quiet: mode == Line || mode == Pcap,
 	}
 	if wr.loc == nil {
 		wr.loc = time.Local
@@ -131,6 +136,12 @@ func NewWriter(w io.Writer, mode Mode, opts Options) (*Writer, error) {
 		wr.fields = map[string]int{}
 		for i, f := range opts.Fields {
 			wr.fields[f] = i
+			if f == "" || len(f) > 255 {
+				continue // never matched by a field (or, if longer, always looked up)
+			}
+			wr.chosenLen.add(byte(len(f)))
+			wr.chosenFirst.add(f[0])
+			wr.chosenLast.add(f[len(f)-1])
 		}
 		wr.values = make([][]byte, len(opts.Fields))
 		wr.scopes = make([]bool, len(opts.Fields))
@@ -154,6 +165,21 @@ func (w *Writer) Flush() error {
 	}
 	w.buf = w.buf[:0]
 	return w.err
+}
+
+// fieldAddr and fieldMAC print an address.
+func (w *Writer) fieldAddr(name string, a netip.Addr) {
+	if !w.unseen(name) {
+		w.scratch = appendAddr(w.scratch[:0], a)
+		w.field(name, w.scratch)
+	}
+}
+
+func (w *Writer) fieldMAC(name string, m sflow.MAC) {
+	if !w.unseen(name) {
+		w.scratch = m.AppendHex(w.scratch[:0])
+		w.field(name, w.scratch)
+	}
 }
 
 // appender lets pcap.Writer write into the Writer's buffer.
@@ -223,25 +249,32 @@ func (w *Writer) appendContext(b []byte) []byte {
 }
 
 // field reports one field. name is printed after the current prefixes.
-func (w *Writer) field(name string, val []byte) { emit(w, name, val) }
+// Values the writer formats (numbers, hex, addresses, fixed words) and the
+// names it prints need no JSON escaping; only text from the datagram does,
+// and goes through fieldText.
+func (w *Writer) field(name string, val []byte) { emit(w, name, val, false) }
 
-func (w *Writer) fieldString(name, val string) { emit(w, name, val) }
+func (w *Writer) fieldString(name, val string) { emit(w, name, val, false) }
+
+// fieldText prints a value (and name) that comes from the datagram: a
+// string an agent sent, escaped in JSON.
+func fieldText[N string | []byte](w *Writer, name N, val []byte) { emit(w, name, val, true) }
 
 // fieldJoin prints a value made of two strings (prefix + "IPV4").
 func (w *Writer) fieldJoin(name, a, b string) {
 	w.scratch = append(append(w.scratch[:0], a...), b...)
-	emit(w, name, w.scratch)
+	emit(w, name, w.scratch, false)
 }
 
 // fieldNumbered prints the field name<n> ("MAC_0", "decodedVLAN.1").
 func (w *Writer) fieldNumbered(name string, n int, val []byte) {
 	w.name = strconv.AppendInt(append(w.name[:0], name...), int64(n), 10)
-	emit(w, w.name, val)
+	emit(w, w.name, val, false)
 }
 
 // emit is field for a value held as bytes or as a string, so that neither
 // is converted (a conversion would allocate).
-func emit[N, V string | []byte](w *Writer, name N, val V) {
+func emit[N, V string | []byte](w *Writer, name N, val V, esc bool) {
 	switch w.mode {
 	case Text, Grep:
 		if w.mode == Grep {
@@ -260,12 +293,21 @@ func emit[N, V string | []byte](w *Writer, name N, val V) {
 		}
 		w.indent()
 		b := append(w.buf, '"')
-		b = appendJSON(b, w.pfx)
-		b = appendJSON(b, name)
-		b = append(b, `":"`...)
-		b = appendJSON(b, val)
+		b = append(b, w.pfx...)
+		if esc {
+			b = appendJSON(b, name)
+			b = append(b, `":"`...)
+			b = appendJSON(b, val)
+		} else {
+			b = append(b, name...)
+			b = append(b, `":"`...)
+			b = append(b, val...)
+		}
 		w.buf = append(b, '"')
 	case CustomLine:
+		if !maybeChosen(w, name) {
+			return
+		}
 		w.key = append(append(w.key[:0], w.pfx...), name...)
 		if i, ok := w.fields[string(w.key)]; ok {
 			w.values[i] = append(w.values[i][:0], val...)
@@ -277,7 +319,47 @@ func emit[N, V string | []byte](w *Writer, name N, val V) {
 	}
 }
 
+// maybeChosen is a quick test, before the -L field map is consulted, that
+// a field (the current prefix + name) can be one of those chosen: its
+// length, first and last bytes must be those of a chosen field. Most are
+// not, and the test costs less than hashing the name.
+func maybeChosen[N string | []byte](w *Writer, name N) bool {
+	n := len(w.pfx) + len(name)
+	if n == 0 || n > 255 {
+		return true
+	}
+	first := byte(0)
+	if len(w.pfx) > 0 {
+		first = w.pfx[0]
+	} else {
+		first = name[0]
+	}
+	last := first
+	if len(name) > 0 {
+		last = name[len(name)-1]
+	} else {
+		last = w.pfx[len(w.pfx)-1]
+	}
+	return w.chosenLen.has(byte(n)) && w.chosenFirst.has(first) && w.chosenLast.has(last)
+}
+
+// byteSet is a set of byte values.
+type byteSet [4]uint64
+
+func (s *byteSet) add(b byte)      { s[b>>6] |= 1 << (b & 63) }
+func (s *byteSet) has(b byte) bool { return s[b>>6]&(1<<(b&63)) != 0 }
+
+// unseen reports that a field would not be seen: the mode prints no
+// fields (-l, -t, which take what they need from the records), or it is
+// not among the -L fields. Callers check it before formatting a value.
+func (w *Writer) unseen(name string) bool {
+	return w.quiet || (w.mode == CustomLine && !maybeChosen(w, name))
+}
+
 func (w *Writer) fieldU32(name string, v uint32) {
+	if w.unseen(name) {
+		return
+	}
 	w.scratch = strconv.AppendUint(w.scratch[:0], uint64(v), 10)
 	w.field(name, w.scratch)
 }
@@ -336,17 +418,24 @@ func (w *Writer) jsonClose(bracket byte) {
 	w.listStart = false
 }
 
-// appendJSON appends s with the characters JSON requires escaped escaped;
-// runs that need none (nearly all) are copied whole.
+// appendJSON appends s with the characters JSON requires escaped escaped.
+// Nearly nothing needs escaping, so s is scanned eight bytes at a time and
+// clean runs are copied whole.
 func appendJSON[S string | []byte](b []byte, s S) []byte {
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) && jsonClean8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+			continue
+		}
 		c := s[i]
+		i++
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}
-		b = append(b, s[start:i]...)
-		start = i + 1
+		b = append(b, s[start:i-1]...)
+		start = i
 		if c == '"' || c == '\\' {
 			b = append(b, '\\', c)
 			continue
@@ -355,6 +444,17 @@ func appendJSON[S string | []byte](b []byte, s S) []byte {
 		b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
 	}
 	return append(b, s[start:]...)
+}
+
+// jsonClean8 reports whether none of the eight bytes of x is a control
+// character, '"' or '\\' (the classic has-less / has-zero bit tricks; a
+// false "not clean" only sends the bytes to the byte-by-byte path).
+func jsonClean8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	ctl := (x - lo*0x20) & ^x & hi
+	q := x ^ (lo * '"')
+	bs := x ^ (lo * '\\')
+	return (ctl|(q-lo)&^q&hi|(bs-lo)&^bs&hi) == 0
 }
 
 // appendTime formats t as sflowtool does (strftime "%Y-%m-%dT%H:%M:%S%z").
