@@ -23,7 +23,11 @@ func (w *Writer) header(h *sflow.SampledHeader) {
 	w.fieldU32("sampledPacketSize", h.FrameLength)
 	w.fieldU32("strippedBytes", h.Stripped)
 	w.fieldU32("headerLen", uint32(len(h.Header)))
-	if !w.unseen("headerBytes") {
+	switch {
+	case w.openField("headerBytes"): // the longest value: formatted in place
+		w.buf = appendHeaderHex(w.buf, h.Header)
+		w.closeField()
+	case !w.unseen("headerBytes"):
 		w.scratch = appendHeaderHex(w.scratch[:0], h.Header)
 		w.field("headerBytes", w.scratch)
 	}

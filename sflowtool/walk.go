@@ -105,7 +105,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	}
 	w.line("endDatagram   =================================")
 	stream := w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines
-	if len(w.buf) >= 64<<10 || (stream && !w.batch) {
+	if len(w.buf) >= flushAt || (stream && !w.batch) {
 		// Streams read by another program: do not hold datagrams back
 		// (unless the input is a file, Options.Batch).
 		if ferr := w.Flush(); ferr != nil {

@@ -39,7 +39,7 @@ type Options struct {
 	Fields   []string       // CustomLine: the fields to print, in order
 	Location *time.Location // time zone of printed times (default time.Local)
 	Stderr   io.Writer      // where decode problems are reported (default discard)
-	// Batch holds output until 64 KiB have gathered, in every format. Set
+	// Batch holds output until 512 KiB have gathered, in every format. Set
 	// it when the input is a file: by default the stream formats (-j, -l,
 	// -L, -t) go out datagram by datagram, for a program reading the pipe.
 	Batch bool
@@ -48,7 +48,7 @@ type Options struct {
 // Writer turns datagrams into one of sflowtool's output formats.
 type Writer struct {
 	// Output is appended to buf and written to dst at the end of a
-	// datagram, when 64 KiB have gathered (or at once, for a stream). A
+	// datagram, when flushAt bytes have gathered (or at once, for a stream). A
 	// plain slice rather than a bufio.Writer: each field is a few appends,
 	// with no call or bounds bookkeeping per byte.
 	dst   io.Writer
@@ -90,15 +90,15 @@ type Writer struct {
 
 	// CustomLine state
 	plans0 [2][1 << 12]*recordPlan // enterprise 0 flow, counter records by format
-	plans  map[planKey]*recordPlan  // other enterprises
+	plans  map[planKey]*recordPlan // other enterprises
 
-	fields      map[string]int
+	fields map[string]int
 	// what the chosen fields' names are made of, for maybeChosen
 	chosenLen, chosenFirst, chosenLast byteSet
-	values      [][]byte
-	scopes      []bool // true: sample scope
-	sampleScope bool
-	sampleHits  int
+	values                             [][]byte
+	scopes                             []bool // true: sample scope
+	sampleScope                        bool
+	sampleHits                         int
 }
 
 // context is what -g prints before every field.
@@ -118,7 +118,7 @@ type context struct {
 func NewWriter(w io.Writer, mode Mode, opts Options) (*Writer, error) {
 	wr := &Writer{
 		dst:   w,
-		buf:   make([]byte, 0, 128<<10),
+		buf:   make([]byte, 0, flushAt+64<<10),
 		batch: opts.Batch,
 		mode:  mode,
 		loc:   opts.Location,
@@ -181,6 +181,10 @@ func (w *Writer) fieldMAC(name string, m sflow.MAC) {
 		w.field(name, w.scratch)
 	}
 }
+
+// flushAt is how much output gathers before it is written: large writes
+// keep the system's share of a big decode small.
+const flushAt = 512 << 10
 
 // appender lets pcap.Writer write into the Writer's buffer.
 type appender Writer
@@ -270,6 +274,44 @@ func (w *Writer) fieldJoin(name, a, b string) {
 func (w *Writer) fieldNumbered(name string, n int, val []byte) {
 	w.name = strconv.AppendInt(append(w.name[:0], name...), int64(n), 10)
 	emit(w, w.name, val, false)
+}
+
+// openField writes what comes before a value in the text and JSON formats
+// (the context, prefix and name) and reports true, so that a long value
+// can be formatted straight into the output; closeField ends it. For the
+// other formats it reports false: format the value and call field.
+func (w *Writer) openField(name string) bool {
+	switch w.mode {
+	case Text, Grep:
+		if w.mode == Grep {
+			w.writeContext()
+		}
+		b := append(w.buf, w.pfx...)
+		b = append(b, name...)
+		w.buf = append(b, ' ')
+		return true
+	case JSON, JSONLines:
+		if !w.listStart {
+			w.buf = append(w.buf, ',')
+		} else {
+			w.listStart = false
+		}
+		w.indent()
+		b := append(w.buf, '"')
+		b = append(b, w.pfx...)
+		b = append(b, name...)
+		w.buf = append(b, `":"`...)
+		return true
+	}
+	return false
+}
+
+func (w *Writer) closeField() {
+	if w.mode == Text || w.mode == Grep {
+		w.buf = append(w.buf, '\n')
+	} else {
+		w.buf = append(w.buf, '"')
+	}
 }
 
 // emit is field for a value held as bytes or as a string, so that neither
@@ -454,7 +496,7 @@ func jsonClean8(x uint64) bool {
 	ctl := (x - lo*0x20) & ^x & hi
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
-	return (ctl|(q-lo)&^q&hi|(bs-lo)&^bs&hi) == 0
+	return (ctl | (q-lo)&^q&hi | (bs-lo)&^bs&hi) == 0
 }
 
 // appendTime formats t as sflowtool does (strftime "%Y-%m-%dT%H:%M:%S%z").

@@ -83,7 +83,7 @@ func runDecode(args []string) int {
 		opts.Fields = strings.Split(*custom, ",")
 	}
 	// A named file is read as fast as it can be: no reader waits for each
-	// datagram, so output goes out in 64 KiB writes. Standard input may be
+	// datagram, so output goes out in 512 KiB writes. Standard input may be
 	// a live stream (tcpdump -w - | flowrt decode -r - -l) and, like a
 	// socket, gets each datagram as it is decoded.
 	opts.Batch = *file != "" && *file != "-"
