@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -146,6 +147,16 @@ func TestJSONEscapeMatchesByteByByte(t *testing.T) {
 			if got, want := sflowtool.AppendJSONForTest(nil, s), plain(s); string(got) != want {
 				t.Fatalf("byte %#x at %d: got %q, want %q", c, pos, got, want)
 			}
+		}
+	}
+}
+
+// TestAppendUintMatchesStrconv checks the small-number fast path on each
+// boundary and beyond.
+func TestAppendUintMatchesStrconv(t *testing.T) {
+	for _, v := range []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 9999, 10000, 10001, 65535, 1<<32 - 1, 1<<64 - 1} {
+		if got, want := string(sflowtool.AppendUintForTest([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Errorf("%d: got %q, want %q", v, got, want)
 		}
 	}
 }

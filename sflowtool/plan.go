@@ -144,7 +144,10 @@ func buildPlan(t reflect.Type) *recordPlan {
 	return p
 }
 
-// print writes the fields of the record at ptr as the plan says.
+// print writes the fields of the record at ptr as the plan says. In the
+// text and JSON formats a value the writer formats itself goes straight
+// into the output; agent text (escaped in JSON) and -L values go through
+// the scratch buffer.
 func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 	if p.hasLabel {
 		w.fieldString(p.label[0], p.label[1])
@@ -152,74 +155,12 @@ func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 	for i := range p.fields {
 		pf := &p.fields[i]
 		at := unsafe.Add(ptr, pf.off)
-		if pf.kind != kindMore && pf.kind != kindLACP && w.unseen(pf.name) {
-			continue
-		}
-		b := w.scratch[:0]
 		switch pf.kind {
 		case kindMore:
 			if !*(*bool)(at) {
 				return
 			}
 			continue
-		case kindU32:
-			b = strconv.AppendUint(b, uint64(*(*uint32)(at)), 10)
-		case kindU64:
-			b = strconv.AppendUint(b, *(*uint64)(at), 10)
-		case kindI32:
-			b = strconv.AppendInt(b, int64(*(*int32)(at)), 10)
-		case kindBytes:
-			x := *(*[]byte)(at)
-			if pf.nonempty && len(x) == 0 {
-				continue
-			}
-			if pf.urlencode {
-				b = urlEncode(b, x)
-			} else {
-				b = appendCString(b, x)
-			}
-		case kindMAC:
-			b = (*sflow.MAC)(at).AppendHex(b)
-		case kindAddr:
-			b = appendAddr(b, *(*netip.Addr)(at))
-		case kindPct:
-			if x := *(*uint32)(at); x == 0xFFFFFFFF {
-				b = append(b, "unknown"...)
-			} else {
-				b = strconv.AppendFloat(b, float64(float32(x)/100), 'f', 2, 32)
-			}
-		case kindFloat32:
-			b = strconv.AppendFloat(b, float64(*(*float32)(at)), 'f', 3, 64)
-		case kindFloat64:
-			b = strconv.AppendFloat(b, *(*float64)(at), 'f', 3, 64)
-		case kindHex16U64:
-			b = appendHexPad(b, *(*uint64)(at), 16)
-		case kindHex16U32:
-			b = appendHexPad(b, uint64(*(*uint32)(at)), 16)
-		case kindUUID:
-			u := (*[16]byte)(at)
-			b = hex.AppendEncode(b, u[:4])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[4:6])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[6:8])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[8:10])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[10:])
-		case kindAppStatus:
-			b = appendAppStatus(b, *(*uint32)(at))
-		case kindDirection:
-			switch *(*uint32)(at) {
-			case 0:
-				b = append(b, "unknown"...)
-			case 1:
-				b = append(b, "received"...)
-			case 2:
-				b = append(b, "sent"...)
-			default:
-				b = append(b, "<bad value>"...)
-			}
 		case kindLACP:
 			st := (*[4]byte)(at)
 			w.fieldU32("actorAdminPortState", uint32(st[0]))
@@ -227,12 +168,98 @@ func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 			w.fieldU32("partnerAdminPortState", uint32(st[2]))
 			w.fieldU32("partnerOperPortState", uint32(st[3]))
 			continue
+		case kindBytes:
+			if pf.nonempty && len(*(*[]byte)(at)) == 0 {
+				continue
+			}
+			if !pf.urlencode {
+				w.scratch = appendCString(w.scratch[:0], *(*[]byte)(at))
+				fieldText(w, pf.name, w.scratch)
+				continue
+			}
 		}
-		w.scratch = b
-		if pf.kind == kindBytes && !pf.urlencode {
-			fieldText(w, pf.name, b)
+		if w.unseen(pf.name) {
+			continue
+		}
+		if w.openField(pf.name) {
+			w.buf = appendValue(w.buf, pf, at)
+			w.closeField()
+			continue
+		}
+		w.scratch = appendValue(w.scratch[:0], pf, at)
+		w.field(pf.name, w.scratch)
+	}
+}
+
+// appendValue formats the field at at (any kind but kindMore and kindLACP).
+func appendValue(b []byte, pf *planField, at unsafe.Pointer) []byte {
+	switch pf.kind {
+	case kindU32:
+		b = appendUint(b, uint64(*(*uint32)(at)))
+	case kindU64:
+		b = appendUint(b, *(*uint64)(at))
+	case kindI32:
+		b = strconv.AppendInt(b, int64(*(*int32)(at)), 10)
+	case kindBytes:
+		b = urlEncode(b, *(*[]byte)(at))
+	case kindMAC:
+		b = (*sflow.MAC)(at).AppendHex(b)
+	case kindAddr:
+		b = appendAddr(b, *(*netip.Addr)(at))
+	case kindPct:
+		if x := *(*uint32)(at); x == 0xFFFFFFFF {
+			b = append(b, "unknown"...)
 		} else {
-			w.field(pf.name, b)
+			b = strconv.AppendFloat(b, float64(float32(x)/100), 'f', 2, 32)
+		}
+	case kindFloat32:
+		b = strconv.AppendFloat(b, float64(*(*float32)(at)), 'f', 3, 64)
+	case kindFloat64:
+		b = strconv.AppendFloat(b, *(*float64)(at), 'f', 3, 64)
+	case kindHex16U64:
+		b = appendHexPad(b, *(*uint64)(at), 16)
+	case kindHex16U32:
+		b = appendHexPad(b, uint64(*(*uint32)(at)), 16)
+	case kindUUID:
+		u := (*[16]byte)(at)
+		b = hex.AppendEncode(b, u[:4])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, u[4:6])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, u[6:8])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, u[8:10])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, u[10:])
+	case kindAppStatus:
+		b = appendAppStatus(b, *(*uint32)(at))
+	case kindDirection:
+		switch *(*uint32)(at) {
+		case 0:
+			b = append(b, "unknown"...)
+		case 1:
+			b = append(b, "received"...)
+		case 2:
+			b = append(b, "sent"...)
+		default:
+			b = append(b, "<bad value>"...)
 		}
 	}
+	return b
+}
+
+// appendUint is strconv.AppendUint(b, v, 10) for the small numbers most
+// fields hold, without its copy from a temporary buffer.
+func appendUint(b []byte, v uint64) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case v < 1000:
+		return append(b, byte('0'+v/100), byte('0'+v/10%10), byte('0'+v%10))
+	case v < 10000:
+		return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
+	return strconv.AppendUint(b, v, 10)
 }

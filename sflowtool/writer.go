@@ -169,14 +169,22 @@ func (w *Writer) Flush() error {
 
 // fieldAddr and fieldMAC print an address.
 func (w *Writer) fieldAddr(name string, a netip.Addr) {
-	if !w.unseen(name) {
+	switch {
+	case w.openField(name):
+		w.buf = appendAddr(w.buf, a)
+		w.closeField()
+	case !w.unseen(name):
 		w.scratch = appendAddr(w.scratch[:0], a)
 		w.field(name, w.scratch)
 	}
 }
 
 func (w *Writer) fieldMAC(name string, m sflow.MAC) {
-	if !w.unseen(name) {
+	switch {
+	case w.openField(name):
+		w.buf = m.AppendHex(w.buf)
+		w.closeField()
+	case !w.unseen(name):
 		w.scratch = m.AppendHex(w.scratch[:0])
 		w.field(name, w.scratch)
 	}
@@ -402,7 +410,12 @@ func (w *Writer) fieldU32(name string, v uint32) {
 	if w.unseen(name) {
 		return
 	}
-	w.scratch = strconv.AppendUint(w.scratch[:0], uint64(v), 10)
+	if w.openField(name) {
+		w.buf = appendUint(w.buf, uint64(v))
+		w.closeField()
+		return
+	}
+	w.scratch = appendUint(w.scratch[:0], uint64(v))
 	w.field(name, w.scratch)
 }
 
