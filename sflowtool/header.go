@@ -24,7 +24,7 @@ func (w *Writer) header(h *sflow.SampledHeader) {
 	w.fieldU32("strippedBytes", h.Stripped)
 	w.fieldU32("headerLen", uint32(len(h.Header)))
 	switch {
-	case w.openField("headerBytes"): // the longest value: formatted in place
+	case w.direct && w.openField("headerBytes"): // the longest value: formatted in place
 		w.buf = appendHeaderHex(w.buf, h.Header)
 		w.closeField()
 	case !w.unseen("headerBytes"):

@@ -181,7 +181,7 @@ func (w *Writer) print(p *recordPlan, ptr unsafe.Pointer) {
 		if w.unseen(pf.name) {
 			continue
 		}
-		if w.openField(pf.name) {
+		if w.direct && w.openField(pf.name) {
 			w.buf = appendValue(w.buf, pf, at)
 			w.closeField()
 			continue

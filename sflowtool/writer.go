@@ -51,15 +51,16 @@ type Writer struct {
 	// datagram, when flushAt bytes have gathered (or at once, for a stream). A
 	// plain slice rather than a bufio.Writer: each field is a few appends,
 	// with no call or bounds bookkeeping per byte.
-	dst   io.Writer
-	buf   []byte
-	err   error // the first write error; later writes are dropped
-	batch bool
-	quiet bool // the mode prints no fields
-	mode  Mode
-	loc   *time.Location
-	errw  io.Writer
-	pcapw *pcap.Writer
+	dst    io.Writer
+	buf    []byte
+	err    error // the first write error; later writes are dropped
+	batch  bool
+	quiet  bool // the mode prints no fields
+	direct bool // values can be formatted straight into buf (openField)
+	mode   Mode
+	loc    *time.Location
+	errw   io.Writer
+	pcapw  *pcap.Writer
 
 	d       sflow.Datagram
 	cache   sflow.RecordCache
@@ -126,6 +127,7 @@ func NewWriter(w io.Writer, mode Mode, opts Options) (*Writer, error) {
 		plans: map[planKey]*recordPlan{},
 		quiet: mode == Line || mode == Pcap,
 	}
+	wr.direct = mode == Text || mode == Grep || mode == JSON || mode == JSONLines
 	if wr.loc == nil {
 		wr.loc = time.Local
 	}
@@ -170,7 +172,7 @@ func (w *Writer) Flush() error {
 // fieldAddr and fieldMAC print an address.
 func (w *Writer) fieldAddr(name string, a netip.Addr) {
 	switch {
-	case w.openField(name):
+	case w.direct && w.openField(name):
 		w.buf = appendAddr(w.buf, a)
 		w.closeField()
 	case !w.unseen(name):
@@ -181,7 +183,7 @@ func (w *Writer) fieldAddr(name string, a netip.Addr) {
 
 func (w *Writer) fieldMAC(name string, m sflow.MAC) {
 	switch {
-	case w.openField(name):
+	case w.direct && w.openField(name):
 		w.buf = m.AppendHex(w.buf)
 		w.closeField()
 	case !w.unseen(name):
@@ -410,7 +412,7 @@ func (w *Writer) fieldU32(name string, v uint32) {
 	if w.unseen(name) {
 		return
 	}
-	if w.openField(name) {
+	if w.direct && w.openField(name) {
 		w.buf = appendUint(w.buf, uint64(v))
 		w.closeField()
 		return
