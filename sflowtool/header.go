@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/flowrt/flowrt/sflow"
@@ -22,16 +23,14 @@ func (w *Writer) header(h *sflow.SampledHeader) {
 	w.fieldU32("sampledPacketSize", h.FrameLength)
 	w.fieldU32("strippedBytes", h.Stripped)
 	w.fieldU32("headerLen", uint32(len(h.Header)))
-	b := w.scratch[:0]
-	for i, c := range h.Header {
-		if i > 0 {
-			b = append(b, '-')
-		}
-		const hexU = "0123456789ABCDEF"
-		b = append(b, hexU[c>>4], hexU[c&15])
+	switch {
+	case w.direct && w.openField("headerBytes"): // the longest value: formatted in place
+		w.buf = appendHeaderHex(w.buf, h.Header)
+		w.closeField()
+	case !w.unseen("headerBytes"):
+		w.scratch = appendHeaderHex(w.scratch[:0], h.Header)
+		w.field("headerBytes", w.scratch)
 	}
-	w.scratch = b
-	w.field("headerBytes", b)
 
 	ip4, ip6 := -1, -1
 	switch h.Protocol {
@@ -59,7 +58,38 @@ func (w *Writer) header(h *sflow.SampledHeader) {
 	}
 }
 
+// appendHeaderHex appends the bytes as sflowtool's headerBytes: upper-case
+// hex pairs joined by '-'. The longest value of a datagram, so it is
+// written by index into room made once.
+func appendHeaderHex(b, h []byte) []byte {
+	if len(h) == 0 {
+		return b
+	}
+	n := len(b)
+	// Each byte is one 4-byte store "XX-?" whose last byte the next store
+	// overwrites; one spare byte of room lets the last store land too.
+	b = slices.Grow(b, 3*len(h)+1)[:n+3*len(h)+1]
+	out := b[n:]
+	for i, c := range h {
+		binary.LittleEndian.PutUint32(out[3*i:], uint32(hexPairs[c])|'-'<<16)
+	}
+	return b[:n+3*len(h)-1]
+}
+
+// hexPairs holds each byte's two upper-case hex digits, first digit in the
+// low byte.
+var hexPairs = func() (t [256]uint16) {
+	const hexU = "0123456789ABCDEF"
+	for i := range t {
+		t[i] = uint16(hexU[i>>4]) | uint16(hexU[i&15])<<8
+	}
+	return t
+}()
+
 func (w *Writer) fieldInt(name string, v int32) {
+	if w.unseen(name) {
+		return
+	}
 	w.scratch = strconv.AppendInt(w.scratch[:0], int64(v), 10)
 	w.field(name, w.scratch)
 }
@@ -73,8 +103,8 @@ func (w *Writer) linkLayer(b []byte) (ip4, ip6 int) {
 		return
 	}
 	s.ethDst, s.ethSrc = sflow.MAC(b[0:6]), sflow.MAC(b[6:12])
-	w.field("dstMAC", s.ethDst.AppendHex(w.scratch[:0]))
-	w.field("srcMAC", s.ethSrc.AppendHex(w.scratch[:0]))
+	w.fieldMAC("dstMAC", s.ethDst)
+	w.fieldMAC("srcMAC", s.ethSrc)
 	typ := uint32(binary.BigEndian.Uint16(b[12:]))
 	p := 14
 	for depth := 0; typ == 0x8100 || typ == 0x88A8 || typ == 0x9100 || typ == 0x9200 || typ == 0x9300; depth++ {
@@ -87,9 +117,10 @@ func (w *Writer) linkLayer(b []byte) (ip4, ip6 int) {
 			w.fieldU32("decodedVLAN", vlan)
 			w.fieldU32("decodedPriority", prio)
 		} else {
-			d := strconv.Itoa(depth)
-			w.fieldU32("decodedVLAN."+d, vlan)
-			w.fieldU32("decodedPriority."+d, prio)
+			w.num = strconv.AppendUint(w.num[:0], uint64(vlan), 10)
+			w.fieldNumbered("decodedVLAN.", depth, w.num)
+			w.num = strconv.AppendUint(w.num[:0], uint64(prio), 10)
+			w.fieldNumbered("decodedPriority.", depth, w.num)
 		}
 		s.inVLAN = vlan
 		typ = uint32(binary.BigEndian.Uint16(b[p+2:]))
@@ -171,8 +202,8 @@ func (w *Writer) ipv4Header(b []byte, off int) {
 	s.ipSrc, s.ipDst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
 	s.proto, s.tos, s.ttl = uint32(ip[9]), uint32(ip[1]), uint32(ip[8])
 	w.fieldU32("ip.tot_len", uint32(binary.BigEndian.Uint16(ip[2:])))
-	w.field("srcIP", appendAddr(w.scratch[:0], s.ipSrc))
-	w.field("dstIP", appendAddr(w.scratch[:0], s.ipDst))
+	w.fieldAddr("srcIP", s.ipSrc)
+	w.fieldAddr("dstIP", s.ipDst)
 	w.fieldU32("IPProtocol", s.proto)
 	w.fieldU32("IPTOS", s.tos)
 	w.fieldU32("IPTTL", s.ttl)
@@ -211,8 +242,8 @@ func (w *Writer) ipv6Header(b []byte, off int) {
 	s.ttl = uint32(ip[7])
 	w.fieldU32("IPTTL", s.ttl)
 	s.ipSrc, s.ipDst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
-	w.field("srcIP6", appendAddr(w.scratch[:0], s.ipSrc))
-	w.field("dstIP6", appendAddr(w.scratch[:0], s.ipDst))
+	w.fieldAddr("srcIP6", s.ipSrc)
+	w.fieldAddr("dstIP6", s.ipDst)
 	p := off + 40
 	for next == 0 || next == 43 || next == 44 || next == 51 || next == 60 {
 		w.fieldU32("IP6HeaderExtension", next)
@@ -283,8 +314,8 @@ func (w *Writer) wifiMAC(b []byte) {
 		src, dst = a2, a1
 	}
 	w.smp.ethSrc, w.smp.ethDst = src, dst
-	w.field("srcMAC", src.AppendHex(w.scratch[:0]))
-	w.field("dstMAC", dst.AppendHex(w.scratch[:0]))
-	w.field("txMAC", a2.AppendHex(w.scratch[:0]))
-	w.field("rxMAC", a1.AppendHex(w.scratch[:0]))
+	w.fieldMAC("srcMAC", src)
+	w.fieldMAC("dstMAC", dst)
+	w.fieldMAC("txMAC", a2)
+	w.fieldMAC("rxMAC", a1)
 }

@@ -2,10 +2,8 @@ package sflowtool
 
 import (
 	"encoding/hex"
-	"net/netip"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/flowrt/flowrt/sflow"
 )
@@ -88,18 +86,18 @@ func (w *Writer) printRecord(f sflow.DataFormat, counter bool, v any) {
 		w.fieldString("extendedType", "USER")
 		w.fieldU32("src_user_charset", r.SrcCharset)
 		w.fieldU32("dst_user_charset", r.DstCharset)
-		w.field("src_user", r.SrcUser)
-		w.field("dst_user", r.DstUser)
+		fieldText(w, "src_user", r.SrcUser)
+		fieldText(w, "dst_user", r.DstUser)
 		return
 	case *sflow.ExtendedMPLS:
 		w.fieldString("extendedType", "MPLS")
-		w.field("mpls_nexthop", appendAddr(w.scratch[:0], r.NextHop))
+		w.fieldAddr("mpls_nexthop", r.NextHop)
 		w.labelStack("mpls_input_stack", r.InStack)
 		w.labelStack("mpls_output_stack", r.OutStack)
 		return
 	case *sflow.ExtendedVLANTunnel:
 		if len(r.Stack) > 0 {
-			var b []byte
+			b := w.scratch[:0]
 			for i, l := range r.Stack {
 				if i > 0 {
 					b = append(b, '-')
@@ -112,6 +110,7 @@ func (w *Writer) printRecord(f sflow.DataFormat, counter bool, v any) {
 				b = append(b, '.')
 				b = strconv.AppendUint(b, uint64(l&4095), 10)
 			}
+			w.scratch = b
 			w.field("vlan_tunnel", b)
 		}
 		return
@@ -132,97 +131,8 @@ func (w *Writer) printRecord(f sflow.DataFormat, counter bool, v any) {
 	case *sflow.VLAN:
 		s.inVLAN = r.ID
 	}
-	if l, ok := labels[f]; ok && !counter {
-		w.fieldString(l[0], l[1])
-	}
-	w.tagged(reflect.ValueOf(v).Elem())
-}
-
-// tagged prints the fields of a record structure that carry a sflowtool tag.
-func (w *Writer) tagged(v reflect.Value) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		fv := v.Field(i)
-		if sf.Tag.Get("xdr") == "more" {
-			if !fv.Bool() {
-				return
-			}
-			continue
-		}
-		tag := sf.Tag.Get("sflowtool")
-		if tag == "" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		has := func(o string) bool { return strings.Contains(","+opts+",", ","+o+",") }
-		b := w.scratch[:0]
-		switch {
-		case has("pct"):
-			if x := uint32(fv.Uint()); x == 0xFFFFFFFF {
-				b = append(b, "unknown"...)
-			} else {
-				b = strconv.AppendFloat(b, float64(float32(x)/100), 'f', 2, 32)
-			}
-		case has("float"):
-			b = strconv.AppendFloat(b, fv.Float(), 'f', 3, 64)
-		case has("hex16"):
-			b = appendHexPad(b, fv.Uint(), 16)
-		case has("uuid"):
-			u := fv.Interface().([16]byte)
-			b = hex.AppendEncode(b, u[:4])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[4:6])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[6:8])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[8:10])
-			b = append(b, '-')
-			b = hex.AppendEncode(b, u[10:])
-		case has("appstatus"):
-			b = append(b, appStatus(uint32(fv.Uint()))...)
-		case has("direction"):
-			switch fv.Uint() {
-			case 0:
-				b = append(b, "unknown"...)
-			case 1:
-				b = append(b, "received"...)
-			case 2:
-				b = append(b, "sent"...)
-			default:
-				b = append(b, "<bad value>"...)
-			}
-		case has("lacpstate"):
-			st := fv.Interface().([4]byte)
-			w.fieldU32("actorAdminPortState", uint32(st[0]))
-			w.fieldU32("actorOperPortState", uint32(st[1]))
-			w.fieldU32("partnerAdminPortState", uint32(st[2]))
-			w.fieldU32("partnerOperPortState", uint32(st[3]))
-			continue
-		default:
-			switch x := fv.Interface().(type) {
-			case uint32, uint64:
-				b = strconv.AppendUint(b, fv.Uint(), 10)
-			case int32:
-				b = strconv.AppendInt(b, fv.Int(), 10)
-			case []byte:
-				if has("nonempty") && len(x) == 0 {
-					continue
-				}
-				if has("urlencode") {
-					b = urlEncode(b, x)
-				} else {
-					b = appendCString(b, x)
-				}
-			case sflow.MAC:
-				b = x.AppendHex(b)
-			case netip.Addr:
-				b = appendAddr(b, x)
-			}
-		}
-		w.scratch = b
-		w.field(name, b)
-	}
+	p := w.plan(f, counter, v)
+	w.print(p, reflect.ValueOf(v).UnsafePointer())
 }
 
 // appendCString appends a string as sflowtool's getString leaves it: cut at
@@ -257,42 +167,44 @@ func urlEncode(b, s []byte) []byte {
 var appStatuses = [...]string{"OK", "OTHER", "TIMEOUT", "INTERNAL_ERROR", "BAD_REQUEST", "FORBIDDEN",
 	"TOO_LARGE", "NOT_IMPLEMENTED", "NOT_FOUND", "UNAVAILABLE", "UNAUTHORIZED"}
 
-func appStatus(v uint32) string {
+func appendAppStatus(b []byte, v uint32) []byte {
 	if v < uint32(len(appStatuses)) {
-		return appStatuses[v]
+		return append(b, appStatuses[v]...)
 	}
-	return "<out-of-range=" + strconv.FormatUint(uint64(v), 10) + ">"
+	b = append(b, "<out-of-range="...)
+	b = strconv.AppendUint(b, uint64(v), 10)
+	return append(b, '>')
 }
 
 func (w *Writer) prefixed(prefix, kind, name string, v uint32) {
-	w.fieldString("extendedType", prefix+kind)
+	w.fieldJoin("extendedType", prefix, kind)
 	w.push(prefix)
 	w.fieldU32(name, v)
 	w.pop()
 }
 
 func (w *Writer) ethernet(prefix string, r *sflow.SampledEthernet) {
-	w.fieldString("flowSampleType", prefix+"ETHERNET")
+	w.fieldJoin("flowSampleType", prefix, "ETHERNET")
 	s := &w.smp
 	s.ethSrc, s.ethDst, s.ethType = r.Src, r.Dst, r.Type
 	w.push(prefix)
 	w.fieldU32("ethernet_type", r.Type)
 	w.fieldU32("ethernet_len", r.Length)
-	w.field("ethernet_src", r.Src.AppendHex(w.scratch[:0]))
-	w.field("ethernet_dst", r.Dst.AppendHex(w.scratch[:0]))
+	w.fieldMAC("ethernet_src", r.Src)
+	w.fieldMAC("ethernet_dst", r.Dst)
 	w.pop()
 }
 
 func (w *Writer) ipv4(prefix string, r *sflow.SampledIPv4) {
-	w.fieldString("flowSampleType", prefix+"IPV4")
+	w.fieldJoin("flowSampleType", prefix, "IPV4")
 	s := &w.smp
 	s.sampledPacketSize, s.ipSrc, s.ipDst, s.proto, s.tos = r.Length, r.Src, r.Dst, r.Protocol, r.TOS
 	s.sport, s.dport = r.SrcPort, r.DstPort
 	w.push(prefix)
 	w.fieldU32("sampledPacketSize", r.Length)
 	w.fieldU32("IPSize", r.Length)
-	w.field("srcIP", appendAddr(w.scratch[:0], r.Src))
-	w.field("dstIP", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldAddr("srcIP", r.Src)
+	w.fieldAddr("dstIP", r.Dst)
 	w.fieldU32("IPProtocol", r.Protocol)
 	w.fieldU32("IPTOS", r.TOS)
 	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
@@ -300,15 +212,15 @@ func (w *Writer) ipv4(prefix string, r *sflow.SampledIPv4) {
 }
 
 func (w *Writer) ipv6(prefix string, r *sflow.SampledIPv6) {
-	w.fieldString("flowSampleType", prefix+"IPV6")
+	w.fieldJoin("flowSampleType", prefix, "IPV6")
 	s := &w.smp
 	s.sampledPacketSize, s.ipSrc, s.ipDst, s.proto = r.Length, r.Src, r.Dst, r.Protocol
 	s.sport, s.dport = r.SrcPort, r.DstPort
 	w.push(prefix)
 	w.fieldU32("sampledPacketSize", r.Length)
 	w.fieldU32("IPSize", r.Length)
-	w.field("srcIP6", appendAddr(w.scratch[:0], r.Src))
-	w.field("dstIP6", appendAddr(w.scratch[:0], r.Dst))
+	w.fieldAddr("srcIP6", r.Src)
+	w.fieldAddr("dstIP6", r.Dst)
 	w.fieldU32("IPProtocol", r.Protocol)
 	w.fieldU32("priority", r.Priority)
 	w.ports(r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags)
@@ -332,12 +244,12 @@ func (w *Writer) ports(proto, sport, dport, flags uint32) {
 
 func (w *Writer) gateway(g *sflow.ExtendedGateway) {
 	w.fieldString("extendedType", "GATEWAY")
-	w.field("bgp_nexthop", appendAddr(w.scratch[:0], g.NextHop))
+	w.fieldAddr("bgp_nexthop", g.NextHop)
 	w.fieldU32("my_as", g.AS)
 	w.fieldU32("src_as", g.SrcAS)
 	w.fieldU32("src_peer_as", g.SrcPeerAS)
 	if len(g.DstASPath) > 0 {
-		var b []byte
+		b := w.scratch[:0]
 		for _, seg := range g.DstASPath {
 			if seg.Type == sflow.ASSet {
 				b = append(b, '(')
@@ -352,18 +264,20 @@ func (w *Writer) gateway(g *sflow.ExtendedGateway) {
 				b = append(b, ')')
 			}
 		}
+		w.scratch = b
 		w.field("dst_as_path", b)
 	}
 	w.fieldU32("dst_as", g.DstAS())
 	w.fieldU32("dst_peer_as", g.DstPeerAS())
 	if len(g.Communities) > 0 {
-		var b []byte
+		b := w.scratch[:0]
 		for i, c := range g.Communities {
 			if i > 0 {
 				b = append(b, '-')
 			}
 			b = strconv.AppendUint(b, uint64(c), 10)
 		}
+		w.scratch = b
 		w.field("BGP_communities", b)
 	}
 	w.fieldU32("BGP_localpref", g.LocalPref)
@@ -373,7 +287,7 @@ func (w *Writer) labelStack(name string, stack []uint32) {
 	if len(stack) == 0 {
 		return
 	}
-	var b []byte
+	b := w.scratch[:0]
 	for i, l := range stack {
 		if i > 0 {
 			b = append(b, '-')
@@ -386,6 +300,7 @@ func (w *Writer) labelStack(name string, stack []uint32) {
 		b = append(b, '.')
 		b = strconv.AppendUint(b, uint64(l&255), 10)
 	}
+	w.scratch = b
 	w.field(name, b)
 }
 
@@ -399,12 +314,12 @@ func (w *Writer) adapters(a *sflow.HostAdapters) {
 			w.jsonOpen("mac_list", '[')
 			for j, m := range ad.MACs {
 				if j > 0 {
-					w.out.WriteByte(',')
+					w.buf = append(w.buf, ',')
 				}
 				w.indent()
-				w.out.WriteByte('"')
-				w.out.Write(m.AppendHex(w.scratch[:0]))
-				w.out.WriteString(`" `)
+				w.buf = append(w.buf, '"')
+				w.buf = m.AppendHex(w.buf)
+				w.buf = append(w.buf, `" `...)
 			}
 			w.jsonClose(']')
 			w.jsonClose('}')
@@ -413,12 +328,14 @@ func (w *Writer) adapters(a *sflow.HostAdapters) {
 		return
 	}
 	for i, ad := range a.Adapters {
-		p := "adaptor_" + strconv.Itoa(i) + "_"
-		w.push(p)
+		w.push("adaptor_")
+		w.pfx = strconv.AppendInt(w.pfx, int64(i), 10)
+		w.more("_")
 		w.fieldU32("ifIndex", ad.IfIndex)
 		w.fieldU32("MACs", uint32(len(ad.MACs)))
 		for j, m := range ad.MACs {
-			w.field("MAC_"+strconv.Itoa(j), m.AppendHex(w.scratch[:0]))
+			w.scratch = m.AppendHex(w.scratch[:0])
+			w.fieldNumbered("MAC_", j, w.scratch)
 		}
 		w.pop()
 	}
@@ -433,7 +350,6 @@ func (w *Writer) sfp(s *sflow.SFP) {
 	w.jsonOpen("sfp_lanes", '[')
 	for i, l := range s.Lanes {
 		w.jsonOpen("", '{')
-		lane := "." + strconv.Itoa(i)
 		w.push("sfp_lane_")
 		for _, f := range [...]struct {
 			name string
@@ -442,7 +358,10 @@ func (w *Writer) sfp(s *sflow.SFP) {
 			{"tx_power_min_uW", l.TxPowerMin}, {"tx_power_max_uW", l.TxPowerMax}, {"tx_wavelength_nM", l.TxWavelength},
 			{"rx_power_uW", l.RxPower}, {"rx_power_min_uW", l.RxPowerMin}, {"rx_power_max_uW", l.RxPowerMax},
 			{"rx_wavelength_nM", l.RxWavelength}} {
-			w.fieldU32(f.name+lane, f.v)
+			w.name = append(append(w.name[:0], f.name...), '.') // <name>.<lane>
+			w.name = strconv.AppendInt(w.name, int64(i), 10)
+			w.num = strconv.AppendUint(w.num[:0], uint64(f.v), 10)
+			emit(w, w.name, w.num, false)
 		}
 		w.pop()
 		w.jsonClose('}')

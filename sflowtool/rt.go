@@ -11,7 +11,7 @@ func (w *Writer) rtmetric(data []byte) {
 	w.fieldString("sampleType", "RTMETRIC")
 	c, err := sflow.DecodeCustom(sflow.RTMetricSample, data)
 	if len(c.DataSource) > 0 {
-		w.field("rtmetric_datasource_name", c.DataSource)
+		fieldText(w, "rtmetric_datasource_name", c.DataSource)
 	}
 	if err == nil {
 		w.rtValues(&c, "rtmetric_", "rtmetric unknown_type")
@@ -22,7 +22,7 @@ func (w *Writer) rtflow(data []byte) {
 	w.fieldString("sampleType", "RTFLOW")
 	c, err := sflow.DecodeCustom(sflow.RTFlowSample, data)
 	if len(c.DataSource) > 0 {
-		w.field("rtflow_datasource_name", c.DataSource)
+		fieldText(w, "rtflow_datasource_name", c.DataSource)
 	}
 	w.fieldU32("rtflow_sampling_rate", c.SamplingRate)
 	w.fieldU32("rtflow_sample_pool", c.SamplePool)
@@ -36,7 +36,7 @@ func (w *Writer) rtflow(data []byte) {
 func (w *Writer) rtValues(c *sflow.CustomSample, prefix, unknown string) {
 	var f sflow.CustomField
 	for c.Next(&f) {
-		var b []byte
+		b := w.scratch[:0]
 		switch f.Type {
 		case sflow.CustomString:
 			b = append(b, f.Str...)
@@ -49,8 +49,11 @@ func (w *Writer) rtValues(c *sflow.CustomSample, prefix, unknown string) {
 		default:
 			b = strconv.AppendUint(b, f.U, 10)
 		}
-		w.push(prefix + f.Type.String() + "_")
-		w.field(string(f.Name), b)
+		w.scratch = b
+		w.push(prefix)
+		w.more(f.Type.String())
+		w.more("_")
+		fieldText(w, f.Name, b)
 		w.pop()
 	}
 	if errors.Is(c.Err(), sflow.ErrCustomType) {

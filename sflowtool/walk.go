@@ -56,14 +56,15 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	if hasPcapTime {
 		w.ctxTime = pcapTime
 	}
-	w.prefix = w.prefix[:0]
+	w.pfx, w.marks = w.pfx[:0], w.marks[:0]
+	w.ctxFresh = false // the time may have changed
 	w.sampleScope = false
 	err := sflow.Decode(payload, &w.d)
 
 	w.jsonStart = true
 	w.jsonOpen("", '{')
 	w.line("startDatagram =================================")
-	w.fieldString("datagramSourceIP", string(appendAddr(nil, src)))
+	w.fieldAddr("datagramSourceIP", src)
 	w.fieldU32("datagramSize", uint32(len(payload)))
 	w.fieldU32("unixSecondsUTC", uint32(read.Unix()))
 	w.fieldU32("unixSecondsUTC_uS", uint32(read.Nanosecond()/1000))
@@ -80,7 +81,7 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 		w.ctx.agent, w.ctx.subAgent = d.Agent, d.SubAgentID
 		w.fieldU32("agentSubId", d.SubAgentID)
 		w.ctx.sequence = d.Sequence
-		w.fieldString("agent", string(appendAddr(nil, d.Agent)))
+		w.fieldAddr("agent", d.Agent)
 		w.fieldU32("packetSequenceNo", d.Sequence)
 		w.fieldU32("sysUpTime", d.Uptime)
 		w.fieldU32("samplesInPacket", d.NumSamples)
@@ -94,20 +95,25 @@ func (w *Writer) Datagram(payload []byte, src netip.Addr, received, captured tim
 	w.jsonClose('}')
 	switch w.mode {
 	case JSON:
-		w.out.WriteString("\n\n")
+		w.buf = append(w.buf, "\n\n"...)
 		w.depth = 0
 	case JSONLines:
-		w.out.WriteByte('\n')
+		w.buf = append(w.buf, '\n')
 		w.depth = 0
 	case CustomLine:
 		w.clearValues(false)
 	}
 	w.line("endDatagram   =================================")
-	if w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines {
-		// Streams read by another program: do not hold datagrams back.
-		if ferr := w.out.Flush(); ferr != nil {
+	stream := w.mode == Pcap || w.mode == Line || w.mode == CustomLine || w.mode == JSONLines
+	if len(w.buf) >= flushAt || (stream && !w.batch) {
+		// Streams read by another program: do not hold datagrams back
+		// (unless the input is a file, Options.Batch).
+		if ferr := w.Flush(); ferr != nil {
 			return ferr
 		}
+	}
+	if w.err != nil {
+		return w.err
 	}
 	return err
 }
@@ -164,7 +170,7 @@ func (w *Writer) sample(s *sflow.Sample) {
 	case sflow.RTFlowSample:
 		w.rtflow(s.Data)
 	default:
-		w.line("skipping unknown sample: " + s.Format.String() + " len=" + strconv.Itoa(len(s.Data)))
+		w.skipping("skipping unknown sample: ", s.Format, len(s.Data))
 	}
 	if s.Format.IsFlow() || counter {
 		w.jsonOpen("elements", '[')
@@ -231,7 +237,11 @@ func (w *Writer) record(rec sflow.Record, counter bool) {
 	v, err := w.cache.Decode(sampleFormat, rec)
 	switch {
 	case v == nil:
-		w.line("skipping unknown " + kind + ": " + rec.Format.String() + " len=" + strconv.Itoa(len(rec.Data)))
+		if counter {
+			w.skipping("skipping unknown counters_sample_element: ", rec.Format, len(rec.Data))
+		} else {
+			w.skipping("skipping unknown flow_sample_element: ", rec.Format, len(rec.Data))
+		}
 	case err != nil:
 		fmt.Fprintf(w.errw, "%s: %v\n", appendAddr(nil, w.ctx.agent), err)
 		w.line(kind + " decode error: " + err.Error())
@@ -244,8 +254,7 @@ func (w *Writer) record(rec sflow.Record, counter bool) {
 // flowLine writes sflowtool's -l FLOW line.
 func (w *Writer) flowLine() {
 	s := &w.smp
-	b := w.scratch[:0]
-	b = append(b, "FLOW,"...)
+	b := append(w.buf, "FLOW,"...)
 	b = appendAddr(b, w.ctx.agent)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(int32(s.inPort)), 10)
@@ -283,16 +292,13 @@ func (w *Writer) flowLine() {
 	b = strconv.AppendInt(b, int64(int32(s.sampledPacketSize-s.stripped-uint32(s.offsetToIP))), 10)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(int32(s.samplingRate)), 10)
-	b = append(b, '\n')
-	w.out.Write(b)
-	w.scratch = b
+	w.buf = append(b, '\n')
 }
 
 // counterLine writes sflowtool's -l CNTR line from the generic counters.
 func (w *Writer) counterLine() {
 	c := &w.smp.ifc
-	b := w.scratch[:0]
-	b = append(b, "CNTR,"...)
+	b := append(w.buf, "CNTR,"...)
 	b = appendAddr(b, w.ctx.agent)
 	for _, v := range [...]uint64{uint64(c.Index), uint64(c.Type), c.Speed, uint64(c.Direction), uint64(c.Status),
 		c.InOctets, uint64(c.InUcastPkts), uint64(c.InMulticastPkts), uint64(c.InBroadcastPkts),
@@ -302,20 +308,18 @@ func (w *Writer) counterLine() {
 		b = append(b, ',')
 		b = strconv.AppendUint(b, v, 10)
 	}
-	b = append(b, '\n')
-	w.out.Write(b)
-	w.scratch = b
+	w.buf = append(b, '\n')
 }
 
 func (w *Writer) customLine() {
 	if w.sampleHits > 0 {
 		for i, v := range w.values {
 			if i > 0 {
-				w.out.WriteByte(',')
+				w.buf = append(w.buf, ',')
 			}
-			w.out.Write(v)
+			w.buf = append(w.buf, v...)
 		}
-		w.out.WriteByte('\n')
+		w.buf = append(w.buf, '\n')
 	}
 	w.clearValues(true)
 	w.sampleHits = 0

@@ -93,6 +93,11 @@ func runDecode(args []string) int {
 	if mode == sflowtool.CustomLine {
 		opts.Fields = strings.Split(*custom, ",")
 	}
+	// A named file is read as fast as it can be: no reader waits for each
+	// datagram, so output goes out in 512 KiB writes. Standard input may be
+	// a live stream (tcpdump -w - | flowrt decode -r - -l) and, like a
+	// socket, gets each datagram as it is decoded.
+	opts.Batch = *file != "" && *file != "-"
 	if mode == sflowtool.Pcap && isTerminal(os.Stdout) {
 		fmt.Fprintln(os.Stderr, "flowrt decode: -t writes binary pcap; pipe it into tcpdump -r - or tshark -r -, or redirect it to a file")
 		return 2
