@@ -230,10 +230,26 @@ func (s *decodeStats) write(w *sflowtool.Writer, in datagramIn) error {
 }
 
 func decodeFile(ctx context.Context, name string, w *sflowtool.Writer, st *decodeStats) error {
-	var in io.Reader = os.Stdin
 	st.where = "on standard input"
 	if name != "-" {
 		st.where = "in " + name
+	}
+	return eachPacket(ctx, name, func(p pcap.Packet) error {
+		st.found.frames++
+		u, ok := pcap.DecodeUDP(p.LinkType, p.Data)
+		if !ok {
+			st.found.frame(pcap.IPProtocol(p.LinkType, p.Data))
+			return nil
+		}
+		return st.write(w, datagramIn{payload: u.Payload, from: u.Src, dstPort: u.Dst.Port(), captured: p.Time})
+	})
+}
+
+// eachPacket gives fn every packet of a pcap or pcapng capture ("-":
+// standard input) until the end, an error of fn's, or ctx ends.
+func eachPacket(ctx context.Context, name string, fn func(p pcap.Packet) error) error {
+	var in io.Reader = os.Stdin
+	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
@@ -253,14 +269,7 @@ func decodeFile(ctx context.Context, name string, w *sflowtool.Writer, st *decod
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		st.found.frames++
-		u, ok := pcap.DecodeUDP(p.LinkType, p.Data)
-		if !ok {
-			st.found.frame(pcap.IPProtocol(p.LinkType, p.Data))
-			continue
-		}
-		in := datagramIn{payload: u.Payload, from: u.Src, dstPort: u.Dst.Port(), captured: p.Time}
-		if err := st.write(w, in); err != nil {
+		if err := fn(p); err != nil {
 			return err
 		}
 	}

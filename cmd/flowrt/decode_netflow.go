@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -82,32 +81,12 @@ func decodeNetFlow(ctx context.Context, host string, port, version int, addr, fi
 
 // netflowFile converts the sFlow in a capture, at the capture's times.
 func netflowFile(ctx context.Context, name string, w *engine.Worker) error {
-	var in io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	r, err := pcap.NewReader(in)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for ctx.Err() == nil {
-		p, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
+	return eachPacket(ctx, name, func(p pcap.Packet) error {
 		if u, ok := pcap.DecodeUDP(p.LinkType, p.Data); ok {
 			w.Process(u.Payload, u.Src, p.Time)
 		}
-	}
-	return ctx.Err()
+		return nil
+	})
 }
 
 // runDecodeNetFlow checks the NetFlow flags and runs decodeNetFlow.
