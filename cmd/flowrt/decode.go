@@ -277,6 +277,23 @@ func eachPacket(ctx context.Context, name string, fn func(p pcap.Packet) error) 
 }
 
 func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decodeStats) error {
+	return eachDatagram(ctx, addr, func(local *net.UDPAddr) {
+		st.where = "on UDP " + local.String()
+	}, func(b []byte, src netip.AddrPort, local *net.UDPAddr) error {
+		in := datagramIn{payload: b, src: src, from: src, dstPort: uint16(local.Port), received: time.Now()}
+		if err := st.write(w, in); err != nil {
+			return err
+		}
+		// Live: each datagram goes out as it arrives, as sflowtool's do, so
+		// that a pipe (flowrt decode -j | ./emerging.py) sees it at once.
+		return w.Flush()
+	})
+}
+
+// eachDatagram listens on UDP addr and gives fn each datagram (valid
+// until fn returns) with its sender, until ctx ends or fn fails; started
+// is told the address listened on first.
+func eachDatagram(ctx context.Context, addr string, started func(local *net.UDPAddr), fn func(b []byte, src netip.AddrPort, local *net.UDPAddr) error) error {
 	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen for sFlow on UDP %s: %w (is another collector running? choose another port with -p)", addr, err)
@@ -284,9 +301,9 @@ func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decode
 	defer conn.Close()
 	uc := conn.(*net.UDPConn)
 	_ = uc.SetReadBuffer(8 << 20)
-	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("listening for sFlow", "udp", conn.LocalAddr().String())
-	st.where = "on UDP " + conn.LocalAddr().String()
-	port := uint16(conn.LocalAddr().(*net.UDPAddr).Port)
+	local := uc.LocalAddr().(*net.UDPAddr)
+	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("listening for sFlow", "udp", local.String())
+	started(local)
 	go func() {
 		<-ctx.Done()
 		conn.Close()
@@ -300,14 +317,7 @@ func decodeUDP(ctx context.Context, addr string, w *sflowtool.Writer, st *decode
 			}
 			return err
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		in := datagramIn{payload: buf[:n], src: src, from: src, dstPort: port, received: time.Now()}
-		if err := st.write(w, in); err != nil {
-			return err
-		}
-		// Live: each datagram goes out as it arrives, as sflowtool's do, so
-		// that a pipe (flowrt decode -j | ./emerging.py) sees it at once.
-		if err := w.Flush(); err != nil {
+		if err := fn(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), local); err != nil {
 			return err
 		}
 	}

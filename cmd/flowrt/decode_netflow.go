@@ -17,7 +17,6 @@ import (
 	"github.com/flowrt/flowrt/engine"
 	"github.com/flowrt/flowrt/export"
 	"github.com/flowrt/flowrt/internal/pcap"
-	"github.com/flowrt/flowrt/sflow"
 )
 
 // decodeNetFlow is flowrt decode -c host [-d port] [-N 9|10]: like
@@ -54,29 +53,10 @@ func decodeNetFlow(ctx context.Context, host string, port, version int, addr, fi
 		return netflowFile(ctx, file, e.NewReplayWorker())
 	}
 	w := e.NewWorker()
-	conn, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen for sFlow on UDP %s: %w (is another collector running? choose another port with -p)", addr, err)
-	}
-	defer conn.Close()
-	uc := conn.(*net.UDPConn)
-	_ = uc.SetReadBuffer(8 << 20)
-	log.Info("listening for sFlow", "udp", conn.LocalAddr().String())
-	go func() {
-		<-ctx.Done()
-		conn.Close()
-	}()
-	buf := make([]byte, sflow.MaxDatagramSize)
-	for {
-		n, src, err := uc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-		w.Process(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
-	}
+	return eachDatagram(ctx, addr, func(*net.UDPAddr) {}, func(b []byte, src netip.AddrPort, _ *net.UDPAddr) error {
+		w.Process(b, src, time.Now())
+		return nil
+	})
 }
 
 // netflowFile converts the sFlow in a capture, at the capture's times.
