@@ -57,6 +57,12 @@ func buildHeader(f *Flow) {
 		ipTotal = ipLen + tcpLen
 	case UDP, Reflection:
 		l4 = udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen)
+	case RoCE:
+		bth := roceBTH(f)
+		if f.Size == 0 { // CNP: BTH and 16 reserved bytes, then the ICRC
+			ipTotal = ipLen + udpLen + len(bth) + 16 + 4
+		}
+		l4 = append(udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen), bth...)
 	case DNS:
 		q := dnsQuery(f.QName, f.QType)
 		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
@@ -81,6 +87,35 @@ func buildHeader(f *Flow) {
 		f.header = append(f.header, make([]byte, minFrame-fcs-len(f.header))...)
 		f.Size = minFrame
 	}
+}
+
+// roceBTH is the InfiniBand base transport header of the flow's packets
+// (and, for RDMA WRITE Only, the RDMA extended header): a CNP when Size is
+// 0, else an RDMA WRITE Only whose DMA length is the frame's payload (the
+// frame less Ethernet, IP, UDP, BTH, RETH, the 4-byte ICRC and the FCS).
+func roceBTH(f *Flow) []byte {
+	b := make([]byte, 12, 28)
+	b[1] = 0x40                               // migration state set, no padding, version 0
+	binary.BigEndian.PutUint16(b[2:], 0xffff) // the default partition key
+	qp := uint32(f.SrcPort)<<4 | 1            // a queue pair per flow
+	b[5], b[6], b[7] = byte(qp>>16), byte(qp>>8), byte(qp)
+	if f.Size == 0 {
+		b[0] = 0x81 // CNP
+		return b
+	}
+	b[0] = 0x0a // RC RDMA WRITE Only
+	b[8] = 0x80 // acknowledge request
+	reth := make([]byte, 16)
+	binary.BigEndian.PutUint64(reth, 0x7f0000000000+uint64(f.SrcPort)<<12) // virtual address
+	binary.BigEndian.PutUint32(reth[8:], 0x1000|uint32(f.SrcPort))         // R_Key
+	binary.BigEndian.PutUint32(reth[12:], RoCEDMALen(f.Size))
+	return append(b, reth...)
+}
+
+// RoCEDMALen is the DMA length an RDMA WRITE Only frame of size bytes
+// carries.
+func RoCEDMALen(size uint32) uint32 {
+	return size - ethLen - ipLen - udpLen - 12 - 16 - 4 - fcs
 }
 
 // minFrame is Ethernet's minimum frame, FCS included.

@@ -45,7 +45,19 @@ const (
 	// SYNFlood is a TCP SYN flood as the target's switch sees it: minimum
 	// size SYNs from many sources to port 80 (hping3 -S -p 80 --flood).
 	SYNFlood Proto = "syn"
+	// RoCE is RoCEv2 as a GPU cluster's switches see it: UDP to port 4791
+	// carrying InfiniBand's base transport header. Most flows are RDMA
+	// WRITE Only (opcode 10, with an RDMA extended header whose DMA length
+	// is the frame's payload), one in CNPEvery is a congestion notification
+	// (opcode 129), as ai-metrics counts them.
+	RoCE Proto = "roce"
 )
+
+// RoCEPort is RoCEv2's UDP port.
+const RoCEPort = 4791
+
+// CNPEvery: one RoCE flow in CNPEvery is a congestion notification packet.
+const CNPEvery = 8
 
 // DefaultConfig is a small mixed network.
 func DefaultConfig() Config {
@@ -191,6 +203,12 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
 	case SYNFlood:
 		f.DstPort = 80
+	case RoCE:
+		// The source port is the flow's entropy, as RoCEv2 NICs set it.
+		f.SrcPort, f.DstPort, f.Size = uint16(49152+i%16384), RoCEPort, 1086
+		if i%CNPEvery == CNPEvery-1 {
+			f.Size = 0 // a CNP is a minimum frame
+		}
 	}
 	buildHeader(&f)
 	return f
