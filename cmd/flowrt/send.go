@@ -43,6 +43,8 @@ Flags:
   -counters d     counter-sample interval (default 20s; 0: none)
   -seed n         random seed (default 1)
   -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
+  -drops          each datagram also carries a discarded-packet sample (reasons unknown_l3, ttl_exceeded,
+                  acl, no_buffer_space in turn)
 
 Examples:
   flowrt send -rate 100000 -duration 30s
@@ -91,6 +93,7 @@ func runSend(args []string) int {
 	counters := fs.Duration("counters", 20*time.Second, "")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "")
 	fs.BoolVar(&cfg.Hosts, "hosts", false, "")
+	fs.BoolVar(&cfg.Discards, "drops", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

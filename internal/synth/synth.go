@@ -28,7 +28,15 @@ type Config struct {
 	// Hosts adds a Host sFlow data source (2.1) to each agent's counters:
 	// host_descr (Linux, host-<n>) and host_cpu with load_one = HostLoad(n).
 	Hosts bool
+	// Discards adds one discarded-packet sample (sFlow drops extension,
+	// format 5) to every datagram: a packet of a Zipf-picked flow, dropped
+	// on input for one of DropReasons in turn, as browse-drops shows them.
+	Discards bool
 }
+
+// DropReasons are the reasons the discard samples give, in turn
+// (sflow_drops.txt codes: unknown_l3, ttl_exceeded, acl, no_buffer_space).
+var DropReasons = []uint32{285, 257, 258, 259}
 
 // Proto is a kind of flow.
 type Proto string
@@ -101,6 +109,8 @@ type agentState struct {
 	seq     uint32
 	hostSeq uint32
 	flowSeq []uint32
+	dropSeq []uint32
+	drops   int // discard samples sent, for the reason round robin
 	ctrSeq  []uint32
 	pool    []uint32
 	octets  []uint64
@@ -149,7 +159,7 @@ func New(cfg Config) (*Generator, error) {
 	for i := range cfg.Agents {
 		g.agents = append(g.agents, agentState{
 			addr:    netip.AddrFrom4([4]byte{10, 255, byte((i + 1) >> 8), byte(i + 1)}),
-			flowSeq: make([]uint32, cfg.Ports), ctrSeq: make([]uint32, cfg.Ports),
+			flowSeq: make([]uint32, cfg.Ports), dropSeq: make([]uint32, cfg.Ports), ctrSeq: make([]uint32, cfg.Ports),
 			pool: make([]uint32, cfg.Ports), octets: make([]uint64, cfg.Ports), packets: make([]uint32, cfg.Ports),
 		})
 	}
@@ -248,6 +258,21 @@ func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
 			SourceClass: 0, SourceIndex: uint32(port + 1), SamplingRate: g.cfg.SamplingRate, SamplePool: a.pool[port],
 			Input: sflow.Interface{Value: uint32(port + 1)}, Output: sflow.Interface{Value: uint32(100 + port)},
 			Records: []sflow.Record{hdr}})
+	}
+	if g.cfg.Discards {
+		fi := g.pick()
+		f := &g.flows[fi]
+		port := fi % g.cfg.Ports
+		a.dropSeq[port]++
+		reason := DropReasons[a.drops%len(DropReasons)]
+		a.drops++
+		hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: f.Size, Stripped: 4, Header: f.header})
+		if err != nil {
+			return dst, err
+		}
+		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.DiscardedPacketSample, Sequence: a.dropSeq[port],
+			SourceIndex: uint32(port + 1), Drops: 0, Input: sflow.Interface{Value: uint32(port + 1)},
+			DropReason: reason, Records: []sflow.Record{hdr}})
 	}
 	d.NumSamples = uint32(len(d.Samples))
 	return d.AppendBinary(dst)
