@@ -45,6 +45,8 @@ Flags:
   -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
   -drops          each datagram also carries a discarded-packet sample (reasons unknown_l3, ttl_exceeded,
                   acl, no_buffer_space in turn)
+  -containers n   each agent also reports n containers (a k8s pod, a systemd service, a Swarm task,
+                  a Docker container, in turn) with virt_cpu at 10%, 20%, … of a CPU
 
 Examples:
   flowrt send -rate 100000 -duration 30s
@@ -94,6 +96,7 @@ func runSend(args []string) int {
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "")
 	fs.BoolVar(&cfg.Hosts, "hosts", false, "")
 	fs.BoolVar(&cfg.Discards, "drops", false, "")
+	fs.IntVar(&cfg.Containers, "containers", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -32,7 +32,22 @@ type Config struct {
 	// format 5) to every datagram: a packet of a Zipf-picked flow, dropped
 	// on input for one of DropReasons in turn, as browse-drops shows them.
 	Discards bool
+	// Containers adds that many containers to each agent's counters, as
+	// Host sFlow's container modules report them: logical data sources
+	// (class 3, index 2 …) with a host_descr named as mod_k8s, mod_systemd,
+	// Docker Swarm and mod_docker name them (ContainerNames, in turn) and a
+	// virt_cpu whose CPU time grows at ContainerCPU(c) of one CPU.
+	Containers int
 }
+
+// ContainerNames are the containers' hostnames, in turn: a Kubernetes pod's
+// container (namespace shop, pod web-7d9f), a systemd service, a Swarm
+// task and a plain Docker container.
+var ContainerNames = []string{"k8s_web_web-7d9f_shop_0f3c2a9e-1b2d-4e5f-8a7b-6c5d4e3f2a1b_0",
+	"nginx.service", "db.1.x5k2m9p4q7r1s3t6u8v0w2y4z", "redis"}
+
+// ContainerCPU is the share of one CPU the c-th container uses (0.1, 0.2, …).
+func ContainerCPU(c int) float64 { return 0.1 * float64(c+1) }
 
 // DropReasons are the reasons the discard samples give, in turn
 // (sflow_drops.txt codes: unknown_l3, ttl_exceeded, acl, no_buffer_space).
@@ -111,6 +126,7 @@ type agentState struct {
 	flowSeq []uint32
 	dropSeq []uint32
 	drops   int // discard samples sent, for the reason round robin
+	contSeq uint32
 	ctrSeq  []uint32
 	pool    []uint32
 	octets  []uint64
@@ -327,6 +343,25 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 			}
 			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.hostSeq,
 				SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, cpu}})
+		}
+		if g.cfg.Containers > 0 {
+			a.contSeq++
+		}
+		for c := range g.cfg.Containers {
+			name := ContainerNames[c%len(ContainerNames)]
+			if c >= len(ContainerNames) {
+				name = fmt.Sprintf("%s-%d", name, c/len(ContainerNames))
+			}
+			descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte(name), OSName: 2, MachineType: 3})
+			if err != nil {
+				return dst, err
+			}
+			cpu, err := sflow.NewRecord(&sflow.VirtCPU{State: 1, CPUTime: uint32(float64(uptime) * ContainerCPU(c)), CPUCount: 1})
+			if err != nil {
+				return dst, err
+			}
+			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.contSeq,
+				SourceClass: 3, SourceIndex: uint32(c + 2), Records: []sflow.Record{descr, cpu}})
 		}
 		d.NumSamples = uint32(len(d.Samples))
 		b, err := d.AppendBinary(nil)
