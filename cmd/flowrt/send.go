@@ -39,7 +39,8 @@ Flags:
   -mix list       protocols: tcp,udp,dns,unreachable (default all four);
                   reflection adds a DNS amplification flood (UDP from port 53),
                   syn a TCP SYN flood (64-byte SYNs to port 80),
-                  roce RoCEv2 (UDP 4791: RDMA WRITEs, one flow in 8 CNPs)
+                  roce RoCEv2 (UDP 4791: RDMA WRITEs, one flow in 8 CNPs),
+                  dtn XRootD over IPv6 (TCP 1094, jumbo frames) with tcp_info records
   -counters d     counter-sample interval (default 20s; 0: none)
   -seed n         random seed (default 1)
   -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
@@ -107,10 +108,10 @@ func runSend(args []string) int {
 	cfg.Mix = nil
 	for _, m := range strings.Split(*mix, ",") {
 		switch p := synth.Proto(strings.TrimSpace(m)); p {
-		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable, synth.Reflection, synth.SYNFlood, synth.RoCE:
+		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable, synth.Reflection, synth.SYNFlood, synth.RoCE, synth.DTN:
 			cfg.Mix = append(cfg.Mix, p)
 		default:
-			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable, reflection, syn, roce)\n", m)
+			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable, reflection, syn, roce, dtn)\n", m)
 			return 2
 		}
 	}

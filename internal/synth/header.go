@@ -80,7 +80,23 @@ func buildHeader(f *Flow) {
 		// The ICMP message goes back to the sender of the datagram.
 		f.Src, f.Dst = f.Dst, f.Src
 	}
-	ip := ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
+	var ip []byte
+	if f.Proto == DTN { // TCP over IPv6 (its header is 20 bytes longer)
+		binary.BigEndian.PutUint16(eth[12:], 0x86dd)
+		proto = 6
+		l4 = make([]byte, tcpLen)
+		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
+		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
+		binary.BigEndian.PutUint32(l4[4:], 0x10000000)
+		binary.BigEndian.PutUint32(l4[8:], 0x20000000)
+		l4[12] = tcpLen / 4 << 4
+		l4[13] = 0x10
+		binary.BigEndian.PutUint16(l4[14:], 64240)
+		ip = ipv6(f.Src, f.Dst, proto, ipTotal-ip6Len, dtnFlowLabel(f.SrcPort))
+		f.seqAt = ethLen + ip6Len + 4
+	} else {
+		ip = ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
+	}
 	f.header = append(append(eth, ip...), l4...)
 	f.Size = uint32(ethLen + ipTotal + fcs)
 	if f.Size < minFrame { // a short packet is padded to Ethernet's minimum frame
@@ -142,6 +158,27 @@ func udp(src, dst uint16, payload int) []byte {
 	binary.BigEndian.PutUint16(b[2:], dst)
 	binary.BigEndian.PutUint16(b[4:], uint16(udpLen+payload))
 	return b
+}
+
+const ip6Len = 40
+
+// ipv6 is an IPv6 header with the given flow label.
+func ipv6(src, dst netip.Addr, proto byte, payload int, label uint32) []byte {
+	b := make([]byte, ip6Len)
+	binary.BigEndian.PutUint32(b, 6<<28|label&0xfffff)
+	binary.BigEndian.PutUint16(b[4:], uint16(payload))
+	b[6], b[7] = proto, 64
+	s, d := src.As16(), dst.As16()
+	copy(b[8:], s[:])
+	copy(b[24:], d[:])
+	return b
+}
+
+// dtnFlowLabel is a SciTag-style flow label: a fixed tag (0x804) under the
+// mask the dtn app reads it with (0x3fefc), and entropy from the flow in
+// bits 8 and 0, outside the mask.
+func dtnFlowLabel(srcPort uint16) uint32 {
+	return 2<<10 | 1<<2 | uint32(srcPort&1)<<8 | uint32(srcPort>>1&1)
 }
 
 func ipv4(src, dst netip.Addr, proto byte, payload int) []byte {

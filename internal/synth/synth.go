@@ -76,6 +76,19 @@ const (
 	RoCE Proto = "roce"
 )
 
+// DTN is a data transfer node's bulk transfer: XRootD (TCP port 1094)
+// over IPv6, each sample carrying the sender's kernel TCP state (extended
+// tcp_info, 0:2209) as Host sFlow's mod_tcp adds it, and a flow label
+// whose bits name a SciTag experiment. The dtn and scitags apps read them.
+const DTN Proto = "dtn"
+
+// DTNPort is XRootD's port.
+const DTNPort = 1094
+
+// DTNRTT is the round trip time, in µs, the i-th flow's tcp_info reports
+// (flows are numbered as Flows returns them).
+func DTNRTT(i int) uint32 { return 20_000 + 1000*uint32(i%50) }
+
 // RoCEPort is RoCEv2's UDP port.
 const RoCEPort = 4791
 
@@ -97,6 +110,7 @@ type Flow struct {
 	Size     uint32 // frame length
 	QName    string // DNS
 	QType    uint16 // DNS
+	RTT      uint32 // DTN: tcp_info's round trip time (µs)
 	header   []byte
 	// Where the header's per-packet fields are, so that each sample is a
 	// different packet of the flow (0: none).
@@ -229,6 +243,11 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
 	case SYNFlood:
 		f.DstPort = 80
+	case DTN:
+		f.Src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: byte(i >> 8), 15: byte(i)})
+		f.Dst = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 2, 14: byte(i >> 8), 15: byte(i%250 + 1)})
+		f.DstPort, f.Size = DTNPort, 9014 // jumbo frames, as DTNs run
+		f.RTT = DTNRTT(i)
 	case RoCE:
 		// The source port is the flow's entropy, as RoCEv2 NICs set it.
 		f.SrcPort, f.DstPort, f.Size = uint16(49152+i%16384), RoCEPort, 1086
@@ -270,10 +289,20 @@ func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
+		recs := []sflow.Record{hdr}
+		if f.Proto == DTN {
+			ti, err := sflow.NewRecord(&sflow.ExtendedTCPInfo{Direction: 2, SendMSS: 8948, ReceiveMSS: 8948,
+				Unacked: 10 + uint32(fi%5), Retrans: uint32(fi % 3), PathMTU: 9000, RTT: f.RTT, RTTVar: f.RTT / 10,
+				SendCwnd: 400, RTTMin: f.RTT * 9 / 10})
+			if err != nil {
+				return dst, err
+			}
+			recs = append(recs, ti)
+		}
 		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.FlowSample, Sequence: a.flowSeq[port],
 			SourceClass: 0, SourceIndex: uint32(port + 1), SamplingRate: g.cfg.SamplingRate, SamplePool: a.pool[port],
 			Input: sflow.Interface{Value: uint32(port + 1)}, Output: sflow.Interface{Value: uint32(100 + port)},
-			Records: []sflow.Record{hdr}})
+			Records: recs})
 	}
 	if g.cfg.Discards {
 		fi := g.pick()
