@@ -31,6 +31,7 @@ import (
 	"time"
 
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -41,9 +42,13 @@ type result struct {
 	PagePath string   `json:"pagePath,omitempty"` // the page loaded, under /app/<app>/html/ (default index.html)
 	Scripts  int      `json:"scripts"`
 	Running  int      `json:"running"`
-	Status   string   `json:"status"`             // /app/<name>/status: OK, or its first line
-	Errors   []string `json:"errors,omitempty"`   // script errors from /scripts/json
-	REST     []probe  `json:"rest,omitempty"`     // the app's own endpoints
+	Status   string   `json:"status"`           // /app/<name>/status: OK, or its first line
+	Errors   []string `json:"errors,omitempty"` // script errors from /scripts/json
+	REST     []probe  `json:"rest,omitempty"`   // the app's own endpoints
+	// PageREST are the app's endpoints as its page called them (with the
+	// page's query parameters), each asked again by the harness after the
+	// page ran.
+	PageREST []probe  `json:"pageRest,omitempty"`
 	Page     bool     `json:"page"`               // has html/index.html
 	Console  []string `json:"console,omitempty"`  // page problems: exceptions, console.error, failed loads
 	External []string `json:"external,omitempty"` // failed loads from outside the engine (CDNs): not flowrt's
@@ -55,6 +60,9 @@ type probe struct {
 	Path string `json:"path"`
 	Code int    `json:"code"`
 	Note string `json:"note,omitempty"` // first line of a failure, or the answer's size
+	// Value is evidence of measured data in the answer (realValue): a
+	// non-zero number or non-empty string, with where it is.
+	Value string `json:"value,omitempty"`
 }
 
 func main() {
@@ -69,8 +77,9 @@ func main() {
 		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
 	props := flag.String("props", "", "more engine properties, space separated (-Dgeo.country=/path/country.mmdb …)")
 	geoDB := flag.Bool("geo", true, "give the engine made-up GeoIP country and ASN databases (four countries and ASes over the IPv4 space), as sFlow-RT ships them: world-map and particle key by them")
-	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
+	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -containers 4 -drops -mix tcp,udp,dns,unreachable,roce,dtn -counters 1s -rate 400",
 		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
+	withTopo := flag.Bool("topology", true, "PUT /topology/json with a ring of flowrt send's agents (see topo.go): the topology-aware apps have nothing to show without one")
 	flag.Parse()
 	if *appsDir == "" {
 		fmt.Fprintln(os.Stderr, "inmon-apps: -apps DIR is required (a directory of sFlow-RT applications)")
@@ -111,6 +120,15 @@ func main() {
 		fail(err)
 	}
 	defer eng.stop()
+	if *withTopo {
+		t, err := sendTopology(sendShape(strings.Fields(*sendArgs)))
+		if err == nil {
+			err = eng.put("/topology/json", t)
+		}
+		if err != nil {
+			fail(fmt.Errorf("topology: %w", err))
+		}
+	}
 	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.sflow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)
 	if err := sender.Start(); err != nil {
 		fail(fmt.Errorf("flowrt send: %w", err))
@@ -406,6 +424,7 @@ func restProbes(e *engine, dir, app string) []probe {
 			pr.Note = firstLine(string(b))
 		default:
 			pr.Note = fmt.Sprintf("%d bytes", len(b))
+			pr.Value = realValue(b)
 		}
 		out = append(out, pr)
 	}
@@ -486,8 +505,17 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 		return err
 	}
 	dialogs := make(chan string, 16)
+	called := map[string]string{} // path → the last URL (with query) the page asked for
+	prefix := e.http + "/app/" + r.App + "/scripts/"
 	chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; strings.HasPrefix(u, prefix) && ev.Request.Method == "GET" {
+				path, _, _ := strings.Cut(u, "?")
+				mu.Lock()
+				called[path] = u
+				mu.Unlock()
+			}
 		case *page.EventJavascriptDialogOpening:
 			// alert() would stop the page (and this harness) until answered:
 			// note it, and answer it from another goroutine (Listen's rules).
@@ -538,9 +566,35 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	if pg == "" {
 		pg = "index.html"
 	}
+	if _, err := chromedp.Call(tctx, network.Enable, network.EnableParams{}); err != nil {
+		return fmt.Errorf("network.enable: %w", err)
+	}
 	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/"+pg)); err != nil {
 		return err
 	}
+	defer func() {
+		mu.Lock()
+		urls := make([]string, 0, len(called))
+		for _, u := range called {
+			urls = append(urls, u)
+		}
+		mu.Unlock()
+		sort.Strings(urls)
+		for _, u := range urls {
+			code, b, err := e.get(strings.TrimPrefix(u, e.http))
+			pr := probe{Path: strings.TrimPrefix(u, prefix), Code: code}
+			switch {
+			case err != nil:
+				pr.Note = err.Error()
+			case code >= 300:
+				pr.Note = firstLine(string(b))
+			default:
+				pr.Note = fmt.Sprintf("%d bytes", len(b))
+				pr.Value = realValue(b)
+			}
+			r.PageREST = append(r.PageREST, pr)
+		}
+	}()
 	// Rows there at once are the page's own (help, settings); rows that
 	// come later are data.
 	var first live
@@ -591,8 +645,8 @@ func firstLine(s string) string {
 
 // report prints a Markdown table, then each app's details.
 func report(w io.Writer, results []*result) {
-	fmt.Fprintln(w, "| app | scripts running | /app/…/status | REST 2xx | page console errors | live data | first failure |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| app | scripts running | /app/…/status | REST 2xx | REST with data | REST as the page calls it, with data | page console errors | live data | first failure |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		ok := 0
 		for _, p := range r.REST {
@@ -600,9 +654,36 @@ func report(w io.Writer, results []*result) {
 				ok++
 			}
 		}
-		rest := "–"
+		rest, data := "–", "–"
 		if len(r.REST) > 0 {
 			rest = fmt.Sprintf("%d/%d", ok, len(r.REST))
+			n, first := 0, ""
+			for _, p := range r.REST {
+				if p.Value != "" {
+					if n++; first == "" {
+						first = p.Path + " " + p.Value
+					}
+				}
+			}
+			data = fmt.Sprintf("%d/%d", n, len(r.REST))
+			if first != "" {
+				data += ": " + first
+			}
+		}
+		pageData := "–"
+		if len(r.PageREST) > 0 {
+			n, first := 0, ""
+			for _, p := range r.PageREST {
+				if p.Value != "" {
+					if n++; first == "" {
+						first = p.Path + " " + p.Value
+					}
+				}
+			}
+			pageData = fmt.Sprintf("%d/%d", n, len(r.PageREST))
+			if first != "" {
+				pageData += ": " + first
+			}
 		}
 		console := "–"
 		if r.Page {
@@ -625,12 +706,12 @@ func report(w io.Writer, results []*result) {
 		if r.PagePath != "" {
 			name += " (" + r.PagePath + ")"
 		}
-		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, console, liveMark,
+		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, strings.ReplaceAll(data, "|", "/"), strings.ReplaceAll(pageData, "|", "/"), console, liveMark,
 			strings.ReplaceAll(firstFailure(r), "|", "/"))
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {
-		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) {
+		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) && allData(r.REST) && allOK(r.PageREST) && allData(r.PageREST) {
 			continue
 		}
 		if r.PagePath != "" {
@@ -644,6 +725,15 @@ func report(w io.Writer, results []*result) {
 		for _, p := range r.REST {
 			if p.Code < 200 || p.Code >= 300 {
 				fmt.Fprintf(w, "- REST %s: %d %s\n", p.Path, p.Code, p.Note)
+			} else if p.Value == "" {
+				fmt.Fprintf(w, "- REST %s: %d, no measured value in %s\n", p.Path, p.Code, p.Note)
+			}
+		}
+		for _, p := range r.PageREST {
+			if p.Code < 200 || p.Code >= 300 {
+				fmt.Fprintf(w, "- REST as the page calls it, %s: %d %s\n", p.Path, p.Code, p.Note)
+			} else if p.Value == "" {
+				fmt.Fprintf(w, "- REST as the page calls it, %s: %d, no measured value in %s\n", p.Path, p.Code, p.Note)
 			}
 		}
 		for i, c := range dedupe(r.Console) {
@@ -658,6 +748,15 @@ func report(w io.Writer, results []*result) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+func allData(ps []probe) bool {
+	for _, p := range ps {
+		if p.Value == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func allOK(ps []probe) bool {
