@@ -73,7 +73,7 @@ func main() {
 	warm := flag.Duration("warm", 15*time.Second, "traffic before the first probe")
 	pageWait := flag.Duration("page", 10*time.Second, "time each page runs before it is read")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
-	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
+	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps;trace-flow:index.html?filter=ipprotocol%3D6",
 		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
 	props := flag.String("props", "", "more engine properties, space separated (-Dgeo.country=/path/country.mmdb …)")
 	geoDB := flag.Bool("geo", true, "give the engine made-up GeoIP country and ASN databases (four countries and ASes over the IPv4 space), as sFlow-RT ships them: world-map and particle key by them")
@@ -101,7 +101,11 @@ func main() {
 		}
 	}
 
-	extra := strings.Fields(*props)
+	// particle places addresses by the CIDRs of its four axes (its
+	// particle.cidr* properties; without them it draws nothing): flowrt
+	// send's sources are in 10.0.0.0/16, its destinations in 192.168.0.0/16.
+	extra := append([]string{"-Dparticle.cidrN=10.0.0.0/17", "-Dparticle.cidrE=10.0.128.0/17",
+		"-Dparticle.cidrS=192.168.0.0/17", "-Dparticle.cidrW=192.168.128.0/17"}, strings.Fields(*props)...)
 	if *geoDB {
 		db, err := writeCountryDB(work)
 		if err != nil {
@@ -127,6 +131,13 @@ func main() {
 		}
 		if err != nil {
 			fail(fmt.Errorf("topology: %w", err))
+		}
+	}
+	for _, n := range names {
+		for _, put := range appSetup[n] {
+			if err := eng.put(put[0], []byte(put[1])); err != nil {
+				fmt.Fprintf(os.Stderr, "inmon-apps: setting up %s: %v\n", n, err)
+			}
 		}
 	}
 	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.sflow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)

@@ -97,3 +97,18 @@ func (e *engine) put(path string, body []byte) error {
 	}
 	return nil
 }
+
+// ixMembers is an IX-F member export (the format ixp-metrics and
+// ix-metrics take at members/json) of two members whose router MACs are
+// the ones flowrt send's frames carry (02:00:00:00:00:01 sends,
+// …:02 receives), so the member matrices have a pair to show.
+const ixMembers = `{"version":"1.0","member_list":[
+ {"asnum":64500,"name":"Senders","connection_list":[{"vlan_list":[{"ipv4":{"address":"10.0.0.1","mac_addresses":["02:00:00:00:00:01"]}}]}]},
+ {"asnum":64501,"name":"Receivers","connection_list":[{"vlan_list":[{"ipv4":{"address":"192.168.0.1","mac_addresses":["02:00:00:00:00:02"]}}]}]}]}`
+
+// appSetup is what some applications need configured before they show
+// anything, as their users would PUT it: the IX members.
+var appSetup = map[string][][2]string{
+	"ixp-metrics": {{"/app/ixp-metrics/scripts/metrics.js/members/json", ixMembers}},
+	"ix-metrics":  {{"/app/ix-metrics/scripts/metrics.js/members/json", ixMembers}},
+}

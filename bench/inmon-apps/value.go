@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,10 @@ func realValue(b []byte) string {
 	return ""
 }
 
+// settingOrClock matches the numbers that are not measurements: clocks
+// (times, after, start, end), a trend's capacity, an app's settings.
+var settingOrClock = regexp.MustCompile(`(?i)(time|times\[\d+\]|after|start|end|maxPoints|seed|version|interval|\.n)$`)
+
 // walk visits leaves in a stable order (object keys sorted).
 func walk(v any, path string, num, str *string) {
 	if *num != "" {
@@ -59,7 +64,7 @@ func walk(v any, path string, num, str *string) {
 			walk(e, fmt.Sprintf("%s[%d]", path, i), num, str)
 		}
 	case float64:
-		if x != 0 && !strings.HasSuffix(path, "time") && !strings.HasSuffix(path, "Time") && !strings.HasSuffix(path, "end") && !strings.HasSuffix(path, "start") {
+		if x != 0 && !settingOrClock.MatchString(path) {
 			*num = clip(strings.TrimPrefix(path, ".") + "=" + strconv.FormatFloat(x, 'g', 6, 64))
 		}
 	case string:
