@@ -612,6 +612,11 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe)); err == nil {
 		json.Unmarshal([]byte(s), &first)
 	}
+	if act, ok := pageActions[r.App]; ok && r.PagePath == "" {
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](act)); err != nil {
+			add("harness action: "+err.Error(), "")
+		}
+	}
 	time.Sleep(wait)
 	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe))
 	if err != nil {

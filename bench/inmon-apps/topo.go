@@ -112,3 +112,9 @@ var appSetup = map[string][][2]string{
 	"ixp-metrics": {{"/app/ixp-metrics/scripts/metrics.js/members/json", ixMembers}},
 	"ix-metrics":  {{"/app/ix-metrics/scripts/metrics.js/members/json", ixMembers}},
 }
+
+// pageActions are what a user does on a page before it shows data, run
+// once it has loaded: sflow-test tests the agent typed in and started.
+var pageActions = map[string]string{
+	"sflow-test": `(function() { $('#switch').typeahead('val', '10.255.0.1'); $('#start').prop('disabled', false).click(); return true; })()`,
+}
