@@ -418,6 +418,9 @@ func restProbes(e *engine, dir, app string) []probe {
 		}
 		return nil
 	})
+	for _, p := range extraREST[app] {
+		paths[p] = true
+	}
 	var list []string
 	for p := range paths {
 		list = append(list, p)

@@ -118,3 +118,11 @@ var appSetup = map[string][][2]string{
 var pageActions = map[string]string{
 	"sflow-test": `(function() { $('#switch').typeahead('val', '10.255.0.1'); $('#start').prop('disabled', false).click(); return true; })()`,
 }
+
+// extraREST are endpoints no page names (apps without a page, called by
+// other programs), as their documentation has clients call them: the
+// Prometheus exporter's scrape targets.
+var extraREST = map[string][]string{
+	"prometheus": {"export.js/statistics/all/ALL/sum:ifinoctets,max:load_one/txt",
+		"export.js/flows/ALL/txt?metric=ip_flows&key=ipsource&key=ipdestination&value=bytes"},
+}
