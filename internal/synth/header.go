@@ -111,14 +111,16 @@ func buildHeader(f *Flow) {
 // frame less Ethernet, IP, UDP, BTH, RETH, the 4-byte ICRC and the FCS).
 func roceBTH(f *Flow) []byte {
 	b := make([]byte, 12, 28)
-	b[1] = 0x40                               // migration state set, no padding, version 0
 	binary.BigEndian.PutUint16(b[2:], 0xffff) // the default partition key
 	qp := uint32(f.SrcPort)<<4 | 1            // a queue pair per flow
 	b[5], b[6], b[7] = byte(qp>>16), byte(qp>>8), byte(qp)
 	if f.Size == 0 {
-		b[0] = 0x81 // CNP
+		// A CNP has no solicited event and no migration state (flags 0):
+		// ai-metrics counts opcode 129 with ibbtse and ibbtm false.
+		b[0] = 0x81
 		return b
 	}
+	b[1] = 0x40 // migration state set, no padding, version 0
 	b[0] = 0x0a // RC RDMA WRITE Only
 	b[8] = 0x80 // acknowledge request
 	reth := make([]byte, 16)

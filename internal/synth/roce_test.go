@@ -50,6 +50,9 @@ func TestRoCEDecodes(t *testing.T) {
 			switch op := key(&p, "ibbtopcode"); op {
 			case "10":
 				writes++
+				if key(&p, "ibbtm") != "true" {
+					t.Fatalf("RDMA WRITE's migration state %s", key(&p, "ibbtm"))
+				}
 				if got, want := key(&p, "ibbtrdmalen"), strconv.Itoa(int(RoCEDMALen(h.FrameLength))); got != want || h.FrameLength != 1086 {
 					t.Fatalf("RDMA WRITE of a %d-byte frame: ibbtrdmalen %s, want %s", h.FrameLength, got, want)
 				}
@@ -61,7 +64,7 @@ func TestRoCEDecodes(t *testing.T) {
 				if got := key(&p, "ibbtoptransport"); got != "CNP" {
 					t.Fatalf("CNP's transport %q", got)
 				}
-				if key(&p, "ibbtse") != "false" || key(&p, "ibbtm") != "true" {
+				if key(&p, "ibbtse") != "false" || key(&p, "ibbtm") != "false" {
 					t.Fatalf("CNP flags se=%s m=%s", key(&p, "ibbtse"), key(&p, "ibbtm"))
 				}
 			default:
