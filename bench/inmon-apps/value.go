@@ -42,7 +42,7 @@ func realValue(b []byte) string {
 
 // settingOrClock matches the numbers that are not measurements: clocks
 // (times, after, start, end), a trend's capacity, an app's settings.
-var settingOrClock = regexp.MustCompile(`(?i)(time|times\[\d+\]|after|start|end|maxPoints|seed|version|interval|\.n)$`)
+var settingOrClock = regexp.MustCompile(`(?i)(time|times\[\d+\]|after|start|end|maxPoints|maxVolume|updated|seed|version|interval|\.n)$`)
 
 // walk visits leaves in a stable order (object keys sorted).
 func walk(v any, path string, num, str *string) {
