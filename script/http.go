@@ -35,6 +35,12 @@ func (m *Manager) doHTTP(ctx context.Context, url, method, contentType, body, us
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
+	if strings.HasPrefix(url, "/") {
+		if m.deps.Self == "" {
+			return httpResult{}, fmt.Errorf("%q is a path, and this engine's own address is not known: give a whole URL", url)
+		}
+		url = m.deps.Self + url // a path on the engine itself, as apps call their neighbours
+	}
 	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, rd)
 	if err != nil {
 		return httpResult{}, err

@@ -53,6 +53,10 @@ type Deps struct {
 	RunCmd       bool          // runCmd() allowed (script.runcmd=yes; off by default)
 	// Changed is told when a script changes what REST would save.
 	Changed func(kind string)
+	// Self is the engine's own REST address (http://127.0.0.1:8008): an
+	// http() URL that is a path ('/script/ddos-protect~ddos.js/trend/json',
+	// ddos-sonify's default) is asked of it. Empty: such URLs are refused.
+	Self string
 }
 
 // Manager runs the scripts.

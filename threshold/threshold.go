@@ -38,7 +38,7 @@ type Spec struct {
 	Metric  string        `json:"metric"`
 	Value   float64       `json:"value"`
 	ByFlow  bool          `json:"byFlow"`
-	Timeout int           `json:"timeout"`
+	Timeout float64       `json:"timeout"` // seconds; a fraction is allowed (ai-metrics sets 0.2)
 	Filter  metric.Filter `json:"filter,omitempty"`
 }
 
@@ -73,8 +73,8 @@ func (s Spec) validate() error {
 	if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 		return fmt.Errorf("threshold value must be a number")
 	}
-	if s.Timeout < 0 || s.Timeout > MaxTimeout {
-		return fmt.Errorf("threshold timeout %d is out of range: 0 to %d seconds (the time below the level before re-arming)", s.Timeout, MaxTimeout)
+	if math.IsNaN(s.Timeout) || s.Timeout < 0 || s.Timeout > MaxTimeout {
+		return fmt.Errorf("threshold timeout %v is out of range: 0 to %d seconds (the time below the level before re-arming)", s.Timeout, MaxTimeout)
 	}
 	return nil
 }
@@ -295,7 +295,7 @@ func (m *Monitor) Check(now time.Time) int {
 		if st.belowSince == 0 {
 			st.belowSince = ms
 		}
-		if ms-st.belowSince >= int64(specs[k.threshold].Timeout)*1000 {
+		if ms-st.belowSince >= int64(specs[k.threshold].Timeout*1000) {
 			delete(m.state, k) // re-armed
 		}
 	}

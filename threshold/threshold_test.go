@@ -231,7 +231,7 @@ func TestParseSpecStrings(t *testing.T) {
 	for body, want := range map[string]string{
 		`{metric:'a', value:'lots'}`:                `value: "lots" is not a number`,
 		`{metric:'a', value:1, timeout:'1m'}`:       `timeout: "1m" is not a number`,
-		`{metric:'a', value:1, timeout:'1.5'}`:      "timeout: got number 1.5, want a whole number",
+		`{metric:'a', value:1, timeout:'-1.5'}`:     "timeout -1.5 is out of range", // fractions are taken: TestFractionalTimeout
 		`{metric:'a', value:1, filter:{x:[{}]}}`:    "filter",
 		`{metric:'a', value:1, filter:{x:[[1]]}}`:   "filter",
 		`{metric:'a', value:1, byFlow:'sometimes'}`: "byFlow",

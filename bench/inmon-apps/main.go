@@ -31,6 +31,7 @@ import (
 	"time"
 
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -41,9 +42,13 @@ type result struct {
 	PagePath string   `json:"pagePath,omitempty"` // the page loaded, under /app/<app>/html/ (default index.html)
 	Scripts  int      `json:"scripts"`
 	Running  int      `json:"running"`
-	Status   string   `json:"status"`             // /app/<name>/status: OK, or its first line
-	Errors   []string `json:"errors,omitempty"`   // script errors from /scripts/json
-	REST     []probe  `json:"rest,omitempty"`     // the app's own endpoints
+	Status   string   `json:"status"`           // /app/<name>/status: OK, or its first line
+	Errors   []string `json:"errors,omitempty"` // script errors from /scripts/json
+	REST     []probe  `json:"rest,omitempty"`   // the app's own endpoints
+	// PageREST are the app's endpoints as its page called them (with the
+	// page's query parameters), each asked again by the harness after the
+	// page ran.
+	PageREST []probe  `json:"pageRest,omitempty"`
 	Page     bool     `json:"page"`               // has html/index.html
 	Console  []string `json:"console,omitempty"`  // page problems: exceptions, console.error, failed loads
 	External []string `json:"external,omitempty"` // failed loads from outside the engine (CDNs): not flowrt's
@@ -55,6 +60,9 @@ type probe struct {
 	Path string `json:"path"`
 	Code int    `json:"code"`
 	Note string `json:"note,omitempty"` // first line of a failure, or the answer's size
+	// Value is evidence of measured data in the answer (realValue): a
+	// non-zero number or non-empty string, with where it is.
+	Value string `json:"value,omitempty"`
 }
 
 func main() {
@@ -65,12 +73,13 @@ func main() {
 	warm := flag.Duration("warm", 15*time.Second, "traffic before the first probe")
 	pageWait := flag.Duration("page", 10*time.Second, "time each page runs before it is read")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
-	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps",
+	also := flag.String("also", "flow-trend:index.html?keys=ipsource,ipdestination&value=bps;top-flows:index.html?keys=ipsource&value=fps;browse-flows:index.html?keys=ipsource&value=bps;browse-drops:index.html?keys=ipsource&value=fps;trace-flow:index.html?filter=ipprotocol%3D6",
 		"more pages to load, ;-separated <app>:<page>?<query> (the pages that draw only once keys are chosen take them from the query)")
 	props := flag.String("props", "", "more engine properties, space separated (-Dgeo.country=/path/country.mmdb …)")
 	geoDB := flag.Bool("geo", true, "give the engine made-up GeoIP country and ASN databases (four countries and ASes over the IPv4 space), as sFlow-RT ships them: world-map and particle key by them")
-	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -counters 1s -rate 400",
+	sendArgs := flag.String("send", "-agents 4 -ports 8 -flows 400 -hosts -containers 4 -drops -mix tcp,udp,dns,unreachable,roce,dtn -counters 1s -rate 400",
 		"flowrt send's traffic (e.g. add -mix tcp,udp,dns,unreachable,reflection,syn for the DDoS apps)")
+	withTopo := flag.Bool("topology", true, "PUT /topology/json with a ring of flowrt send's agents (see topo.go): the topology-aware apps have nothing to show without one")
 	flag.Parse()
 	if *appsDir == "" {
 		fmt.Fprintln(os.Stderr, "inmon-apps: -apps DIR is required (a directory of sFlow-RT applications)")
@@ -92,7 +101,11 @@ func main() {
 		}
 	}
 
-	extra := strings.Fields(*props)
+	// particle places addresses by the CIDRs of its four axes (its
+	// particle.cidr* properties; without them it draws nothing): flowrt
+	// send's sources are in 10.0.0.0/16, its destinations in 192.168.0.0/16.
+	extra := append([]string{"-Dparticle.cidrN=10.0.0.0/17", "-Dparticle.cidrE=10.0.128.0/17",
+		"-Dparticle.cidrS=192.168.0.0/17", "-Dparticle.cidrW=192.168.128.0/17"}, strings.Fields(*props)...)
 	if *geoDB {
 		db, err := writeCountryDB(work)
 		if err != nil {
@@ -111,6 +124,22 @@ func main() {
 		fail(err)
 	}
 	defer eng.stop()
+	if *withTopo {
+		t, err := sendTopology(sendShape(strings.Fields(*sendArgs)))
+		if err == nil {
+			err = eng.put("/topology/json", t)
+		}
+		if err != nil {
+			fail(fmt.Errorf("topology: %w", err))
+		}
+	}
+	for _, n := range names {
+		for _, put := range appSetup[n] {
+			if err := eng.put(put[0], []byte(put[1])); err != nil {
+				fmt.Fprintf(os.Stderr, "inmon-apps: setting up %s: %v\n", n, err)
+			}
+		}
+	}
 	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.sflow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)
 	if err := sender.Start(); err != nil {
 		fail(fmt.Errorf("flowrt send: %w", err))
@@ -389,6 +418,9 @@ func restProbes(e *engine, dir, app string) []probe {
 		}
 		return nil
 	})
+	for _, p := range extraREST[app] {
+		paths[p] = true
+	}
 	var list []string
 	for p := range paths {
 		list = append(list, p)
@@ -406,6 +438,7 @@ func restProbes(e *engine, dir, app string) []probe {
 			pr.Note = firstLine(string(b))
 		default:
 			pr.Note = fmt.Sprintf("%d bytes", len(b))
+			pr.Value = realValue(b)
 		}
 		out = append(out, pr)
 	}
@@ -486,8 +519,17 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 		return err
 	}
 	dialogs := make(chan string, 16)
+	called := map[string]string{} // path → the last URL (with query) the page asked for
+	prefix := e.http + "/app/" + r.App + "/scripts/"
 	chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; strings.HasPrefix(u, prefix) && ev.Request.Method == "GET" {
+				path, _, _ := strings.Cut(u, "?")
+				mu.Lock()
+				called[path] = u
+				mu.Unlock()
+			}
 		case *page.EventJavascriptDialogOpening:
 			// alert() would stop the page (and this harness) until answered:
 			// note it, and answer it from another goroutine (Listen's rules).
@@ -538,14 +580,45 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	if pg == "" {
 		pg = "index.html"
 	}
+	if _, err := chromedp.Call(tctx, network.Enable, network.EnableParams{}); err != nil {
+		return fmt.Errorf("network.enable: %w", err)
+	}
 	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/"+pg)); err != nil {
 		return err
 	}
+	defer func() {
+		mu.Lock()
+		urls := make([]string, 0, len(called))
+		for _, u := range called {
+			urls = append(urls, u)
+		}
+		mu.Unlock()
+		sort.Strings(urls)
+		for _, u := range urls {
+			code, b, err := e.get(strings.TrimPrefix(u, e.http))
+			pr := probe{Path: strings.TrimPrefix(u, prefix), Code: code}
+			switch {
+			case err != nil:
+				pr.Note = err.Error()
+			case code >= 300:
+				pr.Note = firstLine(string(b))
+			default:
+				pr.Note = fmt.Sprintf("%d bytes", len(b))
+				pr.Value = realValue(b)
+			}
+			r.PageREST = append(r.PageREST, pr)
+		}
+	}()
 	// Rows there at once are the page's own (help, settings); rows that
 	// come later are data.
 	var first live
 	if s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe)); err == nil {
 		json.Unmarshal([]byte(s), &first)
+	}
+	if act, ok := pageActions[r.App]; ok && r.PagePath == "" {
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](act)); err != nil {
+			add("harness action: "+err.Error(), "")
+		}
 	}
 	time.Sleep(wait)
 	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](liveProbe))
@@ -591,8 +664,8 @@ func firstLine(s string) string {
 
 // report prints a Markdown table, then each app's details.
 func report(w io.Writer, results []*result) {
-	fmt.Fprintln(w, "| app | scripts running | /app/…/status | REST 2xx | page console errors | live data | first failure |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| app | scripts running | /app/…/status | REST 2xx | REST with data | REST as the page calls it, with data | page console errors | live data | first failure |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		ok := 0
 		for _, p := range r.REST {
@@ -600,9 +673,36 @@ func report(w io.Writer, results []*result) {
 				ok++
 			}
 		}
-		rest := "–"
+		rest, data := "–", "–"
 		if len(r.REST) > 0 {
 			rest = fmt.Sprintf("%d/%d", ok, len(r.REST))
+			n, first := 0, ""
+			for _, p := range r.REST {
+				if p.Value != "" {
+					if n++; first == "" {
+						first = p.Path + " " + p.Value
+					}
+				}
+			}
+			data = fmt.Sprintf("%d/%d", n, len(r.REST))
+			if first != "" {
+				data += ": " + first
+			}
+		}
+		pageData := "–"
+		if len(r.PageREST) > 0 {
+			n, first := 0, ""
+			for _, p := range r.PageREST {
+				if p.Value != "" {
+					if n++; first == "" {
+						first = p.Path + " " + p.Value
+					}
+				}
+			}
+			pageData = fmt.Sprintf("%d/%d", n, len(r.PageREST))
+			if first != "" {
+				pageData += ": " + first
+			}
 		}
 		console := "–"
 		if r.Page {
@@ -625,12 +725,12 @@ func report(w io.Writer, results []*result) {
 		if r.PagePath != "" {
 			name += " (" + r.PagePath + ")"
 		}
-		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, console, liveMark,
+		fmt.Fprintf(w, "| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |\n", name, r.Running, r.Scripts, status, rest, strings.ReplaceAll(data, "|", "/"), strings.ReplaceAll(pageData, "|", "/"), console, liveMark,
 			strings.ReplaceAll(firstFailure(r), "|", "/"))
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {
-		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) {
+		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) && allData(r.REST) && allOK(r.PageREST) && allData(r.PageREST) {
 			continue
 		}
 		if r.PagePath != "" {
@@ -644,6 +744,15 @@ func report(w io.Writer, results []*result) {
 		for _, p := range r.REST {
 			if p.Code < 200 || p.Code >= 300 {
 				fmt.Fprintf(w, "- REST %s: %d %s\n", p.Path, p.Code, p.Note)
+			} else if p.Value == "" {
+				fmt.Fprintf(w, "- REST %s: %d, no measured value in %s\n", p.Path, p.Code, p.Note)
+			}
+		}
+		for _, p := range r.PageREST {
+			if p.Code < 200 || p.Code >= 300 {
+				fmt.Fprintf(w, "- REST as the page calls it, %s: %d %s\n", p.Path, p.Code, p.Note)
+			} else if p.Value == "" {
+				fmt.Fprintf(w, "- REST as the page calls it, %s: %d, no measured value in %s\n", p.Path, p.Code, p.Note)
 			}
 		}
 		for i, c := range dedupe(r.Console) {
@@ -658,6 +767,15 @@ func report(w io.Writer, results []*result) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+func allData(ps []probe) bool {
+	for _, p := range ps {
+		if p.Value == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func allOK(ps []probe) bool {

@@ -38,10 +38,16 @@ Flags:
   -samples n      flow samples per datagram (default 8)
   -mix list       protocols: tcp,udp,dns,unreachable (default all four);
                   reflection adds a DNS amplification flood (UDP from port 53),
-                  syn a TCP SYN flood (64-byte SYNs to port 80)
+                  syn a TCP SYN flood (64-byte SYNs to port 80),
+                  roce RoCEv2 (UDP 4791: RDMA WRITEs, one flow in 8 CNPs),
+                  dtn XRootD over IPv6 (TCP 1094, jumbo frames) with tcp_info records
   -counters d     counter-sample interval (default 20s; 0: none)
   -seed n         random seed (default 1)
   -hosts          each agent is also a Linux host: host_descr and host_cpu counters (load_one 0.25, 0.5, …)
+  -drops          each datagram also carries a discarded-packet sample (reasons unknown_l3, ttl_exceeded,
+                  acl, no_buffer_space in turn)
+  -containers n   each agent also reports n containers (a k8s pod, a systemd service, a Swarm task,
+                  a Docker container, in turn) with virt_cpu at 10%, 20%, … of a CPU
 
 Examples:
   flowrt send -rate 100000 -duration 30s
@@ -90,6 +96,8 @@ func runSend(args []string) int {
 	counters := fs.Duration("counters", 20*time.Second, "")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "")
 	fs.BoolVar(&cfg.Hosts, "hosts", false, "")
+	fs.BoolVar(&cfg.Discards, "drops", false, "")
+	fs.IntVar(&cfg.Containers, "containers", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -100,10 +108,10 @@ func runSend(args []string) int {
 	cfg.Mix = nil
 	for _, m := range strings.Split(*mix, ",") {
 		switch p := synth.Proto(strings.TrimSpace(m)); p {
-		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable, synth.Reflection, synth.SYNFlood:
+		case synth.TCP, synth.UDP, synth.DNS, synth.Unreachable, synth.Reflection, synth.SYNFlood, synth.RoCE, synth.DTN:
 			cfg.Mix = append(cfg.Mix, p)
 		default:
-			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable, reflection, syn)\n", m)
+			fmt.Fprintf(os.Stderr, "flowrt send: unknown protocol %q in -mix (tcp, udp, dns, unreachable, reflection, syn, roce, dtn)\n", m)
 			return 2
 		}
 	}

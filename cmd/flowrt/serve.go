@@ -252,7 +252,8 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 		defer speaker.Close() // after the scripts stopped and withdrew theirs
 	}
 	scripts, err := startScripts(p, log, script.Deps{Engine: e, Thresholds: thresholds, Groups: groups, Maps: maps,
-		Topology: topo, BGP: speaker, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log, Changed: func(kind string) {
+		Topology: topo, BGP: speaker, Forwarder: forwarder, Properties: p.forScripts(), Version: version, Logger: log,
+		Self: selfURL(p.str("http.hostname"), httpPort), Changed: func(kind string) {
 			if saved != nil {
 				saved.changedByScript(kind)
 			}
@@ -508,4 +509,13 @@ func startScripts(p properties, log *slog.Logger, d script.Deps) (*script.Manage
 		m.Load(f) // the manager logs a failure; /scripts/json and /status show it
 	}
 	return m, nil
+}
+
+// selfURL is the engine's own REST address for scripts' http() of a path:
+// the listening address, or loopback when it listens on every address.
+func selfURL(host string, port int) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(port))
 }

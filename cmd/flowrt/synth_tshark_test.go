@@ -19,7 +19,7 @@ import (
 // and checksums tshark reads agree with the frame, for every traffic mix.
 func TestSynthHeadersWellFormedInTshark(t *testing.T) {
 	need(t, "tshark")
-	for _, mix := range []string{"tcp", "udp", "dns", "unreachable", "reflection", "syn", "tcp,udp,dns,unreachable,reflection,syn"} {
+	for _, mix := range []string{"tcp", "udp", "dns", "unreachable", "reflection", "syn", "roce", "tcp,udp,dns,unreachable,reflection,syn,roce"} {
 		t.Run(mix, func(t *testing.T) {
 			file, samples := synthCapture(t, mix)
 			// Malformed frames, as tshark finds them by default.

@@ -57,6 +57,12 @@ func buildHeader(f *Flow) {
 		ipTotal = ipLen + tcpLen
 	case UDP, Reflection:
 		l4 = udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen)
+	case RoCE:
+		bth := roceBTH(f)
+		if f.Size == 0 { // CNP: BTH and 16 reserved bytes, then the ICRC
+			ipTotal = ipLen + udpLen + len(bth) + 16 + 4
+		}
+		l4 = append(udp(f.SrcPort, f.DstPort, ipTotal-ipLen-udpLen), bth...)
 	case DNS:
 		q := dnsQuery(f.QName, f.QType)
 		l4 = append(udp(f.SrcPort, 53, len(q)), q...)
@@ -74,13 +80,60 @@ func buildHeader(f *Flow) {
 		// The ICMP message goes back to the sender of the datagram.
 		f.Src, f.Dst = f.Dst, f.Src
 	}
-	ip := ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
+	var ip []byte
+	if f.Proto == DTN { // TCP over IPv6 (its header is 20 bytes longer)
+		binary.BigEndian.PutUint16(eth[12:], 0x86dd)
+		proto = 6
+		l4 = make([]byte, tcpLen)
+		binary.BigEndian.PutUint16(l4[0:], f.SrcPort)
+		binary.BigEndian.PutUint16(l4[2:], f.DstPort)
+		binary.BigEndian.PutUint32(l4[4:], 0x10000000)
+		binary.BigEndian.PutUint32(l4[8:], 0x20000000)
+		l4[12] = tcpLen / 4 << 4
+		l4[13] = 0x10
+		binary.BigEndian.PutUint16(l4[14:], 64240)
+		ip = ipv6(f.Src, f.Dst, proto, ipTotal-ip6Len, dtnFlowLabel(f.SrcPort))
+		f.seqAt = ethLen + ip6Len + 4
+	} else {
+		ip = ipv4(f.Src, f.Dst, proto, ipTotal-ipLen)
+	}
 	f.header = append(append(eth, ip...), l4...)
 	f.Size = uint32(ethLen + ipTotal + fcs)
 	if f.Size < minFrame { // a short packet is padded to Ethernet's minimum frame
 		f.header = append(f.header, make([]byte, minFrame-fcs-len(f.header))...)
 		f.Size = minFrame
 	}
+}
+
+// roceBTH is the InfiniBand base transport header of the flow's packets
+// (and, for RDMA WRITE Only, the RDMA extended header): a CNP when Size is
+// 0, else an RDMA WRITE Only whose DMA length is the frame's payload (the
+// frame less Ethernet, IP, UDP, BTH, RETH, the 4-byte ICRC and the FCS).
+func roceBTH(f *Flow) []byte {
+	b := make([]byte, 12, 28)
+	binary.BigEndian.PutUint16(b[2:], 0xffff) // the default partition key
+	qp := uint32(f.SrcPort)<<4 | 1            // a queue pair per flow
+	b[5], b[6], b[7] = byte(qp>>16), byte(qp>>8), byte(qp)
+	if f.Size == 0 {
+		// A CNP has no solicited event and no migration state (flags 0):
+		// ai-metrics counts opcode 129 with ibbtse and ibbtm false.
+		b[0] = 0x81
+		return b
+	}
+	b[1] = 0x40 // migration state set, no padding, version 0
+	b[0] = 0x0a // RC RDMA WRITE Only
+	b[8] = 0x80 // acknowledge request
+	reth := make([]byte, 16)
+	binary.BigEndian.PutUint64(reth, 0x7f0000000000+uint64(f.SrcPort)<<12) // virtual address
+	binary.BigEndian.PutUint32(reth[8:], 0x1000|uint32(f.SrcPort))         // R_Key
+	binary.BigEndian.PutUint32(reth[12:], RoCEDMALen(f.Size))
+	return append(b, reth...)
+}
+
+// RoCEDMALen is the DMA length an RDMA WRITE Only frame of size bytes
+// carries.
+func RoCEDMALen(size uint32) uint32 {
+	return size - ethLen - ipLen - udpLen - 12 - 16 - 4 - fcs
 }
 
 // minFrame is Ethernet's minimum frame, FCS included.
@@ -107,6 +160,27 @@ func udp(src, dst uint16, payload int) []byte {
 	binary.BigEndian.PutUint16(b[2:], dst)
 	binary.BigEndian.PutUint16(b[4:], uint16(udpLen+payload))
 	return b
+}
+
+const ip6Len = 40
+
+// ipv6 is an IPv6 header with the given flow label.
+func ipv6(src, dst netip.Addr, proto byte, payload int, label uint32) []byte {
+	b := make([]byte, ip6Len)
+	binary.BigEndian.PutUint32(b, 6<<28|label&0xfffff)
+	binary.BigEndian.PutUint16(b[4:], uint16(payload))
+	b[6], b[7] = proto, 64
+	s, d := src.As16(), dst.As16()
+	copy(b[8:], s[:])
+	copy(b[24:], d[:])
+	return b
+}
+
+// dtnFlowLabel is a SciTag-style flow label: a fixed tag (0x804) under the
+// mask the dtn app reads it with (0x3fefc), and entropy from the flow in
+// bits 8 and 0, outside the mask.
+func dtnFlowLabel(srcPort uint16) uint32 {
+	return 2<<10 | 1<<2 | uint32(srcPort&1)<<8 | uint32(srcPort>>1&1)
 }
 
 func ipv4(src, dst netip.Addr, proto byte, payload int) []byte {

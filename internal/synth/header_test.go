@@ -28,7 +28,7 @@ func onesSum(b []byte) uint16 {
 // each sample of a flow is a different packet. (tshark checks the same
 // headers in cmd/flowrt's TestSynthHeadersWellFormedInTshark.)
 func TestHeadersWellFormed(t *testing.T) {
-	for _, p := range []Proto{TCP, UDP, DNS, Unreachable, Reflection, SYNFlood} {
+	for _, p := range []Proto{TCP, UDP, DNS, Unreachable, Reflection, SYNFlood, RoCE} {
 		t.Run(string(p), func(t *testing.T) {
 			g, err := New(Config{Mix: []Proto{p}, Flows: 20, SamplingRate: 100})
 			if err != nil {

@@ -28,7 +28,30 @@ type Config struct {
 	// Hosts adds a Host sFlow data source (2.1) to each agent's counters:
 	// host_descr (Linux, host-<n>) and host_cpu with load_one = HostLoad(n).
 	Hosts bool
+	// Discards adds one discarded-packet sample (sFlow drops extension,
+	// format 5) to every datagram: a packet of a Zipf-picked flow, dropped
+	// on input for one of DropReasons in turn, as browse-drops shows them.
+	Discards bool
+	// Containers adds that many containers to each agent's counters, as
+	// Host sFlow's container modules report them: logical data sources
+	// (class 3, index 2 …) with a host_descr named as mod_k8s, mod_systemd,
+	// Docker Swarm and mod_docker name them (ContainerNames, in turn) and a
+	// virt_cpu whose CPU time grows at ContainerCPU(c) of one CPU.
+	Containers int
 }
+
+// ContainerNames are the containers' hostnames, in turn: a Kubernetes pod's
+// container (namespace shop, pod web-7d9f), a systemd service, a Swarm
+// task and a plain Docker container.
+var ContainerNames = []string{"k8s_web_web-7d9f_shop_0f3c2a9e-1b2d-4e5f-8a7b-6c5d4e3f2a1b_0",
+	"nginx.service", "db.1.x5k2m9p4q7r1s3t6u8v0w2y4z", "redis"}
+
+// ContainerCPU is the share of one CPU the c-th container uses (0.1, 0.2, …).
+func ContainerCPU(c int) float64 { return 0.1 * float64(c+1) }
+
+// DropReasons are the reasons the discard samples give, in turn
+// (sflow_drops.txt codes: unknown_l3, ttl_exceeded, acl, no_buffer_space).
+var DropReasons = []uint32{285, 257, 258, 259}
 
 // Proto is a kind of flow.
 type Proto string
@@ -45,7 +68,32 @@ const (
 	// SYNFlood is a TCP SYN flood as the target's switch sees it: minimum
 	// size SYNs from many sources to port 80 (hping3 -S -p 80 --flood).
 	SYNFlood Proto = "syn"
+	// RoCE is RoCEv2 as a GPU cluster's switches see it: UDP to port 4791
+	// carrying InfiniBand's base transport header. Most flows are RDMA
+	// WRITE Only (opcode 10, with an RDMA extended header whose DMA length
+	// is the frame's payload), one in CNPEvery is a congestion notification
+	// (opcode 129), as ai-metrics counts them.
+	RoCE Proto = "roce"
 )
+
+// DTN is a data transfer node's bulk transfer: XRootD (TCP port 1094)
+// over IPv6, each sample carrying the sender's kernel TCP state (extended
+// tcp_info, 0:2209) as Host sFlow's mod_tcp adds it, and a flow label
+// whose bits name a SciTag experiment. The dtn and scitags apps read them.
+const DTN Proto = "dtn"
+
+// DTNPort is XRootD's port.
+const DTNPort = 1094
+
+// DTNRTT is the round trip time, in µs, the i-th flow's tcp_info reports
+// (flows are numbered as Flows returns them).
+func DTNRTT(i int) uint32 { return 20_000 + 1000*uint32(i%50) }
+
+// RoCEPort is RoCEv2's UDP port.
+const RoCEPort = 4791
+
+// CNPEvery: one RoCE flow in CNPEvery is a congestion notification packet.
+const CNPEvery = 8
 
 // DefaultConfig is a small mixed network.
 func DefaultConfig() Config {
@@ -62,6 +110,7 @@ type Flow struct {
 	Size     uint32 // frame length
 	QName    string // DNS
 	QType    uint16 // DNS
+	RTT      uint32 // DTN: tcp_info's round trip time (µs)
 	header   []byte
 	// Where the header's per-packet fields are, so that each sample is a
 	// different packet of the flow (0: none).
@@ -89,6 +138,9 @@ type agentState struct {
 	seq     uint32
 	hostSeq uint32
 	flowSeq []uint32
+	dropSeq []uint32
+	drops   int // discard samples sent, for the reason round robin
+	contSeq uint32
 	ctrSeq  []uint32
 	pool    []uint32
 	octets  []uint64
@@ -137,7 +189,7 @@ func New(cfg Config) (*Generator, error) {
 	for i := range cfg.Agents {
 		g.agents = append(g.agents, agentState{
 			addr:    netip.AddrFrom4([4]byte{10, 255, byte((i + 1) >> 8), byte(i + 1)}),
-			flowSeq: make([]uint32, cfg.Ports), ctrSeq: make([]uint32, cfg.Ports),
+			flowSeq: make([]uint32, cfg.Ports), dropSeq: make([]uint32, cfg.Ports), ctrSeq: make([]uint32, cfg.Ports),
 			pool: make([]uint32, cfg.Ports), octets: make([]uint64, cfg.Ports), packets: make([]uint32, cfg.Ports),
 		})
 	}
@@ -191,6 +243,17 @@ func (g *Generator) makeFlow(i int, p Proto) Flow {
 		f.SrcPort, f.DstPort, f.Size = 53, uint16(1024+i%60000), 1400
 	case SYNFlood:
 		f.DstPort = 80
+	case DTN:
+		f.Src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: byte(i >> 8), 15: byte(i)})
+		f.Dst = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 2, 14: byte(i >> 8), 15: byte(i%250 + 1)})
+		f.DstPort, f.Size = DTNPort, 9014 // jumbo frames, as DTNs run
+		f.RTT = DTNRTT(i)
+	case RoCE:
+		// The source port is the flow's entropy, as RoCEv2 NICs set it.
+		f.SrcPort, f.DstPort, f.Size = uint16(49152+i%16384), RoCEPort, 1086
+		if i%CNPEvery == CNPEvery-1 {
+			f.Size = 0 // a CNP is a minimum frame
+		}
 	}
 	buildHeader(&f)
 	return f
@@ -226,10 +289,35 @@ func (g *Generator) Datagram(dst []byte, uptime uint32) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
+		recs := []sflow.Record{hdr}
+		if f.Proto == DTN {
+			ti, err := sflow.NewRecord(&sflow.ExtendedTCPInfo{Direction: 2, SendMSS: 8948, ReceiveMSS: 8948,
+				Unacked: 10 + uint32(fi%5), Retrans: uint32(fi % 3), PathMTU: 9000, RTT: f.RTT, RTTVar: f.RTT / 10,
+				SendCwnd: 400, RTTMin: f.RTT * 9 / 10})
+			if err != nil {
+				return dst, err
+			}
+			recs = append(recs, ti)
+		}
 		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.FlowSample, Sequence: a.flowSeq[port],
 			SourceClass: 0, SourceIndex: uint32(port + 1), SamplingRate: g.cfg.SamplingRate, SamplePool: a.pool[port],
 			Input: sflow.Interface{Value: uint32(port + 1)}, Output: sflow.Interface{Value: uint32(100 + port)},
-			Records: []sflow.Record{hdr}})
+			Records: recs})
+	}
+	if g.cfg.Discards {
+		fi := g.pick()
+		f := &g.flows[fi]
+		port := fi % g.cfg.Ports
+		a.dropSeq[port]++
+		reason := DropReasons[a.drops%len(DropReasons)]
+		a.drops++
+		hdr, err := sflow.NewRecord(&sflow.SampledHeader{Protocol: 1, FrameLength: f.Size, Stripped: 4, Header: f.header})
+		if err != nil {
+			return dst, err
+		}
+		d.Samples = append(d.Samples, sflow.Sample{Format: sflow.DiscardedPacketSample, Sequence: a.dropSeq[port],
+			SourceIndex: uint32(port + 1), Drops: 0, Input: sflow.Interface{Value: uint32(port + 1)},
+			DropReason: reason, Records: []sflow.Record{hdr}})
 	}
 	d.NumSamples = uint32(len(d.Samples))
 	return d.AppendBinary(dst)
@@ -284,6 +372,25 @@ func (g *Generator) Counters(dst [][]byte, uptime uint32) ([][]byte, error) {
 			}
 			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.hostSeq,
 				SourceClass: 2, SourceIndex: 1, Records: []sflow.Record{descr, cpu}})
+		}
+		if g.cfg.Containers > 0 {
+			a.contSeq++
+		}
+		for c := range g.cfg.Containers {
+			name := ContainerNames[c%len(ContainerNames)]
+			if c >= len(ContainerNames) {
+				name = fmt.Sprintf("%s-%d", name, c/len(ContainerNames))
+			}
+			descr, err := sflow.NewRecord(&sflow.HostDescr{Hostname: []byte(name), OSName: 2, MachineType: 3})
+			if err != nil {
+				return dst, err
+			}
+			cpu, err := sflow.NewRecord(&sflow.VirtCPU{State: 1, CPUTime: uint32(float64(uptime) * ContainerCPU(c)), CPUCount: 1})
+			if err != nil {
+				return dst, err
+			}
+			d.Samples = append(d.Samples, sflow.Sample{Format: sflow.CounterSample, Sequence: a.contSeq,
+				SourceClass: 3, SourceIndex: uint32(c + 2), Records: []sflow.Record{descr, cpu}})
 		}
 		d.NumSamples = uint32(len(d.Samples))
 		b, err := d.AppendBinary(nil)
