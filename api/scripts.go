@@ -56,6 +56,11 @@ func (a *API) serveScript(w http.ResponseWriter, r *http.Request, prefix, rest s
 		http.Error(w, "the path must be <script>.js/[<path>/]<json|txt>", http.StatusNotFound)
 		return
 	}
+	// sFlow-RT's older name of an application's script: /script/<app>~<file>.js/…
+	// (ddos-sonify asks ddos-protect's trend that way).
+	if app, file, ok := strings.Cut(parts[0], "~"); ok && prefix == "" && app != "" {
+		prefix, parts[0] = app+"/", file
+	}
 	s, ok := a.cfg.Scripts.Script(prefix + parts[0])
 	if !ok {
 		http.Error(w, "no script "+prefix+parts[0], http.StatusNotFound)

@@ -73,6 +73,9 @@ setHttpHandler(function(req) {
 		{"GET", "/app/top/scripts/top.js/text/txt", "", 200, "plain txt"},
 		{"GET", "/app/top/scripts/top.js/nothing/json", "", 404, ""},
 		{"GET", "/app/top/scripts/other.js/json", "", 404, "no script top/other.js"},
+		// sFlow-RT's older name of an application's script (ddos-sonify's default URL).
+		{"GET", "/script/top~top.js/text/txt", "", 200, "plain txt"},
+		{"GET", "/script/top~nosuch.js/json", "", 404, "no script top/nosuch.js"},
 	} {
 		code, body := e.do(t, c.method, c.path, c.body)
 		if code != c.code || !strings.Contains(body, c.want) {
