@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,7 +75,7 @@ func (s Spec) validate() error {
 		return fmt.Errorf("threshold value must be a number")
 	}
 	if math.IsNaN(s.Timeout) || s.Timeout < 0 || s.Timeout > MaxTimeout {
-		return fmt.Errorf("threshold timeout %v is out of range: 0 to %d seconds (the time below the level before re-arming)", s.Timeout, MaxTimeout)
+		return fmt.Errorf("threshold timeout %s is out of range: 0 to %d seconds (the time below the level before re-arming)", strconv.FormatFloat(s.Timeout, 'f', -1, 64), MaxTimeout)
 	}
 	return nil
 }

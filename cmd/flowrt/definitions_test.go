@@ -24,7 +24,7 @@ func TestDefinitionRanges(t *testing.T) {
 		{"/flow/f/json", "{keys:'ipsource', value:'frames', fs:''}", "fs: the separator between key values must not be empty"},
 		{"/threshold/th/json", "{metric:'f', value:10, timeout:-1}", "threshold timeout -1 is out of range: 0 to 31622400 seconds"},
 		{"/threshold/th/json", "{metric:'f', value:10, timeout:1e12}", "threshold timeout 1000000000000 is out of range"},
-		{"/threshold/th/json", "{metric:'f', value:10, timeout:2.5}", "timeout: got number 2.5, want a whole number"},
+		{"/threshold/th/json", "{metric:'f', value:10, timeout:'soon'}", `timeout: "soon" is not a number`}, // fractions are seconds (ai-metrics' 0.2)
 		{"/forwarding/s/json", `{"address":"10.0.0.30","port":0}`, "port 0 is not a UDP port"},
 		{"/forwarding/s/json", `{"address":"10.0.0.30","port":70000}`, "port 70000 is not a UDP port"},
 	} {
