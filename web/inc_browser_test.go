@@ -37,11 +37,20 @@ func TestIncMissingShownOnPage(t *testing.T) {
 	srv := httptest.NewServer(m)
 	defer srv.Close()
 
+	// The flags of cmd/flowrt's browser tests: no background networking or
+	// component updates (there is no Internet here, and a busy machine's
+	// Chromium took over 30 s to start while trying), and the browser is
+	// started before the page's own 30 s begin.
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath("/usr/bin/chromium"), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()))
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true))
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
 	ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelT()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/app/demo/html/"), chromedp.WaitVisible(chromedp.CSS(".flowrt-missing-asset"))); err != nil {
