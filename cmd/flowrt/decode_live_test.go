@@ -107,11 +107,13 @@ func sendAll(t *testing.T, addr string, datagrams []testdata.Datagram) time.Time
 	return start
 }
 
-// collect reads n lines, or fails after 10 s.
+// collect reads n lines, or fails after 30 s.
 func collect(t *testing.T, lines <-chan string, n int) []string {
 	t.Helper()
 	var got []string
-	timeout := time.After(10 * time.Second)
+	// The peers (tshark loads every dissector first) can take seconds to
+	// start on a busy 2-core CI machine: a generous bound, not a speed test.
+	timeout := time.After(30 * time.Second)
 	for len(got) < n {
 		select {
 		case l, ok := <-lines:
@@ -120,18 +122,18 @@ func collect(t *testing.T, lines <-chan string, n int) []string {
 			}
 			got = append(got, l)
 		case <-timeout:
-			t.Fatalf("%d lines in 10 s, want %d: %q", len(got), n, got)
+			t.Fatalf("%d lines in 30 s, want %d: %q", len(got), n, got)
 		}
 	}
 	return got
 }
 
 // collectUntil reads lines up to the first for which last is true, or
-// fails after 10 s.
+// fails after 30 s.
 func collectUntil(t *testing.T, lines <-chan string, last func(string) bool) []string {
 	t.Helper()
 	var got []string
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case l, ok := <-lines:
@@ -143,7 +145,7 @@ func collectUntil(t *testing.T, lines <-chan string, last func(string) bool) []s
 				return got
 			}
 		case <-timeout:
-			t.Fatalf("%d lines in 10 s and no end: %q", len(got), got)
+			t.Fatalf("%d lines in 30 s and no end: %q", len(got), got)
 		}
 	}
 }
