@@ -676,33 +676,11 @@ func report(w io.Writer, results []*result) {
 		rest, data := "–", "–"
 		if len(r.REST) > 0 {
 			rest = fmt.Sprintf("%d/%d", ok, len(r.REST))
-			n, first := 0, ""
-			for _, p := range r.REST {
-				if p.Value != "" {
-					if n++; first == "" {
-						first = p.Path + " " + p.Value
-					}
-				}
-			}
-			data = fmt.Sprintf("%d/%d", n, len(r.REST))
-			if first != "" {
-				data += ": " + first
-			}
+			data = withData(r.REST)
 		}
 		pageData := "–"
 		if len(r.PageREST) > 0 {
-			n, first := 0, ""
-			for _, p := range r.PageREST {
-				if p.Value != "" {
-					if n++; first == "" {
-						first = p.Path + " " + p.Value
-					}
-				}
-			}
-			pageData = fmt.Sprintf("%d/%d", n, len(r.PageREST))
-			if first != "" {
-				pageData += ": " + first
-			}
+			pageData = withData(r.PageREST)
 		}
 		console := "–"
 		if r.Page {
@@ -845,4 +823,22 @@ func slicesContains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// withData is a table cell: how many of the probes answered a measured
+// value, and the first of them ("2/3: top.js/flows/json bps=…").
+func withData(probes []probe) string {
+	n, first := 0, ""
+	for _, p := range probes {
+		if p.Value != "" {
+			if n++; first == "" {
+				first = p.Path + " " + p.Value
+			}
+		}
+	}
+	cell := fmt.Sprintf("%d/%d", n, len(probes))
+	if first != "" {
+		cell += ": " + first
+	}
+	return cell
 }
