@@ -94,6 +94,17 @@ func (k *Kind) ChangedAll() error {
 	return b.err
 }
 
+// SaveLater is ChangedAll without the wait, for callers that must not
+// stall on the disk (a script's setFlow, which on a busy machine's fsync
+// once took longer than script.timeout): the saver writes soon, and a
+// failure is logged and retried as for any other change.
+func (k *Kind) SaveLater() {
+	k.mu.Lock()
+	b := k.join(1)
+	b.all = true
+	k.mu.Unlock()
+}
+
 // join adds changes (0: a retry) to the pending batch, starting a saver if
 // none runs. k.mu is held.
 func (k *Kind) join(changes int) *batch {

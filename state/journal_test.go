@@ -150,3 +150,29 @@ func TestJournalReplayAndDamage(t *testing.T) {
 		t.Errorf("stale journal set aside as %v", aside)
 	}
 }
+
+// TestSaveLater: a change handed over without waiting is on disk once the
+// saver has run, and a later waited-for change covers it too.
+func TestSaveLater(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, nil)
+	m := &model{m: map[string]int{}}
+	k := m.kind(s)
+	m.set("x", 0)
+	if err := k.Changed("x"); err != nil { // the first save is a snapshot; later ones append
+		t.Fatal(err)
+	}
+	m.set("a", 1)
+	k.SaveLater()
+	m.set("b", 2)
+	if err := k.Changed("b"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := load(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, map[string]int{"x": 0, "a": 1, "b": 2}) {
+		t.Errorf("loaded %v: want x:0, a:1 (saved later) and b:2", got)
+	}
+}

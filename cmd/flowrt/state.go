@@ -252,11 +252,11 @@ func (p *persisted) changed(kind, name string) error {
 
 // changedByScript saves kind after a script changed it (the script API
 // names no entry: a script's definition replaces one that could not be
-// restored when a save finds it defined). A failure is logged by the
-// store; the script goes on.
+// restored when a save finds it defined). The script does not wait for
+// the disk; a failure is logged by the store.
 func (p *persisted) changedByScript(kind string) {
 	if k := p.kinds[kind]; k != nil {
-		k.ChangedAll()
+		k.SaveLater()
 	}
 }
 
