@@ -74,8 +74,14 @@ func (s *Sample) AppendBinary(b []byte) ([]byte, error) {
 	}
 	w.u32(uint32(len(s.Records)))
 	for _, rec := range s.Records {
+		// A record's length counts its padding: the body is XDR, so it
+		// always ends on 4 bytes. Data cut to a structure's end (a
+		// sampled header without the sender's padding) is padded with
+		// zeros and its length rounded up, as an agent writes it.
 		w.u32(uint32(rec.Format))
-		w.opaque(rec.Data)
+		rat := w.lengthAt()
+		w.fixed(rec.Data)
+		w.closeLength(rat)
 	}
 	w.closeLength(at)
 	return w.b, nil

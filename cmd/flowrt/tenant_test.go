@@ -175,7 +175,7 @@ func TestTenantStreams(t *testing.T) {
 				wantDatagrams[td.name], total, len(feed)-wantDatagrams[td.name], totalSamples-total)
 		}
 		file := writeStreamPcap(t, got)
-		checkFlowrtDecode(t, td.name, file, want[td.name])
+		checkFlowrtDecode(t, td.name, file, original, want[td.name])
 		checkTshark(t, td.name, file, got, tsharkMalformed(t, original))
 	}
 }
@@ -564,13 +564,12 @@ func writeStreamPcap(t *testing.T, got [][]byte) string {
 
 // checkFlowrtDecode reads the stream back with flowrt decode: the samples
 // it prints are the selection's, by agent, type, data source and sequence
-// number.
-func checkFlowrtDecode(t *testing.T, name, file string, want map[string]int) {
+// number, and each prints exactly as the same sample of the original
+// capture does, record by record — a record framed differently (a length
+// that leaves out the padding of its header bytes) prints a decode error
+// there and nowhere in the original.
+func checkFlowrtDecode(t *testing.T, name, file, original string, want map[string]int) {
 	t.Helper()
-	out, err := exec.Command(flowrt, "decode", "-r", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("flowrt decode -r: %v\n%s", err, out)
-	}
 	brief := func(k string) string { // agent, type, source and sequence of a sampleKey
 		f := strings.Fields(k)
 		return strings.Join(f[:4], " ")
@@ -579,28 +578,62 @@ func checkFlowrtDecode(t *testing.T, name, file string, want map[string]int) {
 	for k, n := range want {
 		wantBrief[brief(k)] += n
 	}
-	have := map[string]int{}
+	have := decodedSamples(t, file)
+	orig := decodedSamples(t, original)
+	counts := map[string]int{}
+	for k, blocks := range have {
+		counts[k] = len(blocks)
+		for i, b := range blocks {
+			if strings.Contains(b, "decode error") {
+				t.Errorf("tenant %s: flowrt decode finds an error in sample %s:\n%s", name, k, b)
+			}
+			if !slices.Contains(orig[k], b) {
+				t.Errorf("tenant %s: sample %s (%d of %d) prints\n%s\nas no sample of the original does (the original's:\n%s)", name, k, i+1, len(blocks), b, strings.Join(orig[k], "\n"))
+			}
+		}
+	}
+	if len(counts) == 0 || !mapsEqual(counts, wantBrief) {
+		t.Errorf("tenant %s: flowrt decode reads samples\n%v\nwant\n%v", name, counts, wantBrief)
+	}
+}
+
+// decodedSamples is flowrt decode's text of a capture, one block per
+// sample (startSample to endSample), by agent, type, data source and
+// sequence number.
+func decodedSamples(t *testing.T, file string) map[string][]string {
+	t.Helper()
+	out, err := exec.Command(flowrt, "decode", "-r", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("flowrt decode -r %s: %v\n%s", file, err, out)
+	}
+	samples := map[string][]string{}
 	var agent, tag, source, seq string
+	var block strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), " ")
+		line := sc.Text()
+		k, v, _ := strings.Cut(line, " ")
 		switch k {
 		case "agent":
 			agent = v
+		case "startSample":
+			block.Reset()
 		case "sampleType_tag":
 			tag = v
 		case "sourceId":
 			source = v
 		case "sampleSequenceNo":
 			seq = v
-		case "endSample":
-			have[fmt.Sprintf("%s %s %s seq=%s", agent, tag, source, seq)]++
+		}
+		block.WriteString(line)
+		block.WriteByte('\n')
+		if k == "endSample" {
+			key := fmt.Sprintf("%s %s %s seq=%s", agent, tag, source, seq)
+			samples[key] = append(samples[key], block.String())
 		}
 	}
-	if len(have) == 0 || !mapsEqual(have, wantBrief) {
-		t.Errorf("tenant %s: flowrt decode reads samples\n%v\nwant\n%v", name, have, wantBrief)
-	}
+	return samples
 }
 
 func mapsEqual(a, b map[string]int) bool {
