@@ -56,6 +56,7 @@ setIntervalHandler(function() {
 // 65535:666 and the Flowspec drop rule, a session reset re-announces them,
 // /bgp/* answers, and when the flood ends both are withdrawn.
 func TestBGPMitigationEndToEnd(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	need(t, "bird", "birdc")
 	dir := t.TempDir()
 	bgpPort := freePort(t, "tcp")

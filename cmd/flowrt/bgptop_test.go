@@ -33,6 +33,7 @@ setHttpHandler(function(req) {
 // path, and its value agrees with a flow definition of the same bytes; the
 // entry goes back into bgpAddRoute as active-routes hands it on.
 func TestBGPTopPrefixesEndToEnd(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	need(t, "bird", "birdc")
 	dir := t.TempDir()
 	bgpPort := freePort(t, "tcp")

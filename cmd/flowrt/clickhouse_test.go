@@ -89,6 +89,7 @@ func (c *clickhouse) numbers(t *testing.T, q string) []float64 {
 // the sender says it sent, the rows are as many as the flow samples sent,
 // and the counters table holds each host's load_one as the engine has it.
 func TestClickHouseHistory(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	ch := startClickHouse(t)
 	e := startEngine(t, "-Dclickhouse.url="+ch.url, "-Dclickhouse.database=sflowtest", "-Dclickhouse.flush=0.5",
 		"-Dclickhouse.counters=1", "-Dclickhouse.ttl=30")

@@ -60,6 +60,7 @@ func (c *attackConn) closedWithin(from time.Time, d time.Duration) (time.Duratio
 // http.read.timeout with a 400, and the long-polls (/events/json,
 // /flows/json ?timeout=) still wait their whole timeout, longer than both.
 func TestHTTPTimeouts(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	e := startEngine(t, "-Dhttp.idle.timeout=2", "-Dhttp.read.timeout=3", "-Dhttp.write.timeout=4")
 	addr := strings.TrimPrefix(e.http, "http://")
 

@@ -104,6 +104,7 @@ func (d *influxd) query(t *testing.T, db, q string) []struct {
 // InfluxDB is counted as dropped lines (said once in the log) while the
 // engine goes on.
 func TestInfluxDBPush(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	db := startInfluxd(t)
 	db.query(t, "", "CREATE DATABASE flowrt")
 	e := startEngine(t, "-Dinfluxdb.url="+db.url, "-Dinfluxdb.database=flowrt", "-Dinfluxdb.interval=1")

@@ -227,6 +227,7 @@ func checkTotals(t *testing.T, who string, got flowTotals, rep sendReport, sampl
 // flows has exactly the frames and bytes the sender counts, to the
 // destination port it sent to.
 func TestSampleConversion(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	for _, tc := range []struct {
 		name, prop, collector, exporter string
 	}{
@@ -279,6 +280,7 @@ func TestSampleConversion(t *testing.T) {
 // log:true). A definition with a key IPFIX has no element for is refused
 // with a 400 naming the key.
 func TestIPFIXCollectors(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	cd, ca := startNfcapd(t), startNfacctd(t)
 	e := startEngine(t)
 	if code, msg := e.do(t, "PUT", "/flow/bad/json", `{keys:'ipsource,dnsqname', value:'bytes', ipfixCollectors:['127.0.0.1']}`); code != 400 || !strings.Contains(msg, `"dnsqname"`) {

@@ -68,6 +68,7 @@ type kafkaStats struct {
 // the sender's top flows their frames and bytes sum to what it sent; the
 // counters carry each host's load_one as the engine has it.
 func TestKafkaPublish(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	k := startKafka(t, freePort(t, "tcp"), "raw", "flows", "counters")
 	defer k.Close()
 	brokers := strings.Join(k.ListenAddrs(), ",")
@@ -160,6 +161,7 @@ func TestKafkaPublish(t *testing.T) {
 // counted — delivered + dropped = datagrams received, exactly — and
 // delivery resumes when Kafka is back.
 func TestKafkaDownAndBack(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	port := freePort(t, "tcp")
 	brokers := fmt.Sprintf("127.0.0.1:%d", port)
 	e := startEngine(t, "-Dkafka.brokers="+brokers, "-Dkafka.topic.raw=raw", "-Dkafka.timeout=2")
@@ -242,6 +244,7 @@ func TestKafkaDownAndBack(t *testing.T) {
 // at one engine only, together all of them; when one engine stops, the
 // other takes its agents (Kafka's rebalance) and sees their new datagrams.
 func TestKafkaConsumerGroup(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	k := startKafka(t, freePort(t, "tcp"), "raw")
 	defer k.Close()
 	brokers := strings.Join(k.ListenAddrs(), ",")

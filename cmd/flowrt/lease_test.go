@@ -10,6 +10,7 @@ import (
 // while (it stays, its flows kept), stops renewing and sees the engine
 // remove it once the lease has passed; a leased definition is never saved.
 func TestFlowLease(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	state := t.TempDir()
 	e := startEngine(t, "-Dstate.dir="+state)
 	spec := "{keys:'ipsource', value:'frames'}"

@@ -277,6 +277,7 @@ ENABLE_TAGS = False
 // sends sum:load_one over the Linux hosts to a real carbon-cache, which
 // stores linux.sum:load_one; /script/graphite.js/json reports it sent.
 func TestGraphiteScriptToCarbon(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	whisper := startCarbon(t)
 	e := startEngine(t, "-Dscript.file="+examples("graphite", "graphite.js"))
 	// Three Linux hosts with load_one 0.25, 0.5 and 0.75: sum 1.5.

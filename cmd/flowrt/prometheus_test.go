@@ -20,6 +20,7 @@ import (
 // and queries it: the hosts' load_one comes back per host, interface
 // counters per data source, and flowrt's datagram counter.
 func TestPrometheusScrapesFlowrt(t *testing.T) {
+	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	need(t, "prometheus")
 	script := filepath.Join(t.TempDir(), "idle.js")
 	os.WriteFile(script, []byte("setIntervalHandler(function(){}, 5);"), 0o644)
