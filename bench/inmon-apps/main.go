@@ -12,14 +12,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +33,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/flowrt/flowrt/bench/internal/launch"
 )
 
 type result struct {
@@ -123,7 +123,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer eng.stop()
+	defer eng.Stop()
 	if *withTopo {
 		t, err := sendTopology(sendShape(strings.Fields(*sendArgs)))
 		if err == nil {
@@ -140,12 +140,12 @@ func main() {
 			}
 		}
 	}
-	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.sflow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)
+	sender := exec.Command(*flowrt, append([]string{"send", "-to", eng.SFlow, "-duration", "2h"}, strings.Fields(*sendArgs)...)...)
 	if err := sender.Start(); err != nil {
 		fail(fmt.Errorf("flowrt send: %w", err))
 	}
 	defer func() { sender.Process.Kill(); sender.Wait() }()
-	fmt.Fprintf(os.Stderr, "inmon-apps: %d applications installed in %s; engine at %s; warming %v\n", len(names), appDir, eng.http, *warm)
+	fmt.Fprintf(os.Stderr, "inmon-apps: %d applications installed in %s; engine at %s; warming %v\n", len(names), appDir, eng.HTTP, *warm)
 	time.Sleep(*warm)
 
 	results := scriptState(eng, names)
@@ -173,7 +173,7 @@ func main() {
 		b, _ := json.MarshalIndent(results, "", " ")
 		os.WriteFile(*jsonOut, b, 0o644)
 	}
-	if logs := eng.logErrors(); len(logs) > 0 {
+	if logs := eng.Problems(); len(logs) > 0 {
 		fmt.Printf("\nEngine log lines at WARN or ERROR (%d, first 40):\n\n", len(logs))
 		for i, l := range logs {
 			if i == 40 {
@@ -248,97 +248,22 @@ func copyTree(from, to string) error {
 	})
 }
 
-type engine struct {
-	cmd         *exec.Cmd
-	http, sflow string
-	mu          sync.Mutex
-	log         []string
-}
+// engine is a flowrt engine with the harness's REST calls.
+type engine struct{ *launch.Engine }
 
-func freePort(network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			fail(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fail(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
+// startEngine starts flowrt in work with appDir as its app.dir.
 func startEngine(bin, appDir, work string, props ...string) (*engine, error) {
-	sp, hp := freePort("udp"), freePort("tcp")
-	e := &engine{http: fmt.Sprintf("http://127.0.0.1:%d", hp), sflow: fmt.Sprintf("127.0.0.1:%d", sp)}
-	e.cmd = exec.Command(bin, fmt.Sprintf("-Dsflow.port=%d", sp), "-Dsflow.hostname=127.0.0.1",
-		fmt.Sprintf("-Dhttp.port=%d", hp), "-Dhttp.hostname=127.0.0.1", "-Dapp.dir="+appDir,
-		"-Dstate.dir="+filepath.Join(work, "state"))
-	e.cmd.Args = append(e.cmd.Args, props...)
-	e.cmd.Dir = work
-	stderr, _ := e.cmd.StderrPipe()
-	if err := e.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	e, err := launch.StartEngine(bin, work, append([]string{"-Dapp.dir=" + appDir}, props...)...)
+	if err != nil {
+		return nil, err
 	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			e.mu.Lock()
-			e.log = append(e.log, sc.Text())
-			e.mu.Unlock()
-			if strings.Contains(sc.Text(), "REST and web listening") {
-				ready <- true
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			e.cmd.Wait()
-			return nil, fmt.Errorf("flowrt did not start:\n%s", strings.Join(e.log, "\n"))
-		}
-	case <-time.After(20 * time.Second):
-		e.stop()
-		return nil, fmt.Errorf("flowrt did not start in 20 s")
-	}
-	return e, nil
-}
-
-func (e *engine) stop() {
-	e.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { e.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		e.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func (e *engine) logErrors() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []string
-	for _, l := range e.log {
-		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
-			out = append(out, l)
-		}
-	}
-	return out
+	return &engine{e}, nil
 }
 
 var client = &http.Client{Timeout: 20 * time.Second}
 
 func (e *engine) get(path string) (int, []byte, error) {
-	resp, err := client.Get(e.http + path)
+	resp, err := client.Get(e.HTTP + path)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -509,7 +434,7 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	add := func(msg, url string) {
 		mu.Lock()
 		defer mu.Unlock()
-		if url != "" && !strings.HasPrefix(url, e.http) {
+		if url != "" && !strings.HasPrefix(url, e.HTTP) {
 			r.External = append(r.External, msg)
 			return
 		}
@@ -520,7 +445,7 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	}
 	dialogs := make(chan string, 16)
 	called := map[string]string{} // path → the last URL (with query) the page asked for
-	prefix := e.http + "/app/" + r.App + "/scripts/"
+	prefix := e.HTTP + "/app/" + r.App + "/scripts/"
 	chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *network.EventRequestWillBeSent:
@@ -583,7 +508,7 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	if _, err := chromedp.Call(tctx, network.Enable, network.EnableParams{}); err != nil {
 		return fmt.Errorf("network.enable: %w", err)
 	}
-	if err := chromedp.Do(tctx, chromedp.Navigate(e.http+"/app/"+r.App+"/html/"+pg)); err != nil {
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.HTTP+"/app/"+r.App+"/html/"+pg)); err != nil {
 		return err
 	}
 	defer func() {
@@ -595,7 +520,7 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 		mu.Unlock()
 		sort.Strings(urls)
 		for _, u := range urls {
-			code, b, err := e.get(strings.TrimPrefix(u, e.http))
+			code, b, err := e.get(strings.TrimPrefix(u, e.HTTP))
 			pr := probe{Path: strings.TrimPrefix(u, prefix), Code: code}
 			switch {
 			case err != nil:
@@ -649,7 +574,7 @@ func loadPage(e *engine, actx context.Context, r *result, wait time.Duration) er
 	return nil
 }
 
-func shortURL(e *engine, u string) string { return strings.TrimPrefix(u, e.http) }
+func shortURL(e *engine, u string) string { return strings.TrimPrefix(u, e.HTTP) }
 
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)

@@ -81,7 +81,7 @@ func sendShape(args []string) (agents, ports int) {
 }
 
 func (e *engine) put(path string, body []byte) error {
-	req, err := http.NewRequest(http.MethodPut, e.http+path, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPut, e.HTTP+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

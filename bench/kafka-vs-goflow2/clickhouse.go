@@ -59,7 +59,7 @@ func clickHouseRun(run int) error {
 	if err != nil {
 		return err
 	}
-	defer e.stop()
+	defer e.Stop()
 	rows := func() int64 {
 		s, err := query("SELECT count() FROM bench.flows")
 		if err != nil {
@@ -69,14 +69,14 @@ func clickHouseRun(run int) error {
 		return n
 	}
 	time.Sleep(2 * time.Second)
-	e0, _ := cpu(e.cmd.Process.Pid)
+	e0, _ := cpu(e.Cmd.Process.Pid)
 	h0, _ := cpu(ch.Process.Pid)
 	s, err := send(e.sflow)
 	if err != nil {
 		return err
 	}
 	settle(rows, int64(s.FlowSamples), 5*time.Second)
-	e1, _ := cpu(e.cmd.Process.Pid)
+	e1, _ := cpu(e.Cmd.Process.Pid)
 	h1, _ := cpu(ch.Process.Pid)
 	n := rows()
 	fmt.Printf("run %d clickhouse flow samples %7d rows %7d clickhouse-server cpu %6.2fs rows/s/core %8.0f flowrt cpu %6.2fs µs/sample %5.2f\n",

@@ -24,9 +24,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/flowrt/flowrt/bench/internal/launch"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -121,69 +121,33 @@ func cpu(pid int) (float64, error) {
 }
 
 func freePort(network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := launch.FreePort(network)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
-// proc is a started engine.
+// proc is a started engine: flowrt or goflow2.
 type proc struct {
-	cmd     *exec.Cmd
+	*launch.Proc
 	sflow   string // UDP address, "" for a consumer engine
 	http    string // REST base URL of a flowrt
 	metrics string // goflow2's Prometheus URL
-	stderr  *bytes.Buffer
 }
 
 // startFlowrt starts a flowrt engine with these properties and waits for
 // its REST listener.
 func startFlowrt(props ...string) (*proc, error) {
-	sp, hp := freePort("udp"), freePort("tcp")
 	dir, err := os.MkdirTemp("", "kvg-state")
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"-Dsflow.port=" + strconv.Itoa(sp), "-Dsflow.hostname=127.0.0.1", "-Dhttp.port=" + strconv.Itoa(hp),
-		"-Dhttp.hostname=127.0.0.1", "-Dstate.dir=" + dir}, props...)
-	p := &proc{cmd: exec.Command(*flowrtBin, args...), sflow: fmt.Sprintf("127.0.0.1:%d", sp),
-		http: fmt.Sprintf("http://127.0.0.1:%d", hp), stderr: &bytes.Buffer{}}
-	pipe, _ := p.cmd.StderrPipe()
-	if err := p.cmd.Start(); err != nil {
+	e, err := launch.StartEngine(*flowrtBin, dir, props...)
+	if err != nil {
 		return nil, err
 	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			p.stderr.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "REST and web listening") {
-				ready <- true
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			p.cmd.Wait()
-			return nil, fmt.Errorf("flowrt did not start:\n%s", p.stderr)
-		}
-	case <-time.After(15 * time.Second):
-		p.stop()
-		return nil, fmt.Errorf("flowrt did not start in 15 s:\n%s", p.stderr)
-	}
-	return p, nil
+	return &proc{Proc: e.Proc, sflow: e.SFlow, http: e.HTTP}, nil
 }
 
 // startGoflow2 starts goflow2 publishing flow messages to Kafka.
@@ -192,15 +156,13 @@ func startGoflow2(brokers, topic, format string) (*proc, error) {
 	if format == "protobuf" {
 		format = "bin" // goflow2's name for its protobuf (length-prefixed) messages
 	}
-	p := &proc{cmd: exec.Command(*goflow2Bin, "-listen", fmt.Sprintf("sflow://127.0.0.1:%d", sp), "-addr", fmt.Sprintf("127.0.0.1:%d", mp),
+	g, err := launch.Start(exec.Command(*goflow2Bin, "-listen", fmt.Sprintf("sflow://127.0.0.1:%d", sp), "-addr", fmt.Sprintf("127.0.0.1:%d", mp),
 		"-transport", "kafka", "-transport.kafka.brokers", brokers, "-transport.kafka.topic", topic,
-		"-transport.kafka.compression", "lz4", "-transport.kafka.flushfreq", "1s", "-format", format),
-		sflow: fmt.Sprintf("127.0.0.1:%d", sp), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", mp), stderr: &bytes.Buffer{}}
-	p.cmd.Stderr = p.stderr
-	p.cmd.Stdout = p.stderr
-	if err := p.cmd.Start(); err != nil {
+		"-transport.kafka.compression", "lz4", "-transport.kafka.flushfreq", "1s", "-format", format))
+	if err != nil {
 		return nil, err
 	}
+	p := &proc{Proc: g, sflow: fmt.Sprintf("127.0.0.1:%d", sp), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", mp)}
 	// goflow2 logs nothing when ready; its metrics listener answers once
 	// the collector and the Kafka producer are up.
 	for range 150 {
@@ -211,20 +173,8 @@ func startGoflow2(brokers, topic, format string) (*proc, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.stop()
-	return nil, fmt.Errorf("goflow2 did not start in 15 s:\n%s", p.stderr)
-}
-
-func (p *proc) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
+	p.Stop()
+	return nil, fmt.Errorf("goflow2 did not start in 15 s:\n%s", p.Log())
 }
 
 // counter consumes a topic from its start, counting records and value bytes.
@@ -311,14 +261,14 @@ func publishRun(tool, format string) (publishResult, error) {
 	if err != nil {
 		return res, err
 	}
-	defer p.stop()
+	defer p.Stop()
 	c, err := consume(k.ListenAddrs(), "flows")
 	if err != nil {
 		return res, err
 	}
 	defer func() { c.cancel(); <-c.done }()
 	time.Sleep(time.Second)
-	c0, err := cpu(p.cmd.Process.Pid)
+	c0, err := cpu(p.Cmd.Process.Pid)
 	if err != nil {
 		return res, err
 	}
@@ -327,7 +277,7 @@ func publishRun(tool, format string) (publishResult, error) {
 		return res, err
 	}
 	settle(c.n.Load, int64(res.sent.FlowSamples), 5*time.Second)
-	c1, err := cpu(p.cmd.Process.Pid)
+	c1, err := cpu(p.Cmd.Process.Pid)
 	if err != nil {
 		return res, err
 	}
@@ -381,21 +331,21 @@ func consumeRun(run int) error {
 		return err
 	}
 	if err := defineFlow(udp); err != nil {
-		udp.stop()
+		udp.Stop()
 		return err
 	}
 	time.Sleep(time.Second)
-	c0, _ := cpu(udp.cmd.Process.Pid)
+	c0, _ := cpu(udp.Cmd.Process.Pid)
 	s, err := send(udp.sflow)
 	if err != nil {
-		udp.stop()
+		udp.Stop()
 		return err
 	}
 	settle(func() int64 { return received(udp) }, int64(s.Datagrams), 3*time.Second)
-	c1, _ := cpu(udp.cmd.Process.Pid)
+	c1, _ := cpu(udp.Cmd.Process.Pid)
 	n := received(udp)
-	rssUDP := rss(udp.cmd.Process.Pid)
-	udp.stop()
+	rssUDP := rss(udp.Cmd.Process.Pid)
+	udp.Stop()
 	fmt.Printf("run %d consume  sent            datagrams %7d flow samples %d counter samples %d agents %d\n", run, s.Datagrams, s.FlowSamples, s.CounterSamples, *agents)
 	fmt.Printf("run %d consume  udp-engine      datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f rss %d MiB\n", run, s.Datagrams, n, c1-c0, (c1-c0)/float64(n)*1e6, rssUDP>>20)
 
@@ -410,7 +360,7 @@ func consumeRun(run int) error {
 	if err != nil {
 		return err
 	}
-	defer consumer.stop()
+	defer consumer.Stop()
 	if err := defineFlow(consumer); err != nil {
 		return err
 	}
@@ -418,22 +368,22 @@ func consumeRun(run int) error {
 	if err != nil {
 		return err
 	}
-	defer inlet.stop()
+	defer inlet.Stop()
 	time.Sleep(3 * time.Second) // the consumer has joined its group
-	i0, _ := cpu(inlet.cmd.Process.Pid)
-	k0, _ := cpu(consumer.cmd.Process.Pid)
+	i0, _ := cpu(inlet.Cmd.Process.Pid)
+	k0, _ := cpu(consumer.Cmd.Process.Pid)
 	if s, err = send(inlet.sflow); err != nil {
 		return err
 	}
 	settle(func() int64 { return received(consumer) }, int64(s.Datagrams), 5*time.Second)
-	i1, _ := cpu(inlet.cmd.Process.Pid)
-	k1, _ := cpu(consumer.cmd.Process.Pid)
+	i1, _ := cpu(inlet.Cmd.Process.Pid)
+	k1, _ := cpu(consumer.Cmd.Process.Pid)
 	n = received(consumer)
 	if n <= 0 {
-		return errors.New("the consumer engine applied no datagram:\n" + consumer.stderr.String())
+		return errors.New("the consumer engine applied no datagram:\n" + consumer.Log())
 	}
 	fmt.Printf("run %d consume  inlet           datagrams %7d          cpu %6.2fs µs/datagram %6.1f\n", run, s.Datagrams, i1-i0, (i1-i0)/float64(s.Datagrams)*1e6)
-	fmt.Printf("run %d consume  kafka-consumer  datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f rss %d MiB\n", run, s.Datagrams, n, k1-k0, (k1-k0)/float64(n)*1e6, rss(consumer.cmd.Process.Pid)>>20)
+	fmt.Printf("run %d consume  kafka-consumer  datagrams %7d applied %7d cpu %6.2fs µs/datagram %6.1f rss %d MiB\n", run, s.Datagrams, n, k1-k0, (k1-k0)/float64(n)*1e6, rss(consumer.Cmd.Process.Pid)>>20)
 	return nil
 }
 

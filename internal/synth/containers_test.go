@@ -19,10 +19,7 @@ func TestContainers(t *testing.T) {
 		if err != nil || len(out) != 1 {
 			t.Fatal(len(out), err)
 		}
-		var d sflow.Datagram
-		if err := sflow.Decode(out[0], &d); err != nil {
-			t.Fatal(err)
-		}
+		d := decode(t, out[0])
 		got := map[uint32][2]any{}
 		for _, s := range d.Samples {
 			if s.SourceClass != 3 {

@@ -20,15 +20,7 @@ func TestDiscards(t *testing.T) {
 	}
 	seq := map[uint32]uint32{}
 	reasons := map[string]int{}
-	for i := range 40 {
-		b, err := g.Datagram(nil, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d sflow.Datagram
-		if err := sflow.Decode(b, &d); err != nil {
-			t.Fatal(err)
-		}
+	eachDatagram(t, g, 40, func(i int, d *sflow.Datagram) {
 		if len(d.Samples) != 4 {
 			t.Fatalf("%d samples, want 3 flow samples and a discard", len(d.Samples))
 		}
@@ -44,14 +36,10 @@ func TestDiscards(t *testing.T) {
 			t.Fatalf("data source %d: sequence %d after %d", s.SourceIndex, s.Sequence, seq[s.SourceIndex])
 		}
 		seq[s.SourceIndex] = s.Sequence
-		var h sflow.SampledHeader
-		if err := s.Records[0].Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		if !keys[string(h.Header[26:34])] {
+		if h := sampledHeader(t, &s); !keys[string(h.Header[26:34])] {
 			t.Fatalf("dropped packet is none of the flows: % x", h.Header)
 		}
-	}
+	})
 	for _, r := range []string{"unknown_l3", "ttl_exceeded", "acl", "no_buffer_space"} {
 		if reasons[r] != 10 {
 			t.Errorf("%s: %d drops, want 10 (%v)", r, reasons[r], reasons)

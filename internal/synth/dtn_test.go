@@ -19,22 +19,7 @@ func TestDTN(t *testing.T) {
 	for i, f := range g.Flows() {
 		rtt[f.Src.String()] = DTNRTT(i)
 	}
-	key := func(p *packet.Packet, name string) string {
-		v, ok := p.AppendKey(nil, name)
-		if !ok {
-			return "(none)"
-		}
-		return string(v)
-	}
-	for range 20 {
-		b, err := g.Datagram(nil, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d sflow.Datagram
-		if err := sflow.Decode(b, &d); err != nil {
-			t.Fatal(err)
-		}
+	eachDatagram(t, g, 20, func(_ int, d *sflow.Datagram) {
 		for _, s := range d.Samples {
 			var h sflow.SampledHeader
 			var ti sflow.ExtendedTCPInfo
@@ -61,5 +46,5 @@ func TestDTN(t *testing.T) {
 				t.Fatalf("flow label %#x", l)
 			}
 		}
-	}
+	})
 }

@@ -36,20 +36,9 @@ func TestHeadersWellFormed(t *testing.T) {
 			}
 			seen := map[string]bool{} // flow and per-packet field
 			headers := 0
-			for range 50 {
-				b, err := g.Datagram(nil, 1000)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var d sflow.Datagram
-				if err := sflow.Decode(b, &d); err != nil {
-					t.Fatal(err)
-				}
+			eachDatagram(t, g, 50, func(_ int, d *sflow.Datagram) {
 				for _, s := range d.Samples {
-					var h sflow.SampledHeader
-					if err := s.Records[0].Decode(&h); err != nil {
-						t.Fatal(err)
-					}
+					h := sampledHeader(t, &s)
 					headers++
 					hdr, ip := h.Header, h.Header[14:]
 					total := int(binary.BigEndian.Uint16(ip[2:]))
@@ -96,7 +85,7 @@ func TestHeadersWellFormed(t *testing.T) {
 						seen[k] = true
 					}
 				}
-			}
+			})
 			t.Logf("%d headers", headers)
 		})
 	}

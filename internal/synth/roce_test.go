@@ -17,28 +17,10 @@ func TestRoCEDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := func(p *packet.Packet, name string) string {
-		v, ok := p.AppendKey(nil, name)
-		if !ok {
-			return "(none)"
-		}
-		return string(v)
-	}
 	writes, cnps := 0, 0
-	for range 40 {
-		b, err := g.Datagram(nil, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d sflow.Datagram
-		if err := sflow.Decode(b, &d); err != nil {
-			t.Fatal(err)
-		}
+	eachDatagram(t, g, 40, func(_ int, d *sflow.Datagram) {
 		for _, s := range d.Samples {
-			var h sflow.SampledHeader
-			if err := s.Records[0].Decode(&h); err != nil {
-				t.Fatal(err)
-			}
+			h := sampledHeader(t, &s)
 			var p packet.Packet
 			p.Decode(h.Protocol, h.Header)
 			if got := key(&p, "udpdestinationport"); got != "4791" {
@@ -71,7 +53,7 @@ func TestRoCEDecodes(t *testing.T) {
 				t.Fatalf("ibbtopcode %s", op)
 			}
 		}
-	}
+	})
 	if writes == 0 || cnps == 0 {
 		t.Fatalf("%d RDMA WRITEs, %d CNPs: want both", writes, cnps)
 	}
