@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/birdtest"
 )
 
 var (
@@ -22,7 +24,7 @@ var (
 // the open handler announces them again; removal and the script's stop
 // withdraw them.
 func TestBirdTableAndMitigation(t *testing.T) {
-	needBird(t)
+	birdtest.Need(t)
 	const n = 20000
 	port := freeTCP(t)
 	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
@@ -30,7 +32,7 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	statics := generatedStatics(n) +
 		"  route 10.250.0.0/16 blackhole { bgp_path.prepend(64999); };\n" +
 		"  route 10.250.3.0/24 blackhole { bgp_path.prepend(64998); bgp_path.prepend(64997); };\n"
-	b := startBird(t, birdConfig(port, statics))
+	b := birdtest.Start(t, birdtest.Config(port, statics))
 
 	blackhole := map[string]any{"prefix": "198.51.100.7", "nexthop": "192.0.2.1", "communities": "65535:666", "localpref": "100"}
 	drop := map[string]any{"match": map[string]any{"destination": "198.51.100.7/32", "version": "4", "protocol": "=17", "source-port": "=53"},
@@ -50,7 +52,7 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	select {
 	case <-opens:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("no session with BIRD within 30 s: %s", b.cli(t, "show", "protocols", "all", "flowrt"))
+		t.Fatalf("no session with BIRD within 30 s: %s", b.Cli(t, "show", "protocols", "all", "flowrt"))
 	}
 	took := waitUntil(t, 60*time.Second, "full table in the RIB", func() bool { v4, _ := nb.RIB.Count(); return v4 == n+2 })
 	t.Logf("%d prefixes from BIRD in the RIB %v after the session came up; %d distinct attribute sets", n+2, took, nb.RIB.Attributes())
@@ -94,17 +96,17 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	}
 	announce()
 	hasRoute := func() bool {
-		out := b.show("show", "route", "198.51.100.7/32", "all")
+		out := b.Show("show", "route", "198.51.100.7/32", "all")
 		return strings.Contains(out, "198.51.100.7/32") && strings.Contains(out, "(65535,666)")
 	}
 	hasFlow := func() bool {
-		out := b.show("show", "route", "table", "flowtab4", "all")
+		out := b.Show("show", "route", "table", "flowtab4", "all")
 		return strings.Contains(out, "dst 198.51.100.7/32") && strings.Contains(out, "proto 17") &&
 			strings.Contains(out, "sport 53") && strings.Contains(out, "(generic, 0x80060000, 0x0)")
 	}
 	waitUntil(t, 10*time.Second, "black-hole route with 65535:666 at BIRD", hasRoute)
 	waitUntil(t, 10*time.Second, "Flowspec drop rule at BIRD", hasFlow)
-	if out := b.show("show", "route", "198.51.100.7/32", "all"); strings.Contains(out, "4200000000") {
+	if out := b.Show("show", "route", "198.51.100.7/32", "all"); strings.Contains(out, "4200000000") {
 		t.Errorf("the routing tag leaked to the router: %s", out)
 	}
 	if c := sp.Count(birdAddr, false); c != 1 {
@@ -117,7 +119,7 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	// A reset: the router drops what it had from us; the open handler
 	// (as ddos-protect's does) announces it again.
 	reannounce.Store(&announce)
-	b.cli(t, "restart", "flowrt")
+	b.Cli(t, "restart", "flowrt")
 	select {
 	case <-closes:
 	case <-time.After(10 * time.Second):

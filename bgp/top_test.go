@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowrt/flowrt/internal/birdtest"
+
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/sflow"
 )
@@ -38,7 +40,7 @@ func near(got, want float64) bool { return math.Abs(got-want) <= 0.01*math.Abs(w
 // are counted against BIRD's prefixes, and bgpTopPrefixes ranks them with
 // BIRD's attributes, the proportions fed and the covered-prefix options.
 func TestTopPrefixesFromBird(t *testing.T) {
-	needBird(t)
+	birdtest.Need(t)
 	const n = 200
 	port := freeTCP(t)
 	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
@@ -46,7 +48,7 @@ func TestTopPrefixesFromBird(t *testing.T) {
 	statics := generatedStatics(n) +
 		"  route 10.250.0.0/16 blackhole { bgp_path.prepend(64999); };\n" +
 		"  route 10.250.3.0/24 blackhole { bgp_path.prepend(64998); bgp_path.prepend(64997); };\n"
-	startBird(t, birdConfig(port, statics))
+	birdtest.Start(t, birdtest.Config(port, statics))
 	opens := make(chan struct{}, 4)
 	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001}, "t", func() { opens <- struct{}{} }, nil)
 	if err != nil {

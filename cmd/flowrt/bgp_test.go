@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/birdtest"
 )
 
 // ddosBGP is a small mitigation app written for this test the way
@@ -57,39 +59,12 @@ setIntervalHandler(function() {
 // /bgp/* answers, and when the flood ends both are withdrawn.
 func TestBGPMitigationEndToEnd(t *testing.T) {
 	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
-	need(t, "bird", "birdc")
+	birdtest.Need(t)
 	dir := t.TempDir()
 	bgpPort := freePort(t, "tcp")
-	conf := fmt.Sprintf(`router id 127.0.0.2;
-protocol device {}
-ipv4 table master4;
-flow4 table flowtab4;
-protocol static s4 {
-  ipv4;
-  route 192.168.0.0/16 blackhole { bgp_path.prepend(64777); bgp_path.prepend(64888); };
-}
-protocol bgp flowrt {
-  local 127.0.0.2 as 65001;
-  neighbor 127.0.0.1 port %d as 65000;
-  multihop;
-  connect delay time 1;
-  connect retry time 1;
-  error wait time 1, 2;
-  ipv4 { import all; export all; next hop self; };
-  flow4 { table flowtab4; import all; export none; };
-}
-`, bgpPort)
-	os.WriteFile(filepath.Join(dir, "bird.conf"), []byte(conf), 0o644)
-	sock := filepath.Join(dir, "bird.ctl")
-	b := exec.Command("bird", "-f", "-c", filepath.Join(dir, "bird.conf"), "-s", sock, "-P", filepath.Join(dir, "bird.pid"))
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { b.Process.Kill(); b.Wait() }()
-	birdc := func(args ...string) string {
-		out, _ := exec.Command("birdc", append([]string{"-s", sock}, args...)...).CombinedOutput()
-		return string(out)
-	}
+	bird := birdtest.Start(t, birdtest.Config(bgpPort,
+		"  route 192.168.0.0/16 blackhole { bgp_path.prepend(64777); bgp_path.prepend(64888); };"))
+	birdc := bird.Show
 	script := filepath.Join(dir, "ddos_bgp.js")
 	os.WriteFile(script, []byte(ddosBGP), 0o644)
 	e := startEngine(t, "-Dbgp.start=yes", fmt.Sprintf("-Dbgp.port=%d", bgpPort), "-Dbgp.hostname=127.0.0.1", "-Dscript.file="+script)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowrt/flowrt/internal/birdtest"
 )
 
 // topApp calls bgpTopPrefixes the way InMon's active-routes does (the
@@ -34,33 +36,12 @@ setHttpHandler(function(req) {
 // entry goes back into bgpAddRoute as active-routes hands it on.
 func TestBGPTopPrefixesEndToEnd(t *testing.T) {
 	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
-	need(t, "bird", "birdc")
+	birdtest.Need(t)
 	dir := t.TempDir()
 	bgpPort := freePort(t, "tcp")
-	conf := fmt.Sprintf(`router id 127.0.0.2;
-protocol device {}
-ipv4 table master4;
-protocol static s4 {
-  ipv4;
-  route 192.168.0.0/16 blackhole { bgp_path.prepend(64777); };
+	birdtest.Start(t, birdtest.Config(bgpPort, `  route 192.168.0.0/16 blackhole { bgp_path.prepend(64777); };
   route 192.168.0.0/24 blackhole { bgp_path.prepend(64555); bgp_path.prepend(64666); };
-  route 10.0.0.0/8 blackhole { bgp_path.prepend(64444); };
-}
-protocol bgp flowrt {
-  local 127.0.0.2 as 65001;
-  neighbor 127.0.0.1 port %d as 65000;
-  multihop;
-  connect delay time 1;
-  connect retry time 1;
-  ipv4 { import all; export all; next hop self; };
-}
-`, bgpPort)
-	os.WriteFile(filepath.Join(dir, "bird.conf"), []byte(conf), 0o644)
-	b := exec.Command("bird", "-f", "-c", filepath.Join(dir, "bird.conf"), "-s", filepath.Join(dir, "bird.ctl"), "-P", filepath.Join(dir, "bird.pid"))
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { b.Process.Kill(); b.Wait() }()
+  route 10.0.0.0/8 blackhole { bgp_path.prepend(64444); };`))
 	os.MkdirAll(filepath.Join(dir, "app/top/scripts"), 0o755)
 	os.WriteFile(filepath.Join(dir, "app/top/scripts/top.js"), []byte(topApp), 0o644)
 	e := startEngineIn(t, dir, "-Dbgp.start=yes", fmt.Sprintf("-Dbgp.port=%d", bgpPort), "-Dbgp.hostname=127.0.0.1")
