@@ -135,6 +135,17 @@ func (s *Speaker) relay(n *Neighbor, router net.Conn) {
 		router.Close()
 		return
 	}
+	// GoBGP closes a connection that comes while the peer is idle (just
+	// added, or after a session ended, for its idle hold time): the
+	// router's connection waits here for it instead.
+	for deadline := time.Now().Add(15 * time.Second); n.State() == "idle"; {
+		if time.Now().After(deadline) {
+			s.log.Warn("BGP session not relayed: GoBGP's peer stayed idle", "router", n.Addr)
+			router.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: n.inner.AsSlice()}, Timeout: 5 * time.Second}
 	inner, err := d.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(innerPort)))
 	if err != nil {
@@ -452,7 +463,7 @@ func (ss *session) take(m []byte, batch *[]Change) bool {
 	withdraw := func(ns []bgp.PathNLRI) {
 		for _, p := range ns {
 			if pfx, ok := nlriPrefix(p.NLRI); ok {
-				*batch = append(*batch, Change{Prefix: pfx})
+				*batch = append(*batch, Change{Prefix: pfx, ID: p.ID})
 			}
 		}
 	}
@@ -465,7 +476,7 @@ func (ss *session) take(m []byte, batch *[]Change) bool {
 		announce := func(ns []bgp.PathNLRI) {
 			for _, p := range ns {
 				if pfx, ok := nlriPrefix(p.NLRI); ok {
-					*batch = append(*batch, Change{Prefix: pfx, Route: route})
+					*batch = append(*batch, Change{Prefix: pfx, Route: route, ID: p.ID})
 				}
 			}
 		}
@@ -483,7 +494,7 @@ func (ss *session) take(m []byte, batch *[]Change) bool {
 				route4 := &r4
 				for _, p := range u.NLRI {
 					if pfx, ok := nlriPrefix(p.NLRI); ok {
-						*batch = append(*batch, Change{Prefix: pfx, Route: route4})
+						*batch = append(*batch, Change{Prefix: pfx, Route: route4, ID: p.ID})
 					}
 				}
 			} else {
@@ -503,7 +514,7 @@ func (ss *session) withdrawAll(u *bgp.BGPUpdate, batch *[]Change) {
 	add := func(ns []bgp.PathNLRI) {
 		for _, p := range ns {
 			if pfx, ok := nlriPrefix(p.NLRI); ok {
-				*batch = append(*batch, Change{Prefix: pfx})
+				*batch = append(*batch, Change{Prefix: pfx, ID: p.ID})
 			}
 		}
 	}

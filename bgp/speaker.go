@@ -60,8 +60,11 @@ type Speaker struct {
 	inner     map[netip.Addr]*Neighbor // by the address GoBGP sees
 	conns     map[net.Conn]struct{}    // the routers' connections
 
-	sources atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
-	updates atomic.Uint64                         // prefixes received, all routers
+	sources   atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
+	edge      atomic.Pointer[source]                // bgpAddSource('EDGE', …): every other agent
+	nextHops  atomic.Pointer[map[netip.Addr]uint64] // bgpSetNextHops (nexthops.go)
+	hopsOwner string                                // under mu
+	updates   atomic.Uint64                         // prefixes received, all routers
 }
 
 // Neighbor is a router flowrt peers with.
@@ -331,6 +334,10 @@ func (s *Speaker) Neighbors() []*Neighbor {
 func (s *Speaker) RemoveOwner(owner string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.hopsOwner == owner {
+		s.nextHops.Store(nil)
+		s.hopsOwner = ""
+	}
 	if s.srv == nil {
 		return
 	}
@@ -453,7 +460,7 @@ func (s *Speaker) received(paths []*apiutil.Path, _ time.Time) {
 		if !ok {
 			continue
 		}
-		c := Change{Prefix: pfx}
+		c := Change{Prefix: pfx, ID: p.RemoteID}
 		if !p.Withdrawal {
 			c.Route = routeOf(p.Attrs)
 		}
