@@ -3,9 +3,7 @@ package bgp
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -64,19 +62,7 @@ func TestMultipathNextHopsFromGoBGPD(t *testing.T) {
     [neighbors.afi-safis.add-paths.config]
       send-max = 8
 `, port)
-	f := filepath.Join(dir, "gobgpd.toml")
-	os.WriteFile(f, []byte(conf), 0o644)
-	d := exec.Command("gobgpd", "-f", f, "--api-hosts", fmt.Sprintf("127.0.0.4:%d", apiPort))
-	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
-	d.Stdout, d.Stderr = logf, logf
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Process.Kill(); d.Wait(); logf.Close() })
-	cli := func(args ...string) string {
-		out, _ := exec.Command("gobgp", append([]string{"-u", "127.0.0.4", "-p", fmt.Sprint(apiPort)}, args...)...).CombinedOutput()
-		return string(out)
-	}
+	cli := startGoBGPD(t, dir, conf, "127.0.0.4", apiPort)
 	waitUntil(t, 10*time.Second, "gobgpd's API", func() bool { return strings.Contains(cli("global"), "65000") })
 	for _, p := range [][]string{{"192.0.2.11", "1", "64511"}, {"192.0.2.12", "2", "64512 64513"}} {
 		if out := cli("global", "rib", "add", "-a", "ipv4", "203.0.113.0/24", "nexthop", p[0], "identifier", p[1], "aspath", p[2]); strings.TrimSpace(out) != "" {

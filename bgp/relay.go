@@ -101,9 +101,14 @@ func (s *Speaker) dialLoop(ctx context.Context, n *Neighbor) {
 		port = 179
 	}
 	addr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(port))
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if len(s.cfg.Addresses) == 1 { // bgp.hostname names one address: connect from it
+		if a, err := netip.ParseAddr(s.cfg.Addresses[0]); err == nil && a.Is4() == n.Addr.Is4() && !a.IsUnspecified() {
+			d.LocalAddr = &net.TCPAddr{IP: a.AsSlice()}
+		}
+	}
 	for {
 		if !n.relaying.Load() {
-			d := net.Dialer{Timeout: 5 * time.Second}
 			c, err := d.DialContext(ctx, "tcp", addr)
 			if err == nil {
 				go s.relay(n, c)
