@@ -304,6 +304,20 @@ func flowActions(fam bgp.Family, then map[string]any) ([]bgp.PathAttributeInterf
 			}
 			nexthop = a
 			ext = append(ext, bgp.NewUnknownExtended(0x08, []byte{0, 0, 0, 0, 0, 0, 0}))
+		case "redirect-action-ip":
+			// draft-ietf-idr-flowspec-redirect-ip-02 (ddos-protect's
+			// ipaction): the target in the extended community itself, type
+			// 0x01 (IPv4-address-specific, RFC 4360) sub-type 0x0c, IANA's
+			// "Flow-spec Redirect to IPv4", as FRR and ExaBGP decode it;
+			// the local administrator's last bit is the copy flag, 0
+			// (redirect). The draft's IPv6 form needs an IPv6-address-
+			// specific community (RFC 5701) that GoBGP cannot build.
+			a, err := netip.ParseAddr(v)
+			if err != nil || !a.Is4() || fam != bgp.RF_FS_IPv4_UC {
+				return nil, netip.Addr{}, fmt.Errorf("redirect-action-ip %q: an IPv4 address, for an IPv4 rule (the IPv6 form is not supported)", v)
+			}
+			b := a.As4()
+			ext = append(ext, bgp.NewUnknownExtended(0x01, []byte{0x0c, b[0], b[1], b[2], b[3], 0, 0}))
 		case "communities":
 			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == ' ' || r == ',' }) {
 				if strings.Count(c, ":") == 2 {
@@ -321,7 +335,7 @@ func flowActions(fam bgp.Family, then map[string]any) ([]bgp.PathAttributeInterf
 				std = append(std, n)
 			}
 		default:
-			return nil, netip.Addr{}, fmt.Errorf("unknown action %q (traffic-rate, traffic-marking, traffic-action, redirect-as, redirect-as4, redirect-ip, redirect-nexthop, communities)", k)
+			return nil, netip.Addr{}, fmt.Errorf("unknown action %q (traffic-rate, traffic-marking, traffic-action, redirect-as, redirect-as4, redirect-ip, redirect-nexthop, redirect-action-ip, communities)", k)
 		}
 	}
 	if len(ext) > 0 {

@@ -46,19 +46,7 @@ func TestGoBGPDaemonIPv6(t *testing.T) {
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-flowspec"
 `, port)
-	f := filepath.Join(dir, "gobgpd.toml")
-	os.WriteFile(f, []byte(conf), 0o644)
-	d := exec.Command("gobgpd", "-f", f, "--api-hosts", fmt.Sprintf("127.0.0.3:%d", apiPort))
-	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
-	d.Stdout, d.Stderr = logf, logf
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Process.Kill(); d.Wait(); logf.Close() })
-	cli := func(args ...string) string {
-		out, _ := exec.Command("gobgp", append([]string{"-u", "127.0.0.3", "-p", fmt.Sprint(apiPort)}, args...)...).CombinedOutput()
-		return string(out)
-	}
+	cli := startGoBGPD(t, dir, conf, "127.0.0.3", apiPort)
 
 	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
 	defer sp.Close()
@@ -108,4 +96,23 @@ func TestGoBGPDaemonIPv6(t *testing.T) {
 	waitUntil(t, 10*time.Second, "IPv6 Flowspec withdrawn", func() bool {
 		return !strings.Contains(cli("global", "rib", "-a", "ipv6-flowspec"), "2001:db8::7/128")
 	})
+}
+
+// startGoBGPD runs gobgpd with the configuration conf, its API on
+// host:apiPort, and returns a gobgp CLI against it.
+func startGoBGPD(t *testing.T, dir, conf, host string, apiPort int) func(args ...string) string {
+	t.Helper()
+	f := filepath.Join(dir, "gobgpd.toml")
+	os.WriteFile(f, []byte(conf), 0o644)
+	d := exec.Command("gobgpd", "-f", f, "--api-hosts", fmt.Sprintf("%s:%d", host, apiPort))
+	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
+	d.Stdout, d.Stderr = logf, logf
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Process.Kill(); d.Wait(); logf.Close() })
+	return func(args ...string) string {
+		out, _ := exec.Command("gobgp", append([]string{"-u", host, "-p", fmt.Sprint(apiPort)}, args...)...).CombinedOutput()
+		return string(out)
+	}
 }

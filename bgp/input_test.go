@@ -32,6 +32,7 @@ func TestBadInputSaysWhy(t *testing.T) {
 		{"match version", second(ParseFlowSpec(map[string]any{"match": map[string]any{"destination": "10.0.0.1", "version": "6"}, "then": map[string]any{"traffic-rate": 0}})), "not of IP version 6"},
 		{"action", second(ParseFlowSpec(map[string]any{"match": map[string]any{"destination": "10.0.0.1"}, "then": map[string]any{"explode": 1}})), `unknown action "explode"`},
 		{"no then", second(ParseFlowSpec(map[string]any{"match": map[string]any{"destination": "10.0.0.1"}})), "no then"},
+		{"redirect-action-ip v6", second(ParseFlowSpec(map[string]any{"match": map[string]any{"destination": "2001:db8::1"}, "then": map[string]any{"redirect-action-ip": "100::1"}})), "IPv6 form is not supported"},
 		{"dscp", second(ParseFlowSpec(map[string]any{"match": map[string]any{"destination": "10.0.0.1"}, "then": map[string]any{"traffic-marking": "af99"}})), "traffic-marking"},
 	}
 	for _, c := range cases {
@@ -87,6 +88,7 @@ func TestFlowSpecActions(t *testing.T) {
 		{map[string]any{"redirect-as": "65000:666"}, [8]byte{0x80, 0x08, 0xfd, 0xe8, 0, 0, 0x02, 0x9a}},
 		{map[string]any{"redirect-as4": "4200000000:666"}, [8]byte{0x82, 0x08, 0xfa, 0x56, 0xea, 0x00, 0x02, 0x9a}},
 		{map[string]any{"redirect-ip": "192.0.2.1:666"}, [8]byte{0x81, 0x08, 192, 0, 2, 1, 0x02, 0x9a}},
+		{map[string]any{"redirect-action-ip": "192.0.2.1"}, [8]byte{0x01, 0x0c, 192, 0, 2, 1, 0, 0}},
 		{map[string]any{"communities": "128:6:0"}, rate(0)},
 	}
 	for _, c := range cases {

@@ -73,9 +73,5 @@ func (s *Speaker) setPoliciesLocked() error {
 	return nil
 }
 
-func hostPrefix(n *Neighbor) string {
-	if n.Addr.Is4() {
-		return n.Addr.String() + "/32"
-	}
-	return n.Addr.String() + "/128"
-}
+// hostPrefix is the neighbor as GoBGP knows it (relay.go).
+func hostPrefix(n *Neighbor) string { return n.inner.String() + "/32" }

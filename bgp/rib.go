@@ -3,6 +3,7 @@ package bgp
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,6 +20,10 @@ type RIB struct {
 	v4, v6 bart.Table[*entry]
 	intern map[string]*entry
 	key    []byte // scratch for intern keys, under mu
+	// paths holds every path of the prefixes a router sent several of
+	// (ADD-PATH, bgpAddNeighbor's multipath), by path identifier; the
+	// tries hold the best of them. Empty without ADD-PATH.
+	paths map[netip.Prefix][]path
 
 	// Traffic per prefix (traffic.go): the maps under mu, the counts
 	// atomic. Learned counts the prefixes added and removed, per family.
@@ -35,9 +40,15 @@ type entry struct {
 	refs int
 }
 
+// path is one of a prefix's paths (ADD-PATH).
+type path struct {
+	id uint32
+	e  *entry
+}
+
 // NewRIB returns an empty RIB.
 func NewRIB() *RIB {
-	return &RIB{intern: map[string]*entry{}, traffic: [2]map[netip.Prefix]*counter{{}, {}}}
+	return &RIB{intern: map[string]*entry{}, paths: map[netip.Prefix][]path{}, traffic: [2]map[netip.Prefix]*counter{{}, {}}}
 }
 
 func family(p netip.Prefix) int {
@@ -51,6 +62,12 @@ func family(p netip.Prefix) int {
 // none does). It takes a read lock and allocates nothing.
 func (r *RIB) Lookup(a netip.Addr) *flow.BGPRoute {
 	r.mu.RLock()
+	rt := r.lookupLocked(a)
+	r.mu.RUnlock()
+	return rt
+}
+
+func (r *RIB) lookupLocked(a netip.Addr) *flow.BGPRoute {
 	var e *entry
 	var ok bool
 	if a.Is4() || a.Is4In6() {
@@ -58,7 +75,6 @@ func (r *RIB) Lookup(a netip.Addr) *flow.BGPRoute {
 	} else {
 		e, ok = r.v6.Lookup(a)
 	}
-	r.mu.RUnlock()
 	if !ok {
 		return nil
 	}
@@ -81,10 +97,12 @@ func (r *RIB) LookupPrefix(a netip.Addr) (netip.Prefix, *flow.BGPRoute, bool) {
 	return p, &e.BGPRoute, true
 }
 
-// Change is one announcement (Route set) or withdrawal (Route nil).
+// Change is one announcement (Route set) or withdrawal (Route nil). ID is
+// the path identifier (RFC 7911), 0 without ADD-PATH.
 type Change struct {
 	Prefix netip.Prefix
 	Route  *flow.BGPRoute
+	ID     uint32
 }
 
 // Apply makes a batch of changes under one write lock; the caller keeps
@@ -98,6 +116,10 @@ func (r *RIB) Apply(cs []Change) {
 		t := &r.v6
 		if p.Addr().Is4() {
 			t = &r.v4
+		}
+		if ps, ok := r.paths[p]; ok || c.ID != 0 {
+			r.applyPathLocked(t, p, ps, ok, c)
+			continue
 		}
 		if c.Route == nil {
 			if old, ok := t.Get(p); ok {
@@ -121,6 +143,119 @@ func (r *RIB) Apply(cs []Change) {
 	}
 }
 
+// applyPathLocked changes one path of a prefix that has several (or
+// gets a second): every path holds a reference to its attribute set, and
+// the trie points at the best one.
+func (r *RIB) applyPathLocked(t *bart.Table[*entry], p netip.Prefix, ps []path, multi bool, c Change) {
+	old, inTrie := t.Get(p)
+	if !multi && inTrie {
+		ps = []path{{0, old}} // a path without identifier was there: it is path 0
+	}
+	i := slices.IndexFunc(ps, func(x path) bool { return x.id == c.ID })
+	if c.Route == nil {
+		if i < 0 {
+			return
+		}
+		r.release(ps[i].e)
+		ps = slices.Delete(ps, i, i+1)
+	} else {
+		e := r.internLocked(c.Route)
+		if i >= 0 {
+			r.release(ps[i].e)
+			ps[i].e = e
+		} else {
+			ps = append(ps, path{c.ID, e})
+		}
+	}
+	if len(ps) == 0 {
+		delete(r.paths, p)
+		t.Delete(p)
+		r.removed[family(p)]++
+		return
+	}
+	if !inTrie {
+		r.added[family(p)]++
+	}
+	r.paths[p] = ps
+	t.Insert(p, bestPath(ps))
+}
+
+// bestPath is the path the lookups without a next-hop choice take: the
+// highest local preference, then the shortest AS path, the lowest MED,
+// the lowest path identifier (RFC 4271 9.1.2.2, as far as the attributes
+// kept here go).
+func bestPath(ps []path) *entry {
+	b := ps[0]
+	for _, x := range ps[1:] {
+		switch {
+		case x.e.LocalPref != b.e.LocalPref:
+			if x.e.LocalPref > b.e.LocalPref {
+				b = x
+			}
+		case len(x.e.ASPath) != len(b.e.ASPath):
+			if len(x.e.ASPath) < len(b.e.ASPath) {
+				b = x
+			}
+		case x.e.MED != b.e.MED:
+			if x.e.MED < b.e.MED {
+				b = x
+			}
+		case x.id < b.id:
+			b = x
+		}
+	}
+	return b.e
+}
+
+// LookupHop is Lookup choosing, among the paths of a prefix that has
+// several, the one whose next hop has the MAC address mac in hops
+// (bgpSetNextHops); the best path when none has. It allocates nothing.
+func (r *RIB) LookupHop(a netip.Addr, mac uint64, hops map[netip.Addr]uint64) *flow.BGPRoute {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.paths) == 0 || len(hops) == 0 {
+		return r.lookupLocked(a)
+	}
+	a = a.Unmap()
+	t := &r.v6
+	if a.Is4() {
+		t = &r.v4
+	}
+	p, e, ok := t.LookupPrefixLPM(netip.PrefixFrom(a, a.BitLen()))
+	if !ok {
+		return nil
+	}
+	for _, x := range r.paths[p] {
+		if m, ok := hops[x.e.NextHop]; ok && m == mac {
+			return &x.e.BGPRoute
+		}
+	}
+	return &e.BGPRoute
+}
+
+// Paths returns the routes of a prefix (one without ADD-PATH), the best
+// first.
+func (r *RIB) Paths(p netip.Prefix) []flow.BGPRoute {
+	p = p.Masked()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t := &r.v6
+	if p.Addr().Is4() {
+		t = &r.v4
+	}
+	best, ok := t.Get(p)
+	if !ok {
+		return nil
+	}
+	out := []flow.BGPRoute{best.BGPRoute}
+	for _, x := range r.paths[p] {
+		if x.e != best {
+			out = append(out, x.e.BGPRoute)
+		}
+	}
+	return out
+}
+
 // Clear drops every route (the session closed).
 func (r *RIB) Clear() {
 	r.mu.Lock()
@@ -128,6 +263,7 @@ func (r *RIB) Clear() {
 	r.removed[1] += uint64(r.v6.Size())
 	r.v4, r.v6 = bart.Table[*entry]{}, bart.Table[*entry]{}
 	r.intern = map[string]*entry{}
+	r.paths = map[netip.Prefix][]path{}
 	r.traffic = [2]map[netip.Prefix]*counter{{}, {}}
 	r.mu.Unlock()
 }

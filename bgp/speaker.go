@@ -54,8 +54,17 @@ type Speaker struct {
 	assigned  bool          // the global policies are assigned (policy.go)
 	stop      chan struct{} // ends the traffic ticks (traffic.go)
 
-	sources atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
-	updates atomic.Uint64                         // prefixes received, all routers
+	// The routers' sessions end here and are relayed to GoBGP (relay.go).
+	listeners []net.Listener
+	innerPort int                      // GoBGP's loopback listener
+	inner     map[netip.Addr]*Neighbor // by the address GoBGP sees
+	conns     map[net.Conn]struct{}    // the routers' connections
+
+	sources   atomic.Pointer[map[netip.Addr]source] // bgpAddSource (sources.go)
+	edge      atomic.Pointer[source]                // bgpAddSource('EDGE', …): every other agent
+	nextHops  atomic.Pointer[map[netip.Addr]uint64] // bgpSetNextHops (nexthops.go)
+	hopsOwner string                                // under mu
+	updates   atomic.Uint64                         // prefixes received, all routers
 }
 
 // Neighbor is a router flowrt peers with.
@@ -67,7 +76,10 @@ type Neighbor struct {
 	Options Options
 	RIB     *RIB
 
-	tag         uint32 // large community that marks what is announced to it (policy.go)
+	tag         uint32     // large community that marks what is announced to it (policy.go)
+	inner       netip.Addr // the address GoBGP knows it by (relay.go)
+	relaying    atomic.Bool
+	stopDial    context.CancelFunc // an active neighbor's dial loop
 	established atomic.Bool
 	state       atomic.Value // string: the session's FSM state, "idle" … "established"
 	// Routes announced to it and withdrawn (bgpTopPrefixes' pushed counts),
@@ -99,7 +111,8 @@ func New(cfg Config) *Speaker {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Speaker{cfg: cfg, log: cfg.Logger.With("component", "bgp"), neighbors: map[netip.Addr]*Neighbor{}, items: map[string]*item{}}
+	s := &Speaker{cfg: cfg, log: cfg.Logger.With("component", "bgp"), neighbors: map[netip.Addr]*Neighbor{}, items: map[string]*item{},
+		inner: map[netip.Addr]*Neighbor{}, conns: map[net.Conn]struct{}{}}
 	empty := map[netip.Addr]source{}
 	s.sources.Store(&empty)
 	s.stop = make(chan struct{})
@@ -121,17 +134,32 @@ func (s *Speaker) startLocked(as uint32, id netip.Addr) error {
 		}
 		return nil
 	}
-	srv := server.NewBgpServer(server.LoggerOption(slog.New(quieter{s.log.Handler()}), nil))
-	go srv.Serve()
 	addrs := s.cfg.Addresses
 	if len(addrs) == 0 {
 		addrs = []string{"0.0.0.0", "::"}
 	}
-	err := srv.StartBgp(context.Background(), &api.StartBgpRequest{Global: &api.Global{
-		Asn: as, RouterId: id.String(), ListenPort: int32(s.cfg.Port), ListenAddresses: addrs}})
+	if err := s.listenLocked(addrs); err != nil {
+		return fmt.Errorf("BGP cannot listen on port %d (%v): is another speaker running? Choose another with -Dbgp.port", s.cfg.Port, err)
+	}
+	srv := server.NewBgpServer(server.LoggerOption(slog.New(quieter{s.log.Handler()}), nil))
+	go srv.Serve()
+	var err error
+	for range 5 { // a free loopback port for GoBGP, which takes a number
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			break
+		}
+		s.innerPort = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if err = srv.StartBgp(context.Background(), &api.StartBgpRequest{Global: &api.Global{
+			Asn: as, RouterId: id.String(), ListenPort: int32(s.innerPort), ListenAddresses: []string{"127.0.0.1"}}}); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		srv.Stop()
-		return fmt.Errorf("BGP cannot listen on port %d (%v): is another speaker running? Choose another with -Dbgp.port", s.cfg.Port, err)
+		s.closeListenersLocked()
+		return fmt.Errorf("starting GoBGP on loopback: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	err = srv.WatchEvent(ctx, server.WatchEventMessageCallbacks{OnPathUpdate: s.received, OnPeerUpdate: s.peerEvent},
@@ -139,6 +167,7 @@ func (s *Speaker) startLocked(as uint32, id netip.Addr) error {
 	if err != nil {
 		cancel()
 		srv.Stop()
+		s.closeListenersLocked()
 		return fmt.Errorf("watching BGP updates: %w", err)
 	}
 	s.srv, s.cancel, s.globalAS, s.globalID = srv, cancel, as, id
@@ -180,17 +209,27 @@ func (s *Speaker) AddNeighbor(addr netip.Addr, as uint32, id netip.Addr, o Optio
 		peerAS = o.PeerAS
 	}
 	s.nextTag++
+	for s.inner[innerAddr(s.nextTag)] != nil || s.nextTag&0xffff == 0 {
+		s.nextTag++
+	}
 	n := &Neighbor{Addr: addr.Unmap(), AS: as, PeerAS: peerAS, ID: id, Options: o, RIB: NewRIB(), tag: s.nextTag,
-		onOpen: onOpen, onClose: onClose, owner: owner}
-	s.neighbors[n.Addr] = n
+		inner: innerAddr(s.nextTag), onOpen: onOpen, onClose: onClose, owner: owner}
+	s.neighbors[n.Addr], s.inner[n.inner] = n, n
 	if err := s.setPoliciesLocked(); err != nil {
 		delete(s.neighbors, n.Addr)
+		delete(s.inner, n.inner)
 		return nil, err
 	}
 	if err := s.srv.AddPeer(context.Background(), &api.AddPeerRequest{Peer: peerConfig(n)}); err != nil {
 		delete(s.neighbors, n.Addr)
+		delete(s.inner, n.inner)
 		s.setPoliciesLocked()
 		return nil, fmt.Errorf("neighbor %s: %w", addr, err)
+	}
+	if o.Active {
+		ctx, cancel := context.WithCancel(context.Background())
+		n.stopDial = cancel
+		go s.dialLoop(ctx, n)
 	}
 	s.log.Info("BGP neighbor added", "router", n.Addr, "as", as, "peer_as", peerAS, "passive", !o.Active,
 		"ipv6", o.IPv6, "flowspec", o.FlowSpec, "flowspec6", o.FlowSpec6, "multipath", o.Multipath)
@@ -215,11 +254,9 @@ func peerConfig(n *Neighbor) *api.Peer {
 	if n.Options.FlowSpec6 {
 		afs = append(afs, fam(api.Family_AFI_IP6, api.Family_SAFI_FLOW_SPEC_UNICAST))
 	}
-	t := &api.Transport{PassiveMode: !n.Options.Active}
-	if n.Options.Port != 0 {
-		t.RemotePort = uint32(n.Options.Port)
-	}
-	p := &api.Peer{Conf: &api.PeerConf{NeighborAddress: n.Addr.String(), PeerAsn: n.PeerAS, LocalAsn: n.AS},
+	// GoBGP waits for the relay (relay.go), which connects from n.inner.
+	t := &api.Transport{PassiveMode: true}
+	p := &api.Peer{Conf: &api.PeerConf{NeighborAddress: n.inner.String(), PeerAsn: n.PeerAS, LocalAsn: n.AS},
 		Transport: t, AfiSafis: afs}
 	if n.Options.HoldTime != 0 {
 		p.Timers = &api.Timers{Config: &api.TimersConfig{HoldTime: uint64(n.Options.HoldTime), KeepaliveInterval: uint64(n.Options.HoldTime / 3),
@@ -244,8 +281,12 @@ func (s *Speaker) RemoveNeighbor(addr netip.Addr) bool {
 
 func (s *Speaker) removeLocked(n *Neighbor) {
 	delete(s.neighbors, n.Addr)
+	delete(s.inner, n.inner)
+	if n.stopDial != nil {
+		n.stopDial()
+	}
 	s.dropRouterLocked(n)
-	if err := s.srv.DeletePeer(context.Background(), &api.DeletePeerRequest{Address: n.Addr.String()}); err != nil {
+	if err := s.srv.DeletePeer(context.Background(), &api.DeletePeerRequest{Address: n.inner.String()}); err != nil {
 		s.log.Warn("BGP neighbor not deleted", "router", n.Addr, "err", err)
 	}
 	n.RIB.Clear()
@@ -293,6 +334,10 @@ func (s *Speaker) Neighbors() []*Neighbor {
 func (s *Speaker) RemoveOwner(owner string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.hopsOwner == owner {
+		s.nextHops.Store(nil)
+		s.hopsOwner = ""
+	}
 	if s.srv == nil {
 		return
 	}
@@ -321,6 +366,12 @@ func (s *Speaker) Close() {
 	if s.srv == nil {
 		return
 	}
+	s.closeListenersLocked()
+	for _, n := range s.neighbors {
+		if n.stopDial != nil {
+			n.stopDial()
+		}
+	}
 	for k := range s.items {
 		delete(s.items, k)
 	}
@@ -328,7 +379,10 @@ func (s *Speaker) Close() {
 		s.log.Warn("BGP routes not withdrawn before stopping", "err", err)
 	}
 	s.cancel()
-	s.srv.Stop() // ends the sessions (a Cease to each router) and the listener
+	s.srv.Stop() // ends the sessions (a Cease to each router, through the relay)
+	for c := range s.conns {
+		c.Close()
+	}
 	s.log.Info("BGP speaker stopped")
 }
 
@@ -339,13 +393,13 @@ func (s *Speaker) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time
 	if ev.Type != apiutil.PEER_EVENT_STATE {
 		return
 	}
-	addr := ev.Peer.State.NeighborAddress.Unmap()
 	s.mu.Lock()
-	n := s.neighbors[addr]
+	n := s.inner[ev.Peer.State.NeighborAddress.Unmap()]
 	if n == nil {
 		s.mu.Unlock()
 		return
 	}
+	addr := n.Addr
 	up := ev.Peer.State.SessionState == bgp.BGP_FSM_ESTABLISHED
 	n.state.Store(strings.ToLower(strings.TrimPrefix(ev.Peer.State.SessionState.String(), "BGP_FSM_")))
 	was := n.established.Swap(up)
@@ -372,7 +426,8 @@ func (s *Speaker) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time
 // workers for long.
 const applyBatch = 512
 
-// received puts what routers send into their RIBs.
+// received puts into the routers' RIBs the routes that reached GoBGP: those
+// the relay passed on rather than took (relay.go).
 func (s *Speaker) received(paths []*apiutil.Path, _ time.Time) {
 	var batch []Change
 	var rib *RIB
@@ -393,7 +448,7 @@ func (s *Speaker) received(paths []*apiutil.Path, _ time.Time) {
 			flush()
 			last, rib = pa, nil
 			s.mu.Lock()
-			if n := s.neighbors[pa]; n != nil {
+			if n := s.inner[pa]; n != nil {
 				rib = n.RIB
 			}
 			s.mu.Unlock()
@@ -405,7 +460,7 @@ func (s *Speaker) received(paths []*apiutil.Path, _ time.Time) {
 		if !ok {
 			continue
 		}
-		c := Change{Prefix: pfx}
+		c := Change{Prefix: pfx, ID: p.RemoteID}
 		if !p.Withdrawal {
 			c.Route = routeOf(p.Attrs)
 		}
@@ -459,4 +514,11 @@ func parseUint32(s, what string) (uint32, error) {
 		return 0, fmt.Errorf("%s %q: not a number from 0 to 4294967295", what, s)
 	}
 	return uint32(n), nil
+}
+
+func (s *Speaker) closeListenersLocked() {
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.listeners = nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowrt/flowrt/internal/birdtest"
+	"github.com/osrg/gobgp/v4/pkg/packet/bgp"
 )
 
 var (
@@ -56,6 +57,9 @@ func TestBirdTableAndMitigation(t *testing.T) {
 	}
 	took := waitUntil(t, 60*time.Second, "full table in the RIB", func() bool { v4, _ := nb.RIB.Count(); return v4 == n+2 })
 	t.Logf("%d prefixes from BIRD in the RIB %v after the session came up; %d distinct attribute sets", n+2, took, nb.RIB.Attributes())
+	if a := adjIn(t, sp, nb, bgp.RF_IPv4_UC); a != 0 {
+		t.Errorf("GoBGP's Adj-RIB-In holds %d of BIRD's paths: the relay should have taken them all (relay.go)", a)
+	}
 
 	for _, i := range []int{0, 1, 255, 256, 4999, n - 1} {
 		r := nb.RIB.Lookup(generatedAddr(i))

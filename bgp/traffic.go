@@ -153,7 +153,7 @@ func (r *RIB) tick(dt float64) {
 // goes to the prefixes of the router its agent is attributed to. It
 // allocates nothing once the prefixes have counters.
 func (s *Speaker) CountSample(smp *flow.Sample) {
-	src, ok := (*s.sources.Load())[smp.Agent]
+	src, ok := s.sourceOf(smp.Agent)
 	if !ok {
 		return
 	}

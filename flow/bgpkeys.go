@@ -21,10 +21,11 @@ type BGPRoute struct {
 // agent's samples are attributed to (bgpAddSource). It must not allocate:
 // it runs for every sample of a definition that names a bgp key.
 type BGPRoutes interface {
-	// Route returns the best match for addr, and the router's AS; ok is
-	// false when the agent is not attributed to a router. r is nil when
-	// it is, but no route covers addr.
-	Route(agent, addr netip.Addr) (r *BGPRoute, routerAS uint32, ok bool)
+	// RouteSample returns the best match for addr (the sample's source
+	// address when source, else its destination), and the router's AS;
+	// ok is false when the sample's agent is not attributed to a router.
+	// r is nil when it is, but no route covers addr.
+	RouteSample(s *Sample, addr netip.Addr, source bool) (r *BGPRoute, routerAS uint32, ok bool)
 	// CountSample adds the sample's traffic to the prefixes that cover its
 	// addresses (bgpTopPrefixes); it runs once per flow sample.
 	CountSample(s *Sample)
@@ -68,12 +69,12 @@ func ribRoute(s *Sample, source bool) (r *BGPRoute, as uint32, attributed bool) 
 		a, ok = s.DestinationAddr()
 	}
 	if !ok {
-		if _, _, att := h.r.Route(s.Agent, netip.Addr{}); att {
+		if _, _, att := h.r.RouteSample(s, netip.Addr{}, source); att {
 			return nil, 0, true
 		}
 		return nil, 0, false
 	}
-	return h.r.Route(s.Agent, a)
+	return h.r.RouteSample(s, a, source)
 }
 
 // originAS is the last AS of a path, the router's own for a route learned

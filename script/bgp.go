@@ -96,8 +96,21 @@ func bindBGP(s *Script) {
 	s.set("bgpRemoveNeighbor", func(c goja.FunctionCall) goja.Value {
 		return vm.ToValue(sp.RemoveNeighbor(router(arg(c, 0), "bgpRemoveNeighbor")))
 	})
+	s.set("bgpSetNextHops", func(c goja.FunctionCall) goja.Value {
+		hops, err := bgp.ParseNextHops(object(arg(c, 0), "bgpSetNextHops", "next hops (address to MAC)"))
+		if err != nil {
+			throw(vm, "bgpSetNextHops: %v", err)
+		}
+		sp.SetNextHops(hops, s.ID)
+		return vm.ToValue(true)
+	})
 	s.set("bgpAddSource", func(c goja.FunctionCall) goja.Value {
-		agent := router(arg(c, 0), "bgpAddSource")
+		// EDGE: every agent that has no bgpAddSource of its own.
+		edge := strings.TrimSpace(arg(c, 0).String()) == "EDGE"
+		var agent netip.Addr
+		if !edge {
+			agent = router(arg(c, 0), "bgpAddSource")
+		}
 		var v4, v6 *bgp.Neighbor
 		look := func(v goja.Value) *bgp.Neighbor {
 			n, ok := sp.Neighbor(router(v, "bgpAddSource"))
@@ -142,7 +155,11 @@ func bindBGP(s *Script) {
 				n.RIB.SetCounting(t, frames)
 			}
 		}
-		sp.AddSource(agent, v4, v6)
+		if edge {
+			sp.AddEdgeSource(v4, v6)
+		} else {
+			sp.AddSource(agent, v4, v6)
+		}
 		return vm.ToValue(true)
 	})
 	top := func(fn string, v6 bool) func(goja.FunctionCall) goja.Value {
