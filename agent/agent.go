@@ -39,6 +39,8 @@ type Agent struct {
 	size   int
 
 	containers map[string]uint32 // container ID or "systemd:<unit>" → data source index (class 3)
+	// last is each container's latest sample (Run's goroutine only).
+	last map[string]*lastContainer
 	// macs maps the MACs of containers' interfaces to their data source
 	// index, so that flow samples can say which container sent or received
 	// a frame (extended_entities).
@@ -371,7 +373,7 @@ func (a *Agent) poll() {
 	var containers []sflow.Sample
 	if a.cfg.Docker {
 		var node sflow.Record
-		node, containers = a.containerSamples(mem, cpu)
+		node, containers = a.containerSamples(mem, cpu, a.docker.Ended())
 		hostRecs = append(hostRecs, node)
 	}
 	if a.cfg.Systemd {
@@ -414,7 +416,7 @@ func (a *Agent) sendPacked(all []sflow.Sample) {
 
 // pollContainers sends the containers' counters alone, out of turn.
 func (a *Agent) pollContainers() {
-	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU())
+	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU(), a.docker.Ended())
 	a.CounterSamples.Add(uint64(len(samples)))
 	a.sendPacked(samples)
 }

@@ -140,39 +140,91 @@ func cgroupCounters(path string, hostMem uint64, running bool) (sflow.VirtCPU, s
 	return cpu, mem, disk
 }
 
+// lastContainer is what a container's latest sample said, for the last
+// sample sent when its engine says it stopped (its cgroup is gone by then).
+type lastContainer struct {
+	idx      uint32
+	descr    sflow.HostDescr
+	adapters sflow.HostAdapters
+	cpu      sflow.VirtCPU
+	mem      sflow.VirtMemory
+	disk     sflow.VirtDisk
+	nio      sflow.VirtNetIO
+}
+
+func (l *lastContainer) records() []sflow.Record {
+	parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
+	return records(&l.descr, &l.adapters, &parent, &l.cpu, &l.mem, &l.disk, &l.nio)
+}
+
 // containerSamples is one counter sample per container, and the host's
-// virt_node record (for the host's own sample).
-func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node sflow.Record, out []sflow.Sample) {
+// virt_node record (for the host's own sample). A container its engine
+// said stopped (ended: ID → virt_cpu state) gets one last sample with that
+// state, from its cgroup if it is still there, else from what its previous
+// sample said, as hsflowd sends it; then it is forgotten. Called from
+// Run's goroutine only (a.last is its own).
+func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended map[string]uint32) (node sflow.Record, out []sflow.Sample) {
 	cs := FindContainers(a.cfg.Cgroup)
 	names := a.docker.Names()
 	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
 		NumDomains: uint32(len(cs))})
 	macs := map[sflow.MAC]uint32{}
 	defer func() { a.macs.Store(&macs) }()
+	last := make(map[string]*lastContainer, len(cs))
+	walked := make(map[string]bool, len(cs))
 	for _, c := range cs {
+		walked[c.ID] = true
 		name := names[c.ID]
 		if name == "" {
 			name = c.ID[:12]
 		}
 		a.mu.Lock()
 		idx := a.entityIndex(c.ID)
-		seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(idx))
 		a.mu.Unlock()
-		descr := sflow.HostDescr{Hostname: []byte(name), OSName: 2}
+		l := &lastContainer{idx: idx, descr: sflow.HostDescr{Hostname: []byte(name), OSName: 2}}
 		if id, err := hex.DecodeString(c.ID[:32]); err == nil {
-			copy(descr.UUID[:], id)
+			copy(l.descr.UUID[:], id)
 		}
-		parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
 		pid := c.pid()
-		adapters := c.Adapters(pid)
-		for _, ad := range adapters.Adapters {
+		l.adapters = c.Adapters(pid)
+		for _, ad := range l.adapters.Adapters {
 			for _, m := range ad.MACs {
 				macs[m] = idx
 			}
 		}
-		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total, pid)
-		out = append(out, sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: idx, Sequence: seq,
-			Records: records(&descr, &adapters, &parent, &vcpu, &vmem, &vdisk, &vnio)})
+		l.cpu, l.mem, l.disk, l.nio = c.Counters(mem.Total, pid)
+		if l.mem.Memory == 0 {
+			l.mem.Memory = v1Memory(a.cfg.Cgroup, c.Path)
+		}
+		if st, ok := ended[c.ID]; ok {
+			l.cpu.State = st
+		} else {
+			last[c.ID] = l
+		}
+		out = append(out, a.containerSample(l))
 	}
+	for id, st := range ended {
+		if l, ok := a.last[id]; ok && !walked[id] {
+			l.cpu.State = st
+			out = append(out, a.containerSample(l))
+		}
+	}
+	// A container whose cgroup went before the event stream said it stopped
+	// is kept until the stream says so.
+	for id, l := range a.last {
+		if _, ok := last[id]; !ok && ended[id] == 0 && names[id] != "" && a.docker.Live() {
+			last[id] = l
+		}
+	}
+	a.last = last
 	return node, out
+}
+
+// containerSample is a container's counter sample, with its next sequence
+// number.
+func (a *Agent) containerSample(l *lastContainer) sflow.Sample {
+	a.mu.Lock()
+	seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(l.idx))
+	a.mu.Unlock()
+	return sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: l.idx, Sequence: seq, Records: l.records()}
 }
