@@ -168,9 +168,10 @@ const (
 
 // follow lists the containers, then reads events until the stream ends.
 func (w *dockerWatch) follow(ctx context.Context) error {
-	// Only the type is filtered on: Docker ORs several "event" values, but
-	// Podman's Docker-compatible service (4.3) passes only the first of
-	// them, so the actions are picked here.
+	// Only the type is filtered on: Podman's Docker-compatible service (4.3)
+	// matches "event" filters against its own event names ("died" where it
+	// sends Docker's "die"), so event=die passes nothing there; the actions
+	// are picked here.
 	filters := url.QueryEscape(`{"type":["container"]}`)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://docker/events?filters="+filters, nil)
 	resp, err := w.stream.Do(req)
