@@ -53,6 +53,8 @@ type Agent struct {
 	diag *SockDiag
 	// docker follows the Docker Engine API's events (nil without its socket).
 	docker *dockerWatch
+	// pods names Kubernetes' containers by their pods (containerd, CRI-O).
+	pods *podFinder
 
 	// Stats, for logs and tests.
 	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
@@ -149,6 +151,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	var containersChanged <-chan struct{}
 	if a.cfg.Docker {
 		a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		a.pods = newPodFinder(a.cfg.ContainerdState, a.cfg.CRIORunroot)
+		a.log.Info("Kubernetes pods named from their containers' OCI bundles", "containerd", a.pods.containerd, "crio", a.pods.crio)
 		if sock := dockerSocket(); sock != "" {
 			a.docker = newDockerWatch(sock, a.log)
 			containersChanged = a.docker.changed

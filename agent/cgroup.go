@@ -157,44 +157,52 @@ func (l *lastContainer) records() []sflow.Record {
 	return records(&l.descr, &l.adapters, &parent, &l.cpu, &l.mem, &l.disk, &l.nio)
 }
 
-// containerSamples is one counter sample per container, and the host's
-// virt_node record (for the host's own sample). A container its engine
-// said stopped (ended: ID → virt_cpu state) gets one last sample with that
-// state, from its cgroup if it is still there, else from what its previous
-// sample said, as hsflowd sends it; then it is forgotten. Called from
-// Run's goroutine only (a.last is its own).
+// containerSamples is one counter sample per container (per pod, for
+// Kubernetes' containers), and the host's virt_node record (for the host's
+// own sample). A container its engine said stopped (ended: ID → virt_cpu
+// state) gets one last sample with that state, from its cgroup if it is
+// still there, else from what its previous sample said, as hsflowd sends
+// it; so does a container or pod gone from the cgroup tree without an
+// event (state shutdown). Then it is forgotten. Called from Run's
+// goroutine only (a.last is its own).
 func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended map[string]uint32) (node sflow.Record, out []sflow.Sample) {
 	cs := FindContainers(a.cfg.Cgroup)
 	names := a.docker.Names()
-	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
-		NumDomains: uint32(len(cs))})
 	macs := map[sflow.MAC]uint32{}
 	defer func() { a.macs.Store(&macs) }()
 	last := make(map[string]*lastContainer, len(cs))
 	walked := make(map[string]bool, len(cs))
+	var pods []string
 	for _, c := range cs {
 		walked[c.ID] = true
+		pid := c.pid()
+		l := &lastContainer{adapters: c.Adapters(pid)}
+		l.cpu, l.mem, l.disk, l.nio = c.Counters(mem.Total, pid)
+		if l.mem.Memory == 0 {
+			l.mem.Memory = v1Memory(a.cfg.Cgroup, c.Path)
+		}
+		if pod, ok := a.pods.Pod(c.ID); ok {
+			p := last[pod.Key()]
+			if p == nil {
+				a.mu.Lock()
+				p = &lastContainer{idx: a.entityIndex(pod.Key()), descr: sflow.HostDescr{Hostname: []byte(pod.Hostname()), OSName: 2, UUID: podUUID(pod)}}
+				a.mu.Unlock()
+				last[pod.Key()] = p
+				pods = append(pods, pod.Key())
+			}
+			addPod(p, l, mem.Total)
+			continue
+		}
 		name := names[c.ID]
 		if name == "" {
 			name = c.ID[:12]
 		}
 		a.mu.Lock()
-		idx := a.entityIndex(c.ID)
+		l.idx = a.entityIndex(c.ID)
 		a.mu.Unlock()
-		l := &lastContainer{idx: idx, descr: sflow.HostDescr{Hostname: []byte(name), OSName: 2}}
+		l.descr = sflow.HostDescr{Hostname: []byte(name), OSName: 2}
 		if id, err := hex.DecodeString(c.ID[:32]); err == nil {
 			copy(l.descr.UUID[:], id)
-		}
-		pid := c.pid()
-		l.adapters = c.Adapters(pid)
-		for _, ad := range l.adapters.Adapters {
-			for _, m := range ad.MACs {
-				macs[m] = idx
-			}
-		}
-		l.cpu, l.mem, l.disk, l.nio = c.Counters(mem.Total, pid)
-		if l.mem.Memory == 0 {
-			l.mem.Memory = v1Memory(a.cfg.Cgroup, c.Path)
 		}
 		if st, ok := ended[c.ID]; ok {
 			l.cpu.State = st
@@ -203,19 +211,38 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended 
 		}
 		out = append(out, a.containerSample(l))
 	}
+	for _, k := range pods {
+		out = append(out, a.containerSample(last[k]))
+	}
+	for _, l := range last {
+		for _, ad := range l.adapters.Adapters {
+			for _, m := range ad.MACs {
+				macs[m] = l.idx
+			}
+		}
+	}
+	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
+		NumDomains: uint32(len(out))}) // the containers and pods running
 	for id, st := range ended {
 		if l, ok := a.last[id]; ok && !walked[id] {
 			l.cpu.State = st
 			out = append(out, a.containerSample(l))
 		}
 	}
-	// A container whose cgroup went before the event stream said it stopped
-	// is kept until the stream says so.
 	for id, l := range a.last {
-		if _, ok := last[id]; !ok && ended[id] == 0 && names[id] != "" && a.docker.Live() {
-			last[id] = l
+		if _, ok := last[id]; ok || ended[id] != 0 {
+			continue
 		}
+		// A container whose cgroup went before the event stream said it
+		// stopped is kept until the stream says so; any other is gone.
+		if names[id] != "" && a.docker.Live() {
+			last[id] = l
+			continue
+		}
+		l.cpu.State = virShutdown
+		out = append(out, a.containerSample(l))
 	}
+	a.pods.forget(walked)
 	a.last = last
 	return node, out
 }

@@ -37,23 +37,31 @@ func main() {
 }
 `
 
+// sleeperBinary builds the static program containers run; it returns its
+// directory, which has the program as /sleeper (a root file system).
+func sleeperBinary(t *testing.T) string {
+	t.Helper()
+	dir, root := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(sleeperSource), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module sleeper\n\ngo 1.22\n"), 0o644)
+	build := exec.Command("go", "build", "-o", filepath.Join(root, "sleeper"), ".")
+	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the container's program: %v\n%s", err, out)
+	}
+	return root
+}
+
 // sleeperImage builds a FROM scratch image around a static Go program with
 // buildah (images cannot be pulled here) and removes it at the end.
 func sleeperImage(t *testing.T) string {
 	t.Helper()
 	need(t, "buildah")
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "main.go"), []byte(sleeperSource), 0o644)
-	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module sleeper\n\ngo 1.22\n"), 0o644)
-	build := exec.Command("go", "build", "-o", "sleeper", ".")
-	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the container's program: %v\n%s", err, out)
-	}
+	root := sleeperBinary(t)
 	tag := fmt.Sprintf("localhost/flowrt-agent-test:%d", os.Getpid())
 	ctr := cmdOutput(t, "buildah", "from", "scratch")
 	defer exec.Command("buildah", "rm", ctr).Run()
-	cmdOutput(t, "buildah", "copy", ctr, filepath.Join(dir, "sleeper"), "/sleeper")
+	cmdOutput(t, "buildah", "copy", ctr, filepath.Join(root, "sleeper"), "/sleeper")
 	cmdOutput(t, "buildah", "config", "--entrypoint", `["/sleeper"]`, ctr)
 	cmdOutput(t, "buildah", "commit", "-q", ctr, tag)
 	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", tag).Run() })
@@ -113,6 +121,23 @@ func podmanService(t *testing.T) string {
 	return sock
 }
 
+// dumpMetric is a metric of an agent's every data source, from the
+// engine's /dump: data source → value.
+func dumpMetric(t *testing.T, e *engine, agentIP, metric string) map[string]string {
+	var d []struct {
+		DataSource  string
+		MetricValue any
+	}
+	out := map[string]string{}
+	if code, body := e.do(t, "GET", "/dump/"+agentIP+"/"+metric+"/json", ""); code == 200 {
+		json.Unmarshal([]byte(body), &d)
+	}
+	for _, m := range d {
+		out[m.DataSource] = fmt.Sprint(m.MetricValue)
+	}
+	return out
+}
+
 // TestAgentDockerEvents runs real containers with podman and points the
 // agent at Podman's Docker-compatible API (DOCKER_HOST): a container that
 // was running when the agent started is named as podman names it, from the
@@ -137,21 +162,7 @@ func TestAgentDockerEvents(t *testing.T) {
 	host, port, _ := strings.Cut(e.sflow, ":")
 	ag := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=%s udpport=%s }\n  polling=60\n  agentIP=10.250.0.11\n  docker { }\n}\n",
 		host, port), "DOCKER_HOST=unix://"+sock)
-	// dump is a metric of every data source: value → data source.
-	dump := func(metric string) map[string]string {
-		var d []struct {
-			DataSource  string
-			MetricValue any
-		}
-		out := map[string]string{}
-		if code, body := e.do(t, "GET", "/dump/10.250.0.11/"+metric+"/json", ""); code == 200 {
-			json.Unmarshal([]byte(body), &d)
-		}
-		for _, m := range d {
-			out[m.DataSource] = fmt.Sprint(m.MetricValue)
-		}
-		return out
-	}
+	dump := func(metric string) map[string]string { return dumpMetric(t, e, "10.250.0.11", metric) }
 	sourceOf := func(name string) string {
 		for ds, n := range dump("host_name") {
 			if n == name {
