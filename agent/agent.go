@@ -51,6 +51,14 @@ type Agent struct {
 	// diag looks up the local socket of sampled packets (tcp { },
 	// markTraffic); nil when neither is on.
 	diag *SockDiag
+	// nsDiag maps the MACs of containers' interfaces to a socket lookup in
+	// their network namespace, for tcp { } on containers' own sockets,
+	// renewed every polling interval; nsDiags holds those lookups by
+	// namespace and retired the ones of namespaces gone, closed a polling
+	// interval later (a sampler may still hold one). Run's goroutine only.
+	nsDiag  atomic.Pointer[map[sflow.MAC]*SockDiag]
+	nsDiags map[string]*SockDiag
+	retired []*SockDiag
 	// docker follows the Docker Engine API's events (nil without its socket).
 	docker *dockerWatch
 	// pods names Kubernetes' containers by their pods (containerd, CRI-O).
@@ -185,6 +193,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			for _, c := range a.conns {
 				c.conn.Close()
 			}
+			for _, d := range a.nsDiags {
+				d.Close()
+			}
+			for _, d := range a.retired {
+				d.Close()
+			}
 			return nil
 		case <-poll.C:
 			a.poll()
@@ -288,14 +302,26 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 		SamplePool: pool, Drops: drops, Records: []sflow.Record{rec}}
 	ent, hasEnt := a.entities(p.Header)
 	if a.diag != nil {
-		if c, ok := connOf(p.Header, p.Outgoing); ok {
-			info := a.diag.Lookup(c, time.Now())
+		// The local socket is the host's, or a container's when the frame
+		// is to or from one of its interfaces (it is then in the
+		// container's network namespace: the source when the container
+		// sent the frame).
+		diag, outgoing := a.diag, p.Outgoing
+		if m := a.nsDiag.Load(); m != nil && len(*m) > 0 && len(p.Header) >= 12 {
+			if d, ok := (*m)[sflow.MAC(p.Header[6:12])]; ok {
+				diag, outgoing = d, true
+			} else if d, ok := (*m)[sflow.MAC(p.Header[0:6])]; ok {
+				diag, outgoing = d, false
+			}
+		}
+		if c, ok := connOf(p.Header, outgoing); ok {
+			info := diag.Lookup(c, time.Now())
 			if a.cfg.TCP && info.HasTCP {
-				if r, err := sflow.NewRecord(tcpRecord(info.TCP, p.Outgoing)); err == nil {
+				if r, err := sflow.NewRecord(tcpRecord(info.TCP, outgoing)); err == nil {
 					smp.Records = append(smp.Records, r)
 				}
 			}
-			if ids := a.services.Load(); a.cfg.MarkTraffic && info.CgroupID != 0 && ids != nil {
+			if ids := a.services.Load(); a.cfg.MarkTraffic && diag == a.diag && info.CgroupID != 0 && ids != nil {
 				if idx, ok := (*ids)[info.CgroupID]; ok { // the service owns the local end
 					if p.Outgoing {
 						ent.SrcClass, ent.SrcIndex = 3, idx

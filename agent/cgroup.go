@@ -144,6 +144,7 @@ func cgroupCounters(path string, hostMem uint64, running bool) (sflow.VirtCPU, s
 // sample sent when its engine says it stopped (its cgroup is gone by then).
 type lastContainer struct {
 	idx      uint32
+	pid      string // a process in it, in its network namespace ("" when none)
 	descr    sflow.HostDescr
 	adapters sflow.HostAdapters
 	cpu      sflow.VirtCPU
@@ -176,7 +177,7 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended 
 	for _, c := range cs {
 		walked[c.ID] = true
 		pid := c.pid()
-		l := &lastContainer{adapters: c.Adapters(pid)}
+		l := &lastContainer{pid: pid, adapters: c.Adapters(pid)}
 		l.cpu, l.mem, l.disk, l.nio = c.Counters(mem.Total, pid)
 		if l.mem.Memory == 0 {
 			l.mem.Memory = v1Memory(a.cfg.Cgroup, c.Path)
@@ -244,7 +245,57 @@ func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended 
 	}
 	a.pods.forget(walked)
 	a.last = last
+	a.renewNSDiag(last)
 	return node, out
+}
+
+// renewNSDiag maps the containers' MACs to a socket lookup in their
+// network namespaces (tcp { }): one netlink socket per namespace, kept
+// while the namespace is seen.
+func (a *Agent) renewNSDiag(running map[string]*lastContainer) {
+	if a.diag == nil || !a.cfg.TCP {
+		return
+	}
+	for _, d := range a.retired {
+		d.Close()
+	}
+	a.retired = nil
+	if a.nsDiags == nil {
+		a.nsDiags = map[string]*SockDiag{}
+	}
+	ours, _ := os.Readlink("/proc/self/ns/net")
+	byMAC := map[sflow.MAC]*SockDiag{}
+	seen := map[string]bool{}
+	for _, l := range running {
+		if l.pid == "" || len(l.adapters.Adapters) == 0 {
+			continue
+		}
+		ns, err := os.Readlink(filepath.Join("/proc", l.pid, "ns", "net"))
+		if err != nil || ns == ours {
+			continue
+		}
+		d, ok := a.nsDiags[ns]
+		if !ok {
+			if d, err = NewSockDiagIn(l.pid); err != nil {
+				a.log.Warn("no socket lookups in a container's network namespace", "pid", l.pid, "err", err)
+				continue
+			}
+			a.nsDiags[ns] = d
+		}
+		seen[ns] = true
+		for _, ad := range l.adapters.Adapters {
+			for _, m := range ad.MACs {
+				byMAC[m] = d
+			}
+		}
+	}
+	for ns, d := range a.nsDiags {
+		if !seen[ns] {
+			delete(a.nsDiags, ns)
+			a.retired = append(a.retired, d)
+		}
+	}
+	a.nsDiag.Store(&byMAC)
 }
 
 // containerSample is a container's counter sample, with its next sequence

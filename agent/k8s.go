@@ -161,7 +161,7 @@ func addPod(pod, c *lastContainer, hostMem uint64) {
 	pod.disk.RdBytes += c.disk.RdBytes
 	pod.disk.WrBytes += c.disk.WrBytes
 	if len(pod.adapters.Adapters) == 0 && len(c.adapters.Adapters) > 0 {
-		pod.adapters, pod.nio = c.adapters, c.nio
+		pod.adapters, pod.nio, pod.pid = c.adapters, c.nio, c.pid
 	}
 }
 

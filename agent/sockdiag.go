@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -68,6 +70,36 @@ type cached struct {
 }
 
 const sockDiagCacheMax = 16384 // connections; the cache is emptied when full
+
+// NewSockDiagIn opens a netlink socket in the network namespace of process
+// pid (a container's), for its sockets: a socket answers for the namespace
+// it was made in. It needs CAP_SYS_ADMIN to enter the namespace.
+func NewSockDiagIn(pid string) (*SockDiag, error) {
+	type result struct {
+		d   *SockDiag
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// This thread changes namespace and is never unlocked: when the
+		// goroutine ends, Go retires the thread rather than reuse it.
+		runtime.LockOSThread()
+		fd, err := unix.Open(filepath.Join("/proc", pid, "ns", "net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			done <- result{err: fmt.Errorf("entering the network namespace of %s: %w", pid, err)}
+			return
+		}
+		d, err := NewSockDiag()
+		done <- result{d, err}
+	}()
+	r := <-done
+	return r.d, r.err
+}
 
 // NewSockDiag opens the netlink socket.
 func NewSockDiag() (*SockDiag, error) {
