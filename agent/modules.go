@@ -6,7 +6,7 @@ var moduleNotes = map[string]string{
 	"nflog":   "packet sampling through NFLOG is not built; sample with pcap { dev=… } (in-kernel BPF sampling)",
 	"ulog":    "packet sampling through ULOG is not built; sample with pcap { dev=… } (in-kernel BPF sampling)",
 	"psample": "packet sampling through psample (switch ASICs, tc sample) is not built; sample with pcap { dev=… }",
-	"epcap":   "eBPF sampling is not built; pcap { dev=… } samples in the kernel with classic BPF",
+	"epcap":   "eBPF sampling is not built; pcap { dev=… } samples in the kernel with classic BPF (measured as cheap: docs/performance.md)",
 	"dropmon": "dropped-packet notifications (discard samples) are not sent",
 	"json":    "application metrics sent to hsflowd's JSON port are not read",
 	"kvm":     "virtual machines (libvirt) are not reported",
