@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -75,30 +73,9 @@ const sockDiagCacheMax = 16384 // connections; the cache is emptied when full
 // pid (a container's), for its sockets: a socket answers for the namespace
 // it was made in. It needs CAP_SYS_ADMIN to enter the namespace.
 func NewSockDiagIn(pid string) (*SockDiag, error) {
-	type result struct {
-		d   *SockDiag
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		// This thread changes namespace and is never unlocked: when the
-		// goroutine ends, Go retires the thread rather than reuse it.
-		runtime.LockOSThread()
-		fd, err := unix.Open(filepath.Join("/proc", pid, "ns", "net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("entering the network namespace of %s: %w", pid, err)}
-			return
-		}
-		d, err := NewSockDiag()
-		done <- result{d, err}
-	}()
-	r := <-done
-	return r.d, r.err
+	var d *SockDiag
+	err := inNetns(pid, func() (err error) { d, err = NewSockDiag(); return err })
+	return d, err
 }
 
 // NewSockDiag opens the netlink socket.

@@ -56,25 +56,7 @@ func TestAgentContainerSockets(t *testing.T) {
 		run("ip", "-n", ns, "link", "set", "lo", "up")
 	}
 	server := exec.Command("ip", "netns", "exec", "frtska", "iperf3", "-s", "-1", "-B", "198.19.6.2")
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	id := strings.Repeat("50c4e7", 10) + "abcd"
-	parent := filepath.Join(root, "flowrt-test-sockets")
-	cg := filepath.Join(parent, "docker-"+id+".scope")
-	if err := os.MkdirAll(cg, 0o755); err != nil {
-		t.Skipf("cannot make a cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		server.Process.Kill()
-		server.Wait()
-		time.Sleep(100 * time.Millisecond)
-		os.Remove(cg)
-		os.Remove(parent)
-	})
-	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(server.Process.Pid)), 0o644); err != nil {
-		t.Skipf("cannot move a process into the cgroup: %v", err)
-	}
+	dockerCgroup(t, filepath.Join(root, "flowrt-test-sockets"), strings.Repeat("50c4e7", 10)+"abcd", server)
 
 	d := startDecoder(t)
 	ag := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=127.0.0.1 udpport=%d }\n  polling=1\n  agentIP=10.250.0.13\n  docker { }\n  tcp { }\n  pcap { dev=frtska0 sampling=10 }\n}\n",

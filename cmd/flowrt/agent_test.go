@@ -433,27 +433,10 @@ func TestAgentContainers(t *testing.T) {
 		t.Skip("no cgroup v2 hierarchy here")
 	}
 	id := strings.Repeat("f10e7", 12) + "abcd"
-	parent := filepath.Join(root, "flowrt-test")
-	cg := filepath.Join(parent, "docker-"+id+".scope")
-	if err := os.MkdirAll(cg, 0o755); err != nil {
-		t.Skipf("cannot make a cgroup: %v", err)
-	}
 	need(t, "ip", "ping")
 	veth := iperfNamespace(t, "frtctr", "frtct", "198.19.2")
 	busy := exec.Command("ip", "netns", "exec", "frtctr", "sh", "-c", "while :; do :; done")
-	if err := busy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		busy.Process.Kill()
-		busy.Wait()
-		time.Sleep(100 * time.Millisecond)
-		os.Remove(cg)
-		os.Remove(parent)
-	})
-	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(busy.Process.Pid)), 0o644); err != nil {
-		t.Skipf("cannot move a process into the cgroup: %v", err)
-	}
+	dockerCgroup(t, filepath.Join(root, "flowrt-test"), id, busy)
 	e := startEngine(t)
 	d := startDecoder(t)
 	host, port, _ := strings.Cut(e.sflow, ":")
@@ -520,6 +503,32 @@ func TestAgentContainers(t *testing.T) {
 	}
 	if !keys[id[:12]] || !keys[hostname] {
 		t.Errorf("flows by host:macdestination:host_name %+v, want the container %s and this host %s", flows, id[:12], hostname)
+	}
+}
+
+// dockerCgroup starts p in a cgroup named as Docker names a container's
+// (<parent>/docker-<id>.scope); at the end p is killed and the cgroup
+// removed. It skips the test where the cgroup cannot be made.
+func dockerCgroup(t *testing.T, parent, id string, p *exec.Cmd) {
+	t.Helper()
+	cg := filepath.Join(parent, "docker-"+id+".scope")
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		os.Remove(cg)
+		os.Remove(parent)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.Process.Kill()
+		p.Wait()
+		time.Sleep(100 * time.Millisecond)
+		os.Remove(cg)
+		os.Remove(parent)
+	})
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(p.Process.Pid)), 0o644); err != nil {
+		t.Skipf("cannot move a process into the cgroup: %v", err)
 	}
 }
 
