@@ -42,18 +42,7 @@ func TestAgentContainerSockets(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "link", "del", br).Run() })
 	run("ip", "link", "set", br, "up")
 	for i, ns := range []string{"frtska", "frtskb"} {
-		veth, peer := ns+"0", ns+"1"
-		exec.Command("ip", "netns", "del", ns).Run()
-		exec.Command("ip", "link", "del", veth).Run()
-		run("ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
-		run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
-		run("ip", "link", "set", peer, "netns", ns)
-		run("ip", "link", "set", veth, "master", br)
-		run("ip", "link", "set", veth, "up")
-		run("ip", "-n", ns, "addr", "add", fmt.Sprintf("198.19.6.%d/24", i+2), "dev", peer)
-		run("ip", "-n", ns, "link", "set", peer, "up")
-		run("ip", "-n", ns, "link", "set", "lo", "up")
+		nsVeth(t, ns, ns+"0", ns+"1", fmt.Sprintf("198.19.6.%d/24", i+2), "link", "set", ns+"0", "master", br)
 	}
 	server := exec.Command("ip", "netns", "exec", "frtska", "iperf3", "-s", "-1", "-B", "198.19.6.2")
 	dockerCgroup(t, filepath.Join(root, "flowrt-test-sockets"), strings.Repeat("50c4e7", 10)+"abcd", server)

@@ -292,6 +292,25 @@ func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 		t.Skip("needs root for a network namespace and packet sockets")
 	}
 	veth, peer := prefix+"0", prefix+"1"
+	nsVeth(t, ns, veth, peer, net+".2/24", "addr", "add", net+".1/24", "dev", veth)
+	// Real frames, not 64 KB segmentation-offload super-frames: each sample
+	// then stands for N frames of similar size, and the estimate is tight.
+	exec.Command("ethtool", "-K", veth, "tso", "off", "gso", "off", "gro", "off").Run()
+	exec.Command("ip", "netns", "exec", ns, "ethtool", "-K", peer, "tso", "off", "gso", "off", "gro", "off").Run()
+	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", net+".2")
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	return veth
+}
+
+// nsVeth makes network namespace ns and a veth pair, veth here and peer
+// there with address addr, both up (and the namespace's lo); here is the
+// ip command that sets the local end (an address, a bridge) before it is
+// up. Both go at the end.
+func nsVeth(t *testing.T, ns, veth, peer, addr string, here ...string) {
+	t.Helper()
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -304,21 +323,11 @@ func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
 	run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
 	run("ip", "link", "set", peer, "netns", ns)
-	run("ip", "addr", "add", net+".1/24", "dev", veth)
+	run(append([]string{"ip"}, here...)...)
 	run("ip", "link", "set", veth, "up")
-	run("ip", "-n", ns, "addr", "add", net+".2/24", "dev", peer)
+	run("ip", "-n", ns, "addr", "add", addr, "dev", peer)
 	run("ip", "-n", ns, "link", "set", peer, "up")
 	run("ip", "-n", ns, "link", "set", "lo", "up")
-	// Real frames, not 64 KB segmentation-offload super-frames: each sample
-	// then stands for N frames of similar size, and the estimate is tight.
-	exec.Command("ethtool", "-K", veth, "tso", "off", "gso", "off", "gro", "off").Run()
-	exec.Command("ip", "netns", "exec", ns, "ethtool", "-K", peer, "tso", "off", "gso", "off", "gro", "off").Run()
-	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", net+".2")
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	return veth
 }
 
 // TestAgentSamplesInNamespace samples an iperf3 TCP stream on a veth pair
