@@ -39,6 +39,8 @@ type Agent struct {
 	size   int
 
 	containers map[string]uint32 // container ID or "systemd:<unit>" → data source index (class 3)
+	// last is each container's latest sample (Run's goroutine only).
+	last map[string]*lastContainer
 	// macs maps the MACs of containers' interfaces to their data source
 	// index, so that flow samples can say which container sent or received
 	// a frame (extended_entities).
@@ -49,8 +51,18 @@ type Agent struct {
 	// diag looks up the local socket of sampled packets (tcp { },
 	// markTraffic); nil when neither is on.
 	diag *SockDiag
+	// nsDiag maps the MACs of containers' interfaces to a socket lookup in
+	// their network namespace, for tcp { } on containers' own sockets,
+	// renewed every polling interval; nsDiags holds those lookups by
+	// namespace and retired the ones of namespaces gone, closed a polling
+	// interval later (a sampler may still hold one). Run's goroutine only.
+	nsDiag  atomic.Pointer[map[sflow.MAC]*SockDiag]
+	nsDiags map[string]*SockDiag
+	retired []*SockDiag
 	// docker follows the Docker Engine API's events (nil without its socket).
 	docker *dockerWatch
+	// pods names Kubernetes' containers by their pods (containerd, CRI-O).
+	pods *podFinder
 
 	// Stats, for logs and tests.
 	Datagrams, SendErrors, FlowSamples, CounterSamples atomic.Uint64
@@ -147,6 +159,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	var containersChanged <-chan struct{}
 	if a.cfg.Docker {
 		a.log.Info("container counters from cgroup v2", "root", a.cfg.Cgroup)
+		a.pods = newPodFinder(a.cfg.ContainerdState, a.cfg.CRIORunroot)
+		a.log.Info("Kubernetes pods named from their containers' OCI bundles", "containerd", a.pods.containerd, "crio", a.pods.crio)
 		if sock := dockerSocket(); sock != "" {
 			a.docker = newDockerWatch(sock, a.log)
 			containersChanged = a.docker.changed
@@ -178,6 +192,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.flush()
 			for _, c := range a.conns {
 				c.conn.Close()
+			}
+			for _, d := range a.nsDiags {
+				d.Close()
+			}
+			for _, d := range a.retired {
+				d.Close()
 			}
 			return nil
 		case <-poll.C:
@@ -282,14 +302,26 @@ func (a *Agent) addFlowSample(s *Sampler, p Sampled, pool, drops uint32) {
 		SamplePool: pool, Drops: drops, Records: []sflow.Record{rec}}
 	ent, hasEnt := a.entities(p.Header)
 	if a.diag != nil {
-		if c, ok := connOf(p.Header, p.Outgoing); ok {
-			info := a.diag.Lookup(c, time.Now())
+		// The local socket is the host's, or a container's when the frame
+		// is to or from one of its interfaces (it is then in the
+		// container's network namespace: the source when the container
+		// sent the frame).
+		diag, outgoing := a.diag, p.Outgoing
+		if m := a.nsDiag.Load(); m != nil && len(*m) > 0 && len(p.Header) >= 12 {
+			if d, ok := (*m)[sflow.MAC(p.Header[6:12])]; ok {
+				diag, outgoing = d, true
+			} else if d, ok := (*m)[sflow.MAC(p.Header[0:6])]; ok {
+				diag, outgoing = d, false
+			}
+		}
+		if c, ok := connOf(p.Header, outgoing); ok {
+			info := diag.Lookup(c, time.Now())
 			if a.cfg.TCP && info.HasTCP {
-				if r, err := sflow.NewRecord(tcpRecord(info.TCP, p.Outgoing)); err == nil {
+				if r, err := sflow.NewRecord(tcpRecord(info.TCP, outgoing)); err == nil {
 					smp.Records = append(smp.Records, r)
 				}
 			}
-			if ids := a.services.Load(); a.cfg.MarkTraffic && info.CgroupID != 0 && ids != nil {
+			if ids := a.services.Load(); a.cfg.MarkTraffic && diag == a.diag && info.CgroupID != 0 && ids != nil {
 				if idx, ok := (*ids)[info.CgroupID]; ok { // the service owns the local end
 					if p.Outgoing {
 						ent.SrcClass, ent.SrcIndex = 3, idx
@@ -371,7 +403,7 @@ func (a *Agent) poll() {
 	var containers []sflow.Sample
 	if a.cfg.Docker {
 		var node sflow.Record
-		node, containers = a.containerSamples(mem, cpu)
+		node, containers = a.containerSamples(mem, cpu, a.docker.Ended())
 		hostRecs = append(hostRecs, node)
 	}
 	if a.cfg.Systemd {
@@ -414,7 +446,7 @@ func (a *Agent) sendPacked(all []sflow.Sample) {
 
 // pollContainers sends the containers' counters alone, out of turn.
 func (a *Agent) pollContainers() {
-	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU())
+	_, samples := a.containerSamples(a.host.Memory(), a.host.CPU(), a.docker.Ended())
 	a.CounterSamples.Add(uint64(len(samples)))
 	a.sendPacked(samples)
 }

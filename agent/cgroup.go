@@ -140,39 +140,169 @@ func cgroupCounters(path string, hostMem uint64, running bool) (sflow.VirtCPU, s
 	return cpu, mem, disk
 }
 
-// containerSamples is one counter sample per container, and the host's
-// virt_node record (for the host's own sample).
-func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU) (node sflow.Record, out []sflow.Sample) {
+// lastContainer is what a container's latest sample said, for the last
+// sample sent when its engine says it stopped (its cgroup is gone by then).
+type lastContainer struct {
+	idx      uint32
+	pid      string // a process in it, in its network namespace ("" when none)
+	descr    sflow.HostDescr
+	adapters sflow.HostAdapters
+	cpu      sflow.VirtCPU
+	mem      sflow.VirtMemory
+	disk     sflow.VirtDisk
+	nio      sflow.VirtNetIO
+}
+
+func (l *lastContainer) records() []sflow.Record {
+	parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
+	return records(&l.descr, &l.adapters, &parent, &l.cpu, &l.mem, &l.disk, &l.nio)
+}
+
+// containerSamples is one counter sample per container (per pod, for
+// Kubernetes' containers), and the host's virt_node record (for the host's
+// own sample). A container its engine said stopped (ended: ID → virt_cpu
+// state) gets one last sample with that state, from its cgroup if it is
+// still there, else from what its previous sample said, as hsflowd sends
+// it; so does a container or pod gone from the cgroup tree without an
+// event (state shutdown). Then it is forgotten. Called from Run's
+// goroutine only (a.last is its own).
+func (a *Agent) containerSamples(mem sflow.HostMemory, cpu sflow.HostCPU, ended map[string]uint32) (node sflow.Record, out []sflow.Sample) {
 	cs := FindContainers(a.cfg.Cgroup)
 	names := a.docker.Names()
-	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
-		NumDomains: uint32(len(cs))})
 	macs := map[sflow.MAC]uint32{}
 	defer func() { a.macs.Store(&macs) }()
+	last := make(map[string]*lastContainer, len(cs))
+	walked := make(map[string]bool, len(cs))
+	var pods []string
 	for _, c := range cs {
+		walked[c.ID] = true
+		pid := c.pid()
+		l := &lastContainer{pid: pid, adapters: c.Adapters(pid)}
+		l.cpu, l.mem, l.disk, l.nio = c.Counters(mem.Total, pid)
+		if l.mem.Memory == 0 {
+			l.mem.Memory = v1Memory(a.cfg.Cgroup, c.Path)
+		}
+		if pod, ok := a.pods.Pod(c.ID); ok {
+			p := last[pod.Key()]
+			if p == nil {
+				a.mu.Lock()
+				p = &lastContainer{idx: a.entityIndex(pod.Key()), descr: sflow.HostDescr{Hostname: []byte(pod.Hostname()), OSName: 2, UUID: podUUID(pod)}}
+				a.mu.Unlock()
+				last[pod.Key()] = p
+				pods = append(pods, pod.Key())
+			}
+			addPod(p, l, mem.Total)
+			continue
+		}
 		name := names[c.ID]
 		if name == "" {
 			name = c.ID[:12]
 		}
 		a.mu.Lock()
-		idx := a.entityIndex(c.ID)
-		seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(idx))
+		l.idx = a.entityIndex(c.ID)
 		a.mu.Unlock()
-		descr := sflow.HostDescr{Hostname: []byte(name), OSName: 2}
+		l.descr = sflow.HostDescr{Hostname: []byte(name), OSName: 2}
 		if id, err := hex.DecodeString(c.ID[:32]); err == nil {
-			copy(descr.UUID[:], id)
+			copy(l.descr.UUID[:], id)
 		}
-		parent := sflow.HostParent{ContainerType: hostClass, ContainerIndex: hostIndex}
-		pid := c.pid()
-		adapters := c.Adapters(pid)
-		for _, ad := range adapters.Adapters {
+		if st, ok := ended[c.ID]; ok {
+			l.cpu.State = st
+		} else {
+			last[c.ID] = l
+		}
+		out = append(out, a.containerSample(l))
+	}
+	for _, k := range pods {
+		out = append(out, a.containerSample(last[k]))
+	}
+	for _, l := range last {
+		for _, ad := range l.adapters.Adapters {
 			for _, m := range ad.MACs {
-				macs[m] = idx
+				macs[m] = l.idx
 			}
 		}
-		vcpu, vmem, vdisk, vnio := c.Counters(mem.Total, pid)
-		out = append(out, sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: idx, Sequence: seq,
-			Records: records(&descr, &adapters, &parent, &vcpu, &vmem, &vdisk, &vnio)})
 	}
+	node, _ = sflow.NewRecord(&sflow.VirtNode{MHz: cpu.CPUSpeed, CPUs: cpu.CPUNum, Memory: mem.Total, MemoryFree: mem.Free,
+		NumDomains: uint32(len(out))}) // the containers and pods running
+	for id, st := range ended {
+		if l, ok := a.last[id]; ok && !walked[id] {
+			l.cpu.State = st
+			out = append(out, a.containerSample(l))
+		}
+	}
+	for id, l := range a.last {
+		if _, ok := last[id]; ok || ended[id] != 0 {
+			continue
+		}
+		// A container whose cgroup went before the event stream said it
+		// stopped is kept until the stream says so; any other is gone.
+		if names[id] != "" && a.docker.Live() {
+			last[id] = l
+			continue
+		}
+		l.cpu.State = virShutdown
+		out = append(out, a.containerSample(l))
+	}
+	a.pods.forget(walked)
+	a.last = last
+	a.renewNSDiag(last)
 	return node, out
+}
+
+// renewNSDiag maps the containers' MACs to a socket lookup in their
+// network namespaces (tcp { }): one netlink socket per namespace, kept
+// while the namespace is seen.
+func (a *Agent) renewNSDiag(running map[string]*lastContainer) {
+	if a.diag == nil || !a.cfg.TCP {
+		return
+	}
+	for _, d := range a.retired {
+		d.Close()
+	}
+	a.retired = nil
+	if a.nsDiags == nil {
+		a.nsDiags = map[string]*SockDiag{}
+	}
+	ours, _ := os.Readlink("/proc/self/ns/net")
+	byMAC := map[sflow.MAC]*SockDiag{}
+	seen := map[string]bool{}
+	for _, l := range running {
+		if l.pid == "" || len(l.adapters.Adapters) == 0 {
+			continue
+		}
+		ns, err := os.Readlink(filepath.Join("/proc", l.pid, "ns", "net"))
+		if err != nil || ns == ours {
+			continue
+		}
+		d, ok := a.nsDiags[ns]
+		if !ok {
+			if d, err = NewSockDiagIn(l.pid); err != nil {
+				a.log.Warn("no socket lookups in a container's network namespace", "pid", l.pid, "err", err)
+				continue
+			}
+			a.nsDiags[ns] = d
+		}
+		seen[ns] = true
+		for _, ad := range l.adapters.Adapters {
+			for _, m := range ad.MACs {
+				byMAC[m] = d
+			}
+		}
+	}
+	for ns, d := range a.nsDiags {
+		if !seen[ns] {
+			delete(a.nsDiags, ns)
+			a.retired = append(a.retired, d)
+		}
+	}
+	a.nsDiag.Store(&byMAC)
+}
+
+// containerSample is a container's counter sample, with its next sequence
+// number.
+func (a *Agent) containerSample(l *lastContainer) sflow.Sample {
+	a.mu.Lock()
+	seq := a.next(uint64(sflow.CounterSample)<<40 | 3<<32 | uint64(l.idx))
+	a.mu.Unlock()
+	return sflow.Sample{Format: sflow.CounterSample, SourceClass: 3, SourceIndex: l.idx, Sequence: seq, Records: l.records()}
 }

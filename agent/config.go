@@ -40,9 +40,14 @@ type Config struct {
 	Devices     []Device      // pcap { dev=… }
 	Docker      bool          // docker { }: per-container counters
 	Cgroup      string        // cgroup v2 root for container counters ("": found at start)
-	Systemd     bool          // systemd { }: per-service counters
-	MarkTraffic bool          // systemd { markTraffic = on }: samples name their service (extended_entities)
-	TCP         bool          // tcp { }: sampled TCP packets carry their socket's tcp_info
+	// ContainerdState and CRIORunroot are where containerd and CRI-O keep
+	// their containers' OCI bundles, whose annotations name Kubernetes pods
+	// (containerdState=, crioRunroot=; default /run/containerd and
+	// /run/containers/storage).
+	ContainerdState, CRIORunroot []string
+	Systemd                      bool // systemd { }: per-service counters
+	MarkTraffic                  bool // systemd { markTraffic = on }: samples name their service (extended_entities)
+	TCP                          bool // tcp { }: sampled TCP packets carry their socket's tcp_info
 	// Unsupported lists the hsflowd modules of the file that this agent
 	// does not have, each once, "name (file:line)", for the one warning at
 	// start: a module is never skipped in silence.
@@ -135,15 +140,22 @@ func ParseConfig(r io.Reader, file string) (Config, error) {
 				return p.errAt(t, "pcap { } needs dev=<interface>")
 			}
 			c.Devices = append(c.Devices, d)
-		case "docker", "cgroup":
+		case "docker", "cgroup", "containerd", "k8s":
+			// hsflowd's modules for containers: here one walk of the cgroup
+			// tree, naming containers by Docker's API and pods by their
+			// runtime's bundles.
 			c.Docker = true
 			if err := p.block(func(k string, t token) error {
 				v, err := p.value(t)
-				if k == "path" || k == "root" {
+				switch k {
+				case "path", "root":
 					c.Cgroup = v
-					return err
+				case "containerdState":
+					c.ContainerdState = append(c.ContainerdState, v)
+				case "crioRunroot":
+					c.CRIORunroot = append(c.CRIORunroot, v)
 				}
-				return err // hsflowd's other docker/cgroup options are accepted
+				return err // hsflowd's other options (markTraffic, setIfAlias…) are accepted
 			}); err != nil {
 				return err
 			}

@@ -27,6 +27,15 @@ func TestParseConfig(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("docker article:\n got %+v\nwant %+v", c, want)
 	}
+	k8s := `sflow {
+  collector { ip=10.0.0.70 }
+  k8s { markTraffic=on containerdState=/run/k3s/containerd }
+  containerd { crioRunroot=/var/run/containers/storage }
+}`
+	if c, err = ParseConfig(strings.NewReader(k8s), "hsflowd.conf"); err != nil || !c.Docker || len(c.Unsupported) != 0 ||
+		!reflect.DeepEqual(c.ContainerdState, []string{"/run/k3s/containerd"}) || !reflect.DeepEqual(c.CRIORunroot, []string{"/var/run/containers/storage"}) {
+		t.Errorf("k8s { } and containerd { }: %+v %v", c, err)
+	}
 	systemd := `sflow {
   collector { ip = 10.0.0.1 }
   pcap { dev = eth0 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,6 +48,10 @@ type dockerWatch struct {
 	mu    sync.Mutex
 	names map[string]string // container ID → name
 	live  bool              // the event stream is up: names are current
+	// ended holds the containers that stopped or died since the agent last
+	// looked, with the state of their last sample (virt_cpu's state:
+	// shutoff for stop, shutdown for die, as hsflowd reports them).
+	ended map[string]uint32
 	// changed is signalled (without blocking) when a container started or
 	// stopped, for the agent to report containers now.
 	changed chan struct{}
@@ -56,7 +61,7 @@ func newDockerWatch(sock string, log *slog.Logger) *dockerWatch {
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}
-	return &dockerWatch{sock: sock, log: log, changed: make(chan struct{}, 1),
+	return &dockerWatch{sock: sock, log: log, changed: make(chan struct{}, 1), ended: map[string]uint32{},
 		client: http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: dial}},
 		stream: http.Client{Transport: &http.Transport{DialContext: dial}}}
 }
@@ -127,9 +132,47 @@ func (w *dockerWatch) run(ctx context.Context) {
 	}
 }
 
+// Live says whether the event stream is up.
+func (w *dockerWatch) Live() bool {
+	if w == nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.live
+}
+
+// Ended returns the containers that stopped since the last call, each
+// with the state its last sample says.
+func (w *dockerWatch) Ended() map[string]uint32 {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.ended) == 0 {
+		return nil
+	}
+	e := w.ended
+	w.ended = map[string]uint32{}
+	return e
+}
+
+// virt_cpu states (libvirt's virDomainState, as sFlow's host structures
+// carry them).
+const (
+	virRunning  = 1
+	virShutdown = 4 // the container's process ended (die)
+	virShutoff  = 5 // stopped (stop)
+)
+
 // follow lists the containers, then reads events until the stream ends.
 func (w *dockerWatch) follow(ctx context.Context) error {
-	filters := url.QueryEscape(`{"type":["container"],"event":["start","die","destroy","rename"]}`)
+	// Only the type is filtered on: Podman's Docker-compatible service (4.3)
+	// matches "event" filters against its own event names ("died" where it
+	// sends Docker's "die"), so event=die passes nothing there; the actions
+	// are picked here.
+	filters := url.QueryEscape(`{"type":["container"]}`)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://docker/events?filters="+filters, nil)
 	resp, err := w.stream.Do(req)
 	if err != nil {
@@ -161,20 +204,42 @@ func (w *dockerWatch) follow(ctx context.Context) error {
 		if err := dec.Decode(&ev); err != nil {
 			return err
 		}
-		w.mu.Lock()
-		names := make(map[string]string, len(w.names)+1) // readers keep the map they were given
-		for k, v := range w.names {
-			names[k] = v
+		if ev.Type != "" && ev.Type != "container" || ev.Actor.ID == "" {
+			continue
 		}
+		name := ev.Actor.Attributes["name"]
+		w.mu.Lock()
+		names := w.names
+		changed := true
+		// Docker sends start, restart, unpause, rename (its name attribute
+		// is the new name), stop, die, destroy; Podman the same and remove.
 		switch ev.Action {
-		case "start", "rename":
-			names[ev.Actor.ID] = ev.Actor.Attributes["name"]
-		case "die", "destroy":
-			delete(names, ev.Actor.ID)
+		case "start", "restart", "unpause", "rename":
+			if name != "" && names[ev.Actor.ID] != name {
+				names = maps.Clone(names) // readers keep the map they were given
+				names[ev.Actor.ID] = name
+			}
+			delete(w.ended, ev.Actor.ID)
+		case "stop":
+			w.ended[ev.Actor.ID] = virShutoff
+		case "die":
+			if w.ended[ev.Actor.ID] == 0 {
+				w.ended[ev.Actor.ID] = virShutdown
+			}
+		case "destroy", "remove":
+			if _, ok := names[ev.Actor.ID]; ok {
+				names = maps.Clone(names)
+				delete(names, ev.Actor.ID)
+			}
+			changed = false
+		default:
+			changed = false
 		}
 		w.names = names
 		w.mu.Unlock()
-		w.signal()
+		if changed {
+			w.signal()
+		}
 	}
 }
 

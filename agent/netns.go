@@ -23,28 +23,30 @@ func nsInterfaces(pid string) ([]net.Interface, error) {
 	if ours, _ := os.Readlink("/proc/self/ns/net"); ours == theirs {
 		return nil, nil
 	}
-	type result struct {
-		ifs []net.Interface
-		err error
-	}
-	done := make(chan result, 1)
+	var ifs []net.Interface
+	err = inNetns(pid, func() (err error) { ifs, err = net.Interfaces(); return err })
+	return ifs, err
+}
+
+// inNetns runs f on a thread of its own in the network namespace of
+// process pid. The thread is never unlocked: when its goroutine ends, Go
+// retires it rather than reuse it in a namespace not its own. Sockets f
+// makes stay in that namespace.
+func inNetns(pid string, f func() error) error {
+	done := make(chan error, 1)
 	go func() {
-		// This thread changes namespace and is never unlocked: when the
-		// goroutine ends, Go retires the thread rather than reuse it.
 		runtime.LockOSThread()
-		fd, err := unix.Open(target, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(filepath.Join("/proc", pid, "ns", "net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			done <- result{err: err}
+			done <- err
 			return
 		}
 		defer unix.Close(fd)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("entering the network namespace of %s: %w", pid, err)}
+			done <- fmt.Errorf("entering the network namespace of %s: %w", pid, err)
 			return
 		}
-		ifs, err := net.Interfaces()
-		done <- result{ifs, err}
+		done <- f()
 	}()
-	r := <-done
-	return r.ifs, r.err
+	return <-done
 }

@@ -69,6 +69,15 @@ type cached struct {
 
 const sockDiagCacheMax = 16384 // connections; the cache is emptied when full
 
+// NewSockDiagIn opens a netlink socket in the network namespace of process
+// pid (a container's), for its sockets: a socket answers for the namespace
+// it was made in. It needs CAP_SYS_ADMIN to enter the namespace.
+func NewSockDiagIn(pid string) (*SockDiag, error) {
+	var d *SockDiag
+	err := inNetns(pid, func() (err error) { d, err = NewSockDiag(); return err })
+	return d, err
+}
+
 // NewSockDiag opens the netlink socket.
 func NewSockDiag() (*SockDiag, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)

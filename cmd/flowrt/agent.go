@@ -17,15 +17,17 @@ import (
 const agentUsage = `Usage: flowrt agent [-c /etc/hsflowd.conf] [-v]
 
 A Host sFlow agent, like hsflowd: this host's counters (CPU, memory, disk,
-network, MIB-2, every interface; containers with docker { }) every polling
-interval, and packets sampled 1-in-N in the kernel on each pcap { dev=… }.
+network, MIB-2, every interface; containers with docker { }, Kubernetes
+pods with k8s { } or containerd { }) every polling interval, and packets
+sampled 1-in-N in the kernel on each pcap { dev=… }.
 
   -c file   hsflowd-style configuration (default /etc/hsflowd.conf):
               sflow {
                 collector { ip=10.0.0.70 udpport=6343 }   # one or more
                 polling=20  sampling=400  headerBytes=128  agentIP=…  agent=eth0
                 pcap { dev=eth0 }  pcap { dev=docker0 sampling=100 }
-                docker { }
+                docker { }        # or k8s { containerdState=/run/containerd }
+                systemd { markTraffic=on }  tcp { }
               }
   -v        log each datagram's counts every polling interval
 

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -8,150 +9,205 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flowrt/flowrt/agent"
 )
 
-// dockerAPI is a Docker Engine API socket standing in for the daemon: no
-// container engine can run containers in this sandbox (podman stops at
-// setrlimit, see docs/install.md), so the test answers the two calls the
-// agent makes — GET /containers/json and the GET /events stream — as
-// Docker documents them, and sends the events it is told to.
-type dockerAPI struct {
-	sock   string
-	mu     chan struct{}
-	names  map[string]string
-	events chan string
+// sleeperSource is the one program of the test's container image: it waits
+// for SIGTERM (podman stop), or exits at once with -exit (to try a runtime).
+const sleeperSource = `package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-exit" {
+		return
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT)
+	<-c
+}
+`
+
+// sleeperBinary builds the static program containers run; it returns its
+// directory, which has the program as /sleeper (a root file system).
+func sleeperBinary(t *testing.T) string {
+	t.Helper()
+	dir, root := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(sleeperSource), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module sleeper\n\ngo 1.22\n"), 0o644)
+	build := exec.Command("go", "build", "-o", filepath.Join(root, "sleeper"), ".")
+	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the container's program: %v\n%s", err, out)
+	}
+	return root
 }
 
-func startDockerAPI(t *testing.T) *dockerAPI {
+// sleeperImage builds a FROM scratch image around a static Go program with
+// buildah (images cannot be pulled here) and removes it at the end.
+func sleeperImage(t *testing.T) string {
 	t.Helper()
-	d := &dockerAPI{sock: filepath.Join(t.TempDir(), "docker.sock"), names: map[string]string{}, events: make(chan string, 8),
-		mu: make(chan struct{}, 1)}
-	ln, err := net.Listen("unix", d.sock)
-	if err != nil {
+	need(t, "buildah")
+	root := sleeperBinary(t)
+	tag := fmt.Sprintf("localhost/flowrt-agent-test:%d", os.Getpid())
+	ctr := cmdOutput(t, "buildah", "from", "scratch")
+	defer exec.Command("buildah", "rm", ctr).Run()
+	cmdOutput(t, "buildah", "copy", ctr, filepath.Join(root, "sleeper"), "/sleeper")
+	cmdOutput(t, "buildah", "config", "--entrypoint", `["/sleeper"]`, ctr)
+	cmdOutput(t, "buildah", "commit", "-q", ctr, tag)
+	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", tag).Run() })
+	return tag
+}
+
+// sleeperRuntime finds the podman options that run a container here (the
+// same search as TestContainerImage's, docs/install.md): as installed,
+// with limits within this machine's, and with runc.
+func sleeperRuntime(t *testing.T, image string) *podman {
+	t.Helper()
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	nofile := min(lim.Max, 65536)
+	limits := []string{"--ulimit", fmt.Sprintf("nofile=%d:%d", nofile, nofile), "--ulimit", "nproc=4096:4096"}
+	tries := []*podman{{image: image}, {image: image, run: limits}, {image: image, global: []string{"--runtime", "runc"}, run: limits}}
+	var errs []string
+	for _, p := range tries {
+		out, err := p.cmd("--rm", p.image, "-exit").CombinedOutput()
+		if err == nil {
+			return p
+		}
+		errs = append(errs, fmt.Sprintf("podman %v run %v: %v %s", p.global, p.run, err, strings.TrimSpace(string(out))))
+	}
+	t.Skipf("podman cannot run a container on this machine:\n%s", strings.Join(errs, "\n"))
+	return nil
+}
+
+// podmanService is "podman system service", Podman's Docker-compatible
+// Engine API, on a socket of the test's own; it is stopped at the end.
+func podmanService(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "podman.sock")
+	svc := exec.Command("podman", "system", "service", "--time=0", "unix://"+sock)
+	var log strings.Builder
+	svc.Stdout, svc.Stderr = &log, &log
+	if err := svc.Start(); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /containers/json", func(w http.ResponseWriter, r *http.Request) {
-		d.mu <- struct{}{}
-		var list []map[string]any
-		for id, name := range d.names {
-			list = append(list, map[string]any{"Id": id, "Names": []string{"/" + name}})
-		}
-		<-d.mu
-		json.NewEncoder(w).Encode(list)
-	})
-	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
-		var f map[string][]string
-		if json.Unmarshal([]byte(r.URL.Query().Get("filters")), &f) != nil || strings.Join(f["type"], ",") != "container" {
-			http.Error(w, "filters: want type container", 400)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case ev := <-d.events:
-				fmt.Fprintln(w, ev)
-				w.(http.Flusher).Flush()
-			}
+	t.Cleanup(func() {
+		svc.Process.Signal(syscall.SIGTERM)
+		svc.Wait()
+		if t.Failed() {
+			t.Logf("podman system service:\n%s", log.String())
 		}
 	})
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return d
+	client := http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	waitFor(t, 20*time.Second, "podman's Docker API on "+sock, func() bool {
+		resp, err := client.Get("http://d/_ping")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	return sock
 }
 
-// event records a container starting or dying and streams the event.
-func (d *dockerAPI) event(action, id, name string) {
-	d.mu <- struct{}{}
-	if action == "start" {
-		d.names[id] = name
-	} else {
-		delete(d.names, id)
+// dumpMetric is a metric of an agent's every data source, from the
+// engine's /dump: data source → value.
+func dumpMetric(t *testing.T, e *engine, agentIP, metric string) map[string]string {
+	var d []struct {
+		DataSource  string
+		MetricValue any
 	}
-	<-d.mu
-	b, _ := json.Marshal(map[string]any{"Type": "container", "Action": action, "time": time.Now().Unix(),
-		"Actor": map[string]any{"ID": id, "Attributes": map[string]string{"name": name, "image": "nginx"}}})
-	d.events <- string(b)
+	out := map[string]string{}
+	if code, body := e.do(t, "GET", "/dump/"+agentIP+"/"+metric+"/json", ""); code == 200 {
+		json.Unmarshal([]byte(body), &d)
+	}
+	for _, m := range d {
+		out[m.DataSource] = fmt.Sprint(m.MetricValue)
+	}
+	return out
 }
 
-// TestAgentDockerEvents: with the Engine API's socket (DOCKER_HOST), a
-// container that starts is reported, under the name Docker gave it, as soon
-// as its start event arrives — long before the next polling interval (60 s
-// here) — and one started before the agent is named from the list.
+// TestAgentDockerEvents runs real containers with podman and points the
+// agent at Podman's Docker-compatible API (DOCKER_HOST): a container that
+// was running when the agent started is named as podman names it, from the
+// API's list; one started later is reported under its name as soon as its
+// start event arrives, and one stopped sends its last sample with virt_cpu
+// state shutdown or shutoff at once — both long before the next walk of the cgroup
+// tree (the polling interval is 60 s here).
 func TestAgentDockerEvents(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to make a cgroup")
+		t.Skip("runs containers with rootful podman: needs root")
 	}
-	root, ok := agent.CgroupRoot()
-	if !ok {
+	need(t, "podman")
+	if _, ok := agent.CgroupRoot(); !ok {
 		t.Skip("no cgroup v2 hierarchy here")
 	}
-	t.Log("no container engine runs containers here: a Docker Engine API socket stands in for the daemon")
-	api := startDockerAPI(t)
-	parent := filepath.Join(root, "flowrt-docker-test")
-	container := func(id string) {
-		cg := filepath.Join(parent, "docker-"+id+".scope")
-		if err := os.MkdirAll(cg, 0o755); err != nil {
-			t.Skipf("cannot make a cgroup: %v", err)
-		}
-		p := exec.Command("sleep", "60")
-		p.Start()
-		t.Cleanup(func() {
-			p.Process.Kill()
-			p.Wait()
-			time.Sleep(50 * time.Millisecond)
-			os.Remove(cg)
-			os.Remove(parent)
-		})
-		os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(p.Process.Pid)), 0o644)
-	}
-	early, late := strings.Repeat("e0", 32), strings.Repeat("1a", 32)
-	container(early)
-	api.event("start", early, "db-1")
+	p := sleeperRuntime(t, sleeperImage(t))
+	sock := podmanService(t)
+	prefix := fmt.Sprintf("flowrt-agent-test-%d-", os.Getpid())
+	p.start(t, prefix+"db", p.image)
 
 	e := startEngine(t)
 	host, port, _ := strings.Cut(e.sflow, ":")
 	ag := startAgent(t, fmt.Sprintf("sflow {\n  collector { ip=%s udpport=%s }\n  polling=60\n  agentIP=10.250.0.11\n  docker { }\n}\n",
-		host, port), "DOCKER_HOST=unix://"+api.sock)
-	names := func() map[string]string {
-		var dump []struct {
-			DataSource  string
-			MetricValue any
+		host, port), "DOCKER_HOST=unix://"+sock)
+	dump := func(metric string) map[string]string { return dumpMetric(t, e, "10.250.0.11", metric) }
+	sourceOf := func(name string) string {
+		for ds, n := range dump("host_name") {
+			if n == name {
+				return ds
+			}
 		}
-		out := map[string]string{}
-		if code, body := e.do(t, "GET", "/dump/10.250.0.11/host_name/json", ""); code == 200 {
-			json.Unmarshal([]byte(body), &dump)
-		}
-		for _, d := range dump {
-			out[fmt.Sprint(d.MetricValue)] = d.DataSource
-		}
-		return out
+		return ""
 	}
-	waitFor(t, 10*time.Second, "the container started before the agent, by its Docker name", func() bool {
-		_, ok := names()["db-1"]
-		return ok
-	})
-	time.Sleep(500 * time.Millisecond)
-	container(late)
+	// podman's own name for each container, as a user sees it.
+	names := func() []string {
+		return strings.Fields(cmdOutput(t, "podman", "ps", "--filter", "name="+prefix, "--format", "{{.Names}}"))
+	}
+	if got := names(); len(got) != 1 || got[0] != prefix+"db" {
+		t.Fatalf("podman ps shows %v, want %sdb", got, prefix)
+	}
+	waitFor(t, 10*time.Second, "the container started before the agent, by podman's name", func() bool { return sourceOf(prefix+"db") != "" })
+
 	started := time.Now()
-	api.event("start", late, "web-1")
-	waitFor(t, 5*time.Second, "the container that started, at once", func() bool {
-		_, ok := names()["web-1"]
-		return ok
+	p.start(t, prefix+"web", p.image)
+	waitFor(t, 5*time.Second, "the container that started, at once", func() bool { return sourceOf(prefix+"web") != "" })
+	t.Logf("%sweb reported %v after podman run returned (polling interval 60 s)", prefix, time.Since(started).Round(time.Millisecond))
+	web := sourceOf(prefix + "web")
+	if got := dump("vir_cpu_state")[web]; got != "1" {
+		t.Errorf("vir_cpu_state of the running container (%s) is %s, want 1 (running)", web, got)
+	}
+	if got := names(); len(got) != 2 {
+		t.Errorf("podman ps shows %v, want two containers", got)
+	}
+
+	stopped := time.Now()
+	if out, err := exec.Command("podman", "stop", "-t", "5", prefix+"web").CombinedOutput(); err != nil {
+		t.Fatalf("podman stop: %v %s", err, out)
+	}
+	// Docker sends stop (hsflowd: shutoff, 5) after die (shutdown, 4);
+	// Podman's service sends die alone when the stream is filtered by type.
+	waitFor(t, 5*time.Second, "the stopped container's last sample", func() bool {
+		st := dump("vir_cpu_state")[web]
+		return st == "4" || st == "5"
 	})
-	t.Logf("web-1 reported %v after its start event (polling interval 60 s)", time.Since(started).Round(time.Millisecond))
-	if !strings.Contains(ag.logText(), "following Docker's events") {
-		t.Errorf("the agent did not say it follows Docker's events:\n%s", ag.logText())
+	t.Logf("%sweb reported vir_cpu_state %s %v after podman stop began", prefix, dump("vir_cpu_state")[web], time.Since(stopped).Round(time.Millisecond))
+	if db := sourceOf(prefix + "db"); dump("vir_cpu_state")[db] != "1" {
+		t.Errorf("the container still running (%s) is not reported running: %v", db, dump("vir_cpu_state"))
+	}
+	log := ag.logText()
+	if !strings.Contains(log, "following Docker's events") {
+		t.Errorf("the agent did not say it follows Docker's events:\n%s", log)
 	}
 }

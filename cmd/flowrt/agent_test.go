@@ -292,6 +292,25 @@ func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 		t.Skip("needs root for a network namespace and packet sockets")
 	}
 	veth, peer := prefix+"0", prefix+"1"
+	nsVeth(t, ns, veth, peer, net+".2/24", "addr", "add", net+".1/24", "dev", veth)
+	// Real frames, not 64 KB segmentation-offload super-frames: each sample
+	// then stands for N frames of similar size, and the estimate is tight.
+	exec.Command("ethtool", "-K", veth, "tso", "off", "gso", "off", "gro", "off").Run()
+	exec.Command("ip", "netns", "exec", ns, "ethtool", "-K", peer, "tso", "off", "gso", "off", "gro", "off").Run()
+	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", net+".2")
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	return veth
+}
+
+// nsVeth makes network namespace ns and a veth pair, veth here and peer
+// there with address addr, both up (and the namespace's lo); here is the
+// ip command that sets the local end (an address, a bridge) before it is
+// up. Both go at the end.
+func nsVeth(t *testing.T, ns, veth, peer, addr string, here ...string) {
+	t.Helper()
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -304,21 +323,11 @@ func iperfNamespace(t *testing.T, ns, prefix, net string) string {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run(); exec.Command("ip", "link", "del", veth).Run() })
 	run("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
 	run("ip", "link", "set", peer, "netns", ns)
-	run("ip", "addr", "add", net+".1/24", "dev", veth)
+	run(append([]string{"ip"}, here...)...)
 	run("ip", "link", "set", veth, "up")
-	run("ip", "-n", ns, "addr", "add", net+".2/24", "dev", peer)
+	run("ip", "-n", ns, "addr", "add", addr, "dev", peer)
 	run("ip", "-n", ns, "link", "set", peer, "up")
 	run("ip", "-n", ns, "link", "set", "lo", "up")
-	// Real frames, not 64 KB segmentation-offload super-frames: each sample
-	// then stands for N frames of similar size, and the estimate is tight.
-	exec.Command("ethtool", "-K", veth, "tso", "off", "gso", "off", "gro", "off").Run()
-	exec.Command("ip", "netns", "exec", ns, "ethtool", "-K", peer, "tso", "off", "gso", "off", "gro", "off").Run()
-	server := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", net+".2")
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	return veth
 }
 
 // TestAgentSamplesInNamespace samples an iperf3 TCP stream on a veth pair
@@ -433,27 +442,10 @@ func TestAgentContainers(t *testing.T) {
 		t.Skip("no cgroup v2 hierarchy here")
 	}
 	id := strings.Repeat("f10e7", 12) + "abcd"
-	parent := filepath.Join(root, "flowrt-test")
-	cg := filepath.Join(parent, "docker-"+id+".scope")
-	if err := os.MkdirAll(cg, 0o755); err != nil {
-		t.Skipf("cannot make a cgroup: %v", err)
-	}
 	need(t, "ip", "ping")
 	veth := iperfNamespace(t, "frtctr", "frtct", "198.19.2")
 	busy := exec.Command("ip", "netns", "exec", "frtctr", "sh", "-c", "while :; do :; done")
-	if err := busy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		busy.Process.Kill()
-		busy.Wait()
-		time.Sleep(100 * time.Millisecond)
-		os.Remove(cg)
-		os.Remove(parent)
-	})
-	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(busy.Process.Pid)), 0o644); err != nil {
-		t.Skipf("cannot move a process into the cgroup: %v", err)
-	}
+	dockerCgroup(t, filepath.Join(root, "flowrt-test"), id, busy)
 	e := startEngine(t)
 	d := startDecoder(t)
 	host, port, _ := strings.Cut(e.sflow, ":")
@@ -520,6 +512,32 @@ func TestAgentContainers(t *testing.T) {
 	}
 	if !keys[id[:12]] || !keys[hostname] {
 		t.Errorf("flows by host:macdestination:host_name %+v, want the container %s and this host %s", flows, id[:12], hostname)
+	}
+}
+
+// dockerCgroup starts p in a cgroup named as Docker names a container's
+// (<parent>/docker-<id>.scope); at the end p is killed and the cgroup
+// removed. It skips the test where the cgroup cannot be made.
+func dockerCgroup(t *testing.T, parent, id string, p *exec.Cmd) {
+	t.Helper()
+	cg := filepath.Join(parent, "docker-"+id+".scope")
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		os.Remove(cg)
+		os.Remove(parent)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.Process.Kill()
+		p.Wait()
+		time.Sleep(100 * time.Millisecond)
+		os.Remove(cg)
+		os.Remove(parent)
+	})
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(p.Process.Pid)), 0o644); err != nil {
+		t.Skipf("cannot move a process into the cgroup: %v", err)
 	}
 }
 
