@@ -95,13 +95,6 @@ func (e *Entry) MarkLogged(ms int64) {
 	copy(e.LoggedTotals(), e.Totals())
 }
 
-func (e *Entry) fx() []fnState {
-	if e.x == nil {
-		return nil
-	}
-	return e.x.fx
-}
-
 // Limits bound the memory of every table together. The counters are
 // shared by all tables and read by the engine's status.
 type Limits struct {
