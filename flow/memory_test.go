@@ -15,21 +15,21 @@ var memoryDefinitions = []struct {
 	name, spec string
 	key        func(b []byte, i int) []byte
 }{
-	{"src", "{keys:'ipsource', value:'bytes', n:20, t:60}", func(b []byte, i int) []byte { return src(b, i) }},
-	{"dst", "{keys:'ipdestination', value:'frames', n:20, t:60}", func(b []byte, i int) []byte { return dst(b, i) }},
-	{"pairs", "{keys:'ipsource,ipdestination', value:'bytes', n:20, t:60}", func(b []byte, i int) []byte { return dst(append(src(b, i), ','), i) }},
-	{"proto", "{keys:'ipsource,ipdestination,ipprotocol', value:'frames', n:20, t:60}", func(b []byte, i int) []byte {
+	{"src", "{keys:'ipsource', value:'bytes', n:20, t:600}", func(b []byte, i int) []byte { return src(b, i) }},
+	{"dst", "{keys:'ipdestination', value:'frames', n:20, t:600}", func(b []byte, i int) []byte { return dst(b, i) }},
+	{"pairs", "{keys:'ipsource,ipdestination', value:'bytes', n:20, t:600}", func(b []byte, i int) []byte { return dst(append(src(b, i), ','), i) }},
+	{"proto", "{keys:'ipsource,ipdestination,ipprotocol', value:'frames', n:20, t:600}", func(b []byte, i int) []byte {
 		return append(dst(append(src(b, i), ','), i), ",6"...)
 	}},
-	{"tcp", "{keys:'ipsource,ipdestination,tcpsourceport,tcpdestinationport', value:'bytes', filter:'ipprotocol=6', n:20, t:60}", tuple},
-	{"udp", "{keys:'ipsource,ipdestination,udpsourceport,udpdestinationport', value:'frames', filter:'ipprotocol=17', n:20, t:60}", tuple},
-	{"subnets", "{keys:'mask:ipsource:24,mask:ipdestination:24', value:'bytes', n:20, t:60}", func(b []byte, i int) []byte {
+	{"tcp", "{keys:'ipsource,ipdestination,tcpsourceport,tcpdestinationport', value:'bytes', filter:'ipprotocol=6', n:20, t:600}", tuple},
+	{"udp", "{keys:'ipsource,ipdestination,udpsourceport,udpdestinationport', value:'frames', filter:'ipprotocol=17', n:20, t:600}", tuple},
+	{"subnets", "{keys:'mask:ipsource:24,mask:ipdestination:24', value:'bytes', n:20, t:600}", func(b []byte, i int) []byte {
 		b = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), 0}).AppendTo(b)
 		return netip.AddrFrom4([4]byte{192, 168, byte(i), 0}).AppendTo(append(b, ','))
 	}},
-	{"withvalues", "{keys:'ipdestination,ipsource', value:'bytes', values:'frames', n:20, t:60}", func(b []byte, i int) []byte { return src(append(dst(b, i), ','), i) }},
-	{"avgsize", "{keys:'ipsource,ipprotocol', value:'avg:ipbytes', n:20, t:60}", func(b []byte, i int) []byte { return append(src(b, i), ",17"...) }},
-	{"stack", "{keys:'stack,ipsource', value:'frames', n:20, t:60}", func(b []byte, i int) []byte { return src(append(b, "eth.ip.tcp,"...), i) }},
+	{"withvalues", "{keys:'ipdestination,ipsource', value:'bytes', values:'frames', n:20, t:600}", func(b []byte, i int) []byte { return src(append(dst(b, i), ','), i) }},
+	{"avgsize", "{keys:'ipsource,ipprotocol', value:'avg:ipbytes', n:20, t:600}", func(b []byte, i int) []byte { return append(src(b, i), ",17"...) }},
+	{"stack", "{keys:'stack,ipsource', value:'frames', n:20, t:600}", func(b []byte, i int) []byte { return src(append(b, "eth.ip.tcp,"...), i) }},
 }
 
 func src(b []byte, i int) []byte {
