@@ -105,8 +105,8 @@ func TestTableMemoryPerFlow(t *testing.T) {
 	per := float64(after-before) / float64(flows)
 	t.Logf("%d flows in %d tables: %.0f bytes of live heap per flow", flows, len(tables), per)
 	runtime.KeepAlive(tables)
-	if per > 300 {
-		t.Errorf("a tracked flow takes %.0f bytes of heap, want at most 300", per)
+	if per > 200 {
+		t.Errorf("a tracked flow takes %.0f bytes of heap, want at most 200 (150 when measured; 341 with a map per table)", per)
 	}
 }
 

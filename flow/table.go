@@ -122,8 +122,8 @@ const maxPool = 1 << 15
 type Table struct {
 	// Flows live in one slice, found through an open-addressing index of
 	// their positions: the top-N scan of a query reads memory in order
-	// instead of chasing a pointer per flow, and a flow costs its index 8
-	// bytes at most (a Go map of string keys took 35–50).
+	// instead of chasing a pointer per flow, and a flow costs its index
+	// 8–16 bytes (a Go map of string keys took 35–50).
 	idx     index
 	entries []Entry
 	scores  []float64 // entries[i].s, packed: what a top-N scan reads
