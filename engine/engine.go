@@ -396,8 +396,7 @@ func (e *Engine) Sweep(now time.Time) {
 						if ms-en.Logged >= at {
 							v, vs := t.Record(en)
 							e.logFlow(d, a, ds, en, en.Logged, ms, v, vs)
-							en.Logged, en.LoggedTotal = ms, en.Total
-							copy(en.LoggedTotals, en.Totals)
+							en.MarkLogged(ms)
 						}
 					})
 				}

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -30,24 +31,68 @@ func IdleTimeout(t float64) time.Duration {
 	return max(time.Duration(4*t*float64(time.Second)), 2*time.Second)
 }
 
-// Entry is one flow in a table.
+// Entry is one flow in a table. It is kept small: a million tracked flows
+// are a million entries (docs/performance.md, "Memory"). What only some
+// definitions need (extra values, value functions) is behind x.
 type Entry struct {
 	Key    string
 	s      float64
-	vs     []float64
-	Total  float64   // everything added since the flow started (scaled)
-	Totals []float64 // the same for the extra values
-	// fx holds the value functions' state (values.go): [0] for the value,
-	// [1+i] for extra value i; nil when every value is a rate.
-	fx     []fnState
-	Start  int64 // ms
-	Last   int64 // ms of the latest sample
-	Logged int64 // ms of the latest log record (or of the start)
+	Total  float64 // everything added since the flow started (scaled)
+	Start  int64   // ms
+	Last   int64   // ms of the latest sample
+	Logged int64   // ms of the latest log record (or of the start)
 	// LoggedTotal is Total when the latest active-timeout record was made:
 	// each record reports what the flow added since the one before.
 	LoggedTotal float64
-	// LoggedTotals is the same for Totals.
-	LoggedTotals []float64
+	x           *extra // nil when the definition has no extra values and every value is a rate
+}
+
+// extra is the part of an entry that only definitions with extra values or
+// value functions have.
+type extra struct {
+	// vals are, n each for the n extra values: their smoothed sums, their
+	// totals since the flow started (scaled), and the totals when the
+	// latest active-timeout record was made.
+	vals []float64
+	// fx holds the value functions' state (values.go): [0] for the value,
+	// [1+i] for extra value i; nil when every value is a rate.
+	fx []fnState
+}
+
+// vs returns the smoothed sums of e's extra values.
+func (e *Entry) vs() []float64 {
+	if e.x == nil {
+		return nil
+	}
+	n := len(e.x.vals) / 3
+	return e.x.vals[:n:n]
+}
+
+// Totals returns what each extra value added since the flow started
+// (scaled); nil when the definition has none.
+func (e *Entry) Totals() []float64 {
+	if e.x == nil {
+		return nil
+	}
+	n := len(e.x.vals) / 3
+	return e.x.vals[n : 2*n : 2*n]
+}
+
+// LoggedTotals returns Totals as they were when the latest active-timeout
+// record was made.
+func (e *Entry) LoggedTotals() []float64 {
+	if e.x == nil {
+		return nil
+	}
+	n := len(e.x.vals) / 3
+	return e.x.vals[2*n:]
+}
+
+// MarkLogged notes that a record of e was made at ms: the next reports what
+// the flow adds from now.
+func (e *Entry) MarkLogged(ms int64) {
+	e.Logged, e.LoggedTotal = ms, e.Total
+	copy(e.LoggedTotals(), e.Totals())
 }
 
 // Limits bound the memory of every table together. The counters are
@@ -68,11 +113,18 @@ const (
 	MinPool    = 100
 )
 
+// maxPool bounds a table's pool: an index slot holds an entry's position
+// in 16 bits, and the index (at most half full) has at most 2^16 slots.
+// (Definitions have n ≤ MaxN, so pools are at most 200.)
+const maxPool = 1 << 15
+
 // Table holds the flows of one definition at one data source.
 type Table struct {
-	// Flows live in one slice, found through the map: the top-N scan of a
-	// query reads memory in order instead of chasing a pointer per flow.
-	flows   map[string]int32
+	// Flows live in one slice, found through an open-addressing index of
+	// their positions: the top-N scan of a query reads memory in order
+	// instead of chasing a pointer per flow, and a flow costs its index
+	// 8–16 bytes (a Go map of string keys took 35–50).
+	idx     index
 	entries []Entry
 	scores  []float64 // entries[i].s, packed: what a top-N scan reads
 	best    []int32   // Top's scratch
@@ -81,7 +133,6 @@ type Table struct {
 	pool    int
 	limits  *Limits
 	Gen     uint64 // the definition generation the table belongs to
-	order   []*Entry
 	// fns are the functions of the value ([0]) and the extra values;
 	// funcs whether any is not a rate. plain: the value itself is a
 	// function (avg:, count: …), so a flow's score is its value, not a
@@ -94,9 +145,8 @@ type Table struct {
 // NewTable returns an empty table for d.
 func NewTable(d *Definition, gen uint64, limits *Limits) *Table {
 	t := &Table{
-		flows:  make(map[string]int32),
 		t:      d.Spec.T,
-		pool:   max(PoolFactor*d.Spec.N, MinPool),
+		pool:   min(max(PoolFactor*d.Spec.N, MinPool), maxPool),
 		limits: limits,
 		Gen:    gen,
 		win:    windowMs(d.Spec.T),
@@ -130,23 +180,25 @@ func (t *Table) Add(key []byte, x float64, sc *Scratch, now int64, g float64, ep
 	}
 	var e *Entry
 	isNew := false
-	i, ok := t.flows[string(key)]
+	h := maphash.Bytes(seed, key)
+	i, ok := t.find(str(key), h)
 	if ok {
 		e = &t.entries[i]
 	} else {
-		if e = t.insert(key, len(vs), now); e == nil {
+		if e = t.insert(key, h, len(vs), now); e == nil {
 			return nil, false
 		}
-		i, isNew = int32(len(t.entries)-1), true
+		i, isNew = len(t.entries)-1, true
 	}
 	if !t.funcs {
 		e.s += x * g
 		t.scores[i] = e.s
 		e.Total += x
-		for i, v := range vs {
-			if i < len(e.vs) {
-				e.vs[i] += v * g
-				e.Totals[i] += v
+		if e.x != nil {
+			n := len(e.x.vals) / 3
+			for j, v := range vs[:min(len(vs), n)] {
+				e.x.vals[j] += v * g
+				e.x.vals[n+j] += v
 			}
 		}
 		e.Last = now
@@ -154,36 +206,39 @@ func (t *Table) Add(key []byte, x float64, sc *Scratch, now int64, g float64, ep
 	}
 	win := now / t.win
 	w := 1.0
-	var h uint64
+	var hv uint64
 	if sc != nil {
-		w, h = sc.weight, sc.h
+		w, hv = sc.weight, sc.h
 	}
+	fx := e.x.fx
 	if t.plain {
-		e.fx[0].observe(t.fns[0], x, h, w, g, win)
-		e.s = e.fx[0].current(t.fns[0], win)
+		fx[0].observe(t.fns[0], x, hv, w, g, win)
+		e.s = fx[0].current(t.fns[0], win)
 		t.scores[i] = e.s
 	} else {
 		e.s += x * g
 		t.scores[i] = e.s
 		e.Total += x
 	}
+	n := len(e.x.vals) / 3
 	for j, v := range vs {
-		if j >= len(e.vs) {
+		if j >= n {
 			break
 		}
 		switch fn := t.fns[1+j]; {
 		case fn == fnRate:
-			e.vs[j] += v * g
-			e.Totals[j] += v
+			e.x.vals[j] += v * g
+			e.x.vals[n+j] += v
 		case sc.has[j]:
-			e.fx[1+j].observe(fn, v, sc.hashes[j], w, g, win)
+			fx[1+j].observe(fn, v, sc.hashes[j], w, g, win)
 		}
 	}
 	e.Last = now
 	return e, isNew
 }
 
-func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
+// insert adds a new flow whose key hashes to h, making room for it first.
+func (t *Table) insert(key []byte, h uint64, nvalues int, now int64) *Entry {
 	if len(t.entries) >= t.pool {
 		t.evict(max(len(t.entries)/4, 1))
 	}
@@ -197,54 +252,90 @@ func (t *Table) insert(key []byte, nvalues int, now int64) *Entry {
 		}
 		t.limits.Flows.Add(1)
 	}
+	if len(t.entries) == cap(t.entries) {
+		// Grow to the pool and no further: append's doubling would
+		// leave up to half of a full table's slice unused.
+		c := min(max(2*cap(t.entries), 4), t.pool)
+		if c <= len(t.entries) {
+			c = 2*len(t.entries) + 1
+		}
+		t.entries = append(make([]Entry, 0, c), t.entries...)
+		t.scores = append(make([]float64, 0, c), t.scores...)
+	}
 	t.entries = append(t.entries, Entry{Key: string(key), Start: now, Logged: now})
 	t.scores = append(t.scores, 0)
-	e := &t.entries[len(t.entries)-1]
-	if nvalues > 0 {
-		b := make([]float64, 3*nvalues) // one allocation for the three
-		e.vs, e.Totals, e.LoggedTotals = b[:nvalues:nvalues], b[nvalues:2*nvalues:2*nvalues], b[2*nvalues:]
+	pos := len(t.entries) - 1
+	e := &t.entries[pos]
+	if nvalues > 0 || t.funcs {
+		e.x = &extra{}
+		if nvalues > 0 {
+			e.x.vals = make([]float64, 3*nvalues) // one allocation for the three
+		}
 	}
 	if t.funcs {
-		e.fx = make([]fnState, len(t.fns))
+		e.x.fx = make([]fnState, len(t.fns))
 		for j, fn := range t.fns {
 			if fn == fnCount {
-				e.fx[j].hll = new(hllSet)
+				e.x.fx[j].hll = new(hllSet)
 			}
 		}
 	}
-	t.flows[e.Key] = int32(len(t.entries) - 1)
+	t.index(h, pos)
 	return e
 }
 
 // evict removes the n smallest flows.
 func (t *Table) evict(n int) {
-	t.order = t.order[:0]
-	for i := range t.entries {
-		t.order = append(t.order, &t.entries[i])
+	n = min(n, len(t.entries))
+	if n <= 0 {
+		return
 	}
-	slices.SortFunc(t.order, func(a, b *Entry) int { return cmpFloat(a.s, b.s) })
-	victims := make([]string, 0, n)
-	for _, e := range t.order[:min(n, len(t.order))] {
-		victims = append(victims, e.Key)
+	// The n-th smallest score is the cut: the flows below it go, and
+	// as many of those at it as make n. Sorted in a copy on the stack
+	// (pools are at most 200 flows).
+	var buf [256]float64
+	sorted := append(buf[:0], t.scores...)
+	slices.Sort(sorted) // NaNs first: they go first
+	cut := sorted[n-1]
+	below := 0
+	for _, sc := range sorted[:n] {
+		if lessCut(sc, cut) {
+			below++
+		}
 	}
-	clear(t.order)
-	t.order = t.order[:0]
-	for _, k := range victims {
-		t.remove(int(t.flows[k]))
+	ties := n - below
+	// Backwards: remove moves the last entry, which has been seen, into
+	// the hole.
+	for i := len(t.entries) - 1; i >= 0 && n > 0; i-- {
+		sc := t.scores[i]
+		switch {
+		case lessCut(sc, cut):
+		case ties > 0 && atCut(sc, cut):
+			ties--
+		default:
+			continue
+		}
+		t.remove(i)
+		n--
 		if t.limits != nil {
 			t.limits.Evicted.Add(1)
 		}
 	}
 }
 
+// lessCut and atCut order scores as slices.Sort does: NaN before every
+// number.
+func lessCut(x, cut float64) bool { return x < cut || (x != x && cut == cut) }
+func atCut(x, cut float64) bool   { return x == cut || (x != x && cut != cut) }
+
 // remove deletes entry i, moving the last entry into its place.
 func (t *Table) remove(i int) {
-	delete(t.flows, t.entries[i].Key)
+	t.unindex(i)
 	last := len(t.entries) - 1
 	if i != last {
+		t.reindex(last, i)
 		t.entries[i] = t.entries[last]
 		t.scores[i] = t.scores[last]
-		t.flows[t.entries[i].Key] = int32(i)
 	}
 	t.entries[last] = Entry{}
 	t.entries = t.entries[:last]
@@ -272,11 +363,13 @@ func (t *Table) rebase(epoch int64) {
 			e.s *= f
 			t.scores[i] = e.s
 		}
-		for i := range e.vs {
-			e.vs[i] *= f
-		}
-		for j := range e.fx {
-			e.fx[j].rescale(t.fns[j], f)
+		if e.x != nil {
+			for i := range e.vs() {
+				e.x.vals[i] *= f
+			}
+			for j := range e.x.fx {
+				e.x.fx[j].rescale(t.fns[j], f)
+			}
 		}
 	}
 	t.epoch = epoch
@@ -301,7 +394,7 @@ func (t *Table) refresh(now int64) {
 	win := now / t.win
 	for i := range t.entries {
 		e := &t.entries[i]
-		e.s = e.fx[0].current(t.fns[0], win)
+		e.s = e.x.fx[0].current(t.fns[0], win)
 		t.scores[i] = e.s
 	}
 }
@@ -310,7 +403,7 @@ func (t *Table) refresh(now int64) {
 // (ms).
 func (t *Table) Value(e *Entry, now int64) float64 {
 	if t.plain {
-		return e.fx[0].current(t.fns[0], now/t.win)
+		return e.x.fx[0].current(t.fns[0], now/t.win)
 	}
 	return e.s * t.decay(now)
 }
@@ -318,7 +411,7 @@ func (t *Table) Value(e *Entry, now int64) float64 {
 // Lookup returns the flow with the given key, and whether the table has
 // it.
 func (t *Table) Lookup(key string) (*Entry, bool) {
-	i, ok := t.flows[key]
+	i, ok := t.find(key, maphash.String(seed, key))
 	if !ok {
 		return nil, false
 	}
@@ -328,11 +421,11 @@ func (t *Table) Lookup(key string) (*Entry, bool) {
 // ValueOf returns the rate of the flow with the given key, and whether the
 // table has it.
 func (t *Table) ValueOf(key string, now int64) (float64, bool) {
-	i, ok := t.flows[key]
+	e, ok := t.Lookup(key)
 	if !ok {
 		return 0, false
 	}
-	return t.Value(&t.entries[i], now), true
+	return t.Value(e, now), true
 }
 
 // values fills out with e's extra values at now, given the decay d.
@@ -341,9 +434,9 @@ func (t *Table) values(out []float64, e *Entry, now int64, d float64) {
 		d = t.rateDecay(now)
 	}
 	win := now / t.win
-	for i, v := range e.vs {
+	for i, v := range e.vs() {
 		if fn := t.fns[1+i]; fn != fnRate {
-			out[i] = e.fx[1+i].current(fn, win)
+			out[i] = e.x.fx[1+i].current(fn, win)
 		} else {
 			out[i] = v * d
 		}
@@ -364,17 +457,19 @@ func (t *Table) rateDecay(now int64) float64 {
 func (t *Table) Record(e *Entry) (float64, []float64) {
 	v := e.Total - e.LoggedTotal
 	if t.plain {
-		v = e.fx[0].life(t.fns[0])
+		v = e.x.fx[0].life(t.fns[0])
 	}
-	if len(e.vs) == 0 {
+	n := len(e.vs())
+	if n == 0 {
 		return v, nil
 	}
-	vs := make([]float64, len(e.vs))
-	for i := range e.vs {
+	vs := make([]float64, n)
+	tot, logged := e.Totals(), e.LoggedTotals()
+	for i := range vs {
 		if fn := t.fns[1+i]; fn != fnRate {
-			vs[i] = e.fx[1+i].life(fn)
+			vs[i] = e.x.fx[1+i].life(fn)
 		} else {
-			vs[i] = e.Totals[i] - e.LoggedTotals[i] // since the previous record, as the value is
+			vs[i] = tot[i] - logged[i] // since the previous record, as the value is
 		}
 	}
 	return v, vs
@@ -409,8 +504,8 @@ func (t *Table) Top(dst []Flow, n int, now int64) []Flow {
 	for _, j := range best {
 		e := &t.entries[j]
 		f := Flow{Key: e.Key, Value: e.s * d}
-		if len(e.vs) > 0 {
-			f.Values = make([]float64, len(e.vs))
+		if n := len(e.vs()); n > 0 {
+			f.Values = make([]float64, n)
 			t.values(f.Values, e, now, d)
 		}
 		dst = append(dst, f)
@@ -458,7 +553,7 @@ func (t *Table) Clear() {
 	if t.limits != nil {
 		t.limits.Flows.Add(-int64(len(t.entries)))
 	}
-	clear(t.flows)
+	clear(t.idx.slots)
 	clear(t.entries)
 	t.entries = t.entries[:0]
 	t.scores = t.scores[:0]
@@ -483,10 +578,11 @@ func (t *Table) EachAbove(level float64, now int64, fn func(e *Entry, value floa
 
 // Values returns e's extra values (the definition's values) at now (ms).
 func (t *Table) Values(e *Entry, now int64) []float64 {
-	if len(e.vs) == 0 {
+	n := len(e.vs())
+	if n == 0 {
 		return nil
 	}
-	out := make([]float64, len(e.vs))
+	out := make([]float64, n)
 	t.values(out, e, now, t.decay(now))
 	return out
 }
