@@ -109,8 +109,9 @@ func e2e(b *testing.B, agents, sockets int, rate float64, fan bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	handler := func() collector.Handler { return e.NewWorker() }
+	var f *Fanout
 	if fan {
-		f := e.NewFanout(runtime.NumCPU())
+		f = e.NewFanout(runtime.NumCPU())
 		go f.Run(ctx)
 		handler = func() collector.Handler { return f.NewReader() }
 	}
@@ -188,6 +189,10 @@ func e2e(b *testing.B, agents, sockets int, rate float64, fan bool) {
 	b.ReportMetric(cpu.Seconds()/sent.Seconds, "cores")
 	b.ReportMetric(sent.CPU/sent.Seconds, "sender-cores")
 	b.ReportMetric(float64(tot.Datagrams)/float64(max(c.Reads(), 1)), "dgrams/read")
+	if f != nil {
+		handed, inline := f.Handed()
+		b.ReportMetric(100*float64(handed)/float64(max(handed+inline, 1)), "%to-workers")
+	}
 }
 
 // TestE2ESender is BenchmarkE2E's sender, run in a process of its own; it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowrt/flowrt/sflow"
@@ -32,7 +33,14 @@ type Fanout struct {
 	workers int
 	full    chan *fanBatch
 	free    chan *fanBatch
+	// Datagrams whose flow samples a worker applied, and those a Reader
+	// applied itself (every batch taken).
+	handed, inline atomic.Uint64
 }
+
+// Handed returns the datagrams handed to the workers and those the
+// reading goroutines applied themselves because the workers were behind.
+func (f *Fanout) Handed() (handed, inline uint64) { return f.handed.Load(), f.inline.Load() }
 
 // fanBatch is datagrams handed from a Reader to a worker.
 type fanBatch struct {
@@ -95,9 +103,10 @@ func (w *Worker) applyDatagram(b []byte, a *Agent, ms int64) {
 // Reader is the Handler of one receiving goroutine (collector.Handler and
 // its Flush); it is not safe for concurrent use.
 type Reader struct {
-	f   *Fanout
-	w   *Worker
-	cur *fanBatch
+	f      *Fanout
+	w      *Worker
+	cur    *fanBatch
+	inline uint64 // applied here since the last Flush
 }
 
 // NewReader returns a Reader for one receiving goroutine.
@@ -118,6 +127,7 @@ func (r *Reader) Process(b []byte, src netip.AddrPort, now time.Time) {
 	}
 	if flows && (r.cur == nil || len(r.cur.data)+len(b) > cap(r.cur.data)) {
 		r.w.applyFlows(a, ms, true)
+		r.inline++
 		flows = false
 	}
 	a.mu.Unlock()
@@ -135,7 +145,12 @@ func (r *Reader) Process(b []byte, src netip.AddrPort, now time.Time) {
 // Flush hands the datagrams gathered so far to the workers; the collector
 // calls it after each batch it read.
 func (r *Reader) Flush() {
+	if r.inline > 0 {
+		r.f.inline.Add(r.inline)
+		r.inline = 0
+	}
 	if r.cur != nil && len(r.cur.items) > 0 {
+		r.f.handed.Add(uint64(len(r.cur.items)))
 		r.f.full <- r.cur // never blocks: there are no more batches than room
 		r.cur = nil
 	}
