@@ -87,9 +87,15 @@ func e2eDatagrams(agents int) [][]byte {
 }
 
 func cpuTime() time.Duration {
+	u, s := cpuTimes()
+	return u + s
+}
+
+// cpuTimes returns the process's user and system CPU time.
+func cpuTimes() (user, sys time.Duration) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 type e2eSent struct {
@@ -126,7 +132,7 @@ func e2e(b *testing.B, agents, sockets int, rate float64, fan bool) {
 	}
 	cmd.Stderr = os.Stderr
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	user0, sys0 := cpuTimes()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +155,8 @@ func e2e(b *testing.B, agents, sockets int, rate float64, fan bool) {
 			last, lastAt = n, time.Now()
 		}
 	}
-	cpu := cpuTime() - cpu0
+	user1, sys1 := cpuTimes()
+	cpu, sys := user1-user0+sys1-sys0, sys1-sys0
 	b.StopTimer()
 	cancel()
 	<-done
@@ -187,6 +194,7 @@ func e2e(b *testing.B, agents, sockets int, rate float64, fan bool) {
 	b.ReportMetric(inMs, "inproc-cpu-ms/Msample")
 	b.ReportMetric(e2eMs/inMs, "e2e/inproc")
 	b.ReportMetric(cpu.Seconds()/sent.Seconds, "cores")
+	b.ReportMetric(100*sys.Seconds()/cpu.Seconds(), "%sys")
 	b.ReportMetric(sent.CPU/sent.Seconds, "sender-cores")
 	b.ReportMetric(float64(tot.Datagrams)/float64(max(c.Reads(), 1)), "dgrams/read")
 	if f != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"maps"
+	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -167,5 +169,74 @@ func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Reader.Process and the workers allocate %.2f times per datagram in steady state", allocs)
+	}
+}
+
+// BenchmarkFanout is one exporter's datagrams (one agent, 16 data sources)
+// given to a single receiving goroutine, without sockets: "direct", that
+// goroutine's Worker applies them; "fanout", its Reader admits them and the
+// workers (one per CPU) apply the flow samples. The CPU counters
+// (getrusage) say how many cores each used: what one socket's traffic can
+// get.
+//
+//	go test ./engine -run '^$' -bench Fanout -benchtime 200000x
+func BenchmarkFanout(b *testing.B) {
+	for _, fan := range []bool{false, true} {
+		name := "direct"
+		if fan {
+			name = "fanout"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := New(Config{})
+			defineAll(b, e, nil)
+			dgs := e2eDatagrams(1)
+			var h interface {
+				Process([]byte, netip.AddrPort, time.Time)
+			}
+			var f *Fanout
+			var r *Reader
+			if fan {
+				f = e.NewFanout(runtime.NumCPU())
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				go f.Run(ctx)
+				r = f.NewReader()
+				h = r
+			} else {
+				h = e.NewWorker()
+			}
+			seq := uint32(0)
+			feed := func(n int) {
+				for i := range n {
+					d := dgs[i%len(dgs)]
+					seq++
+					binary.BigEndian.PutUint32(d[16:], seq)
+					h.Process(d, src, time.Now())
+					if r != nil && i%64 == 63 {
+						r.Flush()
+					}
+				}
+				if r != nil && !fanoutIdle(f, r) {
+					b.Fatal("the fan-out workers did not finish in 10 s")
+				}
+			}
+			feed(len(dgs)) // tables warm
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0, t0 := cpuTime(), time.Now()
+			feed(b.N)
+			cpu, wall := cpuTime()-cpu0, time.Since(t0)
+			samples := float64(b.N * 8)
+			b.ReportMetric(samples/wall.Seconds(), "samples/s")
+			b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+			b.ReportMetric(cpu.Seconds()*1e3/(samples/1e6), "cpu-ms/Msample")
+			if f != nil {
+				handed, inline := f.Handed()
+				b.ReportMetric(100*float64(handed)/float64(max(handed+inline, 1)), "%to-workers")
+			}
+			if lost := e.AgentsInfo(AllAgents, time.Now())["10.255.0.1"].DatagramsLost; lost != 0 {
+				b.Errorf("%d datagrams counted lost", lost)
+			}
+		})
 	}
 }
