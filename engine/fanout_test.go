@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"maps"
 	"net/netip"
 	"runtime"
@@ -187,7 +188,7 @@ func BenchmarkFanout(b *testing.B) {
 			name = "fanout"
 		}
 		b.Run(name, func(b *testing.B) {
-			e := New(Config{})
+			e := New(Config{Logger: slog.New(slog.DiscardHandler)})
 			defineAll(b, e, nil)
 			dgs := e2eDatagrams(1)
 			var h interface {
