@@ -14,6 +14,16 @@ import (
 	"github.com/flowrt/flowrt/internal/synth"
 )
 
+// startFanout runs a fan-out of n workers on e until the test ends and
+// returns it with one Reader.
+func startFanout(t testing.TB, e *Engine, n int) (*Fanout, *Reader) {
+	f := e.NewFanout(n)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.Run(ctx)
+	return f, f.NewReader()
+}
+
 // fanoutIdle waits until every batch of f is back (the workers applied
 // all they were handed); false after 10 s.
 func fanoutIdle(f *Fanout, readers ...*Reader) bool {
@@ -81,11 +91,7 @@ func TestFanoutMatchesDirect(t *testing.T) {
 
 	fanned := New(Config{})
 	defineAll(t, fanned, nil)
-	f := fanned.NewFanout(4)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go f.Run(ctx)
-	r := f.NewReader()
+	f, r := startFanout(t, fanned, 4)
 
 	now := time.Unix(1_700_000_000, 0)
 	for i, d := range dgs {
@@ -139,11 +145,7 @@ func TestFanoutMatchesDirect(t *testing.T) {
 func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 	e := New(Config{})
 	defineAll(t, e, nil)
-	f := e.NewFanout(2)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go f.Run(ctx)
-	r := f.NewReader()
+	f, r := startFanout(t, e, 2)
 	g, _ := synth.New(synth.Config{Agents: 1, Ports: 4, Flows: 200, Seed: 5})
 	var dgs [][]byte
 	for range 64 {
@@ -197,11 +199,7 @@ func BenchmarkFanout(b *testing.B) {
 			var f *Fanout
 			var r *Reader
 			if fan {
-				f = e.NewFanout(runtime.NumCPU())
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				go f.Run(ctx)
-				r = f.NewReader()
+				f, r = startFanout(b, e, runtime.NumCPU())
 				h = r
 			} else {
 				h = e.NewWorker()
