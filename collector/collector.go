@@ -26,6 +26,13 @@ type Handler interface {
 	Process(b []byte, src netip.AddrPort, now time.Time)
 }
 
+// Flusher is a Handler that gathers datagrams (to hand them on in
+// batches): Flush is called after each batch of datagrams read, before the
+// goroutine waits for more.
+type Flusher interface {
+	Flush()
+}
+
 // Config says where and how to listen.
 type Config struct {
 	Addr       string // host:port; an empty host listens on every IPv4 and IPv6 address
@@ -46,6 +53,7 @@ type Collector struct {
 	conns   []*net.UDPConn
 	granted int // receive buffer the kernel granted (per socket)
 	drops   []atomic.Uint64
+	reads   atomic.Uint64 // reads (recvmmsg calls) that returned datagrams
 	log     *slog.Logger
 }
 
@@ -121,6 +129,11 @@ func (c *Collector) KernelDrops() uint64 {
 	return n
 }
 
+// Reads returns the number of reads (recvmmsg calls, or single reads where
+// there is none) that returned datagrams: datagrams per read says how well
+// reads are batched, and so how often the receiving goroutines wake.
+func (c *Collector) Reads() uint64 { return c.reads.Load() }
+
 // storeMax raises v to n; counts only grow.
 func storeMax(v *atomic.Uint64, n uint64) {
 	for {
@@ -149,7 +162,7 @@ func (c *Collector) Run(ctx context.Context, newHandler func() Handler) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := receive(conn, h, c.cfg.Batch, &c.drops[i]); err != nil && ctx.Err() == nil {
+			if err := receive(conn, h, c.cfg.Batch, &c.drops[i], &c.reads); err != nil && ctx.Err() == nil {
 				errs <- err
 			}
 		}()
@@ -164,7 +177,7 @@ func (c *Collector) Run(ctx context.Context, newHandler func() Handler) error {
 }
 
 // receiveSimple is the portable receive loop: one datagram per system call.
-func receiveSimple(conn *net.UDPConn, h Handler) error {
+func receiveSimple(conn *net.UDPConn, h Handler, reads *atomic.Uint64) error {
 	buf := make([]byte, 65536)
 	for {
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
@@ -174,6 +187,10 @@ func receiveSimple(conn *net.UDPConn, h Handler) error {
 			}
 			return err
 		}
+		reads.Add(1)
 		h.Process(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
+		if f, ok := h.(Flusher); ok {
+			f.Flush()
+		}
 	}
 }

@@ -153,3 +153,68 @@ func TestReplayCapture(t *testing.T) {
 		t.Error("no error for a missing capture")
 	}
 }
+
+// flushRecorder counts datagrams and the datagrams seen at each Flush.
+type flushRecorder struct {
+	mu               sync.Mutex
+	pending, flushed int
+	flushes          int
+}
+
+func (r *flushRecorder) Process([]byte, netip.AddrPort, time.Time) {
+	r.mu.Lock()
+	r.pending++
+	r.mu.Unlock()
+}
+
+func (r *flushRecorder) Flush() {
+	r.mu.Lock()
+	r.flushed += r.pending
+	r.pending = 0
+	r.flushes++
+	r.mu.Unlock()
+}
+
+// TestFlushAfterEachRead: a Handler that is a Flusher is flushed after
+// every read, so that nothing it gathers waits for more traffic; Reads
+// counts the reads that returned datagrams, no more of them than
+// datagrams, and no more flushes than reads.
+func TestFlushAfterEachRead(t *testing.T) {
+	c, err := Listen(Config{Addr: "127.0.0.1:0", Sockets: 1, Batch: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &flushRecorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx, func() Handler { return rec }) }()
+	conn, err := net.Dial("udp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for range n {
+		conn.Write(make([]byte, 200))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		rec.mu.Lock()
+		f := rec.flushed
+		rec.mu.Unlock()
+		if f == n {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	reads := c.Reads()
+	if rec.flushed != n || rec.pending != 0 {
+		t.Errorf("%d datagrams flushed, %d not; want all %d flushed", rec.flushed, rec.pending, n)
+	}
+	if reads == 0 || reads > n || uint64(rec.flushes) != reads {
+		t.Errorf("%d reads, %d flushes for %d datagrams", reads, rec.flushes, n)
+	}
+}

@@ -169,12 +169,13 @@ func (b *batch) overflow(i int) (uint32, bool) {
 }
 
 // receive reads batches with recvmmsg until the socket is closed.
-func receive(conn *net.UDPConn, h Handler, n int, drops *atomic.Uint64) error {
+func receive(conn *net.UDPConn, h Handler, n int, drops, reads *atomic.Uint64) error {
 	rc, err := conn.SyscallConn()
 	if err != nil {
-		return receiveSimple(conn, h)
+		return receiveSimple(conn, h, reads)
 	}
 	b := newBatch(n)
+	flusher, _ := h.(Flusher)
 	read := b.read // one closure for the socket's life: no allocation per batch
 	for {
 		if err := rc.Read(read); err != nil {
@@ -189,12 +190,16 @@ func receive(conn *net.UDPConn, h Handler, n int, drops *atomic.Uint64) error {
 			}
 			return b.errno
 		}
+		reads.Add(1)
 		now := time.Now()
 		for i := range b.n {
 			if d, ok := b.overflow(i); ok {
 				storeMax(drops, uint64(d))
 			}
 			h.Process(b.bufs[i*b.size:i*b.size+int(b.msgs[i].len)], sourceOf(&b.names[i]), now)
+		}
+		if flusher != nil {
+			flusher.Flush()
 		}
 	}
 }

@@ -21,8 +21,8 @@ func listen(addr string, rcvbuf int, shared bool) (*net.UDPConn, int, error) {
 	return conn, rcvbuf, nil
 }
 
-func receive(conn *net.UDPConn, h Handler, _ int, _ *atomic.Uint64) error {
-	err := receiveSimple(conn, h)
+func receive(conn *net.UDPConn, h Handler, _ int, _, reads *atomic.Uint64) error {
+	err := receiveSimple(conn, h, reads)
 	if errors.Is(err, net.ErrClosed) {
 		return nil
 	}

@@ -5,10 +5,14 @@
 // scripts make.
 //
 // Concurrency: each collector goroutine owns a Worker (its decoder state,
-// scratch memory and counters). Agents have their own lock, held by a
-// worker while it applies one datagram and by a query while it reads that
-// agent; SO_REUSEPORT keeps each agent on one socket, so the lock is
-// uncontended on the hot path and there is no global lock there.
+// scratch memory and counters), or a Reader of a Fanout (fanout.go), which
+// does a datagram's accounting in arrival order and hands its flow samples
+// to workers, one per CPU, so that one exporter (one socket's traffic)
+// uses every core. Agents have their own lock, held by a worker while it
+// applies one datagram (a fan-out worker: while it finds the data sources
+// and while it adds to the tables, not while it evaluates the definitions)
+// and by a query while it reads that agent; there is no global lock on the
+// hot path.
 package engine
 
 import (

@@ -34,6 +34,13 @@ type Worker struct {
 
 	hostScratch []byte // MAC keys for the host: table
 
+	// applyFlows' memory: each flow sample's data source, what the
+	// definitions add, and record errors not yet counted in the agent.
+	srcs          []*source
+	pending       []pendingAdd
+	recErrs       uint32
+	recErrReasons [numReasons]uint32
+
 	// A fast replay's worker: its times are the capture's, and drive the
 	// engine's clock and sweeps (see clock.go).
 	replay    bool
@@ -79,8 +86,27 @@ func (e *Engine) NewWorker() *Worker {
 	return w
 }
 
-// Process applies one datagram received from src at now.
+// Process applies one datagram received from src at now: admit (the
+// accounting, in arrival order) then its flow samples, with the agent
+// locked throughout.
 func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
+	a, flows := w.admit(b, src, now)
+	if a == nil {
+		return
+	}
+	if flows {
+		w.applyFlows(a, now.UnixMilli(), true)
+	}
+	a.mu.Unlock()
+}
+
+// admit decodes a datagram and does what must follow the order datagrams
+// arrive in: the agent's datagram accounting (sequence numbers, restarts),
+// each sample's accounting at its data source, and the counter samples
+// (rates from successive counters). It returns the agent, locked, and
+// whether the datagram has flow (or discarded-packet) samples left to
+// apply; nil when there is nothing more to do.
+func (w *Worker) admit(b []byte, src netip.AddrPort, now time.Time) (a *Agent, flows bool) {
 	if w.replay {
 		w.advance(now)
 	}
@@ -91,38 +117,31 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		w.stats.DecodeErrors[reasonIndex(err)].Add(1)
 		if !w.d.Agent.IsValid() {
 			w.e.noteBadDatagram(src, err)
-			return
+			return nil, false
 		}
 	}
 	if w.e.cfg.Tap != nil && w.e.cfg.Tap(b, w.d.Agent, w.d.SubAgentID, w.d.Sequence, w.d.Uptime, src.Addr()) {
 		w.stats.Looped.Add(1) // already applied when it first came
-		return
+		return nil, false
 	}
 	if w.e.cfg.Split != nil {
 		w.e.cfg.Split(&w.d)
 	}
 	ms := now.UnixMilli()
-	a := w.agent(w.d.Agent, ms)
-	defer a.mu.Unlock()
+	a = w.agent(w.d.Agent, ms)
 	w.account(a, src, len(b), ms, err)
-	defs := w.e.defs.Load()
-	if cap(w.factors) < len(defs.slots) {
-		w.factors = make([]factor, len(defs.slots))
-	}
-	w.factors = w.factors[:len(defs.slots)]
-	clear(w.factors)
 	for i := range w.d.Samples {
 		smp := &w.d.Samples[i]
 		w.stats.Samples.Add(1)
 		switch smp.Format {
 		case sflow.FlowSample, sflow.ExpandedFlowSample:
 			w.stats.FlowSamples.Add(1)
-			if ds := w.sample(a, smp, kindFlow, ms); ds != nil {
-				w.flowSample(a, a.flowSource(ds, smp, ms), smp, defs, ms, false)
+			if w.sample(a, smp, kindFlow, ms) != nil {
+				flows = true
 			}
 		case sflow.DiscardedPacketSample:
-			if ds := w.sample(a, smp, kindDiscard, ms); ds != nil {
-				w.flowSample(a, ds, smp, defs, ms, true)
+			if w.sample(a, smp, kindDiscard, ms) != nil {
+				flows = true
 			}
 		case sflow.CounterSample, sflow.ExpandedCounterSample:
 			w.stats.CounterSamples.Add(1)
@@ -134,6 +153,66 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 			w.customMetrics(a, smp, ms)
 		}
 	}
+	return a, flows
+}
+
+// applyFlows puts the flow and discarded-packet samples of the datagram in
+// w.d (admitted already) into the flow tables of agent a. With locked, a
+// is locked throughout; else (a fan-out worker, fanout.go) it is locked
+// only to find the samples' data sources and, after every definition has
+// evaluated every sample without it, to add the results to the tables: so
+// that workers sharing one agent overlap in all but the table updates.
+func (w *Worker) applyFlows(a *Agent, ms int64, locked bool) {
+	if !locked {
+		a.mu.Lock()
+		if a.removed {
+			a.mu.Unlock()
+			return
+		}
+	}
+	w.srcs = w.srcs[:0]
+	for i := range w.d.Samples {
+		smp := &w.d.Samples[i]
+		var ds *source
+		switch smp.Format {
+		case sflow.FlowSample, sflow.ExpandedFlowSample:
+			// Refused by admit (no room): not there, and not added here.
+			if ds = a.sources[sourceKey(smp.SourceClass, smp.SourceIndex)]; ds != nil {
+				ds = a.flowSource(ds, smp, ms)
+			}
+		case sflow.DiscardedPacketSample:
+			ds = a.sources[sourceKey(smp.SourceClass, smp.SourceIndex)]
+		}
+		w.srcs = append(w.srcs, ds)
+	}
+	if !locked {
+		a.mu.Unlock()
+	}
+	defs := w.e.defs.Load()
+	if cap(w.factors) < len(defs.slots) {
+		w.factors = make([]factor, len(defs.slots))
+	}
+	w.factors = w.factors[:len(defs.slots)]
+	clear(w.factors)
+	w.pending = w.pending[:0]
+	for i, ds := range w.srcs {
+		if ds != nil {
+			smp := &w.d.Samples[i]
+			w.evalSample(a, ds, i, smp, defs, ms, smp.Format == sflow.DiscardedPacketSample)
+		}
+	}
+	if len(w.pending) == 0 && w.recErrs == 0 {
+		return
+	}
+	if !locked {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.removed {
+			w.pending, w.recErrs = w.pending[:0], 0
+			return
+		}
+	}
+	w.applyPending(a, defs, ms, !locked)
 }
 
 // maxCachedAgents bounds a worker's agent cache (a flood of spoofed agent
@@ -252,7 +331,10 @@ func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source
 	return ds
 }
 
-func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSet, ms int64, dropped bool) {
+// evalSample decodes a flow sample's records and evaluates every
+// definition on it, keeping what each adds (w.pending) for applyPending.
+// It changes nothing of the agent's: a fan-out worker calls it unlocked.
+func (w *Worker) evalSample(a *Agent, ds *source, index int, smp *sflow.Sample, defs *defSet, ms int64, dropped bool) {
 	s := &w.s
 	s.Reset()
 	s.Agent, s.DataSource, s.SourceIndex = a.addr, ds.id, ds.index // the port an entity sampler's packet came in on (flowSource)
@@ -264,7 +346,8 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 	for _, rec := range smp.Records {
 		v, err := w.rc.Decode(smp.Format, rec)
 		if err != nil {
-			w.recordError(a, err)
+			w.recErrs++ // counted in the agent by applyPending, locked
+			w.recErrReasons[reasonIndex(err)]++
 			continue
 		}
 		switch r := v.(type) { // nil (a record this decoder does not know) matches none
@@ -321,14 +404,20 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 	if h := w.e.sampleHook.Load(); h != nil {
 		(*h)(s, ms)
 	}
-	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per sample
 	for i, sl := range defs.slots {
 		if sl == nil || sl.def.Spec.Dropped != dropped {
 			continue
 		}
 		d := sl.def
-		v, ok := d.Eval(s, &w.sc)
+		if len(w.pending) == cap(w.pending) {
+			w.pending = append(w.pending, pendingAdd{}) // grows once; reused after
+		} else {
+			w.pending = w.pending[:len(w.pending)+1]
+		}
+		p := &w.pending[len(w.pending)-1]
+		v, ok := d.Eval(s, &p.sc)
 		if !ok {
+			w.pending = w.pending[:len(w.pending)-1]
 			continue
 		}
 		f := &w.factors[i]
@@ -336,6 +425,46 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			f.g, f.epoch = d.Factor(ms)
 			f.ok = true
 		}
+		p.slot, p.sample, p.v = i, index, v
+	}
+}
+
+// pendingAdd is what one definition adds for one sample: its key and
+// values in sc.
+type pendingAdd struct {
+	slot, sample int
+	v            float64
+	sc           flow.Scratch
+}
+
+// applyPending adds w.pending to the tables, with a locked. check (a
+// fan-out worker, which found the data sources under an earlier hold of
+// the lock) skips a data source removed since.
+func (w *Worker) applyPending(a *Agent, defs *defSet, ms int64, check bool) {
+	if w.recErrs > 0 {
+		for i, n := range w.recErrReasons {
+			if n > 0 {
+				w.stats.RecordErrors[i].Add(uint64(n))
+				a.recordErrors[i] += uint64(n)
+			}
+		}
+		w.recErrs, w.recErrReasons = 0, [numReasons]uint32{}
+	}
+	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per datagram
+	last := -1
+	gone := false
+	for j := range w.pending {
+		p := &w.pending[j]
+		ds := w.srcs[p.sample]
+		if p.sample != last {
+			last = p.sample
+			gone = check && a.sources[sourceKey(ds.class, ds.index)] != ds
+		}
+		if gone {
+			continue
+		}
+		sl := defs.slots[p.slot]
+		d := sl.def
 		tds := ds
 		if d.Spec.AggMode == flow.AggAgent {
 			if pooled == nil {
@@ -345,13 +474,15 @@ func (w *Worker) flowSample(a *Agent, ds *source, smp *sflow.Sample, defs *defSe
 			}
 			tds = pooled
 		}
-		t := tds.table(i, sl, &w.e.limits)
-		en, isNew := t.Add(w.sc.Key, v, &w.sc, ms, f.g, f.epoch)
+		f := &w.factors[p.slot]
+		t := tds.table(p.slot, sl, &w.e.limits)
+		en, isNew := t.Add(p.sc.Key, p.v, &p.sc, ms, f.g, f.epoch)
 		if isNew && d.Spec.Log && d.Spec.FlowStart {
 			rv, rvs := t.Record(en)
 			w.e.logFlow(d, a, tds, en, ms, ms, rv, rvs)
 		}
 	}
+	w.pending = w.pending[:0]
 }
 
 // agentPool names the data source that holds an agent's aggMode:'AGENT'

@@ -36,6 +36,7 @@ var knownProperties = []struct {
 	{"sflow.rcvbuf", "8388608", "receive buffer per socket, bytes", intIn(1, math.MaxInt32, "bytes")},
 	{"sflow.rcvpktsbuffer", "", "sFlow-RT's name for sflow.rcvbuf, bytes (when both are given, sflow.rcvbuf wins)", emptyOr(intIn(1, math.MaxInt32, "bytes"))},
 	{"sflow.sockets", "0", "SO_REUSEPORT sockets (0: one per CPU)", intIn(0, 1024, "sockets")},
+	{"sflow.workers", "0", "goroutines that apply flow samples, fed by the sockets' (0: one per CPU; -1: none, each socket's goroutine applies its own, so that one exporter gets one core)", intIn(-1, 1024, "workers")},
 	{"http.port", "8008", "TCP port for REST and web (0: any free port, logged)", intIn(0, 65535, "")},
 	{"http.hostname", "", "address for REST and web (default: all)", nil},
 	{"http.readonly", "no", "refuse REST calls that change flows", isBool},

@@ -30,7 +30,9 @@ Flags:
   -rate n         datagrams per second (0: as fast as possible; default 1000)
   -duration d     how long to send (default 10s)
   -count n        stop after n datagrams (0: no limit)
-  -r file         send the UDP payloads of this pcap/pcapng capture, looped
+  -r file         send the UDP payloads of this pcap/pcapng capture, looped (from one socket)
+  -sockets n      sending sockets, each its own source port (default 0: one per agent, up to 64;
+                  1: every agent from one address and port, as one exporter or relay is)
   synthetic mix:
   -agents n       agents (default 4)      -ports n     ports per agent (default 8)
   -flows n        flows (default 1000)    -zipf s      flow-size exponent (default 1.1)
@@ -63,6 +65,7 @@ type sendReport struct {
 	Seconds        float64       `json:"seconds"`
 	Rate           float64       `json:"datagramsPerSecond"`
 	SendErrors     int           `json:"sendErrors"`
+	Sockets        int           `json:"sockets,omitempty"` // sending sockets (source ports)
 	Flows          []sentFlow    `json:"topFlows,omitempty"`
 	Agents         []string      `json:"agents,omitempty"`
 	Config         *synth.Config `json:"config,omitempty"`
@@ -85,6 +88,7 @@ func runSend(args []string) int {
 	duration := fs.Duration("duration", 10*time.Second, "")
 	count := fs.Int("count", 0, "")
 	file := fs.String("r", "", "")
+	sockets := fs.Int("sockets", 0, "")
 	cfg := synth.DefaultConfig()
 	fs.IntVar(&cfg.Agents, "agents", cfg.Agents, "")
 	fs.IntVar(&cfg.Ports, "ports", cfg.Ports, "")
@@ -122,7 +126,7 @@ func runSend(args []string) int {
 	if *file != "" {
 		rep, err = sendCapture(ctx, *file, *to, *rate, *duration, *count)
 	} else {
-		rep, err = sendSynthetic(ctx, cfg, *to, *rate, *duration, *count, *counters)
+		rep, err = sendSynthetic(ctx, cfg, *to, *rate, *duration, *count, *counters, *sockets)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "flowrt send: %v\n", err)
@@ -171,9 +175,10 @@ func (p *pacer) wait(ctx context.Context, sent int) bool {
 	return ctx.Err() == nil
 }
 
-// senders are UDP sockets, one per agent up to a bound, so that a
-// SO_REUSEPORT collector spreads agents over its sockets as it would real
-// agents.
+// senders are UDP sockets, by default one per agent up to a bound, so
+// that a SO_REUSEPORT collector spreads agents over its sockets as it would
+// real agents; agent i sends from socket i mod their number (-sockets 1:
+// all from one).
 type senders struct {
 	conns []*net.UDPConn
 }
@@ -207,18 +212,22 @@ func (s *senders) close() {
 	}
 }
 
-func sendSynthetic(ctx context.Context, cfg synth.Config, to string, rate float64, duration time.Duration, count int, counterEvery time.Duration) (sendReport, error) {
+func sendSynthetic(ctx context.Context, cfg synth.Config, to string, rate float64, duration time.Duration, count int, counterEvery time.Duration, sockets int) (sendReport, error) {
 	g, err := synth.New(cfg)
 	if err != nil {
 		return sendReport{}, err
 	}
 	cfg = g.Config()
-	conns, err := dialSenders(to, cfg.Agents)
+	if sockets <= 0 {
+		sockets = cfg.Agents
+	}
+	conns, err := dialSenders(to, sockets)
 	if err != nil {
 		return sendReport{}, err
 	}
 	defer conns.close()
 	var rep sendReport
+	rep.Sockets = len(conns.conns)
 	p := pacer{rate: rate, start: time.Now()}
 	end := p.start.Add(duration)
 	nextCounters := p.start

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -143,6 +145,8 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 	rcvbuf, err := p.int("sflow.rcvbuf")
 	errs = append(errs, err)
 	sockets, err := p.int("sflow.sockets")
+	errs = append(errs, err)
+	workers, err := p.int("sflow.workers")
 	errs = append(errs, err)
 	sflowPort, err := p.int("sflow.port")
 	errs = append(errs, err)
@@ -360,8 +364,15 @@ func serve(ctx context.Context, p properties, jvm []string, ready func(sflow, ht
 				return inletHandler{k: exports.kafka, bad: &exports.inletBad}
 			})
 			return
-		case col != nil:
+		case col != nil && workers < 0:
 			done <- col.Run(ctx, func() collector.Handler { return e.NewWorker() })
+			return
+		case col != nil:
+			// One exporter is one socket's: the fan-out spreads its flow
+			// samples over the cores (engine/fanout.go).
+			f := e.NewFanout(cmp.Or(workers, runtime.NumCPU()))
+			go f.Run(ctx)
+			done <- col.Run(ctx, func() collector.Handler { return f.NewReader() })
 			return
 		}
 		w := e.NewWorker()

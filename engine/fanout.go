@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowrt/flowrt/sflow"
+)
+
+// Fanout spreads the work of datagrams read on few sockets over every
+// core. One exporter is one source address and port, which SO_REUSEPORT
+// hashes to one socket and so to one receiving goroutine: without this,
+// a single agent sending at the machine's limit gets one core.
+//
+// Each receiving goroutine has a Reader. It decodes the datagram and does,
+// in arrival order, everything whose result depends on that order — the
+// agent's datagram sequence numbers, each data source's sample sequence
+// numbers, counter samples — then copies the datagram into a batch that a
+// worker takes: the flow samples (record and packet decoding, every
+// definition's key and value, the table updates) are the bulk of the work
+// and their order does not matter. A worker evaluates the definitions
+// without the agent's lock and takes it only to add the results to the
+// tables, so that workers sharing one agent overlap.
+//
+// When every batch is taken (the workers are behind) the Reader applies
+// the datagram itself: memory stays bounded, nothing waits, and loss, if
+// any, stays in the kernel, where it is counted.
+type Fanout struct {
+	e       *Engine
+	workers int
+	full    chan *fanBatch
+	free    chan *fanBatch
+	// Datagrams whose flow samples a worker applied, and those a Reader
+	// applied itself (every batch taken).
+	handed, inline atomic.Uint64
+}
+
+// Handed returns the datagrams handed to the workers and those the
+// reading goroutines applied themselves because the workers were behind.
+func (f *Fanout) Handed() (handed, inline uint64) { return f.handed.Load(), f.inline.Load() }
+
+// fanBatch is datagrams handed from a Reader to a worker.
+type fanBatch struct {
+	data  []byte
+	items []fanItem
+}
+
+type fanItem struct {
+	off, n int
+	a      *Agent
+	ms     int64
+}
+
+const (
+	fanBatchBytes = 256 << 10 // a recvmmsg batch of 64 datagrams of 4 KB
+	fanBatchItems = 64
+	fanBatches    = 4 // per worker
+)
+
+// NewFanout returns a fan-out over n workers (Run starts them).
+func (e *Engine) NewFanout(n int) *Fanout {
+	n = max(n, 1)
+	f := &Fanout{e: e, workers: n, full: make(chan *fanBatch, n*fanBatches), free: make(chan *fanBatch, n*fanBatches)}
+	for range n * fanBatches {
+		f.free <- &fanBatch{data: make([]byte, 0, fanBatchBytes), items: make([]fanItem, 0, fanBatchItems)}
+	}
+	return f
+}
+
+// Run runs the workers until ctx ends.
+func (f *Fanout) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range f.workers {
+		w := f.e.NewWorker()
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case b := <-f.full:
+					for _, it := range b.items {
+						w.applyDatagram(b.data[it.off:it.off+it.n], it.a, it.ms)
+					}
+					clear(b.items) // no agent kept alive by a stale pointer
+					b.data, b.items = b.data[:0], b.items[:0]
+					f.free <- b
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// applyDatagram applies the flow samples of a datagram a Reader admitted.
+func (w *Worker) applyDatagram(b []byte, a *Agent, ms int64) {
+	sflow.Decode(b, &w.d) // as admit decoded it: an error there left the same samples
+	w.applyFlows(a, ms, false)
+}
+
+// Reader is the Handler of one receiving goroutine (collector.Handler and
+// its Flush); it is not safe for concurrent use.
+type Reader struct {
+	f      *Fanout
+	w      *Worker
+	cur    *fanBatch
+	inline uint64 // applied here since the last Flush
+}
+
+// NewReader returns a Reader for one receiving goroutine.
+func (f *Fanout) NewReader() *Reader { return &Reader{f: f, w: f.e.NewWorker()} }
+
+// Process admits a datagram and hands its flow samples to a worker.
+func (r *Reader) Process(b []byte, src netip.AddrPort, now time.Time) {
+	a, flows := r.w.admit(b, src, now)
+	if a == nil {
+		return
+	}
+	ms := now.UnixMilli()
+	if flows && r.cur == nil {
+		select {
+		case r.cur = <-r.f.free:
+		default: // the workers are behind: this goroutine applies it
+		}
+	}
+	if flows && (r.cur == nil || len(r.cur.data)+len(b) > cap(r.cur.data)) {
+		r.w.applyFlows(a, ms, true)
+		r.inline++
+		flows = false
+	}
+	a.mu.Unlock()
+	if !flows {
+		return
+	}
+	c := r.cur
+	c.items = append(c.items, fanItem{off: len(c.data), n: len(b), a: a, ms: ms})
+	c.data = append(c.data, b...)
+	if len(c.items) == cap(c.items) {
+		r.Flush()
+	}
+}
+
+// Flush hands the datagrams gathered so far to the workers; the collector
+// calls it after each batch it read.
+func (r *Reader) Flush() {
+	if r.inline > 0 {
+		r.f.inline.Add(r.inline)
+		r.inline = 0
+	}
+	if r.cur != nil && len(r.cur.items) > 0 {
+		r.f.handed.Add(uint64(len(r.cur.items)))
+		r.f.full <- r.cur // never blocks: there are no more batches than room
+		r.cur = nil
+	}
+}
