@@ -199,3 +199,184 @@ func cmdOutput(t *testing.T, name string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// tagVersion is the version of the second release the tests make, from a
+// tag: the packages an upgrade installs over releaseVersion's.
+const tagVersion = "0.0.2.test"
+
+// tagged is scripts/release run as on a tagged commit (no version given),
+// once per test run, with what it said when HEAD had no tag and when the
+// tag and the binary disagreed.
+var tagged struct {
+	once                   sync.Once
+	dir                    string // artifacts/<version> of the tagged checkout
+	untagged, mismatched   string // scripts/release's refusals
+	untaggedOK, mismatchOK bool   // it ran anyway
+	err                    error
+}
+
+// taggedRelease copies the repository's files (as they are in the work
+// tree: the scripts under test) into a new git repository, commits them,
+// and runs its scripts/release --no-image with no version: first untagged
+// (refused), then with a tag v9.9.9 that the binary does not say
+// (refused), then tagged v<tagVersion> (annotated, as releases are). The
+// binary is built with tagVersion stamped and handed in FLOWRT_BINARY.
+func taggedRelease(t *testing.T) string {
+	t.Helper()
+	need(t, "git")
+	tagged.once.Do(func() {
+		work := filepath.Dir(flowrt)
+		bin := filepath.Join(work, "flowrt-static-"+tagVersion)
+		b := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+tagVersion, "-o", bin, ".")
+		b.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := b.CombinedOutput(); err != nil {
+			tagged.err = fmt.Errorf("static build: %v\n%s", err, out)
+			return
+		}
+		repo := filepath.Join(work, "tagged")
+		if tagged.err = copyTracked(repoRoot(), repo); tagged.err != nil {
+			return
+		}
+		git := func(args ...string) error {
+			c := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=flowrt test", "-c", "user.email=test@flowrt.invalid"}, args...)...)
+			c.Env = gitEnv()
+			if out, err := c.CombinedOutput(); err != nil {
+				return fmt.Errorf("git %s: %v %s", strings.Join(args, " "), err, out)
+			}
+			return nil
+		}
+		release := func() (string, bool) {
+			c := exec.Command("bash", filepath.Join(repo, "scripts", "release"), "--no-image")
+			c.Env = append(gitEnv(), "FLOWRT_BINARY="+bin)
+			out, err := c.CombinedOutput()
+			return string(out), err == nil
+		}
+		for _, step := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "release"}} {
+			if tagged.err = git(step...); tagged.err != nil {
+				return
+			}
+		}
+		tagged.untagged, tagged.untaggedOK = release()
+		if tagged.err = git("tag", "v9.9.9"); tagged.err != nil {
+			return
+		}
+		tagged.mismatched, tagged.mismatchOK = release()
+		if tagged.err = git("tag", "-d", "v9.9.9"); tagged.err != nil {
+			return
+		}
+		if tagged.err = git("tag", "-a", "-m", "flowrt "+tagVersion, "v"+tagVersion); tagged.err != nil {
+			return
+		}
+		if out, ok := release(); !ok {
+			tagged.err = fmt.Errorf("scripts/release on the tag v%s:\n%s", tagVersion, out)
+			return
+		}
+		tagged.dir = filepath.Join(repo, "artifacts", tagVersion)
+	})
+	if tagged.err != nil {
+		t.Fatal(tagged.err)
+	}
+	return tagged.dir
+}
+
+// gitEnv is this process's environment without the GIT_ variables a
+// caller (a hook, CI) may have set, which would point git elsewhere.
+func gitEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GIT_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// copyTracked copies the files git tracks (and new ones it does not
+// ignore) from the work tree at src into dst, keeping their modes.
+func copyTracked(src, dst string) error {
+	c := exec.Command("git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	c.Env = gitEnv()
+	list, err := c.Output()
+	if err != nil {
+		return fmt.Errorf("git ls-files in %s: %v", src, err)
+	}
+	for _, name := range strings.Split(strings.TrimSuffix(string(list), "\x00"), "\x00") {
+		from, to := filepath.Join(src, name), filepath.Join(dst, name)
+		st, err := os.Lstat(from)
+		if err != nil {
+			continue // deleted in the work tree, not yet in git
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if st.Mode()&os.ModeSymlink != 0 {
+			target, _ := os.Readlink(from)
+			if err := os.Symlink(target, to); err != nil {
+				return err
+			}
+			continue
+		}
+		if !st.Mode().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, st.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestReleaseFromTag: scripts/release with no version takes it from the
+// tag on HEAD (v0.0.2.test: 0.0.2.test) and stamps it in the files'
+// names, the packages' headers and SHA256SUMS; it refuses an untagged
+// HEAD and a binary that says another version than the tag, saying what
+// to do.
+func TestReleaseFromTag(t *testing.T) {
+	dir := taggedRelease(t)
+	if tagged.untaggedOK || !strings.Contains(tagged.untagged, "HEAD has no tag; tag it (git tag v1.2.3) or give the version") {
+		t.Errorf("scripts/release on an untagged HEAD (ran: %v):\n%s", tagged.untaggedOK, tagged.untagged)
+	}
+	if tagged.mismatchOK || !strings.Contains(tagged.mismatched, `says "flowrt `+tagVersion+`", the release is 9.9.9`) {
+		t.Errorf("scripts/release with tag v9.9.9 and a %s binary (ran: %v):\n%s", tagVersion, tagged.mismatchOK, tagged.mismatched)
+	}
+	rpmFile := "flowrt-" + tagVersion + "-1.x86_64.rpm"
+	deb := "flowrt_" + tagVersion + "-1_amd64.deb"
+	bin := "flowrt-" + tagVersion + "-linux-amd64"
+	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		if _, name, ok := strings.Cut(l, "  "); ok {
+			names = append(names, name)
+		}
+	}
+	if want := []string{rpmFile, bin, deb}; !slices.Equal(names, want) {
+		t.Errorf("artifacts/%s/SHA256SUMS lists %v, want %v", tagVersion, names, want)
+	}
+	c := exec.Command("sha256sum", "-c", "--quiet", "SHA256SUMS")
+	c.Dir = dir
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Errorf("sha256sum -c: %v %s", err, out)
+	}
+	if v := cmdOutput(t, filepath.Join(dir, bin), "version"); v != "flowrt "+tagVersion {
+		t.Errorf("the binary says %q", v)
+	}
+	t.Run("deb", func(t *testing.T) {
+		need(t, "dpkg-deb")
+		if v := cmdOutput(t, "dpkg-deb", "-f", filepath.Join(dir, deb), "Package", "Version"); v != "Package: flowrt\nVersion: "+tagVersion+"-1" {
+			t.Errorf("%s's header: %q", deb, v)
+		}
+	})
+	t.Run("rpm", func(t *testing.T) {
+		need(t, "rpm")
+		if v := cmdOutput(t, "rpm", "-qp", "--queryformat", "%{NAME} %{VERSION}-%{RELEASE}", filepath.Join(dir, rpmFile)); v != "flowrt "+tagVersion+"-1" {
+			t.Errorf("%s's header: %q", rpmFile, v)
+		}
+	})
+}
