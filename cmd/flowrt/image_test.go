@@ -352,12 +352,15 @@ func containerEngineRuns(t *testing.T, p *podman) {
 	if out, err := exec.Command("podman", "restart", "-t", "10", "flowrt-test-engine").CombinedOutput(); err != nil {
 		t.Fatalf("podman restart: %v %s", err, out)
 	}
-	e = containerEngine(t, "flowrt-test-engine", hp, sp)
-	var pairs struct{ Keys, Value string }
-	e.get(t, "/flow/pairs/json", &pairs)
-	if pairs.Keys != "ipsource,ipdestination" || pairs.Value != "bytes" {
-		t.Errorf("after podman restart, pairs is %+v", pairs)
+	pairsKept := func(after string) { // the REST definition, e the engine now
+		var pairs struct{ Keys, Value string }
+		e.get(t, "/flow/pairs/json", &pairs)
+		if pairs.Keys != "ipsource,ipdestination" || pairs.Value != "bytes" {
+			t.Errorf("after %s, pairs is %+v", after, pairs)
+		}
 	}
+	e = containerEngine(t, "flowrt-test-engine", hp, sp)
+	pairsKept("podman restart")
 	e.get(t, "/flow/loggly/json", &flow)
 	if flow.Keys != "ipsource,ipdestination" {
 		t.Errorf("after podman restart, the mounted script's flow is %+v", flow)
@@ -377,11 +380,7 @@ func containerEngineRuns(t *testing.T, p *podman) {
 	p.start(t, "flowrt-test-engine2", append(ports, "-v", vol+":/sflow-rt", "-v", office+":/sflow-rt/office365.js:ro",
 		"-e", "RTPROP=-Dscript.file=office365.js", p.image)...)
 	e = containerEngine(t, "flowrt-test-engine2", hp, sp)
-	pairs.Keys, pairs.Value = "", ""
-	e.get(t, "/flow/pairs/json", &pairs)
-	if pairs.Keys != "ipsource,ipdestination" || pairs.Value != "bytes" {
-		t.Errorf("after a new container on the volume, pairs is %+v", pairs)
-	}
+	pairsKept("a new container on the volume")
 	e.get(t, "/flow/office/json", &flow)
 	if flow.Keys != "ipdestination" {
 		t.Errorf("the RTPROP script's flow is %+v", flow)
