@@ -258,8 +258,10 @@ func TestContainerImage(t *testing.T) {
 		pps := (tx() - p0) / time.Since(t0).Seconds()
 		est := sum / float64(max(n, 1))
 		t.Logf("engine %.0f frames/s from samples 1 in 10, %s sent %.0f packets/s", est, veth, pps)
-		if pps < 100 || est < 0.7*pps || est > 1.3*pps {
-			t.Errorf("the engine estimates %.0f frames/s, %s sent %.0f/s: not within 30%%", est, veth, pps)
+		// Loose (a loaded machine sends in bursts the 2 s smoothing lags):
+		// a sampling rate not applied would be 10 times off.
+		if pps < 100 || est < 0.6*pps || est > 1.4*pps {
+			t.Errorf("the engine estimates %.0f frames/s, %s sent %.0f/s: not within 40%%", est, veth, pps)
 		}
 	})
 }
