@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,9 +186,82 @@ func TestContainerImage(t *testing.T) {
 		if got := d.values("mem_total")[0]; got != strconv.FormatInt(kb*1024, 10) {
 			t.Errorf("mem_total from the container %s, the host has %d", got, kb*1024)
 		}
+		// NET=host: every interface with a device behind it (eth0 here, the
+		// VM's), at SAMPLING. Its traffic is not the tests' to make: the
+		// samples are checked on a veth below.
+		var physical []string
+		devs, _ := filepath.Glob("/sys/class/net/*/device")
+		for _, d := range devs {
+			physical = append(physical, filepath.Base(filepath.Dir(d)))
+		}
+		waitFor(t, 10*time.Second, "the agent sampling each physical interface", func() bool {
+			logs, _ := exec.Command("podman", "logs", "flowrt-test-agent").CombinedOutput()
+			return strings.Count(string(logs), `msg="sampling packets"`) >= len(physical)
+		})
 		logs, _ := exec.Command("podman", "logs", "flowrt-test-agent").CombinedOutput()
-		if strings.Contains(string(logs), "sampling packets") && !strings.Contains(string(logs), "sampling=400") {
-			t.Errorf("SAMPLING=400 not applied:\n%s", logs)
+		for _, dev := range physical {
+			if !regexp.MustCompile(`msg="sampling packets" device=` + dev + ` ifindex=\d+ sampling=400 `).Match(logs) {
+				t.Errorf("NET=host SAMPLING=400: no sampling of %s 1 in 400:\n%s", dev, logs)
+			}
+		}
+	})
+	// The DaemonSet's environment with NET naming a veth into a namespace
+	// the test makes: the packets sent there are sampled 1 in SAMPLING and
+	// reach an engine on the host with that sampling rate, at about the
+	// veth's packet rate.
+	t.Run("agent-sampling", func(t *testing.T) {
+		veth := iperfNamespace(t, "frtimg", "frtimg", "198.19.9")
+		e := startEngine(t)
+		if code, body := e.do(t, "PUT", "/flow/sampled/json", "{keys:'samplingrate,ipdestination', value:'frames', filter:'ipdestination=198.19.9.2', t:2}"); code/100 != 2 {
+			t.Fatalf("PUT /flow/sampled/json: %d %s", code, body)
+		}
+		p.start(t, "flowrt-test-agent-veth", "--user", "0", "--network", "host", "--cap-add", "NET_RAW",
+			"-e", "COLLECTOR="+e.sflow, "-e", "NET="+veth, "-e", "SAMPLING=10", "-e", "POLLING=1", p.image, "agent")
+		waitFor(t, 10*time.Second, "the agent sampling "+veth, func() bool {
+			logs, _ := exec.Command("podman", "logs", "flowrt-test-agent-veth").CombinedOutput()
+			return strings.Contains(string(logs), `msg="sampling packets" device=`+veth+` `)
+		})
+		// UDP to the namespace's end (nothing listens: the kernel drops it).
+		sendBackground(t, "198.19.9.2:6343", "-rate", "1000", "-duration", "14s", "-agents", "1")
+		type flows []struct {
+			Key   string
+			Value float64
+		}
+		var top flows
+		waitFor(t, 10*time.Second, "sampled flows at the engine", func() bool {
+			e.get(t, "/activeflows/ALL/sampled/json", &top)
+			return len(top) > 0
+		})
+		if top[0].Key != "10,198.19.9.2" {
+			t.Errorf("the engine's flow key is %q, want sampling rate 10 and 198.19.9.2", top[0].Key)
+		}
+		// The engine's rate (samples x 10, smoothed over 2 s) against the
+		// veth's own count of packets sent, over the same 3 s, once the
+		// smoothed rate has had three time constants to settle.
+		time.Sleep(4 * time.Second)
+		tx := func() float64 {
+			b, _ := os.ReadFile("/sys/class/net/" + veth + "/statistics/tx_packets")
+			v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+			return v
+		}
+		t0, p0 := time.Now(), tx()
+		var sum float64
+		n := 0
+		for range 6 {
+			time.Sleep(500 * time.Millisecond)
+			e.get(t, "/activeflows/ALL/sampled/json", &top)
+			if len(top) > 0 {
+				sum += top[0].Value
+				n++
+			}
+		}
+		pps := (tx() - p0) / time.Since(t0).Seconds()
+		est := sum / float64(max(n, 1))
+		t.Logf("engine %.0f frames/s from samples 1 in 10, %s sent %.0f packets/s", est, veth, pps)
+		// Loose (a loaded machine sends in bursts the 2 s smoothing lags):
+		// a sampling rate not applied would be 10 times off.
+		if pps < 100 || est < 0.6*pps || est > 1.4*pps {
+			t.Errorf("the engine estimates %.0f frames/s, %s sent %.0f/s: not within 40%%", est, veth, pps)
 		}
 	})
 }
@@ -275,6 +349,28 @@ func containerEngineRuns(t *testing.T, p *podman) {
 		t.Fatalf("PUT /flow/pairs/json: %d %s", code, body)
 	}
 
+	// docker restart of the same container: the definitions made over REST
+	// (kept on the volume) and the script's are back, counters start anew.
+	if out, err := exec.Command("podman", "restart", "-t", "10", "flowrt-test-engine").CombinedOutput(); err != nil {
+		t.Fatalf("podman restart: %v %s", err, out)
+	}
+	pairsKept := func(after string) { // the REST definition, e the engine now
+		var pairs struct{ Keys, Value string }
+		e.get(t, "/flow/pairs/json", &pairs)
+		if pairs.Keys != "ipsource,ipdestination" || pairs.Value != "bytes" {
+			t.Errorf("after %s, pairs is %+v", after, pairs)
+		}
+	}
+	e = containerEngine(t, "flowrt-test-engine", hp, sp)
+	pairsKept("podman restart")
+	e.get(t, "/flow/loggly/json", &flow)
+	if flow.Keys != "ipsource,ipdestination" {
+		t.Errorf("after podman restart, the mounted script's flow is %+v", flow)
+	}
+	if got, _ := e.received(t, 0); got != 0 {
+		t.Errorf("after podman restart the engine counts %v datagrams: not a new process", got)
+	}
+
 	// A new container on the same volume, with sFlow-RT's RTPROP and its
 	// relative path (the office365 article): the REST definition is back.
 	if out, err := exec.Command("podman", "stop", "-t", "10", "flowrt-test-engine").CombinedOutput(); err != nil {
@@ -286,11 +382,7 @@ func containerEngineRuns(t *testing.T, p *podman) {
 	p.start(t, "flowrt-test-engine2", append(ports, "-v", vol+":/sflow-rt", "-v", office+":/sflow-rt/office365.js:ro",
 		"-e", "RTPROP=-Dscript.file=office365.js", p.image)...)
 	e = containerEngine(t, "flowrt-test-engine2", hp, sp)
-	var pairs struct{ Keys, Value string }
-	e.get(t, "/flow/pairs/json", &pairs)
-	if pairs.Keys != "ipsource,ipdestination" || pairs.Value != "bytes" {
-		t.Errorf("after a new container on the volume, pairs is %+v", pairs)
-	}
+	pairsKept("a new container on the volume")
 	e.get(t, "/flow/office/json", &flow)
 	if flow.Keys != "ipdestination" {
 		t.Errorf("the RTPROP script's flow is %+v", flow)
