@@ -355,13 +355,19 @@ func (e *engine) get(path string) (int, []byte, error) {
 }
 
 // scriptState reads /scripts/json and /app/<name>/status.
-func scriptState(e *engine, names []string) []*result {
+// readScripts reads /scripts/json (nil, said on stderr, when it fails).
+func readScripts(e *engine) map[string]map[string]any {
 	var scripts map[string]map[string]any
 	if code, b, err := e.get("/scripts/json"); err != nil || code != 200 {
 		fmt.Fprintf(os.Stderr, "inmon-apps: /scripts/json: %d %v %s\n", code, err, b)
 	} else {
 		json.Unmarshal(b, &scripts)
 	}
+	return scripts
+}
+
+func scriptState(e *engine, names []string) []*result {
+	scripts := readScripts(e)
 	var out []*result
 	for _, n := range names {
 		r := &result{App: n}
@@ -408,13 +414,7 @@ var (
 // each script counted since it started (the first look only sees errors
 // from loading and the first seconds).
 func laterErrors(e *engine, results []*result) {
-	var scripts map[string]map[string]any
-	if code, b, err := e.get("/scripts/json"); err != nil || code != 200 {
-		fmt.Fprintf(os.Stderr, "inmon-apps: /scripts/json: %d %v %s\n", code, err, b)
-		return
-	} else {
-		json.Unmarshal(b, &scripts)
-	}
+	scripts := readScripts(e)
 	for _, r := range results {
 		if r.PagePath != "" {
 			continue
