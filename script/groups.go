@@ -2,6 +2,7 @@ package script
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/dop251/goja"
 )
@@ -27,8 +28,8 @@ func bindGroups(s *Script) {
 		return vm.ToValue(true)
 	})
 	s.set("setMap", func(c goja.FunctionCall) goja.Value {
-		var m map[string][]string
-		if err := json.Unmarshal(s.jsonOf(arg(c, 1)), &m); err != nil {
+		m, err := mapOf(s.jsonOf(arg(c, 1)))
+		if err != nil {
 			throw(vm, "setMap: a map is an object of label → list of values: %v", err)
 		}
 		if err := d.Maps.Set(arg(c, 0).String(), m); err != nil {
@@ -37,4 +38,32 @@ func bindGroups(s *Script) {
 		s.changed("maps")
 		return vm.ToValue(true)
 	})
+}
+
+// mapOf reads setMap's label → list of values. A number among the values
+// is kept as the text JavaScript gives it (InMon's scitags app maps IPv6
+// flow labels, numbers, as sFlow-RT takes them): a map: key compares it
+// with the key's value, which is text.
+func mapOf(b []byte) (map[string][]string, error) {
+	var raw map[string][]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, err
+	}
+	m := make(map[string][]string, len(raw))
+	for label, vals := range raw {
+		list := make([]string, 0, len(vals))
+		for i, v := range vals {
+			var s string
+			switch {
+			case json.Unmarshal(v, &s) == nil:
+			case len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9'):
+				s = string(v) // JSON.stringify wrote the number as JavaScript prints it
+			default:
+				return nil, fmt.Errorf("label %q: value %d is %s, not a string or a number", label, i+1, v)
+			}
+			list = append(list, s)
+		}
+		m[label] = list
+	}
+	return m, nil
 }

@@ -52,8 +52,12 @@ type result struct {
 	Page     bool     `json:"page"`               // has html/index.html
 	Console  []string `json:"console,omitempty"`  // page problems: exceptions, console.error, failed loads
 	External []string `json:"external,omitempty"` // failed loads from outside the engine (CDNs): not flowrt's
-	Live     string   `json:"live"`               // what the page drew
-	LiveOK   bool     `json:"liveOK"`
+	// Later are the app's scripts' errors after the first look, from
+	// /scripts/json at the end of the run: errors and timeouts counted,
+	// with the last message ("ddos.js: 3 errors (2 timeouts), last: …").
+	Later  []string `json:"later,omitempty"`
+	Live   string   `json:"live"` // what the page drew
+	LiveOK bool     `json:"liveOK"`
 }
 
 type probe struct {
@@ -63,6 +67,8 @@ type probe struct {
 	// Value is evidence of measured data in the answer (realValue): a
 	// non-zero number or non-empty string, with where it is.
 	Value string `json:"value,omitempty"`
+	// Own: a 400/404 the application's handler threw itself (see restProbes).
+	Own bool `json:"own,omitempty"`
 }
 
 func main() {
@@ -168,6 +174,7 @@ func main() {
 	if err := pages(eng, *chromium, appDir, results, *pageWait); err != nil {
 		fail(err)
 	}
+	laterErrors(eng, results)
 	report(os.Stdout, results)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(results, "", " ")
@@ -273,13 +280,19 @@ func (e *engine) get(path string) (int, []byte, error) {
 }
 
 // scriptState reads /scripts/json and /app/<name>/status.
-func scriptState(e *engine, names []string) []*result {
+// readScripts reads /scripts/json (nil, said on stderr, when it fails).
+func readScripts(e *engine) map[string]map[string]any {
 	var scripts map[string]map[string]any
 	if code, b, err := e.get("/scripts/json"); err != nil || code != 200 {
 		fmt.Fprintf(os.Stderr, "inmon-apps: /scripts/json: %d %v %s\n", code, err, b)
 	} else {
 		json.Unmarshal(b, &scripts)
 	}
+	return scripts
+}
+
+func scriptState(e *engine, names []string) []*result {
+	scripts := readScripts(e)
 	var out []*result
 	for _, n := range names {
 		r := &result{App: n}
@@ -322,6 +335,31 @@ var (
 	tailRef = regexp.MustCompile(`['"]([a-z][A-Za-z0-9_-]*(?:/[A-Za-z0-9_-]+)*/(?:json|txt))['"]`)
 )
 
+// laterErrors reads /scripts/json again at the end of the run: the errors
+// each script counted since it started (the first look only sees errors
+// from loading and the first seconds).
+func laterErrors(e *engine, results []*result) {
+	scripts := readScripts(e)
+	for _, r := range results {
+		if r.PagePath != "" {
+			continue
+		}
+		for id, s := range scripts {
+			if app, _ := s["app"].(string); app != r.App {
+				continue
+			}
+			n, _ := s["errors"].(float64)
+			t, _ := s["timeouts"].(float64)
+			if n == 0 && t == 0 {
+				continue
+			}
+			msg, _ := s["error"].(string)
+			r.Later = append(r.Later, fmt.Sprintf("%s: %d errors (%d timeouts), last: %s", id, int(n), int(t), firstLine(msg)))
+		}
+		sort.Strings(r.Later)
+	}
+}
+
 // restProbes GETs the endpoints the app's pages call, found in their source.
 func restProbes(e *engine, dir, app string) []probe {
 	paths := map[string]bool{}
@@ -361,6 +399,14 @@ func restProbes(e *engine, dir, app string) []probe {
 			pr.Note = err.Error()
 		case code >= 300:
 			pr.Note = firstLine(string(b))
+			// A script that throws 'not_found' or 'bad_request' answers with
+			// just those words: the app's own answer to a GET without the
+			// parameters its page sends (or to a URL its page never calls),
+			// not the engine's (whose 404s say what is missing).
+			if (code == 400 || code == 404) && (pr.Note == "not found" || pr.Note == "bad request") {
+				pr.Own = true
+				pr.Note += " (thrown by the app's own handler)"
+			}
 		default:
 			pr.Note = fmt.Sprintf("%d bytes", len(b))
 			pr.Value = realValue(b)
@@ -633,7 +679,7 @@ func report(w io.Writer, results []*result) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {
-		if len(r.Errors) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) && allData(r.REST) && allOK(r.PageREST) && allData(r.PageREST) {
+		if len(r.Errors) == 0 && len(r.Later) == 0 && len(r.Console) == 0 && len(r.External) == 0 && allOK(r.REST) && allData(r.REST) && allOK(r.PageREST) && allData(r.PageREST) {
 			continue
 		}
 		if r.PagePath != "" {
@@ -643,6 +689,9 @@ func report(w io.Writer, results []*result) {
 		}
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "- script: %s\n", e)
+		}
+		for _, e := range r.Later {
+			fmt.Fprintf(w, "- script, over the whole run: %s\n", e)
 		}
 		for _, p := range r.REST {
 			if p.Code < 200 || p.Code >= 300 {
@@ -719,7 +768,7 @@ func firstFailure(r *result) string {
 	}
 	if s == "" {
 		for _, p := range r.REST {
-			if p.Code < 200 || p.Code >= 300 {
+			if (p.Code < 200 || p.Code >= 300) && !p.Own {
 				s = fmt.Sprintf("REST %s: %d %s", p.Path, p.Code, p.Note)
 				break
 			}
