@@ -68,26 +68,11 @@ func sleeperImage(t *testing.T) string {
 	return tag
 }
 
-// sleeperRuntime finds the podman options that run a container here (the
-// same search as TestContainerImage's, docs/install.md): as installed,
-// with limits within this machine's, and with runc.
+// sleeperRuntime finds the podman options that run a container here
+// (TestContainerImage's search, docs/install.md).
 func sleeperRuntime(t *testing.T, image string) *podman {
 	t.Helper()
-	var lim syscall.Rlimit
-	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	nofile := min(lim.Max, 65536)
-	limits := []string{"--ulimit", fmt.Sprintf("nofile=%d:%d", nofile, nofile), "--ulimit", "nproc=4096:4096"}
-	tries := []*podman{{image: image}, {image: image, run: limits}, {image: image, global: []string{"--runtime", "runc"}, run: limits}}
-	var errs []string
-	for _, p := range tries {
-		out, err := p.cmd("--rm", p.image, "-exit").CombinedOutput()
-		if err == nil {
-			return p
-		}
-		errs = append(errs, fmt.Sprintf("podman %v run %v: %v %s", p.global, p.run, err, strings.TrimSpace(string(out))))
-	}
-	t.Skipf("podman cannot run a container on this machine:\n%s", strings.Join(errs, "\n"))
-	return nil
+	return podmanRuntime(t, image, []string{"-exit"}, nil)
 }
 
 // podmanService is "podman system service", Podman's Docker-compatible

@@ -35,6 +35,13 @@ type podman struct {
 // where runc runs. It tries each and skips, with every error, if none runs.
 func containerRuntime(t *testing.T, image string) *podman {
 	t.Helper()
+	return podmanRuntime(t, image, []string{"version"}, func(out string) bool { return out == "flowrt "+releaseVersion })
+}
+
+// podmanRuntime is the search: the first way of running image with args
+// that succeeds and whose output (trimmed) ok accepts (nil: any).
+func podmanRuntime(t *testing.T, image string, args []string, ok func(out string) bool) *podman {
+	t.Helper()
 	var lim syscall.Rlimit
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 	nofile := min(lim.Max, 65536)
@@ -45,8 +52,8 @@ func containerRuntime(t *testing.T, image string) *podman {
 	}
 	var errs []string
 	for _, p := range tries {
-		out, err := p.cmd("--rm", p.image, "version").CombinedOutput()
-		if err == nil && strings.TrimSpace(string(out)) == "flowrt "+releaseVersion {
+		out, err := p.cmd(append([]string{"--rm", p.image}, args...)...).CombinedOutput()
+		if err == nil && (ok == nil || ok(strings.TrimSpace(string(out)))) {
 			t.Logf("podman %s run %s …", strings.Join(p.global, " "), strings.Join(p.run, " "))
 			return p
 		}

@@ -30,7 +30,9 @@ func (s *walkSite) walkApps(t *testing.T) {
 		Entry   string
 		Scripts []string
 	}
-	for deadline := time.Now().Add(10 * time.Second); apps["flow-trend"].Entry == "" && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	// The page is listed as soon as the directory is there, the script once
+	// the engine's rescan has started it: wait for both.
+	for deadline := time.Now().Add(10 * time.Second); (apps["flow-trend"].Entry == "" || len(apps["flow-trend"].Scripts) == 0) && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		apps = nil
 		s.curlJSON(s.fromReadme("curl http://localhost:8008/apps/json"), &apps)
 	}
