@@ -21,7 +21,8 @@ type clickhouse struct {
 	cmd *exec.Cmd
 }
 
-func startClickHouse(t *testing.T) *clickhouse {
+// extra are more of the server's settings, as --key=value.
+func startClickHouse(t *testing.T, extra ...string) *clickhouse {
 	t.Helper()
 	need(t, "clickhouse-server")
 	if _, err := os.Stat("/etc/clickhouse-server/config.xml"); err != nil {
@@ -34,6 +35,7 @@ func startClickHouse(t *testing.T) *clickhouse {
 		"--format_schema_path=" + dir + "/fs/", fmt.Sprintf("--http_port=%d", port), fmt.Sprintf("--tcp_port=%d", freePort(t, "tcp")),
 		fmt.Sprintf("--interserver_http_port=%d", freePort(t, "tcp")), "--listen_host=127.0.0.1",
 		"--logger.log=" + dir + "/log", "--logger.errorlog=" + dir + "/err", "--logger.console=0"}
+	args = append(args, extra...)
 	c := &clickhouse{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: exec.Command("clickhouse-server", args...)}
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
