@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -131,25 +129,6 @@ func (w *RemoteWrite) push(ctx context.Context, now time.Time) {
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
-	reason := "unreachable"
-	resp, err := w.Client.Do(req)
-	if err == nil {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			reason = "refused"
-			err = fmt.Errorf("remote_write answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
-		}
-	}
-	if err != nil {
-		w.stats.add(0, 0, reason, uint64(n), err)
-		if !w.failing.Swap(true) {
-			w.Log.Warn("Prometheus remote_write failed; the samples of each failed push are counted as dropped, pushing goes on", "url", w.Redacted(), "err", err)
-		}
-		return
-	}
-	w.stats.add(uint64(n), 1, "", 0, nil)
-	if w.failing.Swap(false) {
-		w.Log.Info("Prometheus remote_write works again", "url", w.Redacted())
-	}
+	pushed(w.Client, req, "Prometheus remote_write", uint64(n), &w.stats, &w.failing, w.Log,
+		"Prometheus remote_write failed; the samples of each failed push are counted as dropped, pushing goes on", w.Redacted())
 }

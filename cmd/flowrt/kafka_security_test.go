@@ -99,19 +99,19 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 		if r.topic != "wrong" && r.topic != "untrusted" {
 			want = 200
 		}
-		if n := topicRecords(t, c, r.topic); n != want {
+		if n := topicRecords(t, c, r.topic, 2); n != want {
 			t.Errorf("topic %s: %d records, want %d", r.topic, n, want)
 		}
 	}
 }
 
 // topicRecords is the records a topic holds: its partitions' end offsets.
-func topicRecords(t *testing.T, c *kgo.Client, topic string) int64 {
+func topicRecords(t *testing.T, c *kgo.Client, topic string, partitions int32) int64 {
 	t.Helper()
 	req := kmsg.NewPtrListOffsetsRequest()
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
-	for p := range int32(2) {
+	for p := range partitions {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition, rp.Timestamp = p, -1 // the end
 		rt.Partitions = append(rt.Partitions, rp)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,25 +21,9 @@ import (
 func TestPrometheusRemoteWrite(t *testing.T) {
 	t.Parallel() // waits on its peer and timers more than it computes ("Parallel tests", main_test.go)
 	need(t, "prometheus")
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "prometheus.yml")
+	conf := filepath.Join(t.TempDir(), "prometheus.yml")
 	os.WriteFile(conf, []byte("global: { scrape_interval: 15s }\n"), 0o644)
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
-	prom := exec.Command("prometheus", "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr, "--web.enable-remote-write-receiver")
-	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
-	prom.Stdout, prom.Stderr = logf, logf
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		prom.Process.Signal(os.Interrupt)
-		prom.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("prometheus log:\n%s", tail(string(b), 3000))
-		}
-	})
+	promAddr, stopProm := startPrometheus(t, conf, "--web.enable-remote-write-receiver")
 	waitFor(t, 30*time.Second, "Prometheus ready", func() bool {
 		resp, err := http.Get("http://" + promAddr + "/-/ready")
 		if err == nil {
@@ -105,8 +88,7 @@ func TestPrometheusRemoteWrite(t *testing.T) {
 		t.Errorf("exports.remotewrite %+v", x)
 	}
 	// Prometheus goes away: the pushes' samples are dropped, counted, said once.
-	prom.Process.Signal(os.Interrupt)
-	prom.Wait()
+	stopProm()
 	waitFor(t, 10*time.Second, "samples counted as unreachable", func() bool {
 		e.get(t, "/analyzer/json", &an)
 		return an.Exports["remotewrite"].Dropped["unreachable"] > 0
