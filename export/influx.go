@@ -203,26 +203,34 @@ func (x *Influx) push(ctx context.Context, endpoint string, now time.Time) {
 			req.Header.Set("Authorization", "Token "+x.Token)
 		}
 	}
+	pushed(x.Client, req, "InfluxDB", uint64(lines), &x.stats, &x.failing, x.Log, "InfluxDB push failed; the lines of each failed push are counted as dropped, pushing goes on", endpoint)
+}
+
+// pushed sends one push and counts its outcome: n records sent, or
+// dropped as "unreachable" (no answer) or "refused" (not a 2xx, the
+// answer's start in the error); a run of failures is said once in the log
+// (warn), and the first push that works again once.
+func pushed(c *http.Client, req *http.Request, peer string, n uint64, st *counts, failing *atomic.Bool, log *slog.Logger, warn, dest string) {
 	reason := "unreachable"
-	resp, err := x.Client.Do(req)
+	resp, err := c.Do(req)
 	if err == nil {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
 			reason = "refused"
-			err = fmt.Errorf("InfluxDB answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+			err = fmt.Errorf("%s answered %s: %s", peer, resp.Status, strings.TrimSpace(string(msg)))
 		}
 	}
 	if err != nil {
-		x.stats.add(0, 0, reason, uint64(lines), err)
-		if !x.failing.Swap(true) {
-			x.Log.Warn("InfluxDB push failed; the lines of each failed push are counted as dropped, pushing goes on", "url", endpoint, "err", err)
+		st.add(0, 0, reason, n, err)
+		if !failing.Swap(true) {
+			log.Warn(warn, "url", dest, "err", err)
 		}
 		return
 	}
-	x.stats.add(uint64(lines), 1, "", 0, nil)
-	if x.failing.Swap(false) {
-		x.Log.Info("InfluxDB push works again", "url", endpoint)
+	st.add(n, 1, "", 0, nil)
+	if failing.Swap(false) {
+		log.Info(peer+" push works again", "url", dest)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/flowrt/flowrt/flow"
 	"github.com/flowrt/flowrt/metric"
@@ -51,7 +52,8 @@ type Kafka struct {
 	batches            atomic.Uint64
 	failing            atomic.Bool
 	lastErr            atomic.Pointer[string]
-	pool               sync.Pool // *kgo.Record with a value buffer, reused after delivery
+	authErr            atomic.Pointer[string] // the last SASL authentication's failure, nil once one succeeds
+	pool               sync.Pool              // *kgo.Record with a value buffer, reused after delivery
 }
 
 // Start connects (lazily: franz-go retries brokers in the background, so a
@@ -94,6 +96,9 @@ func (k *Kafka) Start() error {
 		opts = append(opts, kgo.DialTLSConfig(k.TLS))
 	}
 	opts = append(opts, k.SASL...)
+	if len(k.SASL) > 0 {
+		opts = append(opts, kgo.WithHooks(saslHook{k}))
+	}
 	c, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
@@ -161,9 +166,12 @@ func (k *Kafka) delivered(r *kgo.Record, err error) {
 	default:
 		k.failed.Add(1)
 		msg := err.Error()
+		if a := k.authErr.Load(); a != nil {
+			msg = *a + " (" + msg + ")"
+		}
 		k.lastErr.Store(&msg)
 		if !k.failing.Swap(true) {
-			k.Log.Warn("Kafka delivery failing; records are dropped and counted, publishing goes on", "brokers", k.Brokers, "err", err)
+			k.Log.Warn("Kafka delivery failing; records are dropped and counted, publishing goes on", "brokers", k.Brokers, "err", msg)
 		}
 	}
 	k.pool.Put(r) // franz-go is done with the record: it can carry the next one
@@ -240,4 +248,23 @@ func (k *Kafka) Record(agent netip.Addr, encode func(dst []byte) []byte) {
 		return
 	}
 	k.produce(k.Records, agent, encode)
+}
+
+// saslHook watches the SASL authentications: a broker that refuses the
+// credentials may answer with an error code or just close the connection
+// (the client then sees only EOF), so a failed SASLAuthenticate is said
+// for what it is in the records' errors.
+type saslHook struct{ k *Kafka }
+
+func (h saslHook) OnBrokerE2E(meta kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
+	if key != int16(kmsg.SASLAuthenticate) {
+		return
+	}
+	if err := e2e.Err(); err != nil {
+		msg := fmt.Sprintf("SASL authentication with broker %s:%d failed (%v): check kafka.sasl.mechanism, kafka.sasl.user and kafka.sasl.password",
+			meta.Host, meta.Port, err)
+		h.k.authErr.Store(&msg)
+		return
+	}
+	h.k.authErr.Store(nil)
 }

@@ -21,7 +21,8 @@ type clickhouse struct {
 	cmd *exec.Cmd
 }
 
-func startClickHouse(t *testing.T) *clickhouse {
+// extra are more of the server's settings, as --key=value.
+func startClickHouse(t *testing.T, extra ...string) *clickhouse {
 	t.Helper()
 	need(t, "clickhouse-server")
 	if _, err := os.Stat("/etc/clickhouse-server/config.xml"); err != nil {
@@ -34,6 +35,7 @@ func startClickHouse(t *testing.T) *clickhouse {
 		"--format_schema_path=" + dir + "/fs/", fmt.Sprintf("--http_port=%d", port), fmt.Sprintf("--tcp_port=%d", freePort(t, "tcp")),
 		fmt.Sprintf("--interserver_http_port=%d", freePort(t, "tcp")), "--listen_host=127.0.0.1",
 		"--logger.log=" + dir + "/log", "--logger.errorlog=" + dir + "/err", "--logger.console=0"}
+	args = append(args, extra...)
 	c := &clickhouse{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: exec.Command("clickhouse-server", args...)}
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -105,14 +107,7 @@ func TestClickHouseHistory(t *testing.T) {
 	if len(rep.TopFlows) == 0 {
 		t.Fatalf("the sender reported no flows")
 	}
-	for _, f := range rep.TopFlows {
-		src, dst, _ := strings.Cut(f.Key, ",")
-		got := ch.numbers(t, fmt.Sprintf("SELECT count(), sum(packets), sum(bytes) FROM sflowtest.flows WHERE ipsource = '%s' AND ipdestination = '%s'", src, dst))
-		if got[0] != f.Samples || got[1] != f.Frames || got[2] != f.Bytes {
-			t.Errorf("%s: ClickHouse has %v samples, %v packets, %v bytes; sent %v samples, %v frames, %v bytes",
-				f.Key, got[0], got[1], got[2], f.Samples, f.Frames, f.Bytes)
-		}
-	}
+	ch.checkTopFlows(t, "sflowtest.flows", rep)
 	var loads []struct {
 		Agent, DataSource string
 		MetricValue       float64
@@ -140,5 +135,19 @@ func TestClickHouseHistory(t *testing.T) {
 	e.get(t, "/analyzer/json", &an)
 	if st := an.Exports["clickhouse"]; st.Sent < uint64(rep.FlowSamples) || len(st.Dropped) != 0 {
 		t.Errorf("/analyzer/json exports.clickhouse: %+v", st)
+	}
+}
+
+// checkTopFlows: for each of the sender's top flows, the table's count(),
+// sum(packets) and sum(bytes) are the samples, frames and bytes it sent.
+func (c *clickhouse) checkTopFlows(t *testing.T, table string, rep sendReport) {
+	t.Helper()
+	for _, f := range rep.TopFlows {
+		src, dst, _ := strings.Cut(f.Key, ",")
+		got := c.numbers(t, fmt.Sprintf("SELECT count(), sum(packets), sum(bytes) FROM %s WHERE ipsource = '%s' AND ipdestination = '%s'", table, src, dst))
+		if got[0] != f.Samples || got[1] != f.Frames || got[2] != f.Bytes {
+			t.Errorf("%s: ClickHouse has %v samples, %v packets, %v bytes; sent %v samples, %v frames, %v bytes",
+				f.Key, got[0], got[1], got[2], f.Samples, f.Frames, f.Bytes)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 // /metrics and the status page.
 type exporters struct {
 	influx     *export.Influx
+	remote     *export.RemoteWrite // Prometheus remote_write
 	clickhouse *export.ClickHouse
 	kafka      *export.Kafka
 	ipfix      *export.IPFIX          // flow definitions' ipfixCollectors
@@ -49,6 +50,18 @@ func newExporters(p properties, e *engine.Engine, log *slog.Logger) (*exporters,
 			return nil, err
 		}
 		log.Info("pushing metrics to InfluxDB", "url", endpoint, "interval", interval)
+	}
+	if url := p.str("prometheus.remotewrite.url"); url != "" {
+		interval, err := p.seconds("prometheus.remotewrite.interval")
+		if err != nil {
+			return nil, err
+		}
+		x.remote = &export.RemoteWrite{URL: url, Prefix: p.str("prometheus.metric.prefix"), Interval: interval, Log: log,
+			Points: func(now time.Time) []metric.Point { return e.Dump(engine.AllAgents, nil, nil, now) }}
+		if err := x.remote.Check(); err != nil {
+			return nil, err
+		}
+		log.Info("pushing metrics with Prometheus remote_write", "url", x.remote.Redacted(), "interval", interval)
 	}
 	if url := p.str("clickhouse.url"); url != "" {
 		flush, err1 := p.seconds("clickhouse.flush")
@@ -119,6 +132,9 @@ func (x *exporters) run(ctx context.Context) {
 	if x.influx != nil {
 		go x.influx.Run(ctx)
 	}
+	if x.remote != nil {
+		go x.remote.Run(ctx)
+	}
 	if x.clickhouse != nil {
 		go x.clickhouse.Run(ctx)
 	}
@@ -136,6 +152,9 @@ func (x *exporters) stats() map[string]export.Stats {
 	out := map[string]export.Stats{}
 	if x.influx != nil {
 		out["influxdb"] = x.influx.Stats()
+	}
+	if x.remote != nil {
+		out["remotewrite"] = x.remote.Stats()
 	}
 	if x.clickhouse != nil {
 		out["clickhouse"] = x.clickhouse.Stats()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,9 +33,8 @@ func TestPrometheusScrapesFlowrt(t *testing.T) {
 	}
 	t.Cleanup(func() { sender.Process.Kill(); sender.Wait() })
 
-	dir := t.TempDir()
 	target := strings.TrimPrefix(e.http, "http://")
-	conf := filepath.Join(dir, "prometheus.yml")
+	conf := filepath.Join(t.TempDir(), "prometheus.yml")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
   - job_name: sflow
@@ -46,23 +46,7 @@ scrape_configs:
 	if out, err := exec.Command("promtool", "check", "config", conf).CombinedOutput(); err != nil {
 		t.Fatalf("promtool: %v\n%s", err, out)
 	}
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
-	prom := exec.Command("prometheus", "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr)
-	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
-	prom.Stdout, prom.Stderr = logf, logf
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		prom.Process.Signal(os.Interrupt)
-		prom.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("prometheus log:\n%s", b)
-		}
-	})
-
+	promAddr, _ := startPrometheus(t, conf)
 	type series struct {
 		Metric map[string]string
 		Value  [2]any
@@ -127,4 +111,30 @@ scrape_configs:
 		}
 	}
 	t.Logf("the dashboard's %d series names are all in Prometheus", len(names))
+}
+
+// startPrometheus runs Debian's prometheus with a configuration file (and
+// more flags) on a free port of 127.0.0.1, its data in a temporary
+// directory, and returns its address and what stops it; its log is shown
+// if the test fails.
+func startPrometheus(t *testing.T, conf string, flags ...string) (string, func()) {
+	t.Helper()
+	dir := t.TempDir()
+	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
+	prom := exec.Command("prometheus", append([]string{"--config.file=" + conf, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + promAddr}, flags...)...)
+	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
+	prom.Stdout, prom.Stderr = logf, logf
+	if err := prom.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := sync.OnceFunc(func() { prom.Process.Signal(os.Interrupt); prom.Wait() })
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("prometheus log:\n%s", tail(string(b), 3000))
+		}
+	})
+	return promAddr, stop
 }

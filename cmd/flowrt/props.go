@@ -99,6 +99,8 @@ var knownProperties = []struct {
 	{"influxdb.token", "", "InfluxDB 2.x API token (or user:password for 1.x); prefer RTPROP or a property file to the command line", nil},
 	{"influxdb.interval", "10", "seconds between pushes to InfluxDB", secondsIn(3600)},
 	{"influxdb.measurement", "sflow", "InfluxDB measurement of the metrics", nil},
+	{"prometheus.remotewrite.url", "", "push metrics with Prometheus remote_write to this http(s) URL (Prometheus: /api/v1/write)", nil},
+	{"prometheus.remotewrite.interval", "15", "seconds between remote_write pushes", secondsIn(3600)},
 	{"clickhouse.url", "", "write flow samples and counters to ClickHouse over HTTP at this http(s)://host:8123 (tables made if missing)", nil},
 	{"clickhouse.database", "flowrt", "ClickHouse database of the flows and counters tables", nil},
 	{"clickhouse.user", "", "ClickHouse user (default: the server's default user)", nil},

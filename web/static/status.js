@@ -123,6 +123,8 @@ views.status = (root) => {
         {t: 'counts', f: r => Object.entries(r[1]).filter(([k, v]) => typeof v === 'number' && k !== 'collectorPort').map(([k, v]) => `${k} ${si(v)}`).join(' · ')}],
       Object.entries(tenants).sort().slice(0, shownTenants), {id: 'tenants'}) : el('p', {class: 'muted', id: 'no-tenants'}, 'No tenants (PUT /tenant/{name}/json).'),
       Object.keys(tenants).length > shownTenants ? el('p', {class: 'muted'}, `The first ${shownTenants} of ${Object.keys(tenants).length} tenants (all in /tenant/json).`) : null,
+      el('h3', {}, 'Exports'),
+      exportsTable(an.exports || {}),
       el('h3', {}, 'Scripts and applications'),
       scriptRows.length ? table([
         {t: 'script', f: r => r[0]}, {t: 'state', f: r => el('span', {class: r[1].loadError || r[1].error ? 'bad' : 'ok'}, scriptState(r[1]))},
@@ -146,4 +148,30 @@ views.status = (root) => {
 function scriptState(x) {
   if (!x.alive) return x.loadError ? 'did not load' : x.gracefulExit ? 'ended' : 'stopped';
   return x.loadError ? 'load error' : x.error ? 'error' : 'running';
+}
+
+// exportsTable lists /analyzer/json's exports (Kafka, ClickHouse, InfluxDB,
+// IPFIX, NetFlow): one row per exporter, then one per reason it dropped
+// records for, each count exact (the loss is counted exactly, so it is
+// shown exactly, not rounded).
+function exportsTable(ex) {
+  const names = Object.keys(ex).sort();
+  if (!names.length) return el('p', {class: 'muted', id: 'no-exports'}, 'No exports (Kafka, ClickHouse, InfluxDB, IPFIX/NetFlow: docs/exports.md).');
+  const rows = [];
+  for (const n of names) {
+    const x = ex[n], reasons = Object.entries(x.dropped || {}).sort();
+    const lost = reasons.reduce((s, [, v]) => s + v, 0);
+    rows.push({n, x, reason: reasons.length ? 'in all' : '', dropped: lost, err: x.lastError || ''});
+    for (const [r, v] of reasons) rows.push({n, reason: r, dropped: v, sub: true});
+  }
+  return table([
+    {t: 'exporter', f: r => r.sub ? '' : r.n},
+    {t: 'destination', f: r => r.sub ? '' : r.x.destination || ''},
+    {t: 'sent', f: r => r.sub ? '' : String(r.x.sent || 0), num: true, title: 'Records delivered: lines, messages or rows.'},
+    {t: 'batches', f: r => r.sub ? '' : String(r.x.batches || 0), num: true},
+    {t: 'drop reason', f: r => r.reason},
+    {t: 'dropped', f: r => el('span', {class: r.dropped ? 'bad' : ''}, String(r.dropped)), num: true,
+      title: 'Records lost, in all and by reason: the collector never waits for an export.'},
+    {t: 'last error', f: r => r.err || '', cls: 'err'},
+  ], rows, {id: 'exports'});
 }
