@@ -12,18 +12,9 @@ import (
 // keep being answered (the RIB takes its write lock for short batches).
 func TestFloodingPeerDoesNotStallLookups(t *testing.T) {
 	const n = 200_000
-	port := freeTCP(t)
-	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
-	defer sp.Close()
-	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001}, "t", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp, nb, p := rawSession(t, Options{}, nil)
 	agent := netip.MustParseAddr("192.0.2.10")
 	sp.AddSource(agent, nb, nil)
-	p := dialRaw(t, birdAddr, port, 65001)
-	defer p.close()
-	waitUntil(t, 10*time.Second, "session", nb.Established)
 
 	var during, answered atomic.Int64
 	stop := make(chan struct{})

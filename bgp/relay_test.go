@@ -27,16 +27,7 @@ func adjIn(t *testing.T, sp *Speaker, n *Neighbor, f bgp.Family) int {
 // RIB and not GoBGP's Adj-RIB-In; withdrawals too; the session is GoBGP's
 // (its state, its KEEPALIVEs).
 func TestRelayKeepsRoutesOutOfGoBGP(t *testing.T) {
-	port := freeTCP(t)
-	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
-	defer sp.Close()
-	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001, IPv6: true}, "t", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := dialRaw(t, birdAddr, port, 65001)
-	defer p.close()
-	waitUntil(t, 10*time.Second, "session", nb.Established)
+	sp, nb, p := rawSession(t, Options{IPv6: true}, nil)
 	p.table4(t, 1000, 20, birdAddr)
 	p.table6(t, 100, 20, netip.MustParseAddr("2001:db8::2"))
 	waitUntil(t, 10*time.Second, "the table", func() bool { v4, v6 := nb.RIB.Count(); return v4 == 1000 && v6 == 100 })
@@ -68,17 +59,8 @@ func TestRelayKeepsRoutesOutOfGoBGP(t *testing.T) {
 // KEEPALIVE for longer than the hold time keeps its session, though GoBGP
 // sees none of those UPDATEs (the relay sends it KEEPALIVEs for them).
 func TestRelayFeedsGoBGPsHoldTimer(t *testing.T) {
-	port := freeTCP(t)
-	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
-	defer sp.Close()
 	var closed atomic.Int32
-	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001, HoldTime: 3}, "t", nil, func() { closed.Add(1) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := dialRaw(t, birdAddr, port, 65001)
-	defer p.close()
-	waitUntil(t, 10*time.Second, "session", nb.Established)
+	_, nb, p := rawSession(t, Options{HoldTime: 3}, func() { closed.Add(1) })
 	for i := range 16 { // 4 s of UPDATEs, hold time 3 s
 		p.table4(t, (i+1)*10, 10, birdAddr)
 		time.Sleep(250 * time.Millisecond)
@@ -102,16 +84,7 @@ func TestRelayFeedsGoBGPsHoldTimer(t *testing.T) {
 // handles it as it would: RFC 7606's treat-as-withdraw, which takes the
 // route the relay had put in the RIB out again, the session staying up.
 func TestRelayLeavesMalformedUpdatesToGoBGP(t *testing.T) {
-	port := freeTCP(t)
-	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
-	defer sp.Close()
-	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, Options{PeerAS: 65001}, "t", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := dialRaw(t, birdAddr, port, 65001)
-	defer p.close()
-	waitUntil(t, 10*time.Second, "session", nb.Established)
+	_, nb, p := rawSession(t, Options{}, nil)
 	p.table4(t, 20, 20, birdAddr)
 	waitUntil(t, 10*time.Second, "the table", func() bool { v4, _ := nb.RIB.Count(); return v4 == 20 })
 	pfx, _ := bgp.NewIPAddrPrefix(netip.PrefixFrom(addr4(3), 24).Masked())

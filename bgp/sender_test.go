@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/osrg/gobgp/v4/pkg/packet/bgp"
 )
@@ -125,4 +126,23 @@ func (p *rawPeer) table6(t testing.TB, n, perUpdate int, nexthop netip.Addr) {
 func addr4(i int) netip.Addr {
 	a := uint32(1<<24) + uint32(i)<<8 + 9
 	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+}
+
+// rawSession is a speaker on a free port of 127.0.0.1 with the raw sender
+// as its neighbor (AS 65001 at birdAddr), the session up; the test's
+// cleanup closes both. onClose may be nil.
+func rawSession(t testing.TB, o Options, onClose func()) (*Speaker, *Neighbor, *rawPeer) {
+	t.Helper()
+	port := freeTCP(t)
+	sp := New(Config{Port: port, Addresses: []string{"127.0.0.1"}})
+	t.Cleanup(sp.Close)
+	o.PeerAS = 65001
+	nb, err := sp.AddNeighbor(birdAddr, 65000, flowrtAddr, o, "t", nil, onClose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dialRaw(t, birdAddr, port, 65001)
+	t.Cleanup(p.close)
+	waitUntil(t, 10*time.Second, "session", nb.Established)
+	return sp, nb, p
 }
