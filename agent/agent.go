@@ -54,8 +54,9 @@ type Agent struct {
 	// nsDiag maps the MACs of containers' interfaces to a socket lookup in
 	// their network namespace, for tcp { } on containers' own sockets,
 	// renewed every polling interval; nsDiags holds those lookups by
-	// namespace and retired the ones of namespaces gone, closed a polling
-	// interval later (a sampler may still hold one). Run's goroutine only.
+	// namespace (nil for one where it could not be opened, said once) and
+	// retired the ones of namespaces gone, closed a polling interval later
+	// (a sampler may still hold one). Run's goroutine only.
 	nsDiag  atomic.Pointer[map[sflow.MAC]*SockDiag]
 	nsDiags map[string]*SockDiag
 	retired []*SockDiag
@@ -194,7 +195,9 @@ func (a *Agent) Run(ctx context.Context) error {
 				c.conn.Close()
 			}
 			for _, d := range a.nsDiags {
-				d.Close()
+				if d != nil { // nil: a namespace without one
+					d.Close()
+				}
 			}
 			for _, d := range a.retired {
 				d.Close()

@@ -276,13 +276,17 @@ func (a *Agent) renewNSDiag(running map[string]*lastContainer) {
 		}
 		d, ok := a.nsDiags[ns]
 		if !ok {
+			// A namespace that cannot have one is said once and kept as
+			// nil, not tried (and warned of) again every polling interval.
 			if d, err = NewSockDiagIn(l.pid); err != nil {
 				a.log.Warn("no socket lookups in a container's network namespace", "pid", l.pid, "err", err)
-				continue
 			}
 			a.nsDiags[ns] = d
 		}
 		seen[ns] = true
+		if d == nil {
+			continue
+		}
 		for _, ad := range l.adapters.Adapters {
 			for _, m := range ad.MACs {
 				byMAC[m] = d
@@ -292,7 +296,9 @@ func (a *Agent) renewNSDiag(running map[string]*lastContainer) {
 	for ns, d := range a.nsDiags {
 		if !seen[ns] {
 			delete(a.nsDiags, ns)
-			a.retired = append(a.retired, d)
+			if d != nil {
+				a.retired = append(a.retired, d)
+			}
 		}
 	}
 	a.nsDiag.Store(&byMAC)
