@@ -38,7 +38,6 @@ type Worker struct {
 	// definitions add, and record errors not yet counted in the agent.
 	srcs          []*source
 	pending       []pendingAdd
-	recErrs       uint32
 	recErrReasons [numReasons]uint32
 
 	// A fast replay's worker: its times are the capture's, and drive the
@@ -201,14 +200,14 @@ func (w *Worker) applyFlows(a *Agent, ms int64, locked bool) {
 			w.evalSample(a, ds, i, smp, defs, ms, smp.Format == sflow.DiscardedPacketSample)
 		}
 	}
-	if len(w.pending) == 0 && w.recErrs == 0 {
+	if len(w.pending) == 0 && w.recErrReasons == ([numReasons]uint32{}) {
 		return
 	}
 	if !locked {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if a.removed {
-			w.pending, w.recErrs = w.pending[:0], 0
+			w.pending, w.recErrReasons = w.pending[:0], [numReasons]uint32{}
 			return
 		}
 	}
@@ -346,8 +345,7 @@ func (w *Worker) evalSample(a *Agent, ds *source, index int, smp *sflow.Sample, 
 	for _, rec := range smp.Records {
 		v, err := w.rc.Decode(smp.Format, rec)
 		if err != nil {
-			w.recErrs++ // counted in the agent by applyPending, locked
-			w.recErrReasons[reasonIndex(err)]++
+			w.recErrReasons[reasonIndex(err)]++ // counted in the agent by applyPending, locked
 			continue
 		}
 		switch r := v.(type) { // nil (a record this decoder does not know) matches none
@@ -441,15 +439,13 @@ type pendingAdd struct {
 // fan-out worker, which found the data sources under an earlier hold of
 // the lock) skips a data source removed since.
 func (w *Worker) applyPending(a *Agent, defs *defSet, ms int64, check bool) {
-	if w.recErrs > 0 {
-		for i, n := range w.recErrReasons {
-			if n > 0 {
-				w.stats.RecordErrors[i].Add(uint64(n))
-				a.recordErrors[i] += uint64(n)
-			}
+	for i, n := range w.recErrReasons {
+		if n > 0 {
+			w.stats.RecordErrors[i].Add(uint64(n))
+			a.recordErrors[i] += uint64(n)
 		}
-		w.recErrs, w.recErrReasons = 0, [numReasons]uint32{}
 	}
+	w.recErrReasons = [numReasons]uint32{}
 	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per datagram
 	last := -1
 	gone := false
