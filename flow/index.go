@@ -18,7 +18,11 @@ type index struct {
 // picked in advance.
 var seed = maphash.MakeSeed()
 
-const tagBits = 16
+// A slot is tag<<tagBits | position+1; lowBits masks either half.
+const (
+	tagBits = 16
+	lowBits = 1<<tagBits - 1
+)
 
 // find returns the position of the flow with key (whose hash is h).
 func (t *Table) find(key string, h uint64) (int, bool) {
@@ -27,14 +31,14 @@ func (t *Table) find(key string, h uint64) (int, bool) {
 		return 0, false
 	}
 	mask := uint32(len(s) - 1)
-	tag := uint32(h) & (1<<tagBits - 1)
+	tag := uint32(h) & lowBits
 	for i := tag & mask; ; i = (i + 1) & mask {
 		v := s[i]
 		if v == 0 {
 			return 0, false
 		}
 		if v>>tagBits == tag {
-			if p := int(v&(1<<tagBits-1)) - 1; t.entries[p].Key == key {
+			if p := int(v&lowBits) - 1; t.entries[p].Key == key {
 				return p, true
 			}
 		}
@@ -48,7 +52,7 @@ func (t *Table) index(h uint64, pos int) {
 	if 2*(pos+1) > len(t.idx.slots) {
 		t.rehash(max(8, 2*len(t.idx.slots)), pos)
 	}
-	t.place(uint32(h)&(1<<tagBits-1), pos)
+	t.place(uint32(h)&lowBits, pos)
 }
 
 func (t *Table) place(tag uint32, pos int) {
@@ -66,7 +70,7 @@ func (t *Table) place(tag uint32, pos int) {
 func (t *Table) rehash(n, upto int) {
 	t.idx.slots = make([]uint32, n)
 	for p := range upto {
-		t.place(uint32(maphash.String(seed, t.entries[p].Key))&(1<<tagBits-1), p)
+		t.place(uint32(maphash.String(seed, t.entries[p].Key))&lowBits, p)
 	}
 }
 
@@ -76,7 +80,7 @@ func (t *Table) slotOf(pos int) uint32 {
 	mask := uint32(len(s) - 1)
 	want := uint32(pos + 1)
 	for i := uint32(maphash.String(seed, t.entries[pos].Key)) & mask; ; i = (i + 1) & mask {
-		if s[i]&(1<<tagBits-1) == want {
+		if s[i]&lowBits == want {
 			return i
 		}
 	}
@@ -102,5 +106,5 @@ func (t *Table) unindex(pos int) {
 // reindex notes that the flow at position from moves to position to.
 func (t *Table) reindex(from, to int) {
 	i := t.slotOf(from)
-	t.idx.slots[i] = t.idx.slots[i]&^(1<<tagBits-1) | uint32(to+1)
+	t.idx.slots[i] = t.idx.slots[i]&^lowBits | uint32(to+1)
 }
