@@ -86,10 +86,7 @@ func (k *Kind) Changed(name string) error {
 // ChangedAll is Changed for changes the caller cannot name: the save is a
 // snapshot of the whole kind.
 func (k *Kind) ChangedAll() error {
-	k.mu.Lock()
-	b := k.join(1)
-	b.all = true
-	k.mu.Unlock()
+	b := k.joinAll()
 	<-b.done
 	return b.err
 }
@@ -98,11 +95,15 @@ func (k *Kind) ChangedAll() error {
 // stall on the disk (a script's setFlow, which on a busy machine's fsync
 // once took longer than script.timeout): the saver writes soon, and a
 // failure is logged and retried as for any other change.
-func (k *Kind) SaveLater() {
+func (k *Kind) SaveLater() { k.joinAll() }
+
+// joinAll adds a change that needs a snapshot to the pending batch.
+func (k *Kind) joinAll() *batch {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	b := k.join(1)
 	b.all = true
-	k.mu.Unlock()
+	return b
 }
 
 // join adds changes (0: a retry) to the pending batch, starting a saver if
