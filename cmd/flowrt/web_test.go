@@ -171,6 +171,7 @@ func TestWebInterface(t *testing.T) {
 		{"large flows", checkLargeFlows, false},
 		{"events", checkEvents, false},
 		{"navigation", checkNavigation, false},
+		{"leaving a loading view", checkLeaveWhileLoading, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.charts && !charts {

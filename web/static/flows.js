@@ -27,7 +27,7 @@ views.flows = (root, q) => {
   request('/flowkeys/json').then(k => { flowkeys = Object.keys(k).sort(); }).catch(() => {});
   value.addEventListener('change', () => units.fill(value.value.trim()));
 
-  let trend = null, stop = null, name = q.get('name'), owned = null, label = '', last = [];
+  let trend = null, stop = null, name = q.get('name'), owned = null, label = '', last = [], gone = false;
   const cleanup = () => {
     if (stop) stop();
     stop = null;
@@ -83,6 +83,9 @@ views.flows = (root, q) => {
     try {
       await f.start();
     } catch (e) { showError(e.message); return; }
+    // A user who left while the definition was made must not be pulled back
+    // by the replaceState, nor leave the flow and a poll behind the page.
+    if (gone) { f.stop(); return; }
     owned = f; name = f.name;
     history.replaceState(null, '', hashOf());
     watch();
@@ -96,8 +99,8 @@ views.flows = (root, q) => {
     request('/flow/' + encodeURIComponent(name) + '/json').then(spec => {
       keys.value = [].concat(spec.keys).join(','); value.value = spec.value; filter.value = spec.filter || '';
       units.fill(spec.value, q.get('units'));
-      watch();
+      if (!gone) watch();
     }).catch(e => showError(e.message));
   } else if (keys.value) form.requestSubmit();
-  return () => { window.removeEventListener('pagehide', cleanup); cleanup(); };
+  return () => { gone = true; window.removeEventListener('pagehide', cleanup); cleanup(); };
 };

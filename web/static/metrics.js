@@ -37,8 +37,12 @@ views.metrics = (root, q) => {
     if (list.some(x => x.u === keep)) units.value = keep;
   };
   const factor = () => (metricUnits(metric.value.trim(), flows).find(x => x.u === units.value) || {f: 1}).f;
-  let stop = null, trend = null;
+  let stop = null, trend = null, gone = false;
   const start = () => {
+    // The first start waits for the agent list; a user who left in the
+    // meantime must not be pulled back here by the replaceState, nor leave
+    // a poll running behind the page they went to.
+    if (gone) return;
     if (stop) stop();
     if (trend) trend.destroy();
     put(chartBox);
@@ -80,5 +84,5 @@ views.metrics = (root, q) => {
     for (const k of list) agent.append(el('option', {value: k}, k));
     agent.value = want;
   }).catch(e => showError(e.message)).finally(() => { fillUnits(q.get('units')); start(); });
-  return () => { if (stop) stop(); if (trend) trend.destroy(); };
+  return () => { gone = true; if (stop) stop(); if (trend) trend.destroy(); };
 };
