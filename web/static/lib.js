@@ -106,20 +106,28 @@ function ownFlow(what, spec, lease) {
     if (live) timer = setTimeout(renew, Math.max(1000, lease * 250));
   };
   const shown = () => { if (document.visibilityState === 'visible') renew(); };
+  // stopped: stop() came, perhaps while start() still waited for the
+  // engine; the definition it made then is removed as soon as it is made,
+  // rather than renewed for ever behind a page that was left.
+  let stopped = false;
+  const remove = () => fetch(url, {method: 'DELETE', keepalive: true}).catch(() => {});
   return {
     name,
     async start() {
+      stopped = false;
       await define();
+      if (stopped) { remove(); return; }
       live = true;
       timer = setTimeout(renew, Math.max(1000, lease * 250));
       document.addEventListener('visibilitychange', shown);
     },
     stop() {
+      stopped = true;
       if (!live) return;
       live = false;
       clearTimeout(timer);
       document.removeEventListener('visibilitychange', shown);
-      fetch(url, {method: 'DELETE', keepalive: true});
+      remove();
     },
   };
 }

@@ -112,7 +112,7 @@ views.topology = (root, q) => {
   const box = el('div'), flowsBox = el('div', {id: 'link-flows'});
   append(root, box, flowsBox);
   const links = ownFlow('links', {keys: 'or:[link:inputifindex]:[link:outputifindex],ipsource,ipdestination', value: 'bytes', n: config.maxN}, pageLease(q));
-  let defined = false, selected = null, layout = null;
+  let defined = false, selected = null, layout = null, gone = false;
   const util = (m, ifindex) => Math.max(m[ifindex + '.ifinutilization'] || 0, m[ifindex + '.ifoututilization'] || 0);
   const heat = u => u >= 80 ? '#c62828' : u >= 50 ? '#ef6c00' : u >= 20 ? '#f9a825' : u > 0 ? '#2e7d32' : '#9aa5b1';
   const stop = every(1000, async () => {
@@ -123,7 +123,11 @@ views.topology = (root, q) => {
       put(box, el('p', {class: 'muted', id: 'no-topology'}, 'No topology is set. PUT one to /topology/json (as Mininet\'s sflow.py does) or call setTopology() from a script.'));
       return;
     }
+    // gone: left while /topology/json was on its way; nothing more to do,
+    // and no definition to make behind the page the user went to.
+    if (gone) return;
     if (!defined) { await links.start(); defined = true; }
+    if (gone) return;
     const agents = [...new Set(nodes.map(n => topo.nodes[n].agent).filter(Boolean))];
     const metrics = {};
     await Promise.all(agents.map(a => request('/metric/' + a + '/json').then(m => { metrics[a] = m; }).catch(() => { metrics[a] = {}; })));
@@ -196,5 +200,5 @@ views.topology = (root, q) => {
   });
   const cleanup = () => { links.stop(); defined = false; };
   window.addEventListener('pagehide', cleanup);
-  return () => { stop(); window.removeEventListener('pagehide', cleanup); cleanup(); };
+  return () => { gone = true; stop(); window.removeEventListener('pagehide', cleanup); cleanup(); };
 };
