@@ -78,6 +78,9 @@ type source struct {
 	lastCounterMs  int64
 	pollMs         float64 // smoothed gap between counter samples
 	ifname         string  // the interface's port_name, as last learned (names.go)
+	// dropped: forgotten by its agent (evicted, or the agent aged out);
+	// a worker holding it from admit skips it (apply.go). Agent.mu.
+	dropped bool
 }
 
 func sourceKey(class, index uint32) uint64 { return uint64(class)<<32 | uint64(index) }
@@ -132,6 +135,7 @@ func (a *Agent) namedSource(name []byte, now int64) *source {
 }
 
 func (ds *source) release() {
+	ds.dropped = true
 	for _, t := range ds.tables {
 		if t != nil {
 			t.Clear()

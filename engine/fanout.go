@@ -23,7 +23,8 @@ import (
 // definition's key and value, the table updates) are the bulk of the work
 // and their order does not matter. A worker evaluates the definitions
 // without the agent's lock and takes it only to add the results to the
-// tables, so that workers sharing one agent overlap.
+// tables, once per agent per batch, so that workers sharing one agent
+// overlap and the Reader seldom waits for them.
 //
 // When every batch is taken (the workers are behind) the Reader applies
 // the datagram itself: memory stays bounded, nothing waits, and loss, if
@@ -42,14 +43,17 @@ type Fanout struct {
 // reading goroutines applied themselves because the workers were behind.
 func (f *Fanout) Handed() (handed, inline uint64) { return f.handed.Load(), f.inline.Load() }
 
-// fanBatch is datagrams handed from a Reader to a worker.
+// fanBatch is datagrams handed from a Reader to a worker, with the data
+// sources admit found for their samples.
 type fanBatch struct {
 	data  []byte
+	srcs  []*source
 	items []fanItem
 }
 
 type fanItem struct {
-	off, n int
+	off, n int // the datagram in data
+	src    int // its samples' data sources from srcs[src]
 	a      *Agent
 	ms     int64
 }
@@ -65,7 +69,7 @@ func (e *Engine) NewFanout(n int) *Fanout {
 	n = max(n, 1)
 	f := &Fanout{e: e, workers: n, full: make(chan *fanBatch, n*fanBatches), free: make(chan *fanBatch, n*fanBatches)}
 	for range n * fanBatches {
-		f.free <- &fanBatch{data: make([]byte, 0, fanBatchBytes), items: make([]fanItem, 0, fanBatchItems)}
+		f.free <- &fanBatch{data: make([]byte, 0, fanBatchBytes), srcs: make([]*source, 0, 16*fanBatchItems), items: make([]fanItem, 0, fanBatchItems)}
 	}
 	return f
 }
@@ -81,11 +85,10 @@ func (f *Fanout) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case b := <-f.full:
-					for _, it := range b.items {
-						w.applyDatagram(b.data[it.off:it.off+it.n], it.a, it.ms)
-					}
-					clear(b.items) // no agent kept alive by a stale pointer
-					b.data, b.items = b.data[:0], b.items[:0]
+					w.applyBatch(b)
+					clear(b.items) // no agent or data source kept alive by a stale pointer
+					clear(b.srcs)
+					b.data, b.srcs, b.items = b.data[:0], b.srcs[:0], b.items[:0]
 					f.free <- b
 				}
 			}
@@ -94,10 +97,17 @@ func (f *Fanout) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// applyDatagram applies the flow samples of a datagram a Reader admitted.
-func (w *Worker) applyDatagram(b []byte, a *Agent, ms int64) {
-	sflow.Decode(b, &w.d) // as admit decoded it: an error there left the same samples
-	w.applyFlows(a, ms, false)
+// applyBatch applies the flow samples of the datagrams a Reader admitted:
+// all evaluated without a lock, then each agent's additions under one
+// hold of its lock.
+func (w *Worker) applyBatch(b *fanBatch) {
+	defs := w.e.defs.Load()
+	w.beginBatch()
+	for _, it := range b.items {
+		sflow.Decode(b.data[it.off:it.off+it.n], &w.d) // as admit decoded it: an error there left the same samples
+		w.evalDatagram(w.group(it.a), b.srcs[it.src:it.src+len(w.d.Samples)], defs, it.ms)
+	}
+	w.applyAll(defs, true)
 }
 
 // Reader is the Handler of one receiving goroutine (collector.Handler and
@@ -126,7 +136,7 @@ func (r *Reader) Process(b []byte, src netip.AddrPort, now time.Time) {
 		}
 	}
 	if flows && (r.cur == nil || len(r.cur.data)+len(b) > cap(r.cur.data)) {
-		r.w.applyFlows(a, ms, true)
+		r.w.applyFlows(a, ms)
 		r.inline++
 		flows = false
 	}
@@ -135,8 +145,9 @@ func (r *Reader) Process(b []byte, src netip.AddrPort, now time.Time) {
 		return
 	}
 	c := r.cur
-	c.items = append(c.items, fanItem{off: len(c.data), n: len(b), a: a, ms: ms})
+	c.items = append(c.items, fanItem{off: len(c.data), n: len(b), src: len(c.srcs), a: a, ms: ms})
 	c.data = append(c.data, b...)
+	c.srcs = append(c.srcs, r.w.srcs...)
 	if len(c.items) == cap(c.items) {
 		r.Flush()
 	}

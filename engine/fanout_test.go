@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,76 @@ func TestFanoutMatchesDirect(t *testing.T) {
 	wt, gt := flowTotals(direct), flowTotals(fanned)
 	if len(wt) < 100 {
 		t.Fatalf("only %d flows", len(wt))
+	}
+	if !maps.Equal(wt, gt) {
+		n := 0
+		for k, v := range wt {
+			if gt[k] != v && n < 5 {
+				t.Errorf("%s: fan-out %v, direct %v", k, gt[k], v)
+				n++
+			}
+		}
+		t.Errorf("%d flows direct, %d fanned out", len(wt), len(gt))
+	}
+}
+
+// TestFanoutManyAgentsMatchesDirect: datagrams of five agents interleaved
+// (so a batch holds several agents, applied each under its own lock, in
+// their arrival order), with discarded-packet samples and a definition
+// pooled per agent (aggMode AGENT, keys of few values: a table that must
+// evict keeps what the order of updates leaves, and the workers' order is
+// not the arrival order): every agent's accounting and every flow's total
+// equal a single Worker's.
+func TestFanoutManyAgentsMatchesDirect(t *testing.T) {
+	g, _ := synth.New(synth.Config{Agents: 5, Ports: 8, Flows: 400, Discards: true, Seed: 11})
+	var dgs [][]byte
+	for i := range 4000 {
+		d, _ := g.Datagram(nil, uint32(1000+i))
+		dgs = append(dgs, d)
+	}
+	defs := maps.Clone(tenDefinitions)
+	defs["pooled"] = "{keys:'ipprotocol,inputifindex', value:'bytes', aggMode:'AGENT'}"
+	defs["drops"] = "{keys:'reason,ipsource', value:'frames', dropped:true}"
+	direct := New(Config{})
+	defineAll(t, direct, defs)
+	w := direct.NewWorker()
+	fanned := New(Config{})
+	defineAll(t, fanned, defs)
+	f, r := startFanout(t, fanned, 3)
+	now := time.Unix(1_700_000_000, 0)
+	for i, d := range dgs {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		w.Process(d, src, at)
+		r.Process(d, src, at)
+		if i%50 == 0 {
+			r.Flush()
+		}
+	}
+	if !fanoutIdle(f, r) {
+		t.Fatal("the fan-out workers did not finish in 10 s")
+	}
+	want, got := direct.AgentsInfo(AllAgents, now), fanned.AgentsInfo(AllAgents, now)
+	if len(want) != 5 || len(got) != 5 {
+		t.Fatalf("agents: direct %d, fan-out %d; want 5", len(want), len(got))
+	}
+	for k, a := range want {
+		b := got[k]
+		if a.DatagramsReceived != b.DatagramsReceived || a.FlowSamples != b.FlowSamples || a.Datasources != b.Datasources {
+			t.Errorf("%s: fan-out accounting differs:\ndirect %+v\nfanout %+v", k, a, b)
+		}
+	}
+	wt, gt := flowTotals(direct), flowTotals(fanned)
+	var pooled, dropped int
+	for k := range wt {
+		if strings.Contains(k, "|"+flow.AgentDataSource+"|pooled|") {
+			pooled++
+		}
+		if strings.Contains(k, "|drops|") {
+			dropped++
+		}
+	}
+	if pooled < 10 || dropped < 5 {
+		t.Fatalf("%d pooled flows, %d dropped-packet flows: the test does not test them", pooled, dropped)
 	}
 	if !maps.Equal(wt, gt) {
 		n := 0

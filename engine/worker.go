@@ -34,11 +34,13 @@ type Worker struct {
 
 	hostScratch []byte // MAC keys for the host: table
 
-	// applyFlows' memory: each flow sample's data source, what the
-	// definitions add, and record errors not yet counted in the agent.
-	srcs          []*source
-	pending       []pendingAdd
-	recErrReasons [numReasons]uint32
+	// apply.go's memory: each sample's data source as admit found it,
+	// what the definitions add, the agents they add to.
+	srcs    []*source
+	pending []pendingAdd
+	sorted  []pendingAdd
+	groups  []agentGroup
+	groupAt []int32
 
 	// A fast replay's worker: its times are the capture's, and drive the
 	// engine's clock and sweeps (see clock.go).
@@ -94,9 +96,18 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 		return
 	}
 	if flows {
-		w.applyFlows(a, now.UnixMilli(), true)
+		w.applyFlows(a, now.UnixMilli())
 	}
 	a.mu.Unlock()
+}
+
+// applyFlows evaluates and applies the flow samples of the datagram admit
+// left in w.d, with a locked.
+func (w *Worker) applyFlows(a *Agent, ms int64) {
+	defs := w.e.defs.Load()
+	w.beginBatch()
+	w.evalDatagram(w.group(a), w.srcs, defs, ms)
+	w.applyAll(defs, false)
 }
 
 // admit decodes a datagram and does what must follow the order datagrams
@@ -104,7 +115,8 @@ func (w *Worker) Process(b []byte, src netip.AddrPort, now time.Time) {
 // each sample's accounting at its data source, and the counter samples
 // (rates from successive counters). It returns the agent, locked, and
 // whether the datagram has flow (or discarded-packet) samples left to
-// apply; nil when there is nothing more to do.
+// apply, their data sources in w.srcs; nil when there is nothing more to
+// do.
 func (w *Worker) admit(b []byte, src netip.AddrPort, now time.Time) (a *Agent, flows bool) {
 	if w.replay {
 		w.advance(now)
@@ -129,19 +141,20 @@ func (w *Worker) admit(b []byte, src netip.AddrPort, now time.Time) (a *Agent, f
 	ms := now.UnixMilli()
 	a = w.agent(w.d.Agent, ms)
 	w.account(a, src, len(b), ms, err)
+	clear(w.srcs) // no data source kept alive by a stale pointer
+	w.srcs = w.srcs[:0]
 	for i := range w.d.Samples {
 		smp := &w.d.Samples[i]
 		w.stats.Samples.Add(1)
+		var flowSrc *source // where the sample's flows go; nil for the others
 		switch smp.Format {
 		case sflow.FlowSample, sflow.ExpandedFlowSample:
 			w.stats.FlowSamples.Add(1)
-			if w.sample(a, smp, kindFlow, ms) != nil {
-				flows = true
+			if ds := w.sample(a, smp, kindFlow, ms); ds != nil {
+				flowSrc = a.flowSource(ds, smp, ms)
 			}
 		case sflow.DiscardedPacketSample:
-			if w.sample(a, smp, kindDiscard, ms) != nil {
-				flows = true
-			}
+			flowSrc = w.sample(a, smp, kindDiscard, ms)
 		case sflow.CounterSample, sflow.ExpandedCounterSample:
 			w.stats.CounterSamples.Add(1)
 			if ds := w.sample(a, smp, kindCounter, ms); ds != nil {
@@ -151,67 +164,10 @@ func (w *Worker) admit(b []byte, src netip.AddrPort, now time.Time) (a *Agent, f
 			w.stats.CounterSamples.Add(1)
 			w.customMetrics(a, smp, ms)
 		}
+		w.srcs = append(w.srcs, flowSrc)
+		flows = flows || flowSrc != nil
 	}
 	return a, flows
-}
-
-// applyFlows puts the flow and discarded-packet samples of the datagram in
-// w.d (admitted already) into the flow tables of agent a. With locked, a
-// is locked throughout; else (a fan-out worker, fanout.go) it is locked
-// only to find the samples' data sources and, after every definition has
-// evaluated every sample without it, to add the results to the tables: so
-// that workers sharing one agent overlap in all but the table updates.
-func (w *Worker) applyFlows(a *Agent, ms int64, locked bool) {
-	if !locked {
-		a.mu.Lock()
-		if a.removed {
-			a.mu.Unlock()
-			return
-		}
-	}
-	w.srcs = w.srcs[:0]
-	for i := range w.d.Samples {
-		smp := &w.d.Samples[i]
-		var ds *source
-		switch smp.Format {
-		case sflow.FlowSample, sflow.ExpandedFlowSample:
-			// Refused by admit (no room): not there, and not added here.
-			if ds = a.sources[sourceKey(smp.SourceClass, smp.SourceIndex)]; ds != nil {
-				ds = a.flowSource(ds, smp, ms)
-			}
-		case sflow.DiscardedPacketSample:
-			ds = a.sources[sourceKey(smp.SourceClass, smp.SourceIndex)]
-		}
-		w.srcs = append(w.srcs, ds)
-	}
-	if !locked {
-		a.mu.Unlock()
-	}
-	defs := w.e.defs.Load()
-	if cap(w.factors) < len(defs.slots) {
-		w.factors = make([]factor, len(defs.slots))
-	}
-	w.factors = w.factors[:len(defs.slots)]
-	clear(w.factors)
-	w.pending = w.pending[:0]
-	for i, ds := range w.srcs {
-		if ds != nil {
-			smp := &w.d.Samples[i]
-			w.evalSample(a, ds, i, smp, defs, ms, smp.Format == sflow.DiscardedPacketSample)
-		}
-	}
-	if len(w.pending) == 0 && w.recErrReasons == ([numReasons]uint32{}) {
-		return
-	}
-	if !locked {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.removed {
-			w.pending, w.recErrReasons = w.pending[:0], [numReasons]uint32{}
-			return
-		}
-	}
-	w.applyPending(a, defs, ms, !locked)
 }
 
 // maxCachedAgents bounds a worker's agent cache (a flood of spoofed agent
@@ -329,163 +285,6 @@ func (w *Worker) sample(a *Agent, smp *sflow.Sample, kind int, ms int64) *source
 	}
 	return ds
 }
-
-// evalSample decodes a flow sample's records and evaluates every
-// definition on it, keeping what each adds (w.pending) for applyPending.
-// It changes nothing of the agent's: a fan-out worker calls it unlocked.
-func (w *Worker) evalSample(a *Agent, ds *source, index int, smp *sflow.Sample, defs *defSet, ms int64, dropped bool) {
-	s := &w.s
-	s.Reset()
-	s.Agent, s.DataSource, s.SourceIndex = a.addr, ds.id, ds.index // the port an entity sampler's packet came in on (flowSource)
-	s.SamplingRate, s.Input, s.Output = smp.SamplingRate, smp.Input, smp.Output
-	s.Dropped, s.DropReason = dropped, smp.DropReason
-	if dropped {
-		s.SamplingRate = 1
-	}
-	for _, rec := range smp.Records {
-		v, err := w.rc.Decode(smp.Format, rec)
-		if err != nil {
-			w.recErrReasons[reasonIndex(err)]++ // counted in the agent by applyPending, locked
-			continue
-		}
-		switch r := v.(type) { // nil (a record this decoder does not know) matches none
-		case *sflow.SampledHeader:
-			s.FrameLength, s.Stripped, s.HasHeader = r.FrameLength, r.Stripped, true
-			s.Packet.Decode(r.Protocol, r.Header)
-		case *sflow.ExtendedSwitch:
-			s.Switch = r
-		case *sflow.ExtendedRouter:
-			s.Router = r
-		case *sflow.ExtendedGateway:
-			s.Gateway = r
-		case *sflow.SampledIPv4:
-			s.IPv4 = r
-			if !s.HasHeader {
-				s.FrameLength = r.Length
-			}
-		case *sflow.SampledIPv6:
-			s.IPv6 = r
-			if !s.HasHeader {
-				s.FrameLength = r.Length
-			}
-		case *sflow.ExtendedTCPInfo:
-			s.TCPInfo = r
-		case *sflow.ExtendedEntities:
-			s.Entities = r
-		case *sflow.HTTPRequest:
-			w.http.FromRequest(r)
-			s.HTTP = &w.http
-		case *sflow.HTTPRequest2:
-			w.http.FromRequest2(r)
-			s.HTTP = &w.http
-		case *sflow.AppOperation:
-			s.App = r
-		case *sflow.ExtendedEgressQueue:
-			s.Queue = r
-		case *sflow.ExtendedQueueDepth:
-			s.Depth = r
-		case *sflow.ExtendedTransitDelay:
-			s.Transit = r
-		case *sflow.ExtendedVNIIn:
-			s.VNIIn = r
-		case *sflow.ExtendedVNIOut:
-			s.VNIOut = r
-		}
-	}
-	if !dropped {
-		flow.CountBGP(s) // bgpTopPrefixes' traffic per learned prefix
-		w.e.located.learnSample(s, w.e.topo, ms)
-	}
-	if ms-w.keysScan >= 1000 {
-		w.scanKeys(ms)
-	}
-	if h := w.e.sampleHook.Load(); h != nil {
-		(*h)(s, ms)
-	}
-	for i, sl := range defs.slots {
-		if sl == nil || sl.def.Spec.Dropped != dropped {
-			continue
-		}
-		d := sl.def
-		if len(w.pending) == cap(w.pending) {
-			w.pending = append(w.pending, pendingAdd{}) // grows once; reused after
-		} else {
-			w.pending = w.pending[:len(w.pending)+1]
-		}
-		p := &w.pending[len(w.pending)-1]
-		v, ok := d.Eval(s, &p.sc)
-		if !ok {
-			w.pending = w.pending[:len(w.pending)-1]
-			continue
-		}
-		f := &w.factors[i]
-		if !f.ok {
-			f.g, f.epoch = d.Factor(ms)
-			f.ok = true
-		}
-		p.slot, p.sample, p.v = i, index, v
-	}
-}
-
-// pendingAdd is what one definition adds for one sample: its key and
-// values in sc.
-type pendingAdd struct {
-	slot, sample int
-	v            float64
-	sc           flow.Scratch
-}
-
-// applyPending adds w.pending to the tables, with a locked. check (a
-// fan-out worker, which found the data sources under an earlier hold of
-// the lock) skips a data source removed since.
-func (w *Worker) applyPending(a *Agent, defs *defSet, ms int64, check bool) {
-	for i, n := range w.recErrReasons {
-		if n > 0 {
-			w.stats.RecordErrors[i].Add(uint64(n))
-			a.recordErrors[i] += uint64(n)
-		}
-	}
-	w.recErrReasons = [numReasons]uint32{}
-	var pooled *source // the agent's pool of aggMode:'AGENT' flows, found once per datagram
-	last := -1
-	gone := false
-	for j := range w.pending {
-		p := &w.pending[j]
-		ds := w.srcs[p.sample]
-		if p.sample != last {
-			last = p.sample
-			gone = check && a.sources[sourceKey(ds.class, ds.index)] != ds
-		}
-		if gone {
-			continue
-		}
-		sl := defs.slots[p.slot]
-		d := sl.def
-		tds := ds
-		if d.Spec.AggMode == flow.AggAgent {
-			if pooled == nil {
-				if pooled = a.namedSource(agentPool, ms); pooled == nil {
-					continue
-				}
-			}
-			tds = pooled
-		}
-		f := &w.factors[p.slot]
-		t := tds.table(p.slot, sl, &w.e.limits)
-		en, isNew := t.Add(p.sc.Key, p.v, &p.sc, ms, f.g, f.epoch)
-		if isNew && d.Spec.Log && d.Spec.FlowStart {
-			rv, rvs := t.Record(en)
-			w.e.logFlow(d, a, tds, en, ms, ms, rv, rvs)
-		}
-	}
-	w.pending = w.pending[:0]
-}
-
-// agentPool names the data source that holds an agent's aggMode:'AGENT'
-// flows: the samples of all its data sources pooled into one table, so
-// that ai-monitor's egress bytes by outputifindex, or ddos-protect's attack
-// flows, are counted per agent rather than per sampling port.
-var agentPool = []byte(flow.AgentDataSource)
 
 // scanKeys notes which flow keys the current sample has.
 func (w *Worker) scanKeys(ms int64) {
