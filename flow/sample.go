@@ -407,6 +407,34 @@ var sampledIPKeys = map[string]sampleKeyFunc{
 	"ip6nexthdr":     v6Key(func(r *sflow.SampledIPv6, dst []byte) []byte { return appendU(dst, r.Protocol) }),
 }
 
+// sampledIPAddrs are sampledIPKeys' address keys, as addresses (addrKey).
+var sampledIPAddrs = map[string]func(*Sample) (netip.Addr, bool){
+	"ipsource":       func(s *Sample) (netip.Addr, bool) { return v4Addr(s, true) },
+	"ipdestination":  func(s *Sample) (netip.Addr, bool) { return v4Addr(s, false) },
+	"ip6source":      func(s *Sample) (netip.Addr, bool) { return v6Addr(s, true) },
+	"ip6destination": func(s *Sample) (netip.Addr, bool) { return v6Addr(s, false) },
+}
+
+func v4Addr(s *Sample, src bool) (netip.Addr, bool) {
+	switch {
+	case s.IPv4 == nil:
+		return netip.Addr{}, false
+	case src:
+		return s.IPv4.Src, true
+	}
+	return s.IPv4.Dst, true
+}
+
+func v6Addr(s *Sample, src bool) (netip.Addr, bool) {
+	switch {
+	case s.IPv6 == nil:
+		return netip.Addr{}, false
+	case src:
+		return s.IPv6.Src, true
+	}
+	return s.IPv6.Dst, true
+}
+
 func v4Key(f func(r *sflow.SampledIPv4, dst []byte) []byte) sampleKeyFunc {
 	return func(s *Sample, dst []byte) ([]byte, bool) {
 		if s.IPv4 == nil {

@@ -30,6 +30,18 @@ type Key struct {
 	k     key
 	level int
 	stack bool
+	// addr: where an address-valued key's address is in its layer (len 0:
+	// not an address), so Addr can give it without formatting.
+	addr addrField
+}
+
+type addrField struct{ at, len int }
+
+// addrKeys are the address-valued keys, as keys has them (ip4At, ip6At).
+var addrKeys = map[string]addrField{
+	"arpipsender": {14, 4}, "arpiptarget": {24, 4},
+	"ipsource": {12, 4}, "ipdestination": {16, 4},
+	"ip6source": {8, 16}, "ip6destination": {24, 16},
 }
 
 // Lookup resolves a key name, with an optional ".N" tunnel-level suffix.
@@ -49,7 +61,7 @@ func Lookup(name string) (Key, bool) {
 	if !known {
 		return Key{}, false
 	}
-	return Key{k: k, level: level}, true
+	return Key{k: k, level: level, addr: addrKeys[name]}, true
 }
 
 // Append appends the key's value for packet p to dst, as AppendKey does.
@@ -65,6 +77,31 @@ func (k Key) Append(p *Packet, dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	return k.k.fn(p, l, dst)
+}
+
+// IsAddr reports whether the key's values are IP addresses (ipsource,
+// ip6destination.1, arpipsender …), which Addr gives without formatting.
+func (k Key) IsAddr() bool { return k.addr.len != 0 }
+
+// Addr returns an address-valued key's value for packet p: the address
+// Append formats. ok is false where Append's is, and for keys that are
+// not addresses.
+func (k Key) Addr(p *Packet) (netip.Addr, bool) {
+	if k.addr.len == 0 {
+		return netip.Addr{}, false
+	}
+	l, found := p.Find(k.k.proto, k.level)
+	if !found {
+		return netip.Addr{}, false
+	}
+	o := l.Offset + k.addr.at
+	if o+k.addr.len > len(p.b) {
+		return netip.Addr{}, false
+	}
+	if k.addr.len == 4 {
+		return netip.AddrFrom4([4]byte(p.b[o:])), true
+	}
+	return netip.AddrFrom16([16]byte(p.b[o:])), true
 }
 
 // IsKey reports whether name (without a level suffix) is a packet key.
