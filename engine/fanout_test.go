@@ -59,6 +59,23 @@ func flowTotals(e *Engine) map[string]float64 {
 	return out
 }
 
+// sameFlows fails unless the fan-out's flows are the direct worker's, and
+// names the first few that differ.
+func sameFlows(t *testing.T, direct, fanned map[string]float64) {
+	t.Helper()
+	if maps.Equal(direct, fanned) {
+		return
+	}
+	n := 0
+	for k, v := range direct {
+		if fanned[k] != v && n < 5 {
+			t.Errorf("%s: fan-out %v, direct %v", k, fanned[k], v)
+			n++
+		}
+	}
+	t.Errorf("%d flows direct, %d fanned out", len(direct), len(fanned))
+}
+
 // TestFanoutMatchesDirect puts one agent's datagrams — with gaps, a
 // duplicate and one out of order — through a Fanout of four workers and,
 // in another engine, through a single Worker: the agent's accounting and
@@ -127,16 +144,7 @@ func TestFanoutMatchesDirect(t *testing.T) {
 	if len(wt) < 100 {
 		t.Fatalf("only %d flows", len(wt))
 	}
-	if !maps.Equal(wt, gt) {
-		n := 0
-		for k, v := range wt {
-			if gt[k] != v && n < 5 {
-				t.Errorf("%s: fan-out %v, direct %v", k, gt[k], v)
-				n++
-			}
-		}
-		t.Errorf("%d flows direct, %d fanned out", len(wt), len(gt))
-	}
+	sameFlows(t, wt, gt)
 }
 
 // TestFanoutManyAgentsMatchesDirect: datagrams of five agents interleaved
@@ -197,16 +205,7 @@ func TestFanoutManyAgentsMatchesDirect(t *testing.T) {
 	if pooled < 10 || dropped < 5 {
 		t.Fatalf("%d pooled flows, %d dropped-packet flows: the test does not test them", pooled, dropped)
 	}
-	if !maps.Equal(wt, gt) {
-		n := 0
-		for k, v := range wt {
-			if gt[k] != v && n < 5 {
-				t.Errorf("%s: fan-out %v, direct %v", k, gt[k], v)
-				n++
-			}
-		}
-		t.Errorf("%d flows direct, %d fanned out", len(wt), len(gt))
-	}
+	sameFlows(t, wt, gt)
 }
 
 // TestFanoutAllocatesNothingInSteadyState: a Reader handing datagrams to
