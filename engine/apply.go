@@ -58,11 +58,16 @@ func (w *Worker) group(a *Agent) int32 {
 // datagram in w.d, whose data sources admit found (srcs, one per sample,
 // nil for the others).
 func (w *Worker) evalDatagram(group int32, srcs []*source, defs *defSet, ms int64) {
-	if cap(w.factors) < len(defs.slots) {
-		w.factors = make([]factor, len(defs.slots))
+	if w.factorsFor != defs || w.factorsAt != ms {
+		// factors are per definition and per time: the datagrams of one
+		// read share theirs
+		if cap(w.factors) < len(defs.slots) {
+			w.factors = make([]factor, len(defs.slots))
+		}
+		w.factors = w.factors[:len(defs.slots)]
+		clear(w.factors)
+		w.factorsFor, w.factorsAt = defs, ms
 	}
-	w.factors = w.factors[:len(defs.slots)]
-	clear(w.factors) // factors are per definition and per datagram time
 	a := w.groups[group].a
 	for i, ds := range srcs {
 		if ds != nil {
@@ -232,7 +237,10 @@ func (w *Worker) evalSample(a *Agent, ds *source, group int32, smp *sflow.Sample
 	}
 	if !dropped {
 		flow.CountBGP(s) // bgpTopPrefixes' traffic per learned prefix
-		w.e.located.learnSample(s, w.e.topo, ms)
+		if w.loc == nil {
+			w.loc = new(locCache) // for a worker that sees flow samples
+		}
+		w.e.located.learnSample(s, w.e.topo, ms, w.loc)
 	}
 	if ms-w.keysScan >= 1000 {
 		w.scanKeys(ms)

@@ -78,8 +78,9 @@ func (l *locator) batch() int                    { return max(1, l.limit()/evict
 func (l *locator) ipsShard(b [16]byte) *locShard { return &l.shards[ipShard(b)] }
 
 // learnSample notes where a flow sample's source host is; topo (may be
-// nil) says which ports are inter-switch ports.
-func (l *locator) learnSample(s *flow.Sample, topo Topology, ms int64) {
+// nil) says which ports are inter-switch ports; c is the calling worker's
+// cache of what it wrote lately (nil: none).
+func (l *locator) learnSample(s *flow.Sample, topo Topology, ms int64, c *locCache) {
 	if !s.HasHeader || s.Dropped || s.Input.Format != 0 || s.Input.Value == 0 || s.Input.Internal() {
 		return
 	}
@@ -101,23 +102,57 @@ func (l *locator) learnSample(s *flow.Sample, topo Topology, ms int64) {
 	} else if t, ok := s.Packet.Find(packet.Dot1Q, 0); ok && t.Offset+2 <= len(b) {
 		vlan = binary.BigEndian.Uint16(b[t.Offset:]) & 0xfff
 	}
-	l.learnMAC(mac, hostLoc{agent: s.Agent, ifIndex: s.Input.Value, vlan: vlan, seen: ms})
+	l.learnMACCached(c, mac, hostLoc{agent: s.Agent, ifIndex: s.Input.Value, vlan: vlan, seen: ms})
 	if ip, ok := s.SourceAddr(); ok && !ip.IsUnspecified() && !ip.IsMulticast() {
-		l.learnIP(ip, mac, ms)
+		l.learnIPCached(c, ipKey(ip), mac, ms)
 	} else if a, ok := s.Packet.Find(packet.ARP, 0); ok && a.Offset+18 <= len(b) {
 		if ip := netip.AddrFrom4([4]byte(b[a.Offset+14 : a.Offset+18])); !ip.IsUnspecified() {
-			l.learnIP(ip, [6]byte(b[a.Offset+8:a.Offset+14]), ms)
+			l.learnIPCached(c, ipKey(ip), [6]byte(b[a.Offset+8:a.Offset+14]), ms)
 		}
 	}
 }
 
+func (l *locator) learnMACCached(c *locCache, mac [6]byte, at hostLoc) {
+	if c == nil {
+		l.learnMAC(mac, at)
+		return
+	}
+	m := c.mac(mac, &at)
+	if m.knows(mac, at) {
+		return
+	}
+	m.mac, m.at = mac, at
+	m.until = l.learnMAC(mac, at)
+}
+
+func (l *locator) learnIPCached(c *locCache, k [16]byte, mac [6]byte, ms int64) {
+	if c == nil {
+		l.learnIP(k, mac, ms)
+		return
+	}
+	p := c.ip(k)
+	if p.knows(k, mac, ms) {
+		return
+	}
+	p.ip, p.mac = k, mac
+	p.until = l.learnIP(k, mac, ms)
+}
+
 // fresh is how long a place or address, once written, is not written
-// again for the same answer: most samples then only read the map.
+// again for the same answer (most samples then only read the map), and
+// how long a place is kept at least once written: a MAC seen at more than
+// maxLocations places (a router's, without a topology to say which ports
+// are inter-switch) keeps its places a second before newer ones take
+// their turn, rather than rewriting its entry with every sample.
 const fresh = 1000 // ms
 
-func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
+// learnMAC notes that mac came in at a place. It returns the time (ms)
+// before which the same sample would leave the locator as it is: the
+// place is there, fresh, or every place of the MAC's is.
+func (l *locator) learnMAC(mac [6]byte, at hostLoc) (until int64) {
 	sh := &l.shards[macShard(mac)]
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	e, ok := sh.macs[mac]
 	if !ok {
 		if sh.macs == nil {
@@ -131,8 +166,7 @@ func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
 	for j := range e.locs[:e.n] {
 		if h := &e.locs[j]; h.agent == at.agent && h.ifIndex == at.ifIndex {
 			if h.vlan == at.vlan && at.seen-h.seen < fresh {
-				sh.mu.Unlock()
-				return
+				return h.seen + fresh
 			}
 			i = j
 			break
@@ -143,28 +177,32 @@ func (l *locator) learnMAC(mac [6]byte, at hostLoc) {
 	case int(e.n) < maxLocations:
 		i = int(e.n)
 		e.n++
-	default: // full: the place seen longest ago goes
+	default: // full: the place seen longest ago goes, if it is not fresh
 		i = 0
 		for j := range e.locs {
 			if e.locs[j].seen < e.locs[i].seen {
 				i = j
 			}
 		}
+		if at.seen-e.locs[i].seen < fresh {
+			return e.locs[i].seen + fresh
+		}
 	}
 	e.locs[i] = at
 	sh.macs[mac] = e
-	sh.mu.Unlock()
+	return at.seen + fresh
 }
 
-func (l *locator) learnIP(ip netip.Addr, mac [6]byte, ms int64) {
-	k := ip.Unmap().As16()
+// learnIP notes that the address keyed k belongs to mac. It returns the
+// time (ms) before which the same sample would leave the locator as it is.
+func (l *locator) learnIP(k [16]byte, mac [6]byte, ms int64) (until int64) {
 	sh := l.ipsShard(k)
 	sh.mu.Lock()
 	old, ok := sh.ips[k]
 	switch {
 	case ok && old.mac == mac && ms-old.seen < fresh:
 		sh.mu.Unlock()
-		return
+		return old.seen + fresh
 	case !ok:
 		if sh.ips == nil {
 			sh.ips = map[[16]byte]ipEntry{}
@@ -175,6 +213,7 @@ func (l *locator) learnIP(ip netip.Addr, mac [6]byte, ms int64) {
 	}
 	sh.ips[k] = ipEntry{mac: mac, seen: ms}
 	sh.mu.Unlock()
+	return ms + fresh
 }
 
 func (l *locator) evictMACs(sh *locShard) {
@@ -299,7 +338,7 @@ func (e *Engine) LocateMAC(mac [6]byte) []HostLocation {
 // LocateIP lists where the host with this IP (v4 or v6) address attaches:
 // the locations of the MAC its packets last came from.
 func (e *Engine) LocateIP(ip netip.Addr) []HostLocation {
-	k := ip.Unmap().As16()
+	k := ipKey(ip)
 	sh := e.located.ipsShard(k)
 	sh.mu.Lock()
 	en, ok := sh.ips[k]

@@ -21,9 +21,12 @@ type Worker struct {
 	rc      sflow.RecordCache
 	s       flow.Sample
 	sc      flow.Scratch
-	factors []factor
-	stats   WorkerStats
-	http    flow.HTTP
+	factors []factor // each definition's decay factor at factorsAt
+	// the definitions and the time (ms) of factors
+	factorsFor *defSet
+	factorsAt  int64
+	stats      WorkerStats
+	http       flow.HTTP
 	// agents caches the engine's agents for this worker, so that finding
 	// a datagram's agent touches no shared lock.
 	agents map[netip.Addr]*Agent
@@ -32,7 +35,8 @@ type Worker struct {
 	keysSeen map[string]int64 // flow key → ms a sample last had it
 	keysScan int64            // ms of the last scan
 
-	hostScratch []byte // MAC keys for the host: table
+	hostScratch []byte    // MAC keys for the host: table
+	loc         *locCache // what it told the host locator lately (locate_cache.go)
 
 	// apply.go's memory: each sample's data source as admit found it,
 	// what the definitions add, the agents they add to.
