@@ -28,9 +28,11 @@ type Handler interface {
 
 // Flusher is a Handler that gathers datagrams (to hand them on in
 // batches): Flush is called after each batch of datagrams read, before the
-// goroutine waits for more.
+// goroutine waits for more. full says the read took as many datagrams as
+// it could (Config.Batch), so more are likely waiting: the handler is
+// behind the traffic.
 type Flusher interface {
-	Flush()
+	Flush(full bool)
 }
 
 // Config says where and how to listen.
@@ -190,7 +192,7 @@ func receiveSimple(conn *net.UDPConn, h Handler, reads *atomic.Uint64) error {
 		reads.Add(1)
 		h.Process(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
 		if f, ok := h.(Flusher); ok {
-			f.Flush()
+			f.Flush(false) // one datagram a read: nothing says whether more wait
 		}
 	}
 }

@@ -167,7 +167,7 @@ func (r *flushRecorder) Process([]byte, netip.AddrPort, time.Time) {
 	r.mu.Unlock()
 }
 
-func (r *flushRecorder) Flush() {
+func (r *flushRecorder) Flush(bool) {
 	r.mu.Lock()
 	r.flushed += r.pending
 	r.pending = 0

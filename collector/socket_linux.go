@@ -199,7 +199,7 @@ func receive(conn *net.UDPConn, h Handler, n int, drops, reads *atomic.Uint64) e
 			h.Process(b.bufs[i*b.size:i*b.size+int(b.msgs[i].len)], sourceOf(&b.names[i]), now)
 		}
 		if flusher != nil {
-			flusher.Flush()
+			flusher.Flush(b.n == n)
 		}
 	}
 }

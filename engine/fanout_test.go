@@ -29,7 +29,7 @@ func startFanout(t testing.TB, e *Engine, n int) (*Fanout, *Reader) {
 // all they were handed); false after 10 s.
 func fanoutIdle(f *Fanout, readers ...*Reader) bool {
 	for _, r := range readers {
-		r.Flush()
+		r.Flush(true)
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		if len(f.free) == cap(f.free) {
@@ -117,7 +117,7 @@ func TestFanoutMatchesDirect(t *testing.T) {
 		w.Process(d, src, at)
 		r.Process(d, src, at)
 		if i%7 == 0 { // batches of several sizes
-			r.Flush()
+			r.Flush(true)
 		}
 	}
 	if !fanoutIdle(f, r) {
@@ -175,12 +175,15 @@ func TestFanoutManyAgentsMatchesDirect(t *testing.T) {
 		at := now.Add(time.Duration(i) * time.Millisecond)
 		w.Process(d, src, at)
 		r.Process(d, src, at)
-		if i%50 == 0 {
-			r.Flush()
+		if i%50 == 0 { // reads that filled their batch, and reads that did not
+			r.Flush(i%100 != 0)
 		}
 	}
 	if !fanoutIdle(f, r) {
 		t.Fatal("the fan-out workers did not finish in 10 s")
+	}
+	if handed, inline := f.Handed(); handed < 1000 || inline < 1000 {
+		t.Errorf("%d datagrams handed to the workers, %d applied by the reader: want both (reads alternately full)", handed, inline)
 	}
 	want, got := direct.AgentsInfo(AllAgents, now), fanned.AgentsInfo(AllAgents, now)
 	if len(want) != 5 || len(got) != 5 {
@@ -209,9 +212,9 @@ func TestFanoutManyAgentsMatchesDirect(t *testing.T) {
 }
 
 // TestFanoutAllocatesNothingInSteadyState: a Reader handing datagrams to
-// the workers, and the workers applying them, allocate nothing once every
-// agent, data source and flow is known (the count is the whole process's,
-// the workers' goroutines included).
+// the workers or applying them itself, and the workers applying them,
+// allocate nothing once every agent, data source and flow is known (the
+// count is the whole process's, the workers' goroutines included).
 func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 	e := New(Config{})
 	defineAll(t, e, nil)
@@ -227,7 +230,7 @@ func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 		for _, b := range dgs {
 			r.Process(b, src, now)
 		}
-		r.Flush()
+		r.Flush(true)
 	}
 	if !fanoutIdle(f, r) {
 		t.Fatal("the fan-out workers did not finish in 10 s")
@@ -236,7 +239,7 @@ func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 	allocs := testing.AllocsPerRun(2000, func() {
 		r.Process(dgs[i%len(dgs)], src, now)
 		if i%8 == 7 {
-			r.Flush()
+			r.Flush(i%16 == 7) // handed over, then applied by the reader
 		}
 		i++
 	})
@@ -282,7 +285,7 @@ func BenchmarkFanout(b *testing.B) {
 					binary.BigEndian.PutUint32(d[16:], seq)
 					h.Process(d, src, time.Now())
 					if r != nil && i%64 == 63 {
-						r.Flush()
+						r.Flush(true)
 					}
 				}
 				if r != nil && !fanoutIdle(f, r) {
