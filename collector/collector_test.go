@@ -154,11 +154,14 @@ func TestReplayCapture(t *testing.T) {
 	}
 }
 
-// flushRecorder counts datagrams and the datagrams seen at each Flush.
+// flushRecorder counts datagrams and the datagrams seen at each Flush,
+// and checks that Flush says a read was full when it took batch
+// datagrams.
 type flushRecorder struct {
 	mu               sync.Mutex
 	pending, flushed int
-	flushes          int
+	flushes, full    int
+	batch, wrong     int
 }
 
 func (r *flushRecorder) Process([]byte, netip.AddrPort, time.Time) {
@@ -167,8 +170,14 @@ func (r *flushRecorder) Process([]byte, netip.AddrPort, time.Time) {
 	r.mu.Unlock()
 }
 
-func (r *flushRecorder) Flush(bool) {
+func (r *flushRecorder) Flush(full bool) {
 	r.mu.Lock()
+	if r.batch > 0 && full != (r.pending == r.batch) {
+		r.wrong++
+	}
+	if full {
+		r.full++
+	}
 	r.flushed += r.pending
 	r.pending = 0
 	r.flushes++
@@ -178,22 +187,28 @@ func (r *flushRecorder) Flush(bool) {
 // TestFlushAfterEachRead: a Handler that is a Flusher is flushed after
 // every read, so that nothing it gathers waits for more traffic; Reads
 // counts the reads that returned datagrams, no more of them than
-// datagrams, and no more flushes than reads.
+// datagrams, and no more flushes than reads. Flush says whether the read
+// filled its batch: the datagrams queued before the first read fill
+// several, the last ones, sent one at a time, none.
 func TestFlushAfterEachRead(t *testing.T) {
 	c, err := Listen(Config{Addr: "127.0.0.1:0", Sockets: 1, Batch: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &flushRecorder{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- c.Run(ctx, func() Handler { return rec }) }()
+	rec := &flushRecorder{batch: 16}
 	conn, err := net.Dial("udp", c.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 300
-	for range n {
+	const queued, n = 290, 300
+	for range queued { // waiting before the collector reads
+		conn.Write(make([]byte, 200))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx, func() Handler { return rec }) }()
+	for i := queued; i < n; i++ {
+		time.Sleep(20 * time.Millisecond)
 		conn.Write(make([]byte, 200))
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -216,5 +231,8 @@ func TestFlushAfterEachRead(t *testing.T) {
 	}
 	if reads == 0 || reads > n || uint64(rec.flushes) != reads {
 		t.Errorf("%d reads, %d flushes for %d datagrams", reads, rec.flushes, n)
+	}
+	if rec.wrong > 0 || rec.full < 2 || rec.full > queued/16 {
+		t.Errorf("%d flushes said full wrongly; %d full reads of 16 for %d datagrams queued before the first read", rec.wrong, rec.full, queued)
 	}
 }
