@@ -175,15 +175,15 @@ func TestFanoutManyAgentsMatchesDirect(t *testing.T) {
 		at := now.Add(time.Duration(i) * time.Millisecond)
 		w.Process(d, src, at)
 		r.Process(d, src, at)
-		if i%50 == 0 { // reads that filled their batch, and reads that did not
-			r.Flush(i%100 != 0)
+		if i%50 == 0 { // runs of reads that filled their batch, and reads that did not
+			r.Flush(i/50%8 < 6)
 		}
 	}
 	if !fanoutIdle(f, r) {
 		t.Fatal("the fan-out workers did not finish in 10 s")
 	}
 	if handed, inline := f.Handed(); handed < 1000 || inline < 1000 {
-		t.Errorf("%d datagrams handed to the workers, %d applied by the reader: want both (reads alternately full)", handed, inline)
+		t.Errorf("%d datagrams handed to the workers, %d applied by the reader: want both (runs of full reads and reads that were not)", handed, inline)
 	}
 	want, got := direct.AgentsInfo(AllAgents, now), fanned.AgentsInfo(AllAgents, now)
 	if len(want) != 5 || len(got) != 5 {
@@ -239,7 +239,7 @@ func TestFanoutAllocatesNothingInSteadyState(t *testing.T) {
 	allocs := testing.AllocsPerRun(2000, func() {
 		r.Process(dgs[i%len(dgs)], src, now)
 		if i%8 == 7 {
-			r.Flush(i%16 == 7) // handed over, then applied by the reader
+			r.Flush(i%128 < 80) // handed over, then applied by the reader
 		}
 		i++
 	})
@@ -310,5 +310,42 @@ func BenchmarkFanout(b *testing.B) {
 				b.Errorf("%d datagrams counted lost", lost)
 			}
 		})
+	}
+}
+
+// TestReaderHandsOverOnlyWhenBehind: a Reader hands flow samples to the
+// workers from the fullReads-th read in a row that filled its batch
+// until a read that did not, and applies them itself otherwise.
+func TestReaderHandsOverOnlyWhenBehind(t *testing.T) {
+	e := New(Config{})
+	defineAll(t, e, nil)
+	f, r := startFanout(t, e, 2)
+	g, _ := synth.New(synth.Config{Agents: 1, Ports: 4, Flows: 200, Seed: 5})
+	read := func(full bool) (handed, inline uint64) {
+		h0, i0 := f.Handed()
+		for range 8 {
+			b, _ := g.Datagram(nil, 1000)
+			r.Process(b, src, time.Unix(1_700_000_000, 0))
+		}
+		r.Flush(full)
+		h1, i1 := f.Handed()
+		return h1 - h0, i1 - i0
+	}
+	if h, _ := read(true); h != 8 {
+		t.Errorf("a new reader handed %d of 8 datagrams, want all (it starts as if behind)", h)
+	}
+	read(false) // not full: the next read is applied here
+	for i := range fullReads {
+		h, in := read(true)
+		if h != 0 || in != 8 {
+			t.Errorf("full read %d after a read that was not: %d handed, %d applied by the reader; want 0 and 8", i+1, h, in)
+		}
+	}
+	if h, _ := read(true); h != 8 {
+		t.Errorf("after %d full reads in a row, %d of 8 datagrams handed, want all", fullReads, h)
+	}
+	read(false)
+	if h, in := read(true); h != 0 || in != 8 {
+		t.Errorf("after a read that was not full: %d handed, %d applied by the reader", h, in)
 	}
 }
