@@ -131,7 +131,9 @@ type Reader struct {
 
 // NewReader returns a Reader for one receiving goroutine. It starts
 // handing over, as if behind, until a read says it is not.
-func (f *Fanout) NewReader() *Reader { return &Reader{f: f, w: f.e.NewWorker(), handOff: true, fulls: fullReads} }
+func (f *Fanout) NewReader() *Reader {
+	return &Reader{f: f, w: f.e.NewWorker(), handOff: true, fulls: fullReads}
+}
 
 // fullReads is how many reads in a row must fill their batch before a
 // Reader hands over: one full read is as often a burst as a backlog (at
