@@ -3,8 +3,10 @@ package sflowtool_test
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,9 +166,46 @@ func TestJSONEscapeMatchesByteByByte(t *testing.T) {
 // TestAppendUintMatchesStrconv checks the small-number fast path on each
 // boundary and beyond.
 func TestAppendUintMatchesStrconv(t *testing.T) {
-	for _, v := range []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 9999, 10000, 10001, 65535, 1<<32 - 1, 1<<64 - 1} {
+	vs := []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 9999, 10000, 10001, 65535, 1<<32 - 1, 1<<64 - 1}
+	for p := uint64(10); p < 1e19; p *= 10 { // every number of digits, at its edges
+		vs = append(vs, p-1, p, p+1)
+	}
+	vs = append(vs, 1e19-1, 1e19, 1e19+1)
+	for i := range 64 { // and of bits
+		vs = append(vs, 1<<i-1, 1<<i, 1<<i+1)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		vs = append(vs, r.Uint64()>>r.IntN(64))
+	}
+	for _, v := range vs {
 		if got, want := string(sflowtool.AppendUintForTest([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
 			t.Errorf("%d: got %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestAppendHeaderHexMatchesReference: headerBytes as sflowtool prints
+// them (upper-case hex pairs joined by '-') for every length from 0 to 300,
+// odd and even, after text already in the buffer and with room to spare
+// or none.
+func TestAppendHeaderHexMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 301 {
+		h := make([]byte, n)
+		for i := range h {
+			h[i] = byte(r.Uint32())
+		}
+		pairs := make([]string, n)
+		for i, c := range h {
+			pairs[i] = fmt.Sprintf("%02X", c)
+		}
+		want := "headerBytes " + strings.Join(pairs, "-")
+		for _, room := range []int{0, 1, 2, 1000} {
+			b := append(make([]byte, 0, len("headerBytes ")+room), "headerBytes "...)
+			if got := string(sflowtool.AppendHeaderHexForTest(b, h)); got != want {
+				t.Fatalf("%d bytes, room %d: got %q, want %q", n, room, got, want)
+			}
 		}
 	}
 }

@@ -66,12 +66,17 @@ func appendHeaderHex(b, h []byte) []byte {
 		return b
 	}
 	n := len(b)
-	// Each byte is one 4-byte store "XX-?" whose last byte the next store
-	// overwrites; one spare byte of room lets the last store land too.
-	b = slices.Grow(b, 3*len(h)+1)[:n+3*len(h)+1]
+	// Each two bytes are one 8-byte store "XX-YY-??" whose last two bytes
+	// the next store overwrites (an odd last byte a 4-byte "XX-?"); two
+	// spare bytes of room let the last store land too.
+	b = slices.Grow(b, 3*len(h)+2)[:n+3*len(h)+2]
 	out := b[n:]
-	for i, c := range h {
-		binary.LittleEndian.PutUint32(out[3*i:], uint32(hexPairs[c])|'-'<<16)
+	i := 0
+	for ; i+2 <= len(h); i += 2 {
+		binary.LittleEndian.PutUint64(out[3*i:], uint64(hexPairs[h[i]])|'-'<<16|uint64(hexPairs[h[i+1]])<<24|'-'<<40)
+	}
+	if i < len(h) {
+		binary.LittleEndian.PutUint32(out[3*i:], uint32(hexPairs[h[i]])|'-'<<16)
 	}
 	return b[:n+3*len(h)-1]
 }
