@@ -296,7 +296,10 @@ func (w *Writer) openField(name string) bool {
 		if w.mode == Grep {
 			w.writeContext()
 		}
-		b := append(w.buf, w.pfx...)
+		b := w.buf
+		if len(w.pfx) > 0 {
+			b = append(b, w.pfx...)
+		}
 		b = append(b, name...)
 		w.buf = append(b, ' ')
 		return true
@@ -308,7 +311,9 @@ func (w *Writer) openField(name string) bool {
 		}
 		w.indent()
 		b := append(w.buf, '"')
-		b = append(b, w.pfx...)
+		if len(w.pfx) > 0 {
+			b = append(b, w.pfx...)
+		}
 		b = append(b, name...)
 		w.buf = append(b, `":"`...)
 		return true
@@ -332,7 +337,10 @@ func emit[N, V string | []byte](w *Writer, name N, val V, esc bool) {
 		if w.mode == Grep {
 			w.writeContext()
 		}
-		b := append(w.buf, w.pfx...)
+		b := w.buf
+		if len(w.pfx) > 0 {
+			b = append(b, w.pfx...)
+		}
 		b = append(b, name...)
 		b = append(b, ' ')
 		b = append(b, val...)
@@ -345,7 +353,9 @@ func emit[N, V string | []byte](w *Writer, name N, val V, esc bool) {
 		}
 		w.indent()
 		b := append(w.buf, '"')
-		b = append(b, w.pfx...)
+		if len(w.pfx) > 0 {
+			b = append(b, w.pfx...)
+		}
 		if esc {
 			b = appendJSON(b, name)
 			b = append(b, `":"`...)
